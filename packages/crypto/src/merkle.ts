@@ -1,0 +1,98 @@
+import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
+import { equalBytes } from "./bytes.ts";
+import { CryptoError } from "./errors.ts";
+
+// RFC 6962 section 2.1: leaves and interior nodes are hashed with different one-byte prefixes,
+// so an interior node can never be passed off as a leaf (second-preimage protection).
+const LEAF_PREFIX = new Uint8Array([0x00]);
+const NODE_PREFIX = new Uint8Array([0x01]);
+const EMPTY_ROOT = nobleSha256(new Uint8Array(0));
+
+export function merkleLeafHash(data: Uint8Array): Uint8Array {
+  return nobleSha256.create().update(LEAF_PREFIX).update(data).digest();
+}
+
+export function merkleNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return nobleSha256.create().update(NODE_PREFIX).update(left).update(right).digest();
+}
+
+/** Largest power of two strictly less than n (n >= 2). */
+function splitPoint(n: number): number {
+  let k = 1;
+  while (k << 1 < n) k <<= 1;
+  return k;
+}
+
+/** Merkle tree hash (RFC 6962 MTH) over already leaf-hashed entries. */
+function rootOfLeafHashes(hashes: Uint8Array[], start: number, end: number): Uint8Array {
+  const n = end - start;
+  if (n === 1) return hashes[start] as Uint8Array;
+  const k = splitPoint(n);
+  return merkleNodeHash(rootOfLeafHashes(hashes, start, start + k), rootOfLeafHashes(hashes, start + k, end));
+}
+
+/** RFC 6962 Merkle tree hash of a list of data items; the empty list hashes to SHA-256(""). */
+export function merkleRoot(items: readonly Uint8Array[]): Uint8Array {
+  if (items.length === 0) return EMPTY_ROOT;
+  return rootOfLeafHashes(items.map(merkleLeafHash), 0, items.length);
+}
+
+/** An audit path (RFC 6962 section 2.1.1) proving that item `index` is in a tree of `size` items. */
+export interface MerkleProof {
+  readonly index: number;
+  readonly size: number;
+  /** Sibling hashes from the leaf up to the root. */
+  readonly path: Uint8Array[];
+}
+
+export function merkleProof(items: readonly Uint8Array[], index: number): MerkleProof {
+  if (!Number.isInteger(index) || index < 0 || index >= items.length) {
+    throw new CryptoError("BAD_PROOF_INDEX", `index ${index} is outside a tree of ${items.length} items`);
+  }
+  const hashes = items.map(merkleLeafHash);
+  const path: Uint8Array[] = [];
+  // Recursive PATH(m, D[n]) of RFC 6962, collecting siblings from the root down, then reversed.
+  let start = 0;
+  let end = items.length;
+  let m = index;
+  const topDown: Uint8Array[] = [];
+  while (end - start > 1) {
+    const k = splitPoint(end - start);
+    if (m < k) {
+      topDown.push(rootOfLeafHashes(hashes, start + k, end));
+      end = start + k;
+    } else {
+      topDown.push(rootOfLeafHashes(hashes, start, start + k));
+      start += k;
+      m -= k;
+    }
+  }
+  for (let i = topDown.length - 1; i >= 0; i--) path.push(topDown[i] as Uint8Array);
+  return { index, size: items.length, path };
+}
+
+/** Recomputes the root from an item and its audit path (RFC 9162 section 2.1.3.2) and compares it. */
+export function verifyMerkleProof(item: Uint8Array, proof: MerkleProof, root: Uint8Array): boolean {
+  const { index, size, path } = proof;
+  if (!Number.isInteger(index) || !Number.isInteger(size) || index < 0 || index >= size) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = merkleLeafHash(item);
+  for (const p of path) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = merkleNodeHash(p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = merkleNodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && equalBytes(r, root);
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from "vitest";
+import {
+  fromHex,
+  generateKeyPair,
+  keyPairFromSecret,
+  merkleProof,
+  merkleRoot,
+  sha256,
+  sign,
+  toHex,
+  utf8,
+  verify,
+  verifyMerkleProof,
+} from "../../src/index.ts";
+import { createNativeSigner, nativeSign, nativeVerify, VerifyPool } from "../../src/native/index.ts";
+
+describe("sha256", () => {
+  it("matches the FIPS 180-2 test vector", () => {
+    expect(toHex(sha256(utf8.encode("abc")))).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+});
+
+describe("ed25519", () => {
+  // RFC 8032 section 7.1, test 1.
+  const secret = fromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+  const publicHex = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+  const sigHex =
+    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b";
+
+  it("derives the RFC 8032 public key and signature with noble and with OpenSSL", () => {
+    const kp = keyPairFromSecret(secret);
+    expect(toHex(kp.publicKey)).toBe(publicHex);
+    expect(toHex(sign(new Uint8Array(0), secret))).toBe(sigHex);
+    expect(toHex(nativeSign(new Uint8Array(0), secret))).toBe(sigHex);
+  });
+
+  it("each side verifies what the other signed, byte for byte", () => {
+    for (let i = 0; i < 20; i++) {
+      const kp = generateKeyPair();
+      const msg = sha256(new Uint8Array([i, 1, 2, 3]));
+      const nobleSig = sign(msg, kp.secretKey);
+      const nativeSig = createNativeSigner(kp.secretKey, kp.publicKey).sign(msg);
+      expect(toHex(nativeSig)).toBe(toHex(nobleSig));
+      expect(nativeVerify(nobleSig, msg, kp.publicKey)).toBe(true);
+      expect(verify(nativeSig, msg, kp.publicKey)).toBe(true);
+    }
+  });
+
+  it("both sides reject a tampered message, a tampered signature and a wrong key", () => {
+    const kp = generateKeyPair();
+    const other = generateKeyPair();
+    const msg = utf8.encode("transfer 10");
+    const sig = sign(msg, kp.secretKey);
+    const badSig = sig.slice();
+    badSig[5] = (badSig[5] as number) ^ 1;
+    for (const check of [verify, nativeVerify]) {
+      expect(check(sig, utf8.encode("transfer 11"), kp.publicKey)).toBe(false);
+      expect(check(badSig, msg, kp.publicKey)).toBe(false);
+      expect(check(sig, msg, other.publicKey)).toBe(false);
+      expect(check(sig.subarray(0, 63), msg, kp.publicKey)).toBe(false);
+    }
+  });
+
+  it("both sides reject a signature whose S is not reduced (malleability)", () => {
+    const kp = generateKeyPair();
+    const msg = utf8.encode("m");
+    const sig = sign(msg, kp.secretKey);
+    // Add the group order L to S: the same point equation holds, but RFC 8032 requires S < L.
+    const L = (1n << 252n) + 27742317777372353535851937790883648493n;
+    let s = 0n;
+    for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(sig[i] as number);
+    s += L;
+    const mall = sig.slice();
+    for (let i = 32; i < 64; i++) {
+      mall[i] = Number(s & 0xffn);
+      s >>= 8n;
+    }
+    expect(verify(mall, msg, kp.publicKey)).toBe(false);
+    expect(nativeVerify(mall, msg, kp.publicKey)).toBe(false);
+  });
+});
+
+describe("VerifyPool", () => {
+  it("verifies a large batch across workers and reports exactly the bad items", async () => {
+    const pool = new VerifyPool({ workers: 2, inlineBelow: 4 });
+    try {
+      const items = Array.from({ length: 101 }, (_, i) => {
+        const kp = generateKeyPair();
+        const message = utf8.encode(`tx ${i}`);
+        const signature = nativeSign(message, kp.secretKey);
+        if (i % 10 === 3) signature[0] = (signature[0] as number) ^ 0xff;
+        return { publicKey: kp.publicKey, message, signature };
+      });
+      const results = await pool.verifyBatch(items);
+      expect(results).toHaveLength(101);
+      expect(results).toEqual(items.map((_, i) => i % 10 !== 3));
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe("merkle (RFC 6962)", () => {
+  const items = Array.from({ length: 13 }, (_, i) => new Uint8Array([i]));
+
+  it("hashes the empty tree and a one-leaf tree as RFC 6962 says", () => {
+    expect(toHex(merkleRoot([]))).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    // MTH({d}) = SHA-256(0x00 || d)
+    expect(toHex(merkleRoot([new Uint8Array(0)]))).toBe(toHex(sha256(new Uint8Array([0]))));
+  });
+
+  it("matches the certificate-transparency reference root for its 8 test leaves", () => {
+    // Leaves and root from the RFC 6962 reference test data (certificate-transparency merkle_test).
+    const leaves = [
+      "",
+      "00",
+      "10",
+      "2021",
+      "3031",
+      "40414243",
+      "5051525354555657",
+      "606162636465666768696a6b6c6d6e6f",
+    ].map(fromHex);
+    expect(toHex(merkleRoot(leaves))).toBe("5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
+  });
+
+  it("proves every leaf of trees of every size up to 13, and rejects wrong proofs", () => {
+    for (let n = 1; n <= items.length; n++) {
+      const leaves = items.slice(0, n);
+      const root = merkleRoot(leaves);
+      for (let i = 0; i < n; i++) {
+        const proof = merkleProof(leaves, i);
+        expect(verifyMerkleProof(leaves[i] as Uint8Array, proof, root)).toBe(true);
+        expect(verifyMerkleProof(new Uint8Array([99]), proof, root)).toBe(false);
+        if (n > 1)
+          expect(verifyMerkleProof(leaves[i] as Uint8Array, { ...proof, index: (i + 1) % n }, root)).toBe(false);
+      }
+    }
+  });
+});
