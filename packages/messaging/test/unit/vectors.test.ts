@@ -1,0 +1,35 @@
+import { readFileSync } from "node:fs";
+import { fromHex, toHex, verify } from "@cairn/crypto";
+import { nativeVerify } from "@cairn/crypto/native";
+import { describe, expect, it } from "vitest";
+import { blockHash, decode, decodeTransaction, headerFromValue, txSigningBytes } from "../../src/index.ts";
+import { buildVectors } from "../vectors/vectors.ts";
+
+const file = JSON.parse(readFileSync(new URL("../../../../docs/spec/test-vectors.json", import.meta.url), "utf8"));
+
+describe("docs/spec/test-vectors.json", () => {
+  it("is exactly what the code produces", () => {
+    expect(JSON.parse(JSON.stringify(buildVectors()))).toEqual(file);
+  });
+
+  it("decodes each transaction envelope back to its fields, hash and a valid signature", () => {
+    for (const t of file.transactions) {
+      const s = decodeTransaction(fromHex(t.envelope));
+      expect(s.tx.chainId).toBe(t.fields.chainId);
+      expect(toHex(s.tx.sender)).toBe(t.fields.sender);
+      expect(toHex(s.tx.nonce)).toBe(t.fields.nonce);
+      expect(s.tx.expiry).toBe(t.fields.expiry);
+      expect(s.tx.method).toBe(t.fields.method);
+      expect(toHex(s.hash)).toBe(t.hash);
+      expect(toHex(txSigningBytes(s.body))).toBe(t.signingBytes);
+      expect(verify(s.signature, fromHex(t.signingBytes), s.tx.sender)).toBe(true);
+      expect(nativeVerify(s.signature, fromHex(t.signingBytes), s.tx.sender)).toBe(true);
+    }
+  });
+
+  it("decodes the block header and reproduces its hash", () => {
+    const h = headerFromValue(decode(fromHex(file.blockHeader.encoding)));
+    expect(h.time).toBe(file.blockHeader.fields.time);
+    expect(toHex(blockHash(h))).toBe(file.blockHeader.hash);
+  });
+});
