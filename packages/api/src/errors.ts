@@ -1,0 +1,60 @@
+/**
+ * The one table from error code to HTTP status. Codes are stable: clients branch on them, so
+ * renaming one is a breaking change. docs/api.md lists what each means and what to do about it.
+ */
+export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
+  // The request or the transaction in it is wrong: fix it, do not retry as is.
+  MALFORMED: 400,
+  NON_CANONICAL: 400,
+  BAD_FIELD: 400,
+  BAD_VERSION: 400,
+  TOO_DEEP: 400,
+  UNSUPPORTED_VALUE: 400,
+  BAD_SIGNATURE: 400,
+  WRONG_CHAIN: 400,
+  EXPIRED: 400,
+  EXPIRY_TOO_FAR: 400,
+  UNKNOWN_CONTRACT: 400,
+  UNKNOWN_METHOD: 400,
+  BAD_ARGS: 400,
+  BAD_REQUEST: 400,
+  BAD_HEX: 400,
+  // Too big: split it up.
+  TX_TOO_LARGE: 413,
+  BODY_TOO_LARGE: 413,
+  BATCH_TOO_LARGE: 413,
+  DUPLICATE: 409,
+  TX_NOT_FOUND: 404,
+  BLOCK_NOT_FOUND: 404,
+  KEY_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  // Transient: retry after the Retry-After header.
+  MEMPOOL_FULL: 503,
+  NOT_READY: 503,
+  // A fault of the node, never of the request.
+  INTERNAL: 500,
+});
+
+/** Codes whose responses carry a Retry-After header. */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set(["MEMPOOL_FULL", "NOT_READY"]);
+
+/**
+ * HTTP status for a code. A code the table does not know came from the node judging a client's
+ * transaction (a new admission rule, say), so it is the client's to fix: 400.
+ */
+export function statusForCode(code: string): number {
+  return Object.hasOwn(ERROR_STATUS, code) ? (ERROR_STATUS[code] as number) : 400;
+}
+
+/** An error the API answers with `{error:{code,message}}` and the status from ERROR_STATUS. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, message: string, status = statusForCode(code)) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = status;
+  }
+}

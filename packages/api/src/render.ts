@@ -1,0 +1,253 @@
+// JSON views of the node's objects. Hashes, keys and signatures are lower-case hex without a
+// prefix; the same objects go out as msgpack when a client asks for it.
+import { type MerkleProof, sha256, toHex, utf8 } from "@cairn/crypto";
+import type { BlockHeader, Commit, Receipt, SignedTransaction, Value } from "@cairn/messaging";
+import type { BlockView, CommittedBlockEvent, NodeStatus, StateProofView, StateView } from "./backend.ts";
+
+/** A contract value as JSON: binary as "0x"-prefixed hex, 64-bit integers beyond 2^53 as decimal strings. */
+export type JsonValue = null | boolean | number | string | JsonValue[];
+
+export interface TxJson {
+  readonly chainId: string;
+  readonly sender: string;
+  readonly nonce: string;
+  readonly expiry: number;
+  readonly contract: string;
+  readonly method: string;
+  /** For reading; `envelope` is the authoritative form. */
+  readonly args: JsonValue[];
+  readonly signature: string;
+  /** The canonical envelope, hex: decode it with @cairn/messaging `decodeTransaction`. */
+  readonly envelope: string;
+}
+
+export interface ReceiptJson {
+  readonly txHash: string;
+  readonly code: string;
+  readonly message: string;
+  readonly events: { readonly contract: string; readonly name: string; readonly data: JsonValue }[];
+  readonly gasUsed: number;
+}
+
+export interface ProofJson {
+  readonly index: number;
+  readonly size: number;
+  readonly path: string[];
+}
+
+export interface HeaderJson {
+  readonly chainId: string;
+  readonly height: number;
+  readonly time: number;
+  readonly prevHash: string;
+  readonly txRoot: string;
+  readonly stateRoot: string;
+  readonly receiptRoot: string;
+  readonly lastCommitHash: string;
+  readonly validatorsHash: string;
+  readonly proposer: string;
+  readonly txCount: number;
+}
+
+export interface CommitJson {
+  readonly height: number;
+  readonly round: number;
+  readonly blockHash: string;
+  readonly signatures: { readonly validator: string; readonly signature: string }[];
+}
+
+export interface BlockJson {
+  readonly height: number;
+  readonly hash: string;
+  readonly header: HeaderJson;
+  /** SHA-256 of each envelope, in block order. */
+  readonly txs: string[];
+  /** The envelopes themselves, hex; only with `?txs=full`. */
+  readonly envelopes?: string[];
+  readonly receipts: ReceiptJson[];
+  /** The certificate committing this block; null while not yet known. */
+  readonly commit: CommitJson | null;
+  /** The parent's certificate, carried inside this block. */
+  readonly lastCommit: CommitJson | null;
+}
+
+export interface StateProofJson {
+  readonly siblings: string[];
+  /** For a proof of absence ending at another key's leaf: that leaf's hashes; otherwise null. */
+  readonly leaf: { readonly keyHash: string; readonly valueHash: string } | null;
+}
+
+export interface StateJson {
+  readonly contract: string;
+  /** The key, hex. */
+  readonly key: string;
+  /** The value, hex; null when the key is absent. */
+  readonly value: string | null;
+  /** The value as text, when it is valid UTF-8. */
+  readonly utf8?: string;
+  readonly height: number;
+  readonly stateRoot: string;
+  readonly proof: StateProofJson;
+}
+
+export interface StatusJson {
+  readonly chainId: string;
+  readonly nodeId: string;
+  readonly moniker: string;
+  readonly version: string;
+  readonly height: number;
+  readonly blockHash: string;
+  readonly stateRoot: string;
+  readonly blockTime: number;
+  readonly genesisHash: string;
+  readonly validators: { readonly publicKey: string; readonly power: number; readonly name: string }[];
+  readonly mempool: { readonly size: number; readonly bytes: number; readonly maxSize: number };
+  readonly consensus: { readonly engine: string; readonly round: number; readonly step: string };
+  readonly maxTxTtl: number;
+}
+
+export interface BlockEventJson {
+  readonly height: number;
+  readonly hash: string;
+  readonly time: number;
+  readonly txCount: number;
+  readonly stateRoot: string;
+  readonly receipts: { readonly txHash: string; readonly code: string; readonly gasUsed: number }[];
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+export function valueToJson(v: Value): JsonValue {
+  if (v instanceof Uint8Array) return `0x${toHex(v)}`;
+  // Same rule as the canonical decoder: a number when exact, a string beyond 2^53.
+  if (typeof v === "bigint") return v >= -MAX_SAFE && v <= MAX_SAFE ? Number(v) : v.toString();
+  if (Array.isArray(v)) return v.map(valueToJson);
+  return v as JsonValue;
+}
+
+export function txToJson(s: SignedTransaction): TxJson {
+  const { tx } = s;
+  return {
+    chainId: tx.chainId,
+    sender: toHex(tx.sender),
+    nonce: toHex(tx.nonce),
+    expiry: tx.expiry,
+    contract: tx.contract,
+    method: tx.method,
+    args: tx.args.map(valueToJson),
+    signature: toHex(s.signature),
+    envelope: toHex(s.bytes),
+  };
+}
+
+export function receiptToJson(r: Receipt): ReceiptJson {
+  return {
+    txHash: toHex(r.txHash),
+    code: r.code,
+    message: r.message,
+    events: r.events.map((e) => ({ contract: e.contract, name: e.name, data: valueToJson(e.data) })),
+    gasUsed: r.gasUsed,
+  };
+}
+
+export function proofToJson(p: MerkleProof): ProofJson {
+  return { index: p.index, size: p.size, path: p.path.map(toHex) };
+}
+
+export function headerToJson(h: BlockHeader): HeaderJson {
+  return {
+    chainId: h.chainId,
+    height: h.height,
+    time: h.time,
+    prevHash: toHex(h.prevHash),
+    txRoot: toHex(h.txRoot),
+    stateRoot: toHex(h.stateRoot),
+    receiptRoot: toHex(h.receiptRoot),
+    lastCommitHash: toHex(h.lastCommitHash),
+    validatorsHash: toHex(h.validatorsHash),
+    proposer: toHex(h.proposer),
+    txCount: h.txCount,
+  };
+}
+
+export function commitToJson(c: Commit | null): CommitJson | null {
+  if (c === null) return null;
+  return {
+    height: c.height,
+    round: c.round,
+    blockHash: toHex(c.blockHash),
+    signatures: c.signatures.map((s) => ({ validator: toHex(s.validator), signature: toHex(s.signature) })),
+  };
+}
+
+export function blockToJson(v: BlockView, withEnvelopes: boolean): BlockJson {
+  const { header, txs, lastCommit } = v.block;
+  return {
+    height: header.height,
+    hash: toHex(v.hash),
+    header: headerToJson(header),
+    txs: txs.map((t) => toHex(sha256(t))),
+    ...(withEnvelopes ? { envelopes: txs.map(toHex) } : {}),
+    receipts: v.receipts.map(receiptToJson),
+    commit: commitToJson(v.commit),
+    lastCommit: commitToJson(lastCommit),
+  };
+}
+
+function stateProofToJson(p: StateProofView): StateProofJson {
+  const siblings = p.siblings.map(toHex);
+  if (!p.leaf) return { siblings, leaf: null };
+  return { siblings, leaf: { keyHash: toHex(p.leaf.keyHash), valueHash: toHex(p.leaf.valueHash) } };
+}
+
+/** Text form of bytes if they are valid UTF-8, else undefined. */
+export function tryUtf8(b: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(b);
+  } catch {
+    return undefined;
+  }
+}
+
+export function stateToJson(contract: string, key: Uint8Array, s: StateView): StateJson {
+  const text = s.value === undefined ? undefined : tryUtf8(s.value);
+  return {
+    contract,
+    key: toHex(key),
+    value: s.value === undefined ? null : toHex(s.value),
+    ...(text === undefined ? {} : { utf8: text }),
+    height: s.height,
+    stateRoot: toHex(s.stateRoot),
+    proof: stateProofToJson(s.proof),
+  };
+}
+
+export function statusToJson(s: NodeStatus): StatusJson {
+  return {
+    chainId: s.chainId,
+    nodeId: s.nodeId,
+    moniker: s.moniker,
+    version: s.version,
+    height: s.height,
+    blockHash: toHex(s.blockHash),
+    stateRoot: toHex(s.stateRoot),
+    blockTime: s.blockTime,
+    genesisHash: toHex(s.genesisHash),
+    validators: s.validators.map((v) => ({ publicKey: toHex(v.publicKey), power: v.power, name: v.name })),
+    mempool: { size: s.mempool.size, bytes: s.mempool.bytes, maxSize: s.mempool.maxSize },
+    consensus: { engine: s.consensus.engine, round: s.consensus.round, step: s.consensus.step },
+    maxTxTtl: s.maxTxTtl,
+  };
+}
+
+export function blockEventToJson(e: CommittedBlockEvent): BlockEventJson {
+  const { header } = e.view.block;
+  return {
+    height: header.height,
+    hash: toHex(e.view.hash),
+    time: header.time,
+    txCount: header.txCount,
+    stateRoot: toHex(header.stateRoot),
+    receipts: e.view.receipts.map((r) => ({ txHash: toHex(r.txHash), code: r.code, gasUsed: r.gasUsed })),
+  };
+}

@@ -1,0 +1,389 @@
+// An in-memory ApiBackend for tests of the API, the SDK and tools built on them. It admits and
+// executes transactions of the native "kv" and "token" contracts with real envelopes, Merkle roots
+// and commit signatures, but it is a test double: one validator, no consensus, no persistence, and
+// its state "proofs" are empty (its stateRoot is a plain hash of the whole state), and anyone may mint.
+import {
+  compareBytes,
+  generateKeyPair,
+  type KeyPair,
+  merkleProof,
+  merkleRoot,
+  sha256,
+  sign,
+  toHex,
+  utf8,
+  verify,
+} from "@cairn/crypto";
+import {
+  type Block,
+  type BlockHeader,
+  blockHash,
+  type Commit,
+  type ContractEvent,
+  decodeTransaction,
+  encode,
+  encodeCommit,
+  encodeReceipt,
+  MessagingError,
+  RECEIPT_OK,
+  type Receipt,
+  type SignedTransaction,
+  txSigningBytes,
+  type Value,
+  VoteType,
+  validatorsHash,
+  voteSigningBytes,
+  ZERO_HASH,
+} from "@cairn/messaging";
+import type {
+  ApiBackend,
+  BlockView,
+  CommittedBlockEvent,
+  NodeStatus,
+  StateView,
+  SubmitResult,
+  TxLookup,
+} from "./backend.ts";
+
+export interface MemoryBackendOptions {
+  readonly chainId?: string;
+  readonly maxMempool?: number;
+  readonly maxTxTtl?: number;
+  /** Produce a block this many ms after a submission; off (blocks only via produceBlock) by default. */
+  readonly autoBlockMs?: number;
+  /** Clock for block times; Date.now by default. */
+  readonly now?: () => number;
+}
+
+interface Waiter {
+  readonly hashes: readonly Uint8Array[];
+  readonly resolve: () => void;
+}
+
+const MAX_UINT64 = (1n << 64n) - 1n;
+
+class ExecError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "ExecError";
+    this.code = code;
+  }
+}
+
+function u64be(n: bigint): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, n);
+  return out;
+}
+
+function readU64(b: Uint8Array | undefined): bigint {
+  if (b?.length !== 8) return 0n;
+  return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0);
+}
+
+function argBytes(v: Value | undefined, what: string, length?: number): Uint8Array {
+  if (!(v instanceof Uint8Array) || (length !== undefined && v.length !== length)) {
+    throw new ExecError("BAD_ARGS", `${what} must be ${length === undefined ? "binary" : `${length} bytes`}`);
+  }
+  return v;
+}
+
+function argAmount(v: Value | undefined): bigint {
+  const n = typeof v === "number" && Number.isSafeInteger(v) ? BigInt(v) : typeof v === "bigint" ? v : -1n;
+  if (n <= 0n || n > MAX_UINT64) throw new ExecError("BAD_ARGS", "amount must be an integer from 1 to 2^64-1");
+  return n;
+}
+
+const METHODS: Record<string, readonly string[]> = { kv: ["put", "delete"], token: ["mint", "transfer"] };
+
+export class MemoryBackend implements ApiBackend {
+  readonly chainId: string;
+  readonly validator: KeyPair = generateKeyPair();
+  readonly genesisHash: Uint8Array;
+  readonly blocks: BlockView[] = [];
+  /** Set false to make /health fail and submissions answer NOT_READY. */
+  ready = true;
+  /** When set, decides the admission of each envelope before the normal checks (to inject errors). */
+  admit: ((envelope: Uint8Array) => SubmitResult | undefined) | undefined;
+
+  private readonly maxMempool: number;
+  private readonly maxTxTtl: number;
+  private readonly autoBlockMs: number | undefined;
+  private readonly now: () => number;
+  private readonly pending = new Map<string, SignedTransaction>();
+  private readonly committed = new Map<string, { height: number; index: number }>();
+  private readonly rejected = new Map<string, { code: string; message: string }>();
+  private readonly state = new Map<string, { contract: string; key: Uint8Array; value: Uint8Array }>();
+  private readonly listeners = new Set<(e: CommittedBlockEvent) => void>();
+  private readonly waiters = new Set<Waiter>();
+  private autoTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(opts: MemoryBackendOptions = {}) {
+    this.chainId = opts.chainId ?? "cairn-test";
+    this.maxMempool = opts.maxMempool ?? 10_000;
+    this.maxTxTtl = opts.maxTxTtl ?? 10_000;
+    this.autoBlockMs = opts.autoBlockMs;
+    this.now = opts.now ?? Date.now;
+    this.genesisHash = sha256(utf8.encode(`genesis:${this.chainId}`));
+  }
+
+  get height(): number {
+    return this.blocks.length;
+  }
+
+  /** Number of live event subscriptions (tests check that disconnects unsubscribe). */
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+
+  status(): NodeStatus {
+    const last = this.blocks.at(-1);
+    let bytes = 0;
+    for (const t of this.pending.values()) bytes += t.bytes.length;
+    return {
+      chainId: this.chainId,
+      nodeId: toHex(this.validator.publicKey),
+      moniker: "memory",
+      version: "0.0.0-test",
+      height: this.height,
+      blockHash: last ? last.hash : ZERO_HASH,
+      stateRoot: this.stateRoot(),
+      blockTime: last ? last.block.header.time : 0,
+      genesisHash: this.genesisHash,
+      validators: [{ publicKey: this.validator.publicKey, power: 1, name: "memory" }],
+      mempool: { size: this.pending.size, bytes, maxSize: this.maxMempool },
+      consensus: { engine: "memory", round: 0, step: "idle" },
+      maxTxTtl: this.maxTxTtl,
+    };
+  }
+
+  async submit(txs: readonly Uint8Array[]): Promise<SubmitResult[]> {
+    const results = txs.map((t) => this.admitOne(t));
+    if (this.autoBlockMs !== undefined && this.pending.size > 0 && this.autoTimer === undefined) {
+      this.autoTimer = setTimeout(() => {
+        this.autoTimer = undefined;
+        this.produceBlock();
+      }, this.autoBlockMs);
+    }
+    return results;
+  }
+
+  private admitOne(bytes: Uint8Array): SubmitResult {
+    const injected = this.admit?.(bytes);
+    if (injected) return injected;
+    if (!this.ready) return { ok: false, code: "NOT_READY", message: "node is not ready" };
+    let s: SignedTransaction;
+    try {
+      s = decodeTransaction(bytes);
+    } catch (err) {
+      if (err instanceof MessagingError) return { ok: false, code: err.code, message: err.message };
+      throw err;
+    }
+    const fail = (code: string, message: string): SubmitResult => ({ ok: false, hash: s.hash, code, message });
+    const { tx } = s;
+    const key = toHex(s.hash);
+    if (!verify(s.signature, txSigningBytes(s.body), tx.sender))
+      return fail("BAD_SIGNATURE", "signature does not verify");
+    if (tx.chainId !== this.chainId) return fail("WRONG_CHAIN", `this is chain ${this.chainId}`);
+    if (tx.expiry <= this.height) return fail("EXPIRED", `expiry ${tx.expiry} is not after height ${this.height}`);
+    if (tx.expiry > this.height + this.maxTxTtl)
+      return fail("EXPIRY_TOO_FAR", `expiry is beyond ${this.maxTxTtl} blocks`);
+    const methods = METHODS[tx.contract];
+    if (!methods) return fail("UNKNOWN_CONTRACT", `no contract ${tx.contract}`);
+    if (!methods.includes(tx.method)) return fail("UNKNOWN_METHOD", `no method ${tx.contract}.${tx.method}`);
+    if (this.pending.has(key) || this.committed.has(key)) return fail("DUPLICATE", "transaction already known");
+    if (this.pending.size >= this.maxMempool) return fail("MEMPOOL_FULL", "mempool is full");
+    this.pending.set(key, s);
+    return { ok: true, hash: s.hash };
+  }
+
+  /** Drops a pending transaction as the mempool would when it expires. */
+  reject(hash: Uint8Array, code: string, message: string): void {
+    const key = toHex(hash);
+    if (!this.pending.delete(key)) return;
+    this.rejected.set(key, { code, message });
+    this.wake();
+  }
+
+  /** Commits every pending transaction in a new block and notifies waiters and subscribers. */
+  produceBlock(): BlockView {
+    const txs = [...this.pending.values()];
+    this.pending.clear();
+    const height = this.height + 1;
+    const receipts = txs.map((s) => this.execute(s));
+    const prev = this.blocks.at(-1);
+    const envelopes = txs.map((s) => s.bytes);
+    const header: BlockHeader = {
+      chainId: this.chainId,
+      height,
+      time: Math.max(this.now(), prev?.block.header.time ?? 0),
+      prevHash: prev ? prev.hash : this.genesisHash,
+      txRoot: merkleRoot(envelopes),
+      stateRoot: this.stateRoot(),
+      receiptRoot: merkleRoot(receipts.map(encodeReceipt)),
+      lastCommitHash: prev?.commit ? sha256(encodeCommit(prev.commit)) : ZERO_HASH,
+      validatorsHash: validatorsHash(this.status().validators),
+      proposer: this.validator.publicKey,
+      txCount: txs.length,
+    };
+    const block: Block = { header, txs: envelopes, lastCommit: prev?.commit ?? null };
+    const hash = blockHash(header);
+    const signature = sign(
+      voteSigningBytes({ chainId: this.chainId, height, round: 0, type: VoteType.precommit, blockHash: hash }),
+      this.validator.secretKey,
+    );
+    const commit: Commit = {
+      height,
+      round: 0,
+      blockHash: hash,
+      signatures: [{ validator: this.validator.publicKey, signature }],
+    };
+    const view: BlockView = { block, hash, receipts, commit };
+    this.blocks.push(view);
+    txs.forEach((s, index) => {
+      this.committed.set(toHex(s.hash), { height, index });
+    });
+    this.wake();
+    for (const l of [...this.listeners]) l({ view });
+    return view;
+  }
+
+  private execute(s: SignedTransaction): Receipt {
+    const { tx } = s;
+    const events: ContractEvent[] = [];
+    const receipt = (code: string, message: string): Receipt => ({
+      txHash: s.hash,
+      code,
+      message,
+      events: code === RECEIPT_OK ? events : [],
+      gasUsed: 100 + s.bytes.length,
+    });
+    try {
+      const a = tx.args;
+      if (tx.contract === "kv") {
+        const key = argBytes(a[0], "key");
+        if (tx.method === "put") this.put("kv", key, argBytes(a[1], "value"));
+        else this.state.delete(`kv:${toHex(key)}`);
+      } else {
+        const to = argBytes(a[0], "to", 32);
+        const amount = argAmount(a[1]);
+        if (tx.method === "transfer") {
+          const from = readU64(this.get("token", tx.sender));
+          if (from < amount) throw new ExecError("INSUFFICIENT_FUNDS", "balance too low");
+          this.put("token", tx.sender, u64be(from - amount));
+        }
+        const after = readU64(this.get("token", to)) + amount;
+        if (after > MAX_UINT64) throw new ExecError("OVERFLOW", "balance would overflow");
+        this.put("token", to, u64be(after));
+        // Event data as the native token contract emits it.
+        const data: Value = tx.method === "mint" ? [to, amount] : [tx.sender, to, amount];
+        events.push({ contract: "token", name: tx.method, data });
+      }
+      return receipt(RECEIPT_OK, "");
+    } catch (err) {
+      if (err instanceof ExecError) return receipt(err.code, err.message);
+      throw err;
+    }
+  }
+
+  private put(contract: string, key: Uint8Array, value: Uint8Array): void {
+    this.state.set(`${contract}:${toHex(key)}`, { contract, key, value });
+  }
+
+  private get(contract: string, key: Uint8Array): Uint8Array | undefined {
+    return this.state.get(`${contract}:${toHex(key)}`)?.value;
+  }
+
+  private stateRoot(): Uint8Array {
+    const entries = [...this.state.values()].sort(
+      (x, y) => x.contract.localeCompare(y.contract) || compareBytes(x.key, y.key),
+    );
+    return sha256(encode(entries.map((e) => [e.contract, e.key, e.value])));
+  }
+
+  private lookup(hash: Uint8Array): TxLookup {
+    const key = toHex(hash);
+    const p = this.pending.get(key);
+    if (p) return { status: "pending", tx: p };
+    const r = this.rejected.get(key);
+    if (r) return { status: "rejected", ...r };
+    const c = this.committed.get(key);
+    if (!c) return { status: "unknown" };
+    const view = this.blocks[c.height - 1] as BlockView;
+    const envelope = view.block.txs[c.index] as Uint8Array;
+    return {
+      status: "committed",
+      tx: decodeTransaction(envelope),
+      height: c.height,
+      index: c.index,
+      blockHash: view.hash,
+      receipt: view.receipts[c.index] as Receipt,
+      proof: merkleProof(view.block.txs, c.index),
+    };
+  }
+
+  private settled(hash: Uint8Array): boolean {
+    const s = this.lookup(hash).status;
+    return s === "committed" || s === "rejected";
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) if (w.hashes.every((h) => this.settled(h))) w.resolve();
+  }
+
+  async waitForCommit(hashes: readonly Uint8Array[], timeoutMs: number): Promise<TxLookup[]> {
+    if (!hashes.every((h) => this.settled(h))) {
+      await new Promise<void>((resolve) => {
+        const w: Waiter = {
+          hashes,
+          resolve: () => {
+            clearTimeout(timer);
+            this.waiters.delete(w);
+            resolve();
+          },
+        };
+        const timer = setTimeout(w.resolve, timeoutMs);
+        this.waiters.add(w);
+      });
+    }
+    return hashes.map((h) => this.lookup(h));
+  }
+
+  async getTx(hash: Uint8Array): Promise<TxLookup> {
+    return this.lookup(hash);
+  }
+
+  async getBlock(height: number | "latest"): Promise<BlockView | undefined> {
+    if (height === "latest") return this.blocks.at(-1);
+    return height >= 1 ? this.blocks[height - 1] : undefined;
+  }
+
+  async getState(contract: string, key: Uint8Array): Promise<StateView> {
+    if (!METHODS[contract]) throw new ExecError("UNKNOWN_CONTRACT", `no contract ${contract}`);
+    return {
+      value: this.get(contract, key),
+      height: this.height,
+      stateRoot: this.stateRoot(),
+      proof: { siblings: [], leaf: null },
+    };
+  }
+
+  subscribe(listener: (event: CommittedBlockEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  healthy(): boolean {
+    return this.ready;
+  }
+
+  /** Stops the auto-block timer. */
+  close(): void {
+    if (this.autoTimer !== undefined) clearTimeout(this.autoTimer);
+    this.autoTimer = undefined;
+    for (const w of [...this.waiters]) w.resolve();
+  }
+}

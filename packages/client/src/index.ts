@@ -1,0 +1,45 @@
+// Cairn's SDK: keys, transaction building and signing, and a fetch-based client of a node's API.
+// Runs in Node and in browsers: it uses only @cairn/crypto's pure-JS root, @cairn/messaging and fetch.
+export { signTransaction } from "@cairn/messaging";
+export {
+  type CairnClient,
+  type ClientOptions,
+  createClient,
+  type SendOptions,
+  type Signer,
+  type SignerOptions,
+  type SubmitOptions,
+  type SubscribeOptions,
+  type WaitOptions,
+} from "./client.ts";
+export { CairnApiError, CairnClientError } from "./errors.ts";
+export { encodeKeyFile, generateKey, type KeyFile, type KeyPair, keyFromSecret, parseKeyFile } from "./keys.ts";
+export { type SseMessage, SseParser } from "./sse.ts";
+export {
+  type BuildTransactionParams,
+  buildTransaction,
+  type ContractCall,
+  decodeBalance,
+  kv,
+  NONCE_BYTES,
+  token,
+} from "./tx.ts";
+export type {
+  ApiErrorBody,
+  BatchSubmitResult,
+  BlockEvent,
+  BlockHeaderInfo,
+  BlockInfo,
+  CommitInfo,
+  InclusionProof,
+  JsonValue,
+  Receipt,
+  StateInfo,
+  StatusInfo,
+  SubmitResult,
+  TxFields,
+  TxInfo,
+  TxStatus,
+  ValidatorInfo,
+} from "./types.ts";
+export { computeBlockHash, verifyBlockCommit, verifyTxInBlock, verifyTxInclusion } from "./verify.ts";

@@ -1,0 +1,98 @@
+// Checks a light client can make without trusting the node it asked.
+import { type MerkleProof, PUBLIC_KEY_LENGTH, toHex, verify, verifyMerkleProof } from "@cairn/crypto";
+import { type BlockHeader, blockHash, VoteType, voteSigningBytes } from "@cairn/messaging";
+import { bytesOf } from "./bytes.ts";
+import type { BlockHeaderInfo, BlockInfo, InclusionProof, TxInfo, ValidatorInfo } from "./types.ts";
+
+function proofOf(p: MerkleProof | InclusionProof): MerkleProof {
+  return { index: p.index, size: p.size, path: p.path.map((h, i) => bytesOf(h, `proof.path[${i}]`)) };
+}
+
+/** True when `envelope` is item `proof.index` of the RFC 6962 tree with root `txRoot`. */
+export function verifyTxInclusion(
+  envelope: Uint8Array | string,
+  proof: MerkleProof | InclusionProof,
+  txRoot: Uint8Array | string,
+): boolean {
+  try {
+    return verifyMerkleProof(bytesOf(envelope, "envelope"), proofOf(proof), bytesOf(txRoot, "txRoot"));
+  } catch {
+    return false;
+  }
+}
+
+function headerOf(h: BlockHeaderInfo): BlockHeader {
+  return {
+    chainId: h.chainId,
+    height: h.height,
+    time: h.time,
+    prevHash: bytesOf(h.prevHash, "prevHash"),
+    txRoot: bytesOf(h.txRoot, "txRoot"),
+    stateRoot: bytesOf(h.stateRoot, "stateRoot"),
+    receiptRoot: bytesOf(h.receiptRoot, "receiptRoot"),
+    lastCommitHash: bytesOf(h.lastCommitHash, "lastCommitHash"),
+    validatorsHash: bytesOf(h.validatorsHash, "validatorsHash"),
+    proposer: bytesOf(h.proposer, "proposer"),
+    txCount: h.txCount,
+  };
+}
+
+/** The block hash recomputed from the header fields (SHA-256 of the canonical header), hex. */
+export function computeBlockHash(header: BlockHeaderInfo): string {
+  return toHex(blockHash(headerOf(header)));
+}
+
+/**
+ * True when a committed transaction is in `block`: the block's hash matches its header, the
+ * transaction names that block, and its envelope's inclusion proof checks against the txRoot.
+ */
+export function verifyTxInBlock(info: TxInfo, block: BlockInfo): boolean {
+  try {
+    if (info.status !== "committed" || !info.tx || !info.proof) return false;
+    if (computeBlockHash(block.header) !== block.hash || info.blockHash !== block.hash) return false;
+    return verifyTxInclusion(info.tx.envelope, info.proof, block.header.txRoot);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when the block's commit certificate carries valid precommit signatures over its hash from
+ * validators holding more than two thirds of the set's voting power. The validator set must come
+ * from a source the caller trusts (genesis, or a previously verified change).
+ */
+export function verifyBlockCommit(block: BlockInfo, validators: readonly ValidatorInfo[]): boolean {
+  const c = block.commit;
+  try {
+    if (!c || c.height !== block.height || c.blockHash !== block.hash) return false;
+    if (computeBlockHash(block.header) !== block.hash) return false;
+    const power = new Map<string, number>();
+    let total = 0;
+    for (const v of validators) {
+      power.set(v.publicKey.toLowerCase(), v.power);
+      total += v.power;
+    }
+    const signed = voteSigningBytes({
+      chainId: block.header.chainId,
+      height: c.height,
+      round: c.round,
+      type: VoteType.precommit,
+      blockHash: bytesOf(c.blockHash, "blockHash"),
+    });
+    const seen = new Set<string>();
+    let votes = 0;
+    for (const s of c.signatures) {
+      const who = s.validator.toLowerCase();
+      const p = power.get(who);
+      if (p === undefined || seen.has(who)) continue;
+      if (!verify(bytesOf(s.signature, "signature"), signed, bytesOf(s.validator, "validator", PUBLIC_KEY_LENGTH))) {
+        continue;
+      }
+      seen.add(who);
+      votes += p;
+    }
+    return total > 0 && votes * 3 > total * 2;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,39 @@
+import { type ApiServer, type ApiServerOptions, createApiServer } from "@cairn/api";
+import { MemoryBackend, type MemoryBackendOptions } from "@cairn/api/testing";
+import { afterEach } from "vitest";
+import { type CairnClient, type ClientOptions, createClient } from "../../src/index.ts";
+
+const open: { server: ApiServer; backend: MemoryBackend }[] = [];
+
+afterEach(async () => {
+  for (const { server, backend } of open.splice(0)) {
+    backend.close();
+    await server.close();
+  }
+});
+
+export interface Harness {
+  readonly backend: MemoryBackend;
+  readonly server: ApiServer;
+  readonly client: CairnClient;
+}
+
+/** A real API server over the in-memory backend, and a client of it. */
+export async function start(
+  backendOpts: MemoryBackendOptions = {},
+  serverOpts: Omit<ApiServerOptions, "backend"> = {},
+  clientOpts: Omit<ClientOptions, "url"> = {},
+): Promise<Harness> {
+  const backend = new MemoryBackend(backendOpts);
+  const server = await createApiServer({ backend, host: "127.0.0.1", port: 0, ...serverOpts });
+  open.push({ server, backend });
+  return { backend, server, client: createClient({ url: server.address, ...clientOpts }) };
+}
+
+export async function waitFor(pred: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

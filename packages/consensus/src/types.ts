@@ -1,0 +1,78 @@
+import type { Block, BlockHeader, Commit, Receipt, SignedTransaction, Validator } from "@cairn/messaging";
+
+// The consensus layer declares what it needs from the ledger and the mempool; @cairn/ledger and
+// @cairn/mempool satisfy these interfaces, and @cairn/node wires them together.
+
+export interface HeadView {
+  readonly height: number;
+  readonly hash: Uint8Array;
+  readonly time: number;
+}
+
+/** A block executed but not yet committed. */
+export interface ExecutedBlockView {
+  readonly block: Block;
+  readonly hash: Uint8Array;
+  readonly txs: readonly SignedTransaction[];
+  readonly receipts: readonly Receipt[];
+}
+
+export interface LedgerPort<E extends ExecutedBlockView = ExecutedBlockView> {
+  readonly chainId: string;
+  head(): HeadView;
+  validators(): readonly Validator[];
+  execute(proposal: {
+    time: number;
+    proposer: Uint8Array;
+    txs: readonly SignedTransaction[];
+    lastCommit: Commit | null;
+  }): Promise<E>;
+  commit(executed: E, commit: Commit): Promise<void>;
+  getCommit(height: number): Promise<Commit | undefined>;
+}
+
+export interface MempoolPort {
+  readonly size: number;
+  reap(maxTxs: number, maxBytes: number, height: number): SignedTransaction[];
+  removeCommitted(txs: readonly SignedTransaction[]): void;
+  dropExpired(height: number): number;
+  onAdded(listener: () => void): () => void;
+}
+
+/** The validator's own key, signing natively. */
+export interface Signer {
+  readonly publicKey: Uint8Array;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** Called once per committed block, in height order, after it is durable. */
+export type CommitListener<E extends ExecutedBlockView = ExecutedBlockView> = (executed: E, commit: Commit) => void;
+
+export interface ConsensusStatus {
+  readonly engine: string;
+  readonly height: number;
+  readonly round: number;
+  readonly step: string;
+}
+
+/**
+ * A consensus engine decides the next block and commits it through the ledger. `solo` is the
+ * one-validator engine; the BFT engine of issue [2/6] implements the same interface.
+ */
+export interface ConsensusEngine {
+  readonly name: string;
+  start(): Promise<void>;
+  /** Finishes the block in progress, then stops. */
+  stop(): Promise<void>;
+  status(): ConsensusStatus;
+}
+
+/** Minimal logger shape (pino-compatible), injected. */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export type { BlockHeader };

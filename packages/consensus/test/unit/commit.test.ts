@@ -1,0 +1,47 @@
+import { generateKeyPair, sign, verify } from "@cairn/crypto";
+import { type Commit, type Validator, VoteType, voteSigningBytes } from "@cairn/messaging";
+import { describe, expect, it } from "vitest";
+import { ConsensusError, quorumPower, verifyCommit } from "../../src/index.ts";
+
+const keys = Array.from({ length: 4 }, () => generateKeyPair());
+const validators: Validator[] = keys.map((k, i) => ({ publicKey: k.publicKey, power: 1, name: `v${i}` }));
+const blockHash = new Uint8Array(32).fill(7);
+
+function commitBy(signers: number[], opts: { round?: number; hash?: Uint8Array; type?: number } = {}): Commit {
+  const round = opts.round ?? 0;
+  const msg = voteSigningBytes({
+    chainId: "c",
+    height: 5,
+    round,
+    type: (opts.type ?? VoteType.precommit) as VoteType,
+    blockHash: opts.hash ?? blockHash,
+  });
+  return {
+    height: 5,
+    round,
+    blockHash,
+    signatures: signers.map((i) => ({ validator: keys[i]!.publicKey, signature: sign(msg, keys[i]!.secretKey) })),
+  };
+}
+
+const check = (c: Commit) => () => verifyCommit("c", c, blockHash, validators, verify);
+
+describe("commit certificates", () => {
+  it("needs more than two thirds of the power", () => {
+    expect(quorumPower(validators)).toBe(3);
+    expect(quorumPower([{ ...validators[0]!, power: 1 }])).toBe(1);
+    expect(check(commitBy([0, 1, 2]))).not.toThrow();
+    expect(check(commitBy([0, 1]))).toThrow(/needs 3/);
+  });
+
+  it("rejects duplicates, outsiders, prevotes and signatures over another block", () => {
+    expect(check(commitBy([0, 0, 1]))).toThrow(/twice/);
+    const outsider = generateKeyPair();
+    const c = commitBy([0, 1, 2]);
+    const withOutsider = { ...c, signatures: [...c.signatures, { validator: outsider.publicKey, signature: c.signatures[0]!.signature }] };
+    expect(check(withOutsider)).toThrow(/not a validator/);
+    expect(check(commitBy([0, 1, 2], { type: VoteType.prevote }))).toThrow(ConsensusError);
+    expect(check(commitBy([0, 1, 2], { hash: new Uint8Array(32) }))).toThrow(/bad signature/);
+    expect(() => verifyCommit("c", c, new Uint8Array(32), validators, verify)).toThrow(/another block/);
+  });
+});

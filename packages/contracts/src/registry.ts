@@ -1,0 +1,45 @@
+import type { Value } from "@cairn/messaging";
+import { ContractError } from "./errors.ts";
+import { kvContract } from "./native/kv.ts";
+import { tokenContract } from "./native/token.ts";
+import type { Contract, ContractMethod } from "./types.ts";
+
+/** Looks up contracts by name. The Wasm engine (issue [3/6]) registers deployed contracts here too. */
+export class ContractRegistry {
+  private readonly contracts = new Map<string, Contract>();
+
+  constructor(contracts: readonly Contract[] = []) {
+    for (const c of contracts) this.register(c);
+  }
+
+  register(contract: Contract): void {
+    if (this.contracts.has(contract.name)) {
+      throw new ContractError("DUPLICATE_CONTRACT", `contract ${contract.name} is already registered`);
+    }
+    this.contracts.set(contract.name, contract);
+  }
+
+  names(): string[] {
+    return [...this.contracts.keys()];
+  }
+
+  /** The method to run, or UNKNOWN_CONTRACT / UNKNOWN_METHOD. */
+  method(contract: string, method: string): ContractMethod {
+    const c = this.contracts.get(contract);
+    if (c === undefined) throw new ContractError("UNKNOWN_CONTRACT", `no contract named ${contract}`);
+    // Own properties only: "constructor" or "__proto__" are not methods.
+    const m = Object.hasOwn(c.methods, method) ? c.methods[method] : undefined;
+    if (m === undefined) throw new ContractError("UNKNOWN_METHOD", `contract ${contract} has no method ${method}`);
+    return m;
+  }
+
+  /** The stateless admission check: the contract and method exist and the arguments are well formed. */
+  check(contract: string, method: string, args: readonly Value[]): void {
+    this.method(contract, method).check(args);
+  }
+}
+
+/** The registry every node starts with: the built-in native contracts. */
+export function createNativeRegistry(): ContractRegistry {
+  return new ContractRegistry([kvContract, tokenContract]);
+}

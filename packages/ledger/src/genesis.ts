@@ -1,0 +1,127 @@
+import { fromHex, sha256, toHex } from "@cairn/crypto";
+import { checkValidator, encode, MAX_TX_BYTES, type Validator } from "@cairn/messaging";
+import { LedgerError } from "./errors.ts";
+
+/** Chain parameters fixed at genesis. */
+export interface ChainParams {
+  /** Largest encoded transaction accepted. */
+  readonly maxTxBytes: number;
+  /** Largest sum of transaction bytes in one block. */
+  readonly maxBlockBytes: number;
+  /** Most transactions in one block. */
+  readonly maxBlockTxs: number;
+  /** Largest `expiry - height` a transaction may carry: bounds the replay-protection index. */
+  readonly maxTxTtl: number;
+}
+
+export const defaultChainParams: ChainParams = {
+  maxTxBytes: 64 * 1024,
+  maxBlockBytes: 8 * 1024 * 1024,
+  maxBlockTxs: 10_000,
+  maxTxTtl: 1_000,
+};
+
+export interface GenesisAccount {
+  readonly publicKey: Uint8Array;
+  readonly balance: bigint;
+}
+
+/** The first state of a chain, shared byte for byte by every node of it. */
+export interface Genesis {
+  readonly chainId: string;
+  /** ms since the Unix epoch; block 1's time is never earlier. */
+  readonly genesisTime: number;
+  readonly validators: readonly Validator[];
+  /** Keys with the admin role (mint tokens; later: deploy contracts, governance). */
+  readonly admins: readonly Uint8Array[];
+  /** Initial token balances. */
+  readonly accounts: readonly GenesisAccount[];
+  readonly params: ChainParams;
+}
+
+/** The genesis file format: JSON with hex keys and decimal-string balances. */
+export interface GenesisJson {
+  chainId: string;
+  genesisTime: number;
+  validators: { name: string; publicKey: string; power: number }[];
+  admins: string[];
+  accounts?: { publicKey: string; balance: string }[];
+  params?: Partial<ChainParams>;
+}
+
+function bad(message: string): never {
+  throw new LedgerError("BAD_GENESIS", message);
+}
+
+function key(hex: unknown, what: string): Uint8Array {
+  if (typeof hex !== "string" || !/^[0-9a-f]{64}$/.test(hex)) bad(`${what} must be 64 lower-case hex digits`);
+  return fromHex(hex);
+}
+
+/** Validates a parsed genesis file; every problem names the field at fault. */
+export function parseGenesis(json: unknown): Genesis {
+  const g = json as GenesisJson;
+  if (typeof g !== "object" || g === null) bad("genesis must be a JSON object");
+  if (typeof g.chainId !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(g.chainId)) {
+    bad("chainId must be 1-64 characters of letters, digits, '.', '_' or '-'");
+  }
+  if (!Number.isSafeInteger(g.genesisTime) || g.genesisTime < 0) bad("genesisTime must be ms since the Unix epoch");
+  if (!Array.isArray(g.validators) || g.validators.length === 0) bad("validators must be a non-empty array");
+  const validators = g.validators.map((v, i) => {
+    const pk = key(v?.publicKey, `validators[${i}].publicKey`);
+    try {
+      return checkValidator({ publicKey: pk, power: v.power, name: v.name }, i);
+    } catch (e) {
+      return bad((e as Error).message);
+    }
+  });
+  if (new Set(validators.map((v) => toHex(v.publicKey))).size !== validators.length) bad("validators repeat a key");
+  if (validators.some((v) => v.power < 1)) bad("every validator needs power >= 1");
+  if (!Array.isArray(g.admins)) bad("admins must be an array of public keys");
+  const admins = g.admins.map((a, i) => key(a, `admins[${i}]`));
+  const accounts = (g.accounts ?? []).map((a, i) => {
+    const publicKey = key(a?.publicKey, `accounts[${i}].publicKey`);
+    if (typeof a.balance !== "string" || !/^[1-9][0-9]{0,19}$/.test(a.balance) || BigInt(a.balance) >= 2n ** 64n) {
+      bad(`accounts[${i}].balance must be a decimal string from 1 to 2^64-1`);
+    }
+    return { publicKey, balance: BigInt(a.balance) };
+  });
+  if (new Set(accounts.map((a) => toHex(a.publicKey))).size !== accounts.length) bad("accounts repeat a key");
+  const params = { ...defaultChainParams, ...(g.params ?? {}) };
+  for (const [name, value] of Object.entries(params)) {
+    if (!Number.isSafeInteger(value) || value < 1) bad(`params.${name} must be a positive integer`);
+  }
+  if (params.maxTxBytes > MAX_TX_BYTES) bad(`params.maxTxBytes may be at most ${MAX_TX_BYTES}`);
+  if (params.maxTxBytes > params.maxBlockBytes) bad("params.maxTxBytes must not exceed params.maxBlockBytes");
+  return { chainId: g.chainId, genesisTime: g.genesisTime, validators, admins, accounts, params };
+}
+
+export function genesisToJson(g: Genesis): GenesisJson {
+  return {
+    chainId: g.chainId,
+    genesisTime: g.genesisTime,
+    validators: g.validators.map((v) => ({ name: v.name, publicKey: toHex(v.publicKey), power: v.power })),
+    admins: g.admins.map(toHex),
+    accounts: g.accounts.map((a) => ({ publicKey: toHex(a.publicKey), balance: a.balance.toString() })),
+    params: { ...g.params },
+  };
+}
+
+/**
+ * The genesis hash: SHA-256 of the canonical encoding of every field, so two nodes with
+ * differently formatted JSON files of the same chain agree. Block 1's prevHash.
+ */
+export function genesisHash(g: Genesis): Uint8Array {
+  const p = g.params;
+  return sha256(
+    encode([
+      "CAIRN_GENESIS_V1",
+      g.chainId,
+      g.genesisTime,
+      g.validators.map((v) => [v.publicKey, v.power, v.name]),
+      g.admins as Uint8Array[],
+      g.accounts.map((a) => [a.publicKey, a.balance]),
+      [p.maxTxBytes, p.maxBlockBytes, p.maxBlockTxs, p.maxTxTtl],
+    ]),
+  );
+}

@@ -1,0 +1,25 @@
+// Cairn's ledger (FG DLT: Ledger — transaction, record, status). Blocks and receipts are the
+// record, ./state the status (world state with its Merkle root).
+export { Columns } from "./columns.ts";
+export { LedgerError } from "./errors.ts";
+export {
+  type ChainParams,
+  defaultChainParams,
+  type Genesis,
+  type GenesisAccount,
+  type GenesisJson,
+  genesisHash,
+  genesisToJson,
+  parseGenesis,
+} from "./genesis.ts";
+export {
+  type BlockProposal,
+  createLedger,
+  type ExecutedBlock,
+  INTRINSIC_GAS,
+  Ledger,
+  type LedgerHead,
+  type LedgerOptions,
+  type TxLocation,
+} from "./ledger.ts";
+export * from "./state/index.ts";

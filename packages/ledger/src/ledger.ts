@@ -1,0 +1,443 @@
+import { ContractError, type ContractRegistry } from "@cairn/contracts";
+import { concatBytes, equalBytes, type MerkleProof, merkleProof, merkleRoot, sha256, toHex } from "@cairn/crypto";
+import {
+  type Block,
+  type BlockHeader,
+  blockHash,
+  type Commit,
+  type ContractEvent,
+  decode,
+  decodeBlock,
+  decodeCommit,
+  decodeTransaction,
+  encode,
+  encodeBlock,
+  encodeCommit,
+  encodeReceipt,
+  MessagingError,
+  RECEIPT_OK,
+  type Receipt,
+  receiptFromValue,
+  receiptToValue,
+  type SignedTransaction,
+  type Validator,
+  type Value,
+  validatorsHash,
+  ZERO_HASH,
+} from "@cairn/messaging";
+import type { Database, WriteBatch } from "@cairn/storage";
+import { Columns, readU32be, readU64be, u32be, u64be } from "./columns.ts";
+import { LedgerError } from "./errors.ts";
+import { type Genesis, genesisHash } from "./genesis.ts";
+import { createWorldState, type PreparedState, type StateOverlay, type WorldState } from "./state/index.ts";
+
+/** Gas every transaction pays before its method's own cost: signature check, indexing, storage of the envelope. */
+export const INTRINSIC_GAS = 10;
+
+const HEAD_KEY = new TextEncoder().encode("head");
+const GENESIS_KEY = new TextEncoder().encode("genesis");
+
+/** The latest committed block, as the ledger keeps it in memory. */
+export interface LedgerHead {
+  readonly height: number;
+  /** Hash of the latest block; the genesis hash at height 0. */
+  readonly hash: Uint8Array;
+  readonly stateRoot: Uint8Array;
+  /** Header time of the latest block; genesisTime at height 0. */
+  readonly time: number;
+}
+
+/** What a consensus engine proposes for the next height. */
+export interface BlockProposal {
+  readonly time: number;
+  readonly proposer: Uint8Array;
+  readonly txs: readonly SignedTransaction[];
+  /** Certificate of the parent block (null at height 1). */
+  readonly lastCommit: Commit | null;
+}
+
+/** A block executed against the current state but not yet committed: consensus may still drop it. */
+export interface ExecutedBlock {
+  readonly block: Block;
+  readonly hash: Uint8Array;
+  readonly txs: readonly SignedTransaction[];
+  readonly receipts: readonly Receipt[];
+  readonly gasUsed: number;
+  /** The state root this block was executed on: it can only be committed on top of it. */
+  readonly parentHash: Uint8Array;
+  readonly prepared: PreparedState;
+}
+
+export interface TxLocation {
+  readonly height: number;
+  readonly index: number;
+}
+
+export interface LedgerOptions {
+  readonly db: Database;
+  readonly genesis: Genesis;
+  readonly contracts: ContractRegistry;
+  /** fsync each committed block (default true). */
+  readonly sync?: boolean;
+}
+
+function replayKey(tx: SignedTransaction): Uint8Array {
+  return concatBytes(tx.tx.sender, tx.tx.nonce);
+}
+
+function encodeHead(h: LedgerHead): Uint8Array {
+  return encode([h.height, h.hash, h.stateRoot, h.time]);
+}
+
+function decodeHead(b: Uint8Array): LedgerHead {
+  const f = decode(b) as Value[];
+  return { height: f[0] as number, hash: f[1] as Uint8Array, stateRoot: f[2] as Uint8Array, time: f[3] as number };
+}
+
+/**
+ * The ledger (FG DLT: Ledger): executes blocks of transactions against the world state and keeps
+ * blocks, receipts, commit certificates and indexes in one database. A block and everything it
+ * changes are written in one atomic batch, so after a crash the ledger is at the last fully
+ * committed height.
+ */
+export class Ledger {
+  readonly genesis: Genesis;
+  readonly genesisHash: Uint8Array;
+  readonly state: WorldState;
+  private readonly db: Database;
+  private readonly contracts: ContractRegistry;
+  private readonly adminKeys: Set<string>;
+  private readonly sync: boolean;
+  private headValue: LedgerHead;
+
+  private constructor(opts: LedgerOptions, state: WorldState, head: LedgerHead) {
+    this.db = opts.db;
+    this.genesis = opts.genesis;
+    this.genesisHash = genesisHash(opts.genesis);
+    this.contracts = opts.contracts;
+    this.state = state;
+    this.sync = opts.sync ?? true;
+    this.adminKeys = new Set(opts.genesis.admins.map(toHex));
+    this.headValue = head;
+  }
+
+  /** Opens the ledger in `db`, writing the genesis state on first use. */
+  static async open(opts: LedgerOptions): Promise<Ledger> {
+    const gHash = genesisHash(opts.genesis);
+    const state = await createWorldState(opts.db);
+    const stored = await opts.db.get(Columns.meta, GENESIS_KEY);
+    if (stored !== undefined) {
+      if (!equalBytes(stored, gHash)) {
+        throw new LedgerError(
+          "GENESIS_MISMATCH",
+          `this database belongs to the chain with genesis ${toHex(stored)}, not ${toHex(gHash)}`,
+        );
+      }
+      const head = await opts.db.get(Columns.meta, HEAD_KEY);
+      if (head === undefined) throw new LedgerError("CORRUPT_DATABASE", "the database has a genesis but no head");
+      return new Ledger(opts, state, decodeHead(head));
+    }
+    // First start: the genesis accounts become the state at height 0.
+    const overlay = state.overlay();
+    let supply = 0n;
+    for (const a of opts.genesis.accounts) {
+      overlay.set("token", a.publicKey, u64beBig(a.balance));
+      supply += a.balance;
+    }
+    if (supply > 0n) overlay.set("token", new TextEncoder().encode("supply"), u64beBig(supply));
+    const prepared = await state.prepare(overlay);
+    const batch = opts.db.batch();
+    state.commit(prepared, batch);
+    const head: LedgerHead = { height: 0, hash: gHash, stateRoot: prepared.root, time: opts.genesis.genesisTime };
+    batch.put(Columns.meta, GENESIS_KEY, gHash);
+    batch.put(Columns.meta, HEAD_KEY, encodeHead(head));
+    await batch.write({ sync: true });
+    return new Ledger(opts, state, head);
+  }
+
+  head(): LedgerHead {
+    return this.headValue;
+  }
+
+  get chainId(): string {
+    return this.genesis.chainId;
+  }
+
+  validators(): readonly Validator[] {
+    return this.genesis.validators;
+  }
+
+  isAdmin(key: Uint8Array): boolean {
+    return this.adminKeys.has(toHex(key));
+  }
+
+  /**
+   * Admission checks that need the ledger but not a signature check (the mempool verifies those
+   * in parallel): chain id, expiry window, replay against committed transactions, and the
+   * contract's stateless argument check. One result per transaction: null when admissible.
+   */
+  async checkAdmission(txs: readonly SignedTransaction[]): Promise<(LedgerError | null)[]> {
+    const height = this.headValue.height;
+    const seen = await this.db.getMany(Columns.replay, txs.map(replayKey));
+    return txs.map((stx, i) => {
+      try {
+        this.checkEnvelope(stx, height + 1);
+        if (seen[i] !== undefined)
+          throw new LedgerError("DUPLICATE", "a transaction with this sender and nonce was already committed");
+        this.contracts.check(stx.tx.contract, stx.tx.method, stx.tx.args);
+        return null;
+      } catch (e) {
+        return asLedgerError(e);
+      }
+    });
+  }
+
+  /** Checks that hold for a transaction included at `height`, whatever else is in the block. */
+  private checkEnvelope(stx: SignedTransaction, height: number): void {
+    const { tx } = stx;
+    if (tx.chainId !== this.genesis.chainId) {
+      throw new LedgerError("WRONG_CHAIN", `transaction is for chain ${tx.chainId}, this is ${this.genesis.chainId}`);
+    }
+    if (stx.bytes.length > this.genesis.params.maxTxBytes) {
+      throw new LedgerError(
+        "TX_TOO_LARGE",
+        `transaction is ${stx.bytes.length} bytes; the limit is ${this.genesis.params.maxTxBytes}`,
+      );
+    }
+    if (tx.expiry < height)
+      throw new LedgerError("EXPIRED", `transaction expired at height ${tx.expiry}; next height is ${height}`);
+    if (tx.expiry > height + this.genesis.params.maxTxTtl) {
+      throw new LedgerError(
+        "EXPIRY_TOO_FAR",
+        `expiry ${tx.expiry} is more than ${this.genesis.params.maxTxTtl} blocks past height ${height}`,
+      );
+    }
+  }
+
+  /**
+   * Executes a proposed block on top of the current head without changing anything: the result
+   * can be committed with `commit`, or dropped. Transactions whose contract call fails are kept
+   * with a failed receipt and their writes reverted; a transaction that may not be in a block at
+   * all (wrong chain, expired, replayed, oversized) makes the whole block invalid.
+   */
+  async execute(proposal: BlockProposal): Promise<ExecutedBlock> {
+    const parent = this.headValue;
+    const height = parent.height + 1;
+    const params = this.genesis.params;
+    if (proposal.txs.length > params.maxBlockTxs) {
+      throw new LedgerError(
+        "INVALID_BLOCK",
+        `block has ${proposal.txs.length} transactions; the limit is ${params.maxBlockTxs}`,
+      );
+    }
+    if (proposal.time < parent.time) throw new LedgerError("INVALID_BLOCK", "block time is earlier than its parent's");
+    let bytes = 0;
+    const keys = proposal.txs.map(replayKey);
+    const committed = await this.db.getMany(Columns.replay, keys);
+    const inBlock = new Set<string>();
+    for (let i = 0; i < proposal.txs.length; i++) {
+      const stx = proposal.txs[i] as SignedTransaction;
+      bytes += stx.bytes.length;
+      try {
+        this.checkEnvelope(stx, height);
+      } catch (e) {
+        throw new LedgerError("INVALID_BLOCK", `transaction ${i}: ${(e as Error).message}`);
+      }
+      const k = toHex(keys[i] as Uint8Array);
+      if (committed[i] !== undefined || inBlock.has(k)) {
+        throw new LedgerError("INVALID_BLOCK", `transaction ${i} replays a sender and nonce`);
+      }
+      inBlock.add(k);
+    }
+    if (bytes > params.maxBlockBytes) {
+      throw new LedgerError(
+        "INVALID_BLOCK",
+        `block carries ${bytes} transaction bytes; the limit is ${params.maxBlockBytes}`,
+      );
+    }
+
+    const overlay = this.state.overlay();
+    const receipts: Receipt[] = [];
+    let gasUsed = 0;
+    for (const stx of proposal.txs) {
+      const r = await this.executeTx(overlay, stx, height, proposal.time);
+      gasUsed += r.gasUsed;
+      receipts.push(r);
+    }
+    const prepared = await this.state.prepare(overlay);
+    const header: BlockHeader = {
+      chainId: this.genesis.chainId,
+      height,
+      time: proposal.time,
+      prevHash: parent.hash,
+      txRoot: merkleRoot(proposal.txs.map((t) => t.bytes)),
+      stateRoot: prepared.root,
+      receiptRoot: merkleRoot(receipts.map(encodeReceipt)),
+      lastCommitHash: proposal.lastCommit === null ? ZERO_HASH : sha256(encodeCommit(proposal.lastCommit)),
+      validatorsHash: validatorsHash(this.genesis.validators),
+      proposer: proposal.proposer,
+      txCount: proposal.txs.length,
+    };
+    const block: Block = { header, txs: proposal.txs.map((t) => t.bytes), lastCommit: proposal.lastCommit };
+    return { block, hash: blockHash(header), txs: proposal.txs, receipts, gasUsed, parentHash: parent.hash, prepared };
+  }
+
+  private async executeTx(
+    overlay: StateOverlay,
+    stx: SignedTransaction,
+    height: number,
+    time: number,
+  ): Promise<Receipt> {
+    const { tx } = stx;
+    const checkpoint = overlay.checkpoint();
+    const events: ContractEvent[] = [];
+    let gas = INTRINSIC_GAS;
+    try {
+      const method = this.contracts.method(tx.contract, tx.method);
+      method.check(tx.args);
+      gas += method.gas;
+      const contract = tx.contract;
+      await method.execute(
+        {
+          sender: tx.sender,
+          height,
+          time,
+          storage: {
+            get: (key) => overlay.get(contract, key),
+            set: (key, value) => overlay.set(contract, key, value),
+            delete: (key) => overlay.delete(contract, key),
+          },
+          isAdmin: (key) => this.isAdmin(key),
+          emit: (name, data) => {
+            events.push({ contract, name, data });
+          },
+          chargeGas: (amount) => {
+            gas += amount;
+          },
+        },
+        tx.args,
+      );
+      return { txHash: stx.hash, code: RECEIPT_OK, message: "", events, gasUsed: gas };
+    } catch (e) {
+      overlay.revertTo(checkpoint);
+      const err = asLedgerError(e);
+      return { txHash: stx.hash, code: err.code, message: err.message.slice(0, 1024), events: [], gasUsed: gas };
+    }
+  }
+
+  /**
+   * Commits an executed block with its certificate in one atomic, fsynced batch: the block, its
+   * receipts, the transaction and replay indexes, the state changes and the new head.
+   */
+  async commit(executed: ExecutedBlock, commit: Commit): Promise<void> {
+    const head = this.headValue;
+    if (!equalBytes(executed.parentHash, head.hash)) {
+      throw new LedgerError("STALE_BLOCK", `block ${executed.block.header.height} was executed on a different parent`);
+    }
+    if (!equalBytes(commit.blockHash, executed.hash) || commit.height !== executed.block.header.height) {
+      throw new LedgerError("BAD_COMMIT", "the certificate is for a different block");
+    }
+    const { header } = executed.block;
+    const h = header.height;
+    const hKey = u64be(h);
+    const batch = this.db.batch();
+    batch.put(Columns.blocks, hKey, encodeBlock(executed.block));
+    batch.put(Columns.blockHashes, executed.hash, hKey);
+    batch.put(Columns.commits, hKey, encodeCommit(commit));
+    batch.put(Columns.receipts, hKey, encode(executed.receipts.map(receiptToValue)));
+    for (let i = 0; i < executed.txs.length; i++) {
+      const stx = executed.txs[i] as SignedTransaction;
+      batch.put(Columns.txIndex, stx.hash, concatBytes(hKey, u32be(i)));
+      const rk = replayKey(stx);
+      batch.put(Columns.replay, rk, u32be(stx.tx.expiry));
+      batch.put(Columns.replayByExpiry, concatBytes(u32be(stx.tx.expiry), rk), new Uint8Array(0));
+    }
+    await this.pruneReplay(batch, h);
+    this.state.commit(executed.prepared, batch);
+    const next: LedgerHead = { height: h, hash: executed.hash, stateRoot: header.stateRoot, time: header.time };
+    batch.put(Columns.meta, HEAD_KEY, encodeHead(next));
+    await batch.write({ sync: this.sync });
+    this.headValue = next;
+  }
+
+  // Entries that expired at or before `height` can never match an includable transaction again.
+  // Pruning is bounded per block so a burst of expiries cannot stall a commit.
+  private async pruneReplay(batch: WriteBatch, height: number): Promise<void> {
+    for await (const [key] of this.db.iterate(Columns.replayByExpiry, {
+      lt: u32be(Math.min(height + 1, 0xffffffff)),
+      limit: 20_000,
+    })) {
+      batch.del(Columns.replayByExpiry, key);
+      batch.del(Columns.replay, key.subarray(4));
+    }
+  }
+
+  async getBlock(height: number): Promise<Block | undefined> {
+    const b = await this.db.get(Columns.blocks, u64be(height));
+    return b === undefined ? undefined : decodeBlock(b);
+  }
+
+  async getHeightOfHash(hash: Uint8Array): Promise<number | undefined> {
+    const h = await this.db.get(Columns.blockHashes, hash);
+    return h === undefined ? undefined : readU64be(h);
+  }
+
+  async getCommit(height: number): Promise<Commit | undefined> {
+    const c = await this.db.get(Columns.commits, u64be(height));
+    return c === undefined ? undefined : decodeCommit(c);
+  }
+
+  async getReceipts(height: number): Promise<Receipt[] | undefined> {
+    const r = await this.db.get(Columns.receipts, u64be(height));
+    return r === undefined ? undefined : (decode(r) as Value[]).map(receiptFromValue);
+  }
+
+  async findTx(hash: Uint8Array): Promise<TxLocation | undefined> {
+    const loc = await this.db.get(Columns.txIndex, hash);
+    return loc === undefined ? undefined : { height: readU64be(loc), index: readU32be(loc, 8) };
+  }
+
+  /** A committed transaction with its receipt and its inclusion proof against the block's txRoot. */
+  async getCommittedTx(hash: Uint8Array): Promise<
+    | {
+        tx: SignedTransaction;
+        location: TxLocation;
+        blockHash: Uint8Array;
+        receipt: Receipt;
+        proof: MerkleProof;
+      }
+    | undefined
+  > {
+    const location = await this.findTx(hash);
+    if (location === undefined) return undefined;
+    const [block, receipts] = await Promise.all([this.getBlock(location.height), this.getReceipts(location.height)]);
+    if (block === undefined || receipts === undefined) {
+      throw new LedgerError("CORRUPT_DATABASE", `transaction index points at missing block ${location.height}`);
+    }
+    const envelope = block.txs[location.index] as Uint8Array;
+    return {
+      tx: decodeTransaction(envelope),
+      location,
+      blockHash: blockHash(block.header),
+      receipt: receipts[location.index] as Receipt,
+      proof: merkleProof(block.txs, location.index),
+    };
+  }
+}
+
+function u64beBig(n: bigint): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, n);
+  return out;
+}
+
+/** Contract and codec errors keep their codes; anything else is an execution error. */
+function asLedgerError(e: unknown): LedgerError {
+  if (e instanceof LedgerError) return e;
+  if (e instanceof ContractError || e instanceof MessagingError) return new LedgerError(e.code, e.message);
+  return new LedgerError("EXECUTION_ERROR", e instanceof Error ? e.message : String(e));
+}
+
+export function createLedger(opts: LedgerOptions): Promise<Ledger> {
+  return Ledger.open(opts);
+}

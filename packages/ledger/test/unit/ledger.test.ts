@@ -1,0 +1,149 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createNativeRegistry, decodeBalance } from "@cairn/contracts";
+import { generateKeyPair, type KeyPair, merkleRoot, toHex, verifyMerkleProof } from "@cairn/crypto";
+import { type Commit, type SignedTransaction, signTransaction, type Transaction } from "@cairn/messaging";
+import { type Database, openDatabase } from "@cairn/storage";
+import { afterEach, describe, expect, it } from "vitest";
+import { createLedger, type Genesis, genesisHash, type Ledger, LedgerError, parseGenesis } from "../../src/index.ts";
+
+const validator = generateKeyPair();
+const admin = generateKeyPair();
+const alice = generateKeyPair();
+const bob = generateKeyPair();
+
+const genesis: Genesis = parseGenesis({
+  chainId: "ledger-test",
+  genesisTime: 1_000,
+  validators: [{ name: "v0", publicKey: toHex(validator.publicKey), power: 1 }],
+  admins: [toHex(admin.publicKey)],
+  accounts: [{ publicKey: toHex(alice.publicKey), balance: "1000" }],
+});
+
+const dirs: string[] = [];
+const dbs: Database[] = [];
+afterEach(async () => {
+  for (const db of dbs.splice(0)) if (db.isOpen) await db.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function open(dir?: string): Promise<{ ledger: Ledger; db: Database; dir: string }> {
+  const d = dir ?? mkdtempSync(join(tmpdir(), "cairn-ledger-"));
+  if (dir === undefined) dirs.push(d);
+  const db = await openDatabase(d);
+  dbs.push(db);
+  return { ledger: await createLedger({ db, genesis, contracts: createNativeRegistry(), sync: false }), db, dir: d };
+}
+
+let n = 0;
+function call(from: KeyPair, contract: string, method: string, args: Transaction["args"], expiry = 50): SignedTransaction {
+  const nonce = new Uint8Array(16);
+  new DataView(nonce.buffer).setUint32(0, ++n);
+  return signTransaction({ chainId: "ledger-test", sender: from.publicKey, nonce, expiry, contract, method, args }, from.secretKey);
+}
+
+const fakeCommit = (height: number, blockHash: Uint8Array): Commit => ({ height, round: 0, blockHash, signatures: [] });
+
+async function commitBlock(ledger: Ledger, txs: SignedTransaction[], time = 2_000) {
+  const head = ledger.head();
+  const executed = await ledger.execute({ time: time + head.height, proposer: validator.publicKey, txs, lastCommit: head.height === 0 ? null : fakeCommit(head.height, head.hash) });
+  await ledger.commit(executed, fakeCommit(executed.block.header.height, executed.hash));
+  return executed;
+}
+
+describe("ledger", () => {
+  it("starts at height 0 with the genesis balances in state", async () => {
+    const { ledger } = await open();
+    expect(ledger.head().height).toBe(0);
+    expect(toHex(ledger.head().hash)).toBe(toHex(genesisHash(genesis)));
+    expect(decodeBalance(await ledger.state.get("token", alice.publicKey))).toBe(1000n);
+  });
+
+  it("executes a block: successes change state, failures revert with a code, and roots are committed", async () => {
+    const { ledger } = await open();
+    const txs = [
+      call(alice, "token", "transfer", [bob.publicKey, 300]),
+      call(bob, "token", "transfer", [alice.publicKey, 1000]), // bob has only 300
+      call(alice, "token", "mint", [alice.publicKey, 5]), // not an admin
+      call(admin, "token", "mint", [bob.publicKey, 7]),
+      call(bob, "kv", "put", [new Uint8Array([1]), new Uint8Array([2])]),
+    ];
+    const ex = await commitBlock(ledger, txs);
+    expect(ex.receipts.map((r) => r.code)).toEqual(["OK", "INSUFFICIENT_FUNDS", "UNAUTHORIZED", "OK", "OK"]);
+    expect(ex.receipts[1]?.events).toEqual([]);
+    expect(decodeBalance(await ledger.state.get("token", alice.publicKey))).toBe(700n);
+    expect(decodeBalance(await ledger.state.get("token", bob.publicKey))).toBe(307n);
+    const h = ex.block.header;
+    expect(h.height).toBe(1);
+    expect(toHex(h.prevHash)).toBe(toHex(genesisHash(genesis)));
+    expect(toHex(h.txRoot)).toBe(toHex(merkleRoot(txs.map((t) => t.bytes))));
+    expect(toHex(h.stateRoot)).toBe(toHex(ledger.head().stateRoot));
+    expect(toHex(ledger.state.root())).toBe(toHex(h.stateRoot));
+
+    const found = await ledger.getCommittedTx((txs[3] as SignedTransaction).hash);
+    expect(found?.location).toEqual({ height: 1, index: 3 });
+    expect(found?.receipt.code).toBe("OK");
+    expect(verifyMerkleProof((txs[3] as SignedTransaction).bytes, found!.proof, h.txRoot)).toBe(true);
+    expect((await ledger.getReceipts(1))?.length).toBe(5);
+    expect(toHex((await ledger.getCommit(1))!.blockHash)).toBe(toHex(ex.hash));
+  });
+
+  it("computes identical state roots and block hashes on two independent nodes", async () => {
+    const a = await open();
+    const b = await open();
+    for (let i = 0; i < 3; i++) {
+      const txs = [
+        call(alice, "token", "transfer", [bob.publicKey, 10 + i]),
+        call(bob, "kv", "put", [new Uint8Array([i]), new Uint8Array([i, i])]),
+      ];
+      const ea = await commitBlock(a.ledger, txs);
+      const eb = await commitBlock(b.ledger, txs);
+      expect(toHex(ea.hash)).toBe(toHex(eb.hash));
+    }
+    expect(toHex(a.ledger.head().stateRoot)).toBe(toHex(b.ledger.head().stateRoot));
+  });
+
+  it("rejects blocks that replay, carry expired transactions, or go back in time", async () => {
+    const { ledger } = await open();
+    const t = call(alice, "kv", "put", [new Uint8Array([1]), new Uint8Array([1])]);
+    const codeOf = async (p: Promise<unknown>) => p.then(() => "OK", (e: LedgerError) => e.code);
+    expect(await codeOf(ledger.execute({ time: 2000, proposer: validator.publicKey, txs: [t, t], lastCommit: null }))).toBe("INVALID_BLOCK");
+    await commitBlock(ledger, [t]);
+    expect(await codeOf(ledger.execute({ time: 3000, proposer: validator.publicKey, txs: [t], lastCommit: null }))).toBe("INVALID_BLOCK");
+    const expired = call(alice, "kv", "put", [new Uint8Array([1]), new Uint8Array([1])], 1);
+    expect(await codeOf(ledger.execute({ time: 3000, proposer: validator.publicKey, txs: [expired], lastCommit: null }))).toBe("INVALID_BLOCK");
+    expect(await codeOf(ledger.execute({ time: 10, proposer: validator.publicKey, txs: [], lastCommit: null }))).toBe("INVALID_BLOCK");
+    // Admission reports the same problems per transaction.
+    const far = call(alice, "kv", "put", [new Uint8Array([1]), new Uint8Array([1])], 5000);
+    const wrongArgs = call(alice, "kv", "put", [new Uint8Array([1])]);
+    const unknown = call(alice, "nope", "put", []);
+    const res = await ledger.checkAdmission([t, expired, far, wrongArgs, unknown]);
+    expect(res.map((r) => r?.code ?? "OK")).toEqual(["DUPLICATE", "EXPIRED", "EXPIRY_TOO_FAR", "BAD_ARGS", "UNKNOWN_CONTRACT"]);
+  });
+
+  it("refuses to commit a block executed on a stale parent", async () => {
+    const { ledger } = await open();
+    const e1 = await ledger.execute({ time: 2000, proposer: validator.publicKey, txs: [call(alice, "kv", "put", [new Uint8Array([1]), new Uint8Array([1])])], lastCommit: null });
+    const e2 = await ledger.execute({ time: 2000, proposer: validator.publicKey, txs: [call(alice, "kv", "put", [new Uint8Array([2]), new Uint8Array([2])])], lastCommit: null });
+    await ledger.commit(e1, fakeCommit(1, e1.hash));
+    await expect(ledger.commit(e2, fakeCommit(1, e2.hash))).rejects.toMatchObject({ code: "STALE_BLOCK" });
+  });
+
+  it("reopens at the committed height with the same head and state, and refuses another chain's genesis", async () => {
+    const first = await open();
+    await commitBlock(first.ledger, [call(alice, "token", "transfer", [bob.publicKey, 1])]);
+    await commitBlock(first.ledger, [call(alice, "token", "transfer", [bob.publicKey, 2])]);
+    const head = first.ledger.head();
+    await first.db.close();
+    const again = await open(first.dir);
+    expect(again.ledger.head()).toEqual(head);
+    expect(decodeBalance(await again.ledger.state.get("token", bob.publicKey))).toBe(3n);
+    await again.db.close();
+    const db = await openDatabase(first.dir);
+    dbs.push(db);
+    await expect(
+      createLedger({ db, genesis: { ...genesis, chainId: "other" }, contracts: createNativeRegistry() }),
+    ).rejects.toBeInstanceOf(LedgerError);
+  });
+});

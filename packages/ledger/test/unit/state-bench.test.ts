@@ -1,0 +1,104 @@
+// Throughput of the state tree: prepare + commit + write of 10k changed keys on a large tree.
+// Skipped unless asked for, as building the 1M-key tree takes minutes:
+//   CAIRN_STATE_BENCH=100000,1000000 npx vitest run packages/ledger/test/unit/state-bench.test.ts
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDatabase } from "@cairn/storage";
+import { describe, expect, it } from "vitest";
+import { createWorldState, verifyStateProof, type WorldState } from "../../src/state/index.ts";
+
+const sizes = (process.env.CAIRN_STATE_BENCH ?? "")
+  .split(",")
+  .filter((s) => s !== "")
+  .map(Number);
+
+const CONTRACT = "bench";
+const key = (i: number) => new Uint8Array([i >>> 24, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff]);
+const value = (i: number, salt: number) => {
+  const v = new Uint8Array(32);
+  new DataView(v.buffer).setUint32(0, i);
+  new DataView(v.buffer).setUint32(4, salt);
+  return v;
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+describe.skipIf(sizes.length === 0)("state tree benchmark", () => {
+  for (const size of sizes) {
+    it(`prepare + commit of 10k changed keys on a ${size}-key tree`, { timeout: 3_600_000 }, async () => {
+      const dir = await mkdtemp(join(tmpdir(), "cairn-state-bench-"));
+      let db = await openDatabase(join(dir, "db"));
+      try {
+        let ws: WorldState = await createWorldState(db);
+        let t0 = performance.now();
+        const chunk = 100_000;
+        for (let start = 0; start < size; start += chunk) {
+          const o = ws.overlay();
+          for (let i = start; i < Math.min(size, start + chunk); i++) o.set(CONTRACT, key(i), value(i, 0));
+          const p = await ws.prepare(o);
+          const batch = db.batch();
+          ws.commit(p, batch);
+          await batch.write({ sync: false });
+        }
+        const buildMs = performance.now() - t0;
+        let next = size;
+        let salt = 1;
+        // 10k changes: 6k updates of existing keys, 2k inserts, 2k deletes (then re-inserted later).
+        const block = async (label: string) => {
+          const o = ws.overlay();
+          const s = salt++;
+          for (let j = 0; j < 6000; j++) {
+            const i = Math.floor(Math.random() * size);
+            o.set(CONTRACT, key(i), value(i, s));
+          }
+          for (let j = 0; j < 2000; j++) o.set(CONTRACT, key(next), value(next++, s));
+          for (let j = 0; j < 2000; j++) o.delete(CONTRACT, key(Math.floor(Math.random() * size)));
+          const a = performance.now();
+          const p = await ws.prepare(o);
+          const b = performance.now();
+          const batch = db.batch();
+          ws.commit(p, batch);
+          const c = performance.now();
+          await batch.write({ sync: true });
+          const d = performance.now();
+          return { label, changes: o.size, ops: batch.length, prepare: b - a, commit: c - b, write: d - c };
+        };
+        const warm = [];
+        for (let r = 0; r < 7; r++) warm.push(await block("warm"));
+        const root = ws.root();
+        await db.close();
+        db = await openDatabase(join(dir, "db"));
+        t0 = performance.now();
+        ws = await createWorldState(db);
+        const reopenMs = performance.now() - t0;
+        expect(ws.root()).toEqual(root);
+        const cold = await block("cold (first block after reopen, empty caches)");
+        const proofStart = performance.now();
+        for (let i = 0; i < 1000; i++) {
+          const proof = await ws.prove(CONTRACT, key(i * 7));
+          verifyStateProof(ws.root(), CONTRACT, key(i * 7), await ws.get(CONTRACT, key(i * 7)), proof);
+        }
+        const proofUs = ((performance.now() - proofStart) * 1000) / 1000;
+        const m = (k: "prepare" | "commit" | "write") => median(warm.map((w) => w[k])).toFixed(1);
+        console.log(
+          [
+            `state tree, ${size} keys: built in ${(buildMs / 1000).toFixed(1)} s (blocks of ${chunk}, sync: false)`,
+            `  warm, median of ${warm.length} blocks of ${warm[0]?.changes} changes (${warm[0]?.ops} batch ops): ` +
+              `prepare ${m("prepare")} ms, commit ${m("commit")} ms, batch write (sync) ${m("write")} ms`,
+            `  ${cold.label}: reopen ${reopenMs.toFixed(1)} ms, prepare ${cold.prepare.toFixed(1)} ms, ` +
+              `commit ${cold.commit.toFixed(1)} ms, write ${cold.write.toFixed(1)} ms`,
+            `  prove + get + verify: ${proofUs.toFixed(0)} us per key`,
+            `  rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
+          ].join("\n"),
+        );
+      } finally {
+        await db.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});

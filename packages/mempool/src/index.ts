@@ -1,0 +1,10 @@
+// The mempool of Cairn's consistency layer: where transactions wait, validated, for a block.
+export {
+  type AddResult,
+  type AdmissionChecker,
+  Mempool,
+  type MempoolComponents,
+  type Rejection,
+  type SignatureVerifier,
+} from "./mempool.ts";
+export { defaultMempoolOptions, type MempoolOptions } from "./options.ts";

@@ -1,0 +1,224 @@
+import { concatBytes, toHex } from "@cairn/crypto";
+import { decodeTransaction, MessagingError, type SignedTransaction, txSigningBytes } from "@cairn/messaging";
+import { defaultMempoolOptions, type MempoolOptions } from "./options.ts";
+
+// The mempool declares what it needs from its neighbours (the consumer owns the interface).
+
+/** Ledger-side admission: chain id, expiry window, committed replays, contract arguments. */
+export interface AdmissionChecker {
+  checkAdmission(txs: readonly SignedTransaction[]): Promise<({ code: string; message: string } | null)[]>;
+}
+
+/** Batch signature verification (the node passes its worker-thread pool). */
+export interface SignatureVerifier {
+  verifyBatch(items: readonly { publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array }[]): Promise<boolean[]>;
+}
+
+export type AddResult =
+  | { readonly ok: true; readonly hash: Uint8Array }
+  | { readonly ok: false; readonly hash?: Uint8Array; readonly code: string; readonly message: string };
+
+export interface Rejection {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface MempoolComponents {
+  readonly admission: AdmissionChecker;
+  readonly verifier: SignatureVerifier;
+  /** Current maximum size of one transaction (from the chain parameters). */
+  readonly maxTxBytes: number;
+}
+
+function reject(code: string, message: string, hash?: Uint8Array): AddResult {
+  return hash === undefined ? { ok: false, code, message } : { ok: false, hash, code, message };
+}
+
+/**
+ * Pending transactions in arrival order. Admission verifies everything a block would (signature,
+ * chain, size, expiry, replay, contract arguments) so blocks are built from valid transactions
+ * only; capacity is bounded and a full pool answers MEMPOOL_FULL instead of dropping silently.
+ */
+export class Mempool {
+  private readonly opts: MempoolOptions;
+  private readonly components: MempoolComponents;
+  /** hash hex → tx; Map iteration order is arrival order. */
+  private readonly txs = new Map<string, SignedTransaction>();
+  /** sender‖nonce hex of pending txs (and of those being admitted), for duplicate detection. */
+  private readonly replayKeys = new Set<string>();
+  private readonly rejected = new Map<string, Rejection>();
+  private bytesValue = 0;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(components: MempoolComponents, options: Partial<MempoolOptions> = {}) {
+    this.components = components;
+    this.opts = { ...defaultMempoolOptions, ...options };
+  }
+
+  get size(): number {
+    return this.txs.size;
+  }
+
+  get bytes(): number {
+    return this.bytesValue;
+  }
+
+  get maxSize(): number {
+    return this.opts.maxTxs;
+  }
+
+  has(hash: Uint8Array): boolean {
+    return this.txs.has(toHex(hash));
+  }
+
+  get(hash: Uint8Array): SignedTransaction | undefined {
+    return this.txs.get(toHex(hash));
+  }
+
+  /** Why a transaction was refused or dropped, if that happened recently. */
+  rejection(hash: Uint8Array): Rejection | undefined {
+    return this.rejected.get(toHex(hash));
+  }
+
+  /** Calls `listener` whenever transactions were added. Returns an unsubscribe function. */
+  onAdded(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Admits a batch of encoded transactions; each is accepted or refused on its own. */
+  async add(envelopes: readonly Uint8Array[]): Promise<AddResult[]> {
+    const results: AddResult[] = new Array(envelopes.length);
+    const candidates: { i: number; stx: SignedTransaction; replay: string }[] = [];
+    const batchHashes = new Set<string>();
+    let room = this.opts.maxTxs - this.txs.size;
+    let roomBytes = this.opts.maxBytes - this.bytesValue;
+
+    for (let i = 0; i < envelopes.length; i++) {
+      const bytes = envelopes[i] as Uint8Array;
+      let stx: SignedTransaction;
+      try {
+        stx = decodeTransaction(bytes, this.components.maxTxBytes);
+      } catch (e) {
+        const err = e as MessagingError;
+        results[i] = reject(err.code ?? "MALFORMED", err.message);
+        continue;
+      }
+      const hex = toHex(stx.hash);
+      const replay = toHex(concatBytes(stx.tx.sender, stx.tx.nonce));
+      if (this.txs.has(hex) || batchHashes.has(hex) || this.replayKeys.has(replay)) {
+        results[i] = reject("DUPLICATE", "this transaction (sender and nonce) is already pending", stx.hash);
+        continue;
+      }
+      if (room <= 0 || roomBytes < bytes.length) {
+        results[i] = reject("MEMPOOL_FULL", "the mempool is full; retry shortly", stx.hash);
+        continue;
+      }
+      room--;
+      roomBytes -= bytes.length;
+      batchHashes.add(hex);
+      // Reserve the replay key now, so a concurrent batch cannot admit the same nonce twice.
+      this.replayKeys.add(replay);
+      candidates.push({ i, stx, replay });
+    }
+    if (candidates.length === 0) return results;
+
+    let valid: boolean[];
+    let checks: ({ code: string; message: string } | null)[];
+    try {
+      [valid, checks] = await Promise.all([
+        this.components.verifier.verifyBatch(
+          candidates.map(({ stx }) => ({
+            publicKey: stx.tx.sender,
+            message: txSigningBytes(stx.body),
+            signature: stx.signature,
+          })),
+        ),
+        this.components.admission.checkAdmission(candidates.map((c) => c.stx)),
+      ]);
+    } catch (e) {
+      for (const c of candidates) this.replayKeys.delete(c.replay);
+      throw e;
+    }
+
+    let added = 0;
+    for (let k = 0; k < candidates.length; k++) {
+      const { i, stx, replay } = candidates[k] as (typeof candidates)[number];
+      const hex = toHex(stx.hash);
+      const problem: Rejection | null = !valid[k]
+        ? { code: "BAD_SIGNATURE", message: "the signature does not verify against the sender's key" }
+        : (checks[k] ?? null);
+      if (problem !== null) {
+        this.replayKeys.delete(replay);
+        this.remember(hex, problem);
+        results[i] = reject(problem.code, problem.message, stx.hash);
+        continue;
+      }
+      this.txs.set(hex, stx);
+      this.bytesValue += stx.bytes.length;
+      this.rejected.delete(hex);
+      results[i] = { ok: true, hash: stx.hash };
+      added++;
+    }
+    if (added > 0) for (const l of this.listeners) l();
+    return results;
+  }
+
+  /**
+   * Transactions for the next block, in arrival order, within the bounds. Transactions that have
+   * expired by `height` are dropped on the way (and remembered as EXPIRED).
+   */
+  reap(maxTxs: number, maxBytes: number, height: number): SignedTransaction[] {
+    const out: SignedTransaction[] = [];
+    let bytes = 0;
+    for (const [hex, stx] of this.txs) {
+      if (stx.tx.expiry < height) {
+        this.drop(hex, stx, { code: "EXPIRED", message: `expired at height ${stx.tx.expiry} before it was included` });
+        continue;
+      }
+      if (out.length >= maxTxs || bytes + stx.bytes.length > maxBytes) break;
+      bytes += stx.bytes.length;
+      out.push(stx);
+    }
+    return out;
+  }
+
+  /** Removes transactions that were committed. */
+  removeCommitted(txs: readonly SignedTransaction[]): void {
+    for (const stx of txs) {
+      const hex = toHex(stx.hash);
+      const held = this.txs.get(hex);
+      if (held === undefined) continue;
+      this.txs.delete(hex);
+      this.bytesValue -= held.bytes.length;
+      this.replayKeys.delete(toHex(concatBytes(held.tx.sender, held.tx.nonce)));
+    }
+  }
+
+  /** Drops every pending transaction that can no longer be included at `height`. */
+  dropExpired(height: number): number {
+    let n = 0;
+    for (const [hex, stx] of this.txs) {
+      if (stx.tx.expiry < height) {
+        this.drop(hex, stx, { code: "EXPIRED", message: `expired at height ${stx.tx.expiry} before it was included` });
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private drop(hex: string, stx: SignedTransaction, why: Rejection): void {
+    this.txs.delete(hex);
+    this.bytesValue -= stx.bytes.length;
+    this.replayKeys.delete(toHex(concatBytes(stx.tx.sender, stx.tx.nonce)));
+    this.remember(hex, why);
+  }
+
+  private remember(hex: string, why: Rejection): void {
+    this.rejected.delete(hex);
+    this.rejected.set(hex, why);
+    if (this.rejected.size > this.opts.rejectedCacheSize) {
+      this.rejected.delete(this.rejected.keys().next().value as string);
+    }
+  }
+}

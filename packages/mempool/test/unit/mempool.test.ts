@@ -1,0 +1,104 @@
+import { generateKeyPair, type KeyPair } from "@cairn/crypto";
+import { VerifyPool } from "@cairn/crypto/native";
+import { encode, type SignedTransaction, signTransaction } from "@cairn/messaging";
+import { afterAll, describe, expect, it } from "vitest";
+import { type AdmissionChecker, Mempool } from "../../src/index.ts";
+
+const verifier = new VerifyPool({ workers: 0 });
+afterAll(() => verifier.close());
+
+const key: KeyPair = generateKeyPair();
+let counter = 0;
+
+function tx(opts: { expiry?: number; nonce?: Uint8Array; chainId?: string } = {}): SignedTransaction {
+  const nonce = opts.nonce ?? new Uint8Array(16).fill(0);
+  if (opts.nonce === undefined) new DataView(nonce.buffer).setUint32(0, ++counter);
+  return signTransaction(
+    {
+      chainId: opts.chainId ?? "test",
+      sender: key.publicKey,
+      nonce,
+      expiry: opts.expiry ?? 100,
+      contract: "kv",
+      method: "put",
+      args: [new Uint8Array([1]), new Uint8Array([2])],
+    },
+    key.secretKey,
+  );
+}
+
+const acceptAll: AdmissionChecker = { checkAdmission: async (txs) => txs.map(() => null) };
+const chainCheck: AdmissionChecker = {
+  checkAdmission: async (txs) =>
+    txs.map((t) => (t.tx.chainId === "test" ? null : { code: "WRONG_CHAIN", message: "wrong chain" })),
+};
+
+function pool(admission = acceptAll, options = {}) {
+  return new Mempool({ admission, verifier, maxTxBytes: 4096 }, options);
+}
+
+describe("mempool admission", () => {
+  it("accepts valid transactions and reports each refusal with its code", async () => {
+    const m = pool(chainCheck);
+    const good = tx();
+    const badSig = tx();
+    const forged = encode([badSig.body, new Uint8Array(64).fill(1)]);
+    const wrongChain = tx({ chainId: "other" });
+    const res = await m.add([good.bytes, forged, new Uint8Array([1, 2, 3]), wrongChain.bytes, new Uint8Array(5000)]);
+    expect(res.map((r) => (r.ok ? "OK" : r.code))).toEqual(["OK", "BAD_SIGNATURE", "MALFORMED", "WRONG_CHAIN", "TX_TOO_LARGE"]);
+    expect(m.size).toBe(1);
+    expect(m.rejection(wrongChain.hash)?.code).toBe("WRONG_CHAIN");
+  });
+
+  it("deduplicates by hash and by sender+nonce, within a batch and across concurrent batches", async () => {
+    const m = pool();
+    const a = tx();
+    const sameNonce = tx({ nonce: a.tx.nonce, expiry: 101 });
+    const [r1, r2] = await Promise.all([m.add([a.bytes, a.bytes]), m.add([sameNonce.bytes])]);
+    const codes = [...r1, ...r2].map((r) => (r.ok ? "OK" : r.code));
+    expect(codes.filter((c) => c === "OK")).toHaveLength(1);
+    expect(codes.filter((c) => c === "DUPLICATE")).toHaveLength(2);
+    expect(m.size).toBe(1);
+  });
+
+  it("applies backpressure: a full pool answers MEMPOOL_FULL and keeps what it accepted", async () => {
+    const m = pool(acceptAll, { maxTxs: 3 });
+    const txs = Array.from({ length: 5 }, () => tx());
+    const res = await m.add(txs.map((t) => t.bytes));
+    expect(res.map((r) => (r.ok ? "OK" : r.code))).toEqual(["OK", "OK", "OK", "MEMPOOL_FULL", "MEMPOOL_FULL"]);
+    m.removeCommitted(m.reap(2, 1 << 20, 1));
+    expect(m.size).toBe(1);
+    const again = await m.add([(txs[3] as SignedTransaction).bytes]);
+    expect(again[0]?.ok).toBe(true);
+  });
+});
+
+describe("mempool reaping", () => {
+  it("reaps in arrival order within count and byte bounds, and drops expired transactions", async () => {
+    const m = pool();
+    const early = tx({ expiry: 5 });
+    const rest = Array.from({ length: 4 }, () => tx({ expiry: 50 }));
+    await m.add([early.bytes, ...rest.map((t) => t.bytes)]);
+    const first = m.reap(2, 1 << 20, 10);
+    expect(first.map((t) => t.hash)).toEqual([rest[0]?.hash, rest[1]?.hash]);
+    expect(m.rejection(early.hash)?.code).toBe("EXPIRED");
+    expect(m.size).toBe(4);
+    const oneByBytes = m.reap(10, (rest[0] as SignedTransaction).bytes.length + 1, 10);
+    expect(oneByBytes).toHaveLength(1);
+    m.removeCommitted(first);
+    expect(m.size).toBe(2);
+    expect(m.dropExpired(51)).toBe(2);
+    expect(m.size).toBe(0);
+    expect(m.bytes).toBe(0);
+  });
+
+  it("notifies listeners when transactions arrive", async () => {
+    const m = pool();
+    let calls = 0;
+    const off = m.onAdded(() => calls++);
+    await m.add([tx().bytes]);
+    off();
+    await m.add([tx().bytes]);
+    expect(calls).toBe(1);
+  });
+});

@@ -1,0 +1,273 @@
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { CairnApiError, type ContractCall, createClient, kv, parseKeyFile, token } from "@cairn/client";
+import { generateKeyPair, type KeyPair, toHex } from "@cairn/crypto";
+import { Command, CommanderError, Option } from "commander";
+import { homePaths, initHome, keyToFile, loadConfig } from "../config.ts";
+import { startNode, VERSION } from "../node.ts";
+import { printJson, printLine } from "./output.ts";
+
+/** An error the user can fix: printed without a stack trace. */
+class CliError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+interface ConnectionOpts {
+  url?: string;
+  home?: string;
+}
+
+const DEFAULT_URL = "http://127.0.0.1:26657";
+
+/** The API to talk to: --url, else the node in --home, else the default local node. */
+async function apiUrl(o: ConnectionOpts): Promise<string> {
+  if (o.url !== undefined) return o.url;
+  if (o.home !== undefined) {
+    const c = await loadConfig(o.home);
+    const host = c.api.host === "0.0.0.0" ? "127.0.0.1" : c.api.host;
+    return `http://${host}:${c.api.port}`;
+  }
+  return DEFAULT_URL;
+}
+
+/** The signing key: --key FILE, else the admin key of the dev chain in --home. */
+async function signingKey(o: ConnectionOpts & { key?: string }): Promise<KeyPair> {
+  const path = o.key ?? (o.home !== undefined ? homePaths(o.home).adminKey : undefined);
+  if (path === undefined) throw new CliError("NO_KEY", "no signing key: pass --key FILE (see `cairn keys new`) or --home DIR");
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    throw new CliError("NO_KEY", `cannot read key file ${path}`);
+  }
+  return parseKeyFile(text);
+}
+
+function connectionOptions(cmd: Command): Command {
+  return cmd
+    .option("--url <url>", `API of the node to talk to (default: the node in --home, else ${DEFAULT_URL})`)
+    .option("--home <dir>", "node home directory (for its API address and, for tx, its admin key)");
+}
+
+async function sendTx(call: ContractCall, o: ConnectionOpts & { key?: string; wait: boolean }): Promise<void> {
+  const client = createClient({ url: await apiUrl(o) });
+  const key = await signingKey(o);
+  const signer = client.signer(key);
+  const result = await signer.send(call, o.wait ? { wait: "commit" } : {});
+  printJson(result);
+  if ("receipt" in result && result.receipt !== undefined && result.receipt.code !== "OK") {
+    throw new CliError(result.receipt.code, `transaction committed but failed: ${result.receipt.message}`);
+  }
+}
+
+function txCommand(parent: Command, name: string, description: string, args: string[], build: (...a: string[]) => ContractCall) {
+  const cmd = parent.command(name).description(description);
+  for (const a of args) cmd.argument(`<${a}>`);
+  connectionOptions(cmd)
+    .option("--key <file>", "key file that signs the transaction (default: the admin key in --home)")
+    .option("--no-wait", "return once the node accepted it, without waiting for the commit")
+    .action(async (...params: unknown[]) => {
+      const values = params.slice(0, args.length) as string[];
+      const opts = params[args.length] as ConnectionOpts & { key?: string; wait: boolean };
+      await sendTx(build(...values), opts);
+    });
+}
+
+function parseAmount(s: string): bigint {
+  if (!/^[1-9][0-9]*$/.test(s)) throw new CliError("BAD_AMOUNT", `amount must be a positive whole number, got "${s}"`);
+  return BigInt(s);
+}
+
+function parseAccount(s: string): string {
+  if (!/^[0-9a-f]{64}$/.test(s)) throw new CliError("BAD_ACCOUNT", `an account is a 64-hex-digit public key, got "${s}"`);
+  return s;
+}
+
+async function runUntilSignalled(home: string, opts: { logLevel?: string; apiPort?: string; apiHost?: string }, banner: (url: string) => string[]) {
+  const config: { logLevel?: string; apiPort?: number; apiHost?: string } = {};
+  if (opts.logLevel !== undefined) config.logLevel = opts.logLevel;
+  if (opts.apiPort !== undefined) config.apiPort = parsePort(opts.apiPort);
+  if (opts.apiHost !== undefined) config.apiHost = opts.apiHost;
+  const node = await startNode({ home, config });
+  for (const line of banner(node.apiUrl)) process.stderr.write(`${line}\n`);
+  await new Promise<void>((resolveStop) => {
+    const stop = (sig: string) => {
+      process.stderr.write(`\n${sig}: stopping the node...\n`);
+      node.stop().then(resolveStop, resolveStop);
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+}
+
+function parsePort(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError("BAD_PORT", `--api-port must be 0-65535, got "${s}"`);
+  return n;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("cairn")
+    .description("Cairn: a permissioned distributed ledger (ITU-T FG DLT reference architecture)")
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  program
+    .command("init")
+    .description("create a one-node development chain: keys, genesis and config in --home")
+    .requiredOption("--home <dir>", "directory for the node's keys, genesis, config and data")
+    .option("--chain-id <id>", "chain identifier", "cairn-dev")
+    .option("--moniker <name>", "human-readable node name", "node0")
+    .option("--api-port <port>", "HTTP API port", "26657")
+    .action(async (o: { home: string; chainId: string; moniker: string; apiPort: string }) => {
+      const r = await initHome({ home: resolve(o.home), chainId: o.chainId, moniker: o.moniker, apiPort: parsePort(o.apiPort) });
+      printLine(`Initialised chain ${r.chainId} in ${r.home}`);
+      printLine(`  validator key: ${toHex(r.validator.publicKey)}`);
+      printLine(`  admin key:     ${toHex(r.admin.publicKey)} (${homePaths(r.home).adminKey})`);
+      printLine(`Start it with: cairn start --home ${o.home}`);
+    });
+
+  program
+    .command("start")
+    .description("run the node in --home until Ctrl-C")
+    .requiredOption("--home <dir>", "node home directory (see `cairn init`)")
+    .option("--log-level <spec>", 'log level, optionally per layer: "info,consensus=debug"')
+    .option("--api-port <port>", "override the HTTP API port")
+    .option("--api-host <host>", "override the HTTP API host")
+    .action(async (o: { home: string; logLevel?: string; apiPort?: string; apiHost?: string }) => {
+      await runUntilSignalled(resolve(o.home), o, (url) => [`Cairn node running. API: ${url}  (Ctrl-C to stop)`]);
+    });
+
+  program
+    .command("dev")
+    .description("initialise a dev chain on first use, then run it (what `npm start` does)")
+    .option("--home <dir>", "node home directory", ".cairn/dev")
+    .option("--log-level <spec>", "log level", "warn")
+    .option("--api-port <port>", "HTTP API port (first run only)")
+    .action(async (o: { home: string; logLevel?: string; apiPort?: string }) => {
+      const home = resolve(o.home);
+      if (!existsSync(homePaths(home).config)) {
+        const r = await initHome({ home, ...(o.apiPort === undefined ? {} : { apiPort: parsePort(o.apiPort) }) });
+        process.stderr.write(`Initialised dev chain ${r.chainId} in ${home}\n`);
+      }
+      await runUntilSignalled(home, { ...(o.logLevel === undefined ? {} : { logLevel: o.logLevel }) }, (url) => [
+        `Cairn dev node running.`,
+        `  API:       ${url}   (try: curl ${url}/status)`,
+        `  home:      ${home}`,
+        `  admin key: ${homePaths(home).adminKey}`,
+        `  try:       npm run cairn -- tx kv put hello world --home ${o.home}`,
+        `Ctrl-C to stop.`,
+      ]);
+    });
+
+  const keys = program.command("keys").description("manage Ed25519 key files");
+  keys
+    .command("new")
+    .description("generate a key; writes it to --out (mode 600) or prints the key file")
+    .option("--out <file>", "write the key file here (refuses to overwrite)")
+    .action(async (o: { out?: string }) => {
+      const k = generateKeyPair();
+      if (o.out === undefined) {
+        printJson(keyToFile(k));
+        return;
+      }
+      await writeFile(o.out, `${JSON.stringify(keyToFile(k), null, 2)}\n`, { mode: 0o600, flag: "wx" }).catch((e: NodeJS.ErrnoException) => {
+        throw new CliError("KEY_EXISTS", e.code === "EEXIST" ? `${o.out} already exists; choose another --out` : e.message);
+      });
+      printLine(toHex(k.publicKey));
+    });
+  keys
+    .command("show")
+    .description("print the public key (account address) of a key file")
+    .argument("<file>", "key file")
+    .action(async (file: string) => {
+      const k = await signingKey({ key: file });
+      printLine(toHex(k.publicKey));
+    });
+
+  const tx = program.command("tx").description("sign and submit transactions");
+  const kvCmd = tx.command("kv").description("the built-in key-value contract");
+  txCommand(kvCmd, "put", "store VALUE under KEY (both text)", ["key", "value"], (k, v) => kv.put(k as string, v as string));
+  txCommand(kvCmd, "delete", "delete KEY", ["key"], (k) => kv.delete(k as string));
+  const tokenCmd = tx.command("token").description("the built-in token contract");
+  txCommand(tokenCmd, "transfer", "send AMOUNT tokens to account TO (hex public key)", ["to", "amount"], (to, a) =>
+    token.transfer(parseAccount(to as string), parseAmount(a as string)),
+  );
+  txCommand(tokenCmd, "mint", "create AMOUNT tokens for TO (admin keys only)", ["to", "amount"], (to, a) =>
+    token.mint(parseAccount(to as string), parseAmount(a as string)),
+  );
+
+  const query = program.command("query").description("read the ledger");
+  connectionOptions(query.command("kv").description("value of KEY in the kv contract").argument("<key>")).action(
+    async (key: string, o: ConnectionOpts) => {
+      printJson(await createClient({ url: await apiUrl(o) }).getState("kv", key));
+    },
+  );
+  connectionOptions(
+    query
+      .command("state")
+      .description("raw state entry of CONTRACT at KEY, with its Merkle proof")
+      .argument("<contract>")
+      .argument("<key>")
+      .addOption(new Option("--hex", "KEY is hex, not text")),
+  ).action(async (contract: string, key: string, o: ConnectionOpts & { hex?: boolean }) => {
+    const bytes = o.hex ? Buffer.from(key, "hex") : new TextEncoder().encode(key);
+    printJson(await createClient({ url: await apiUrl(o) }).getState(contract, new Uint8Array(bytes)));
+  });
+  connectionOptions(query.command("balance").description("token balance of ACCOUNT").argument("<account>")).action(
+    async (account: string, o: ConnectionOpts) => {
+      const bal = await createClient({ url: await apiUrl(o) }).balance(parseAccount(account));
+      printLine(bal.toString());
+    },
+  );
+  connectionOptions(query.command("tx").description("status, receipt and proof of a transaction").argument("<hash>")).action(
+    async (hash: string, o: ConnectionOpts) => {
+      printJson(await createClient({ url: await apiUrl(o) }).getTx(hash));
+    },
+  );
+  connectionOptions(query.command("block").description("a block by height (default: latest)").argument("[height]")).action(
+    async (height: string | undefined, o: ConnectionOpts) => {
+      const h = height === undefined ? "latest" : Number(height);
+      if (h !== "latest" && (!Number.isSafeInteger(h) || h < 1)) throw new CliError("BAD_HEIGHT", "height must be a positive integer");
+      printJson(await createClient({ url: await apiUrl(o) }).getBlock(h));
+    },
+  );
+
+  connectionOptions(program.command("status").description("height, hashes, mempool and consensus state of a node")).action(
+    async (o: ConnectionOpts) => {
+      printJson(await createClient({ url: await apiUrl(o) }).status());
+    },
+  );
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code; errors become one clear line on stderr. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv as string[]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof CairnApiError) {
+      process.stderr.write(`error: ${e.code}: ${e.message}\n`);
+      return 1;
+    }
+    const err = e as Error & { code?: string };
+    if (err.code === "ECONNREFUSED" || (err.cause as { code?: string } | undefined)?.code === "ECONNREFUSED") {
+      process.stderr.write("error: cannot reach the node's API; is it running? (see --url / --home)\n");
+      return 1;
+    }
+    if (typeof err.code === "string" && !(err instanceof TypeError)) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`error: ${err.stack ?? String(err)}\n`);
+    return 1;
+  }
+}

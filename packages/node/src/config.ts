@@ -1,0 +1,157 @@
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fromHex, generateKeyPair, type KeyPair, keyPairFromSecret, toHex } from "@cairn/crypto";
+import { defaultChainParams, type Genesis, type GenesisJson, genesisToJson, parseGenesis } from "@cairn/ledger";
+import { NodeError } from "./errors.ts";
+
+/** A node's configuration file (HOME/config.json). Every field has a default. */
+export interface NodeConfig {
+  readonly moniker: string;
+  readonly api: { readonly host: string; readonly port: number };
+  readonly consensus: { readonly engine: "solo"; readonly blockInterval: number };
+  readonly mempool: { readonly maxTxs: number; readonly maxBytes: number };
+  readonly storage: { readonly sync: boolean };
+  /** e.g. "info" or "info,consensus=debug" */
+  readonly logLevel: string;
+  /** Worker threads verifying signatures (default: one per core). */
+  readonly verifyWorkers?: number;
+}
+
+export const defaultNodeConfig: NodeConfig = {
+  moniker: "node0",
+  api: { host: "127.0.0.1", port: 26657 },
+  consensus: { engine: "solo", blockInterval: 50 },
+  mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024 },
+  storage: { sync: true },
+  logLevel: "info",
+};
+
+/** Where a node keeps its files. */
+export function homePaths(home: string) {
+  return {
+    home,
+    config: join(home, "config.json"),
+    genesis: join(home, "genesis.json"),
+    keys: join(home, "keys"),
+    validatorKey: join(home, "keys", "validator.json"),
+    adminKey: join(home, "keys", "admin.json"),
+    data: join(home, "data"),
+  };
+}
+
+export interface KeyFile {
+  type: "ed25519";
+  publicKey: string;
+  secretKey: string;
+}
+
+export function keyToFile(k: KeyPair): KeyFile {
+  return { type: "ed25519", publicKey: toHex(k.publicKey), secretKey: toHex(k.secretKey) };
+}
+
+export async function readKeyFile(path: string): Promise<KeyPair> {
+  let json: KeyFile;
+  try {
+    json = JSON.parse(await readFile(path, "utf8"));
+  } catch (cause) {
+    throw new NodeError("BAD_KEY_FILE", `cannot read key file ${path}: ${(cause as Error).message}`, { cause });
+  }
+  if (json?.type !== "ed25519" || typeof json.secretKey !== "string" || !/^[0-9a-f]{64}$/.test(json.secretKey)) {
+    throw new NodeError("BAD_KEY_FILE", `${path} is not a Cairn key file (expected {"type":"ed25519","secretKey":"<64 hex>"})`);
+  }
+  const kp = keyPairFromSecret(fromHex(json.secretKey));
+  if (json.publicKey !== undefined && json.publicKey !== toHex(kp.publicKey)) {
+    throw new NodeError("BAD_KEY_FILE", `${path}: publicKey does not match secretKey`);
+  }
+  return kp;
+}
+
+export async function writeKeyFile(path: string, k: KeyPair): Promise<void> {
+  // Secret keys are readable by the owner only.
+  await writeFile(path, `${JSON.stringify(keyToFile(k), null, 2)}\n`, { mode: 0o600, flag: "wx" });
+}
+
+export async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (cause) {
+    throw new NodeError("MISSING_FILE", `cannot read ${what} at ${path}; run \`cairn init --home <dir>\` first`, { cause });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new NodeError("BAD_JSON", `${what} at ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+export async function loadConfig(home: string): Promise<NodeConfig> {
+  const raw = (await readJson(homePaths(home).config, "node config")) as Partial<NodeConfig>;
+  const c: NodeConfig = {
+    ...defaultNodeConfig,
+    ...raw,
+    api: { ...defaultNodeConfig.api, ...raw.api },
+    consensus: { ...defaultNodeConfig.consensus, ...raw.consensus },
+    mempool: { ...defaultNodeConfig.mempool, ...raw.mempool },
+    storage: { ...defaultNodeConfig.storage, ...raw.storage },
+  };
+  if (!Number.isInteger(c.api.port) || c.api.port < 0 || c.api.port > 65535) {
+    throw new NodeError("BAD_CONFIG", `config.api.port must be 0-65535, got ${c.api.port}`);
+  }
+  if (c.consensus.engine !== "solo") {
+    throw new NodeError("BAD_CONFIG", `config.consensus.engine "${c.consensus.engine}" is not available (engines: solo)`);
+  }
+  return c;
+}
+
+export async function loadGenesis(home: string): Promise<Genesis> {
+  return parseGenesis(await readJson(homePaths(home).genesis, "genesis"));
+}
+
+export interface InitOptions {
+  readonly home: string;
+  readonly chainId?: string;
+  readonly moniker?: string;
+  readonly apiPort?: number;
+  /** Initial token balance of the admin key. */
+  readonly adminBalance?: bigint;
+}
+
+export interface InitResult {
+  readonly home: string;
+  readonly chainId: string;
+  readonly validator: KeyPair;
+  readonly admin: KeyPair;
+}
+
+/**
+ * Creates a one-node development chain in `home`: a validator key, an admin key holding tokens,
+ * a genesis with this node as the only validator, and a config. Refuses to overwrite.
+ */
+export async function initHome(opts: InitOptions): Promise<InitResult> {
+  const p = homePaths(opts.home);
+  if (existsSync(p.genesis) || existsSync(p.config)) {
+    throw new NodeError("HOME_EXISTS", `${opts.home} already holds a node; choose another --home or remove it first`);
+  }
+  await mkdir(p.keys, { recursive: true, mode: 0o700 });
+  const validator = generateKeyPair();
+  const admin = generateKeyPair();
+  const chainId = opts.chainId ?? "cairn-dev";
+  const moniker = opts.moniker ?? "node0";
+  const genesis: Genesis = {
+    chainId,
+    genesisTime: Date.now(),
+    validators: [{ publicKey: validator.publicKey, power: 1, name: moniker }],
+    admins: [admin.publicKey],
+    accounts: [{ publicKey: admin.publicKey, balance: opts.adminBalance ?? 1_000_000_000_000n }],
+    params: defaultChainParams,
+  };
+  const genesisJson: GenesisJson = genesisToJson(genesis);
+  const config: NodeConfig = { ...defaultNodeConfig, moniker, api: { ...defaultNodeConfig.api, port: opts.apiPort ?? defaultNodeConfig.api.port } };
+  await writeKeyFile(p.validatorKey, validator);
+  await writeKeyFile(p.adminKey, admin);
+  await writeFile(p.genesis, `${JSON.stringify(genesisJson, null, 2)}\n`, { flag: "wx" });
+  await writeFile(p.config, `${JSON.stringify(config, null, 2)}\n`, { flag: "wx" });
+  return { home: opts.home, chainId, validator, admin };
+}

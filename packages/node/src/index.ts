@@ -1,0 +1,19 @@
+// A Cairn node: the module that wires the FG DLT layers together (as CometBFT's node package
+// does), plus home-directory set-up. The `cairn` CLI lives in ./bin.
+export { NodeBackend } from "./backend.ts";
+export {
+  defaultNodeConfig,
+  homePaths,
+  type InitOptions,
+  type InitResult,
+  initHome,
+  type KeyFile,
+  keyToFile,
+  loadConfig,
+  loadGenesis,
+  type NodeConfig,
+  readKeyFile,
+  writeKeyFile,
+} from "./config.ts";
+export { NodeError } from "./errors.ts";
+export { type CairnNode, type NodeOptions, startNode, VERSION } from "./node.ts";

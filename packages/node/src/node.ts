@@ -1,0 +1,119 @@
+import { readFileSync } from "node:fs";
+import { type ApiServer, createApiServer } from "@cairn/api";
+import { type ConsensusEngine, createSoloEngine } from "@cairn/consensus";
+import { createNativeRegistry } from "@cairn/contracts";
+import { createNativeSigner, VerifyPool } from "@cairn/crypto/native";
+import { toHex } from "@cairn/crypto";
+import { createLedger, type ExecutedBlock, type Genesis, type Ledger } from "@cairn/ledger";
+import { createLoggers, type NodeLoggers, parseLogLevel } from "@cairn/management";
+import { Mempool } from "@cairn/mempool";
+import { type Database, openDatabase } from "@cairn/storage";
+import { NodeBackend } from "./backend.ts";
+import { homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
+
+export const VERSION: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+
+export interface NodeOptions {
+  readonly home: string;
+  /** Overrides applied on top of HOME/config.json (e.g. from CLI flags). */
+  readonly config?: Partial<Pick<NodeConfig, "logLevel" | "verifyWorkers">> & { apiPort?: number; apiHost?: string };
+  /** Use these loggers instead of building them from the config. */
+  readonly loggers?: NodeLoggers;
+}
+
+/** A running Cairn node: every layer wired together, and its HTTP API listening. */
+export interface CairnNode {
+  readonly config: NodeConfig;
+  readonly genesis: Genesis;
+  readonly ledger: Ledger;
+  readonly mempool: Mempool;
+  readonly consensus: ConsensusEngine;
+  readonly api: ApiServer;
+  /** Base URL of the HTTP API. */
+  readonly apiUrl: string;
+  readonly nodeId: string;
+  readonly loggers: NodeLoggers;
+  /** Stops consensus after the block in progress, closes the API, then the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the node whose files are in `home`: opens its database, the ledger at its last committed
+ * height, the mempool with parallel signature verification, the consensus engine and the API.
+ */
+export async function startNode(opts: NodeOptions): Promise<CairnNode> {
+  const base = await loadConfig(opts.home);
+  const o = opts.config ?? {};
+  const config: NodeConfig = {
+    ...base,
+    logLevel: o.logLevel ?? base.logLevel,
+    verifyWorkers: o.verifyWorkers ?? base.verifyWorkers,
+    api: { host: o.apiHost ?? base.api.host, port: o.apiPort ?? base.api.port },
+  };
+  const loggers = opts.loggers ?? createLoggers(parseLogLevel(config.logLevel));
+  const log = loggers.layer("node");
+  const paths = homePaths(opts.home);
+  const genesis = await loadGenesis(opts.home);
+  const key = await readKeyFile(paths.validatorKey);
+  const signer = createNativeSigner(key.secretKey, key.publicKey);
+
+  const db: Database = await openDatabase(paths.data);
+  const closers: (() => Promise<void>)[] = [() => db.close()];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch((err) => log.error({ err }, "error while stopping"));
+  };
+  try {
+    const ledger = await createLedger({ db, genesis, contracts: createNativeRegistry(), sync: config.storage.sync });
+    const verifier = new VerifyPool(config.verifyWorkers === undefined ? {} : { workers: config.verifyWorkers });
+    closers.push(() => verifier.close());
+    const mempool = new Mempool(
+      { admission: ledger, verifier, maxTxBytes: genesis.params.maxTxBytes },
+      { maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes },
+    );
+    let backend: NodeBackend | undefined;
+    const consensus = createSoloEngine<ExecutedBlock>(
+      {
+        ledger,
+        mempool,
+        signer,
+        logger: loggers.layer("consensus"),
+        onCommit: (executed, commit) => backend?.onCommit(executed, commit),
+      },
+      {
+        blockInterval: config.consensus.blockInterval,
+        maxBlockTxs: genesis.params.maxBlockTxs,
+        maxBlockBytes: genesis.params.maxBlockBytes,
+      },
+    );
+    backend = new NodeBackend({ ledger, mempool, consensus, nodeId: key.publicKey, moniker: config.moniker, version: VERSION });
+    const nodeBackend = backend;
+    await consensus.start();
+    closers.push(() => consensus.stop());
+    const api = await createApiServer({ backend, host: config.api.host, port: config.api.port, logger: loggers.layer("api") });
+    closers.push(async () => {
+      nodeBackend.stop();
+      await api.close();
+    });
+    const head = ledger.head();
+    log.info({ chainId: genesis.chainId, height: head.height, api: api.address, nodeId: toHex(key.publicKey) }, "node started");
+    let stopped: Promise<void> | undefined;
+    return {
+      config,
+      genesis,
+      ledger,
+      mempool,
+      consensus,
+      api,
+      apiUrl: api.address,
+      nodeId: toHex(key.publicKey),
+      loggers,
+      stop() {
+        stopped ??= closeAll().then(() => log.info("node stopped"));
+        return stopped;
+      },
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
