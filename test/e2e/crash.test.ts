@@ -12,7 +12,9 @@ let node: NodeProcess | undefined;
 afterAll(async () => node?.kill());
 
 describe("crash safety (SIGKILL under load)", () => {
-  it(`survives ${KILLS} kills at random points without losing a committed transaction`, { timeout: 240_000 }, async () => {
+  it(`survives ${KILLS} kills at random points without losing a committed transaction`, {
+    timeout: 240_000,
+  }, async () => {
     const home = tempDir("crash");
     const port = await freePort();
     expect((await runCairn(["init", "--home", home, "--api-port", String(port)])).code).toBe(0);
@@ -53,7 +55,11 @@ describe("crash safety (SIGKILL under load)", () => {
           });
           let res: { status: number; body: any };
           try {
-            res = await postTxs(url, batch.map((b) => b.tx), true);
+            res = await postTxs(
+              url,
+              batch.map((b) => b.tx),
+              true,
+            );
           } catch {
             return; // the node was killed mid-request: nothing was acknowledged
           }

@@ -60,10 +60,14 @@ export interface NodeProcess {
 
 /** Starts `cairn start --home HOME --api-port PORT` and waits until its API answers /health. */
 export async function startNodeProcess(home: string, port: number, extra: string[] = []): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [CAIRN, "start", "--home", home, "--api-port", String(port), "--log-level", "warn", ...extra], {
-    cwd: REPO,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [CAIRN, "start", "--home", home, "--api-port", String(port), "--log-level", "warn", ...extra],
+    {
+      cwd: REPO,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   child.stdout?.on("data", (d) => (out += d));
   child.stderr?.on("data", (d) => (out += d));

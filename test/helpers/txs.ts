@@ -29,7 +29,11 @@ export function kvPut(key: KeyPair, chainId: string, k: string, v: string, expir
   return signedCall(key, chainId, "kv", "put", [enc.encode(k), enc.encode(v)], expiry);
 }
 
-export async function postTxs(url: string, txs: SignedTransaction[], wait = false): Promise<{ status: number; body: any }> {
+export async function postTxs(
+  url: string,
+  txs: SignedTransaction[],
+  wait = false,
+): Promise<{ status: number; body: any }> {
   const r = await fetch(`${url}/txs${wait ? "?wait=commit&timeout=20000" : ""}`, {
     method: "POST",
     headers: { "content-type": "application/json" },

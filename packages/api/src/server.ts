@@ -434,7 +434,13 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     });
   });
 
-  const address = await app.listen({ host: opts.host ?? "127.0.0.1", port: opts.port ?? 0 });
+  let address: string;
+  try {
+    address = await app.listen({ host: opts.host ?? "127.0.0.1", port: opts.port ?? 0 });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   return {
     address,
     app,

@@ -1,4 +1,4 @@
-import { Unpackr } from "msgpackr";
+import { C1, Unpackr } from "msgpackr";
 import { MessagingError } from "./errors.ts";
 
 /**
@@ -158,6 +158,8 @@ export function encode(value: Value): Uint8Array {
 }
 
 function normalise(v: unknown, depth: number): Value {
+  // msgpackr hands back a marker for the reserved byte 0xc1 instead of failing.
+  if (v === C1) throw new MessagingError("MALFORMED", "not valid MessagePack: reserved byte 0xc1");
   // msgpackr returns Buffers for bin; Cairn hands out plain Uint8Array views of them.
   if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   if (Array.isArray(v)) {

@@ -1,8 +1,16 @@
 import { EventEmitter } from "node:events";
-import type { ApiBackend, BlockView, CommittedBlockEvent, NodeStatus, StateView, SubmitResult, TxLookup } from "@cairn/api";
+import type {
+  ApiBackend,
+  BlockView,
+  CommittedBlockEvent,
+  NodeStatus,
+  StateView,
+  SubmitResult,
+  TxLookup,
+} from "@cairn/api";
 import type { ConsensusEngine } from "@cairn/consensus";
 import { equalBytes, toHex } from "@cairn/crypto";
-import { type ExecutedBlock, type Ledger } from "@cairn/ledger";
+import type { ExecutedBlock, Ledger } from "@cairn/ledger";
 import type { Mempool } from "@cairn/mempool";
 import { blockHash, type Commit } from "@cairn/messaging";
 
@@ -143,7 +151,11 @@ export class NodeBackend implements ApiBackend {
     const { ledger } = this.c;
     const h = height === "latest" ? ledger.head().height : height;
     if (!Number.isSafeInteger(h) || h < 1) return undefined;
-    const [block, receipts, commit] = await Promise.all([ledger.getBlock(h), ledger.getReceipts(h), ledger.getCommit(h)]);
+    const [block, receipts, commit] = await Promise.all([
+      ledger.getBlock(h),
+      ledger.getReceipts(h),
+      ledger.getCommit(h),
+    ]);
     if (block === undefined) return undefined;
     return { block, hash: blockHash(block.header), receipts: receipts ?? [], commit: commit ?? null };
   }

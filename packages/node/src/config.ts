@@ -58,7 +58,10 @@ export async function readKeyFile(path: string): Promise<KeyPair> {
     throw new NodeError("BAD_KEY_FILE", `cannot read key file ${path}: ${(cause as Error).message}`, { cause });
   }
   if (json?.type !== "ed25519" || typeof json.secretKey !== "string" || !/^[0-9a-f]{64}$/.test(json.secretKey)) {
-    throw new NodeError("BAD_KEY_FILE", `${path} is not a Cairn key file (expected {"type":"ed25519","secretKey":"<64 hex>"})`);
+    throw new NodeError(
+      "BAD_KEY_FILE",
+      `${path} is not a Cairn key file (expected {"type":"ed25519","secretKey":"<64 hex>"})`,
+    );
   }
   const kp = keyPairFromSecret(fromHex(json.secretKey));
   if (json.publicKey !== undefined && json.publicKey !== toHex(kp.publicKey)) {
@@ -77,7 +80,9 @@ export async function readJson(path: string, what: string): Promise<unknown> {
   try {
     text = await readFile(path, "utf8");
   } catch (cause) {
-    throw new NodeError("MISSING_FILE", `cannot read ${what} at ${path}; run \`cairn init --home <dir>\` first`, { cause });
+    throw new NodeError("MISSING_FILE", `cannot read ${what} at ${path}; run \`cairn init --home <dir>\` first`, {
+      cause,
+    });
   }
   try {
     return JSON.parse(text);
@@ -100,7 +105,10 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
     throw new NodeError("BAD_CONFIG", `config.api.port must be 0-65535, got ${c.api.port}`);
   }
   if (c.consensus.engine !== "solo") {
-    throw new NodeError("BAD_CONFIG", `config.consensus.engine "${c.consensus.engine}" is not available (engines: solo)`);
+    throw new NodeError(
+      "BAD_CONFIG",
+      `config.consensus.engine "${c.consensus.engine}" is not available (engines: solo)`,
+    );
   }
   return c;
 }
@@ -148,7 +156,11 @@ export async function initHome(opts: InitOptions): Promise<InitResult> {
     params: defaultChainParams,
   };
   const genesisJson: GenesisJson = genesisToJson(genesis);
-  const config: NodeConfig = { ...defaultNodeConfig, moniker, api: { ...defaultNodeConfig.api, port: opts.apiPort ?? defaultNodeConfig.api.port } };
+  const config: NodeConfig = {
+    ...defaultNodeConfig,
+    moniker,
+    api: { ...defaultNodeConfig.api, port: opts.apiPort ?? defaultNodeConfig.api.port },
+  };
   await writeKeyFile(p.validatorKey, validator);
   await writeKeyFile(p.adminKey, admin);
   await writeFile(p.genesis, `${JSON.stringify(genesisJson, null, 2)}\n`, { flag: "wx" });

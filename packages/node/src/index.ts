@@ -16,4 +16,5 @@ export {
   writeKeyFile,
 } from "./config.ts";
 export { NodeError } from "./errors.ts";
-export { type CairnNode, type NodeOptions, startNode, VERSION } from "./node.ts";
+export { type CairnNode, type NodeOptions, startNode } from "./node.ts";
+export { VERSION } from "./version.ts";

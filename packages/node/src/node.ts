@@ -1,17 +1,15 @@
-import { readFileSync } from "node:fs";
 import { type ApiServer, createApiServer } from "@cairn/api";
 import { type ConsensusEngine, createSoloEngine } from "@cairn/consensus";
 import { createNativeRegistry } from "@cairn/contracts";
-import { createNativeSigner, VerifyPool } from "@cairn/crypto/native";
 import { toHex } from "@cairn/crypto";
+import { createNativeSigner, VerifyPool } from "@cairn/crypto/native";
 import { createLedger, type ExecutedBlock, type Genesis, type Ledger } from "@cairn/ledger";
 import { createLoggers, type NodeLoggers, parseLogLevel } from "@cairn/management";
 import { Mempool } from "@cairn/mempool";
 import { type Database, openDatabase } from "@cairn/storage";
 import { NodeBackend } from "./backend.ts";
 import { homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
-
-export const VERSION: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+import { VERSION } from "./version.ts";
 
 export interface NodeOptions {
   readonly home: string;
@@ -85,17 +83,32 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
         maxBlockBytes: genesis.params.maxBlockBytes,
       },
     );
-    backend = new NodeBackend({ ledger, mempool, consensus, nodeId: key.publicKey, moniker: config.moniker, version: VERSION });
+    backend = new NodeBackend({
+      ledger,
+      mempool,
+      consensus,
+      nodeId: key.publicKey,
+      moniker: config.moniker,
+      version: VERSION,
+    });
     const nodeBackend = backend;
     await consensus.start();
     closers.push(() => consensus.stop());
-    const api = await createApiServer({ backend, host: config.api.host, port: config.api.port, logger: loggers.layer("api") });
+    const api = await createApiServer({
+      backend,
+      host: config.api.host,
+      port: config.api.port,
+      logger: loggers.layer("api"),
+    });
     closers.push(async () => {
       nodeBackend.stop();
       await api.close();
     });
     const head = ledger.head();
-    log.info({ chainId: genesis.chainId, height: head.height, api: api.address, nodeId: toHex(key.publicKey) }, "node started");
+    log.info(
+      { chainId: genesis.chainId, height: head.height, api: api.address, nodeId: toHex(key.publicKey) },
+      "node started",
+    );
     let stopped: Promise<void> | undefined;
     return {
       config,

@@ -120,6 +120,12 @@ describe("bad input", () => {
     await expectError(await fetch(`${h.url}/state/kv`), 404, "NOT_FOUND");
   });
 
+  it("answers malformed URLs with 400 BAD_REQUEST", async () => {
+    const h = await start();
+    await expectError(await fetch(`${h.url}/state/kv/%E0%A4%A`), 400, "BAD_REQUEST");
+    await expectError(await fetch(`${h.url}/txs/%zz`), 400, "BAD_REQUEST");
+  });
+
   it("answers errors in msgpack when asked", async () => {
     const h = await start();
     const res = await fetch(`${h.url}/nope`, { headers: { accept: "application/msgpack" } });
@@ -196,5 +202,13 @@ describe("logging", () => {
     const errors = lines.filter((l) => l.level === "error");
     expect(errors.length).toBeGreaterThan(0);
     expect(JSON.stringify(errors[0]!.args)).toContain("request failed");
+  });
+});
+
+describe("startup", () => {
+  it("fails cleanly when the port is taken", async () => {
+    const h = await start();
+    const { port } = new URL(h.url);
+    await expect(start({ port: Number(port) })).rejects.toMatchObject({ code: "EADDRINUSE" });
   });
 });

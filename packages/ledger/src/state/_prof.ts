@@ -8,7 +8,7 @@ const key = (i: number) => new Uint8Array([i >>> 24, (i >>> 16) & 0xff, (i >>> 8
 const value = (i: number, salt: number) => { const v = new Uint8Array(32); new DataView(v.buffer).setUint32(0, i); new DataView(v.buffer).setUint32(4, salt); return v; };
 const dir = await mkdtemp(join(tmpdir(), "cairn-prof-"));
 const db = await openDatabase(join(dir, "db"));
-const ws = await createWorldState(db);
+const ws = await createWorldState(db, { maxCachedNodes: Number(process.argv[4] ?? 1_000_000) });
 for (let start = 0; start < size; start += 100000) {
   const o = ws.overlay();
   let t = performance.now();
@@ -19,7 +19,7 @@ for (let start = 0; start < size; start += 100000) {
   const batch = db.batch(); ws.commit(p, batch);
   const tcommit = performance.now() - t; t = performance.now();
   await batch.write({ sync: false });
-  console.log("build chunk", { tset, tprep, tcommit, twrite: performance.now() - t });
+  if (start + 100000 >= size) console.log("build chunk", { tset, tprep, tcommit, twrite: performance.now() - t });
 }
 for (let r = 0; r < Number(process.argv[3] ?? 5); r++) {
   const o = ws.overlay();
@@ -32,4 +32,5 @@ for (let r = 0; r < Number(process.argv[3] ?? 5); r++) {
   await batch.write({ sync: true });
   console.log("block", { tprep, tcommit, ops: n, twrite: performance.now() - t });
 }
+(globalThis as any).gc?.(); console.log("heapUsed MiB", (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0), "rss", (process.memoryUsage().rss / 2 ** 20).toFixed(0));
 await db.close();

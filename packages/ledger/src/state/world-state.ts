@@ -2,28 +2,31 @@
 // overlays for blocks being executed, and the sparse Merkle state tree that yields the state root.
 import { concatBytes } from "@cairn/crypto";
 import type { Column, Database, WriteBatch } from "@cairn/storage";
+import { GenerationalCache } from "./cache.ts";
 import { StateError } from "./errors.ts";
+import { bytesToHash, hashBit, hashToBytes, sha256String } from "./fast-hash.ts";
 import { encodeContractPrefix, encodeStateKey } from "./hashing.ts";
-import { Lru } from "./lru.ts";
 import { Overlay, type OverlayEntry, type StateChange, type StateOverlay, stateId } from "./overlay.ts";
 import type { StateProof } from "./proof.ts";
 import {
   applyChanges,
-  bit,
-  type Child,
-  compareHash,
-  decodeInternal,
-  decodeRoot,
-  encodeRoot,
-  fastSha256,
-  INTERNAL,
-  LEAF,
+  decodeRecord,
+  decodeRootRecord,
+  encodeRootRecord,
+  INode,
+  Leaf,
   loadTouched,
-  type NodeLoader,
   type NodeWrite,
-  pathId,
   pathKey,
+  pathKeyLength,
+  pruneTree,
+  type RecordFetcher,
+  type Ref,
+  recordLength,
+  refHash,
   type TreeChange,
+  writePathKey,
+  writeRecord,
 } from "./tree.ts";
 
 /** Default column of the flat state values (key: u16be(len) ‖ contract ‖ key). */
@@ -35,10 +38,11 @@ export interface WorldStateOptions {
   readonly valuesColumn?: Column;
   readonly treeColumn?: Column;
   /**
-   * Internal-node records kept in memory (default 500 000, about 200 MB). The top of the tree, which
-   * every block touches, stays cached; misses are read from LevelDB in one batch per tree level.
+   * Internal nodes of the state tree kept in memory (default 1 000 000, roughly 300 MB with the
+   * leaves they hold). The top levels, which every block touches, are kept; deeper nodes are read
+   * from LevelDB when a block touches them, in one batched read per tree level.
    */
-  readonly nodeCacheSize?: number;
+  readonly maxCachedNodes?: number;
   /** Bytes of committed values kept in memory for `get` (default 64 MiB). */
   readonly valueCacheBytes?: number;
 }
@@ -61,8 +65,8 @@ export interface IterateStateOptions {
 
 interface PreparedInternal {
   readonly owner: WorldState;
-  readonly baseRoot: Child;
-  readonly newRoot: Child;
+  readonly baseHash: string;
+  readonly newRoot: Ref;
   readonly values: readonly OverlayEntry[];
   readonly nodes: readonly NodeWrite[];
   committed: boolean;
@@ -77,11 +81,6 @@ interface PendingValue {
   readonly entry: OverlayEntry;
 }
 
-interface PendingNode {
-  readonly seq: number;
-  readonly record: Uint8Array | null;
-}
-
 const ROOT_KEY = new Uint8Array(0);
 const prepared = new WeakMap<PreparedState, PreparedInternal>();
 
@@ -93,14 +92,9 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
 
-function sameRoot(a: Uint8Array, b: Uint8Array): boolean {
-  return compareHash(a, b) === 0;
-}
-
 /** Opens the world state stored in `db` (an empty state if there is none yet). */
 export async function createWorldState(db: Database, options: WorldStateOptions = {}): Promise<WorldState> {
-  const treeColumn = options.treeColumn ?? STATE_TREE_COLUMN;
-  const root = decodeRoot(await db.get(treeColumn, ROOT_KEY));
+  const root = decodeRootRecord(await db.get(options.treeColumn ?? STATE_TREE_COLUMN, ROOT_KEY));
   return new WorldState(db, root, options);
 }
 
@@ -108,29 +102,33 @@ export class WorldState {
   #db: Database;
   #valuesColumn: Column;
   #treeColumn: Column;
-  #root: Child;
-  // Bumped by every commit; reads that straddle a commit do not fill the caches with old data.
+  #root: Ref;
+  // Bumped by every commit: a read that straddles a commit must not be used (or cached).
   #generation = 0;
   #commitSeq = 0;
-  #nodes: Lru<Uint8Array>;
-  #values: Lru<Uint8Array | null>;
-  // What commit() put into a batch that is not written yet: it wins over the caches and the disk.
-  #pendingNodes = new Map<string, PendingNode>();
+  #values: GenerationalCache<Uint8Array | null>;
+  // Values committed into a batch that is not written yet: they win over the cache and the disk.
   #pendingValues = new Map<string, PendingValue>();
+  #unwrittenBatches = 0;
+  #maxNodes: number;
+  #nodesInMemory = 0;
+  #readers = 0;
 
   /** Use createWorldState(), which loads the root. */
-  constructor(db: Database, root: Child, options: WorldStateOptions = {}) {
+  constructor(db: Database, root: Ref, options: WorldStateOptions = {}) {
     this.#db = db;
     this.#valuesColumn = options.valuesColumn ?? STATE_VALUES_COLUMN;
     this.#treeColumn = options.treeColumn ?? STATE_TREE_COLUMN;
     this.#root = root;
-    this.#nodes = new Lru(options.nodeCacheSize ?? 500_000);
-    this.#values = new Lru(options.valueCacheBytes ?? 64 * 1024 * 1024, (v) => (v === null ? 64 : v.length + 64));
+    this.#maxNodes = Math.max(1, options.maxCachedNodes ?? 1_000_000);
+    this.#values = new GenerationalCache(options.valueCacheBytes ?? 64 * 1024 * 1024, (v) =>
+      v === null ? 64 : v.length + 64,
+    );
   }
 
   /** The committed state root (32 zero bytes for the empty state). */
   root(): Uint8Array {
-    return this.#root.hash.slice();
+    return hashToBytes(refHash(this.#root));
   }
 
   /** The committed value of `contract`/`key`, or undefined. Treat the result as read-only. */
@@ -165,11 +163,8 @@ export class WorldState {
     // Committed changes whose batch is not on disk yet are merged in.
     const pending: OverlayEntry[] = [];
     for (const { entry } of this.#pendingValues.values()) {
-      if (
-        entry.stateKey.length >= prefix.length &&
-        compareBytes(entry.stateKey.subarray(0, prefix.length), prefix) === 0
-      )
-        pending.push(entry);
+      const k = entry.stateKey;
+      if (k.length >= prefix.length && compareBytes(k.subarray(0, prefix.length), prefix) === 0) pending.push(entry);
     }
     pending.sort((a, b) => compareBytes(a.stateKey, b.stateKey));
     const dbOptions = pending.length === 0 && Number.isFinite(limit) ? { prefix, limit } : { prefix };
@@ -204,78 +199,73 @@ export class WorldState {
 
   /** A fresh overlay for executing a block on top of the committed state. */
   overlay(): StateOverlay {
-    return new Overlay(this, this.root(), (stateKey, id, baseRoot) => {
-      if (!sameRoot(baseRoot, this.#root.hash)) {
+    const base = this.root();
+    const baseHash = refHash(this.#root);
+    return new Overlay(this, base, (stateKey, id) => {
+      if (refHash(this.#root) !== baseHash) {
         return Promise.reject(stale("the overlay's base root is no longer the committed state root"));
       }
       return this.#read(stateKey, id);
     });
   }
 
-  #loader(generation: number): NodeLoader {
-    return async (keys, ids) => {
+  /** Reads tree records, refusing (STATE_STALE) a result that a commit overtook. */
+  #fetcher(generation: number): RecordFetcher {
+    return async (keys) => {
       if (generation !== this.#generation) throw stale("the state was committed during the read");
-      const out = new Array<Uint8Array>(keys.length);
-      const missKeys: Uint8Array[] = [];
-      const missAt: number[] = [];
-      for (let i = 0; i < keys.length; i++) {
-        const id = ids[i] as string;
-        const rec = this.#nodes.get(id) ?? this.#pendingNodes.get(id)?.record;
-        if (rec === null) throw new StateError("STATE_CORRUPT", "state tree refers to a deleted node");
-        if (rec !== undefined) out[i] = rec;
-        else {
-          missKeys.push(keys[i] as Uint8Array);
-          missAt.push(i);
-        }
-      }
-      if (missKeys.length === 0) return out;
-      const fetched = await this.#db.getMany(this.#treeColumn, missKeys);
+      const records = await this.#db.getMany(this.#treeColumn, keys);
       if (generation !== this.#generation) throw stale("the state was committed during the read");
-      for (let j = 0; j < fetched.length; j++) {
-        const rec = fetched[j];
-        if (rec === undefined) throw new StateError("STATE_CORRUPT", "state tree node missing on disk");
-        const i = missAt[j] as number;
-        out[i] = rec;
-        this.#nodes.set(ids[i] as string, rec);
-      }
-      return out;
+      return records;
     };
   }
 
   /**
    * Computes the root the overlay's changes lead to, without changing the committed state (it only
-   * warms the node cache with committed nodes). Only the changed keys' paths are read and hashed.
+   * loads committed tree nodes into memory). Only the changed keys' paths are read and hashed.
    */
   async prepare(overlay: StateOverlay): Promise<PreparedState> {
     if (!(overlay instanceof Overlay) || overlay.owner !== this) {
       throw new StateError("STATE_FOREIGN", "the overlay was not created by this world state");
     }
-    const base = this.#root;
     const generation = this.#generation;
-    if (!sameRoot(overlay.baseRoot, base.hash)) throw stale("the overlay's base root is no longer the committed root");
+    const baseHash = refHash(this.#root);
+    if (bytesToHash(overlay.baseRoot) !== baseHash) {
+      throw stale("the overlay's base root is no longer the committed root");
+    }
     const changes: Change[] = [];
     for (const entry of overlay.entries()) {
-      changes.push({
-        keyHash: fastSha256(entry.stateKey),
-        valueHash: entry.value === undefined ? null : fastSha256(entry.value),
-        effective: false,
-        entry,
-      });
+      const vh = entry.value === undefined ? null : sha256String(entry.value);
+      changes.push({ kh: sha256String(entry.stateKey), vh, effective: false, entry });
     }
-    changes.sort((a, b) => compareHash(a.keyHash, b.keyHash));
-    const nodes = await loadTouched(base, changes, this.#loader(generation));
-    if (generation !== this.#generation) throw stale("the state was committed while preparing");
-    const { root, writes } = applyChanges(base, changes, nodes);
+    changes.sort((a, b) => (a.kh < b.kh ? -1 : a.kh > b.kh ? 1 : 0));
+    this.#readers++;
+    let base: Ref;
+    try {
+      const loaded = await loadTouched(this.#root, changes, this.#fetcher(generation));
+      if (generation !== this.#generation) throw stale("the state was committed while preparing");
+      base = this.#install(loaded.root, loaded.loaded);
+    } finally {
+      this.#readers--;
+    }
+    const { root, writes } = applyChanges(base, changes);
+    this.#maybePrune();
     const values: OverlayEntry[] = [];
     for (const c of changes) if (c.effective) values.push(c.entry);
     values.sort((a, b) => compareBytes(a.stateKey, b.stateKey));
     const result: PreparedState = Object.freeze({
-      baseRoot: base.hash.slice(),
-      root: root.hash.slice(),
+      baseRoot: hashToBytes(baseHash),
+      root: hashToBytes(refHash(root)),
       writes: Object.freeze(values.map((e) => ({ contract: e.contract, key: e.key, value: e.value }))),
     });
-    prepared.set(result, { owner: this, baseRoot: base, newRoot: root, values, nodes: writes, committed: false });
+    prepared.set(result, { owner: this, baseHash, newRoot: root, values, nodes: writes, committed: false });
     return result;
+  }
+
+  /** After loading nodes for the current root: installs a loaded root and counts the nodes. */
+  #install(root: Ref, loaded: number): Ref {
+    if (typeof this.#root === "string" && root instanceof INode && root.h === this.#root) this.#root = root;
+    this.#nodesInMemory += loaded;
+    return root;
   }
 
   /**
@@ -290,68 +280,103 @@ export class WorldState {
       throw new StateError("STATE_FOREIGN", "the prepared state was not prepared by this world state");
     }
     if (p.committed) throw new StateError("STATE_ALREADY_COMMITTED", "the prepared state was already committed");
-    if (!sameRoot(p.baseRoot.hash, this.#root.hash)) {
+    if (p.baseHash !== refHash(this.#root)) {
       throw stale("the prepared state is based on a root that is no longer the committed root");
     }
     const seq = ++this.#commitSeq;
     // Registered first: it throws if the batch was already written, before anything changed.
-    batch.onWritten(() => this.#unpin(seq, p));
+    batch.onWritten(() => this.#written(seq, p));
     for (const e of p.values) {
       if (e.value === undefined) batch.del(this.#valuesColumn, e.stateKey);
       else batch.put(this.#valuesColumn, e.stateKey, e.value);
     }
+    // All node keys and records go into one buffer, rather than ~2 small allocations per node.
+    let size = 0;
+    for (const w of p.nodes) size += pathKeyLength(w.depth) + (w.node === null ? 0 : recordLength(w.node));
+    const buf = new Uint8Array(size);
+    let off = 0;
+    let created = 0;
     for (const w of p.nodes) {
-      if (w.record === null) batch.del(this.#treeColumn, w.key);
-      else batch.put(this.#treeColumn, w.key, w.record);
+      const kl = pathKeyLength(w.depth);
+      writePathKey(buf, off, w.depth, w.kh);
+      const key = buf.subarray(off, off + kl);
+      off += kl;
+      if (w.node === null) batch.del(this.#treeColumn, key);
+      else {
+        const rl = recordLength(w.node);
+        writeRecord(buf, off, w.node);
+        batch.put(this.#treeColumn, key, buf.subarray(off, off + rl));
+        off += rl;
+        created++;
+      }
     }
-    if (!sameRoot(p.newRoot.hash, p.baseRoot.hash)) batch.put(this.#treeColumn, ROOT_KEY, encodeRoot(p.newRoot));
+    if (refHash(p.newRoot) !== p.baseHash) batch.put(this.#treeColumn, ROOT_KEY, encodeRootRecord(p.newRoot));
 
     for (const e of p.values) {
       this.#pendingValues.set(e.id, { seq, entry: e });
       this.#values.set(e.id, e.value ?? null);
     }
-    for (const w of p.nodes) {
-      this.#pendingNodes.set(w.id, { seq, record: w.record });
-      if (w.record === null) this.#nodes.delete(w.id);
-      else this.#nodes.set(w.id, w.record);
-    }
     this.#root = p.newRoot;
+    this.#nodesInMemory += created;
     this.#generation++;
+    this.#unwrittenBatches++;
     p.committed = true;
   }
 
-  #unpin(seq: number, p: PreparedInternal): void {
+  #written(seq: number, p: PreparedInternal): void {
     for (const e of p.values) if (this.#pendingValues.get(e.id)?.seq === seq) this.#pendingValues.delete(e.id);
-    for (const w of p.nodes) if (this.#pendingNodes.get(w.id)?.seq === seq) this.#pendingNodes.delete(w.id);
+    this.#unwrittenBatches--;
+    this.#maybePrune();
+  }
+
+  // Nodes of a commit whose batch is not written yet are only in memory, and a prepare or proof in
+  // progress walks the tree: pruning waits for neither to be the case.
+  #maybePrune(): void {
+    if (this.#nodesInMemory <= this.#maxNodes || this.#unwrittenBatches > 0 || this.#readers > 0) return;
+    this.#nodesInMemory = pruneTree(this.#root, Math.floor(this.#maxNodes * 0.75));
   }
 
   /** An inclusion (key present) or non-inclusion (absent) proof of `contract`/`key` against root(). */
   async prove(contract: string, key: Uint8Array): Promise<StateProof> {
-    const keyHash = fastSha256(encodeStateKey(contract, key));
-    for (;;) {
-      const generation = this.#generation;
-      const load = this.#loader(generation);
-      let cur = this.#root;
-      const siblings: Uint8Array[] = [];
-      try {
-        for (let depth = 0; cur.kind === INTERNAL; depth++) {
-          const pk = pathKey(depth, keyHash);
-          const [rec] = await load([pk], [pathId(pk)]);
-          const [l, r] = decodeInternal(rec as Uint8Array);
-          const right = bit(keyHash, depth) === 1;
-          siblings.push((right ? l : r).hash.slice());
-          cur = right ? r : l;
+    const kh = sha256String(encodeStateKey(contract, key));
+    this.#readers++;
+    try {
+      for (;;) {
+        const fetch = this.#fetcher(this.#generation);
+        const siblings: string[] = [];
+        let cur: Ref = this.#root;
+        let parent: INode | null = null;
+        let right = false;
+        try {
+          for (let depth = 0; ; depth++) {
+            if (typeof cur === "string") {
+              const [rec] = await fetch([pathKey(depth, kh)]);
+              if (rec === undefined) throw new StateError("STATE_CORRUPT", `state tree node at depth ${depth} missing`);
+              const node = decodeRecord(rec, cur);
+              if (parent === null) this.#install(node, 1);
+              else if ((right ? parent.r : parent.l) === cur) {
+                if (right) parent.r = node;
+                else parent.l = node;
+                this.#nodesInMemory++;
+              }
+              cur = node;
+            }
+            if (!(cur instanceof INode)) break;
+            parent = cur;
+            right = hashBit(kh, depth) === 1;
+            siblings.push(refHash(right ? cur.l : cur.r));
+            cur = right ? cur.r : cur.l;
+          }
+        } catch (e) {
+          if (e instanceof StateError && e.code === "STATE_STALE") continue;
+          throw e;
         }
-      } catch (e) {
-        if (e instanceof StateError && e.code === "STATE_STALE") continue;
-        throw e;
+        const leaf = cur instanceof Leaf ? { keyHash: hashToBytes(cur.kh), valueHash: hashToBytes(cur.vh) } : null;
+        return { siblings: siblings.map(hashToBytes), leaf };
       }
-      if (generation !== this.#generation) continue;
-      const leaf =
-        cur.kind === LEAF
-          ? { keyHash: (cur.keyHash as Uint8Array).slice(), valueHash: (cur.valueHash as Uint8Array).slice() }
-          : null;
-      return { siblings, leaf };
+    } finally {
+      this.#readers--;
+      this.#maybePrune();
     }
   }
 }

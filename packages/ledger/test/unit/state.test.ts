@@ -184,6 +184,29 @@ describe("world state", () => {
     expect(hex(stateInternalHash(new Uint8Array(32), new Uint8Array(32)))).not.toBe(hex(emptyStateRoot()));
   });
 
+  it("reproduces the worked example of docs/spec/state.md", async () => {
+    const ws = await openState(t.db);
+    await applyBlock(ws, t.db, [
+      ["token", enc("alice"), enc("100")],
+      ["token", enc("carol"), enc("7")],
+      ["token", enc("dave"), enc("42")],
+    ]);
+    expect(hex(ws.root())).toBe("fa72ea9bacc46d9f6b5215af4dbc7d721416b29b90ef3f97788978220605cc31");
+    const carol = await ws.prove("token", enc("carol"));
+    expect(carol.siblings.map(hex)).toEqual([
+      "0".repeat(64),
+      "e737827f42f055e8672e674d7366372c993f5c56b21a22654f6953fb759a0138",
+      "0".repeat(64),
+      "1b3a0384cdf206f471b7d19a3fed3bdba5a52d9699ef361b1f780197b33d7ba0",
+    ]);
+    const bob = await ws.prove("token", enc("bob"));
+    expect(bob.siblings.map(hex)).toEqual(["e2188ae1421956618768de36a8aac13d3ce69fe0415aa11a012c4844a0f282d6"]);
+    expect(bob.leaf).toBeNull();
+    const keys: string[] = [];
+    for await (const [k] of t.db.iterate(TREE)) keys.push(hex(k));
+    expect(keys).toEqual(["", "00", "0100", "0200", "0300"]);
+  });
+
   it("gives a root independent of insertion order and of how changes are split into blocks", async () => {
     const random = rng(7);
     const writes: [string, Uint8Array, Uint8Array][] = [];
@@ -394,7 +417,8 @@ describe("world state", () => {
       expect(verifyStateProof(root, c, k, v, decoded)).toBe(true);
       for (let d = 0; d < proof.siblings.length; d++) {
         const siblings = proof.siblings.map((s) => s.slice());
-        (siblings[d] as Uint8Array)[5] ^= 1;
+        const s = siblings[d] as Uint8Array;
+        s[5] = (s[5] as number) ^ 1;
         expect(verifyStateProof(root, c, k, v, { ...proof, siblings })).toBe(false);
       }
       expect(verifyStateProof(root, c, k, v, { ...proof, siblings: proof.siblings.slice(1) })).toBe(false);
@@ -408,7 +432,7 @@ describe("world state", () => {
       // A present key's proof cannot be passed off as the absence of that key or another.
       expect(verifyStateProof(root, c, absentKey, undefined, proof)).toBe(false);
       const badRoot = root.slice();
-      badRoot[0] ^= 1;
+      badRoot[0] = (badRoot[0] as number) ^ 1;
       expect(verifyStateProof(badRoot, c, k, v, proof)).toBe(false);
     }
     expect(withLeaf).toBeGreaterThan(0);
@@ -447,11 +471,11 @@ describe("world state", () => {
   });
 
   it("fails a prepare that a commit overtakes, and reads racing a commit see the commit", async () => {
-    const ws = await openState(t.db, { nodeCacheSize: 1, valueCacheBytes: 1 });
+    const ws = await openState(t.db, { maxCachedNodes: 1, valueCacheBytes: 1 });
     const writes: [string, Uint8Array, Uint8Array][] = [];
     for (let i = 0; i < 100; i++) writes.push(["c", enc(`k${i}`), enc(`v${i}`)]);
     await applyBlock(ws, t.db, writes);
-    const ws2 = await openState(t.db, { nodeCacheSize: 1, valueCacheBytes: 1 });
+    const ws2 = await openState(t.db, { maxCachedNodes: 1, valueCacheBytes: 1 });
 
     const slow = ws2.overlay();
     for (let i = 0; i < 50; i++) slow.set("c", enc(`k${i}`), enc("slow"));
@@ -492,7 +516,7 @@ describe("world state", () => {
   });
 
   it("stays correct with tiny caches, evicting nodes whose batch is not written yet", async () => {
-    const ws = await openState(t.db, { nodeCacheSize: 4, valueCacheBytes: 256 });
+    const ws = await openState(t.db, { maxCachedNodes: 4, valueCacheBytes: 256 });
     const model = new Model();
     const random = rng(3);
     for (let block = 0; block < 6; block++) {
@@ -521,7 +545,7 @@ describe("world state", () => {
   });
 
   it("matches the reference over a few thousand random operations in many blocks", async () => {
-    let ws = await openState(t.db, { nodeCacheSize: 64 });
+    let ws = await openState(t.db, { maxCachedNodes: 64 });
     const model = new Model();
     const random = rng(42);
     const contracts = ["alpha", "beta", "γάμμα", ""];
@@ -574,7 +598,7 @@ describe("world state", () => {
       expect(hex(ws.root())).toBe(hex(ref.root));
       if (block % 10 === 9) {
         expect(await countColumn(t.db, TREE)).toBe(ref.internalNodes + 1);
-        ws = await openState(await t.reopen(), { nodeCacheSize: 64 });
+        ws = await openState(await t.reopen(), { maxCachedNodes: 64 });
         expect(hex(ws.root())).toBe(hex(ref.root));
       }
     }

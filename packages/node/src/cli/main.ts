@@ -5,7 +5,7 @@ import { CairnApiError, type ContractCall, createClient, kv, parseKeyFile, token
 import { generateKeyPair, type KeyPair, toHex } from "@cairn/crypto";
 import { Command, CommanderError, Option } from "commander";
 import { homePaths, initHome, keyToFile, loadConfig } from "../config.ts";
-import { startNode, VERSION } from "../node.ts";
+import { VERSION } from "../version.ts";
 import { printJson, printLine } from "./output.ts";
 
 /** An error the user can fix: printed without a stack trace. */
@@ -38,7 +38,8 @@ async function apiUrl(o: ConnectionOpts): Promise<string> {
 /** The signing key: --key FILE, else the admin key of the dev chain in --home. */
 async function signingKey(o: ConnectionOpts & { key?: string }): Promise<KeyPair> {
   const path = o.key ?? (o.home !== undefined ? homePaths(o.home).adminKey : undefined);
-  if (path === undefined) throw new CliError("NO_KEY", "no signing key: pass --key FILE (see `cairn keys new`) or --home DIR");
+  if (path === undefined)
+    throw new CliError("NO_KEY", "no signing key: pass --key FILE (see `cairn keys new`) or --home DIR");
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -61,11 +62,20 @@ async function sendTx(call: ContractCall, o: ConnectionOpts & { key?: string; wa
   const result = await signer.send(call, o.wait ? { wait: "commit" } : {});
   printJson(result);
   if ("receipt" in result && result.receipt !== undefined && result.receipt.code !== "OK") {
-    throw new CliError(result.receipt.code, `transaction committed but failed: ${result.receipt.message}`);
+    throw new CliError(
+      result.receipt.code,
+      `${result.receipt.code}: transaction committed but failed: ${result.receipt.message}`,
+    );
   }
 }
 
-function txCommand(parent: Command, name: string, description: string, args: string[], build: (...a: string[]) => ContractCall) {
+function txCommand(
+  parent: Command,
+  name: string,
+  description: string,
+  args: string[],
+  build: (...a: string[]) => ContractCall,
+) {
   const cmd = parent.command(name).description(description);
   for (const a of args) cmd.argument(`<${a}>`);
   connectionOptions(cmd)
@@ -84,15 +94,22 @@ function parseAmount(s: string): bigint {
 }
 
 function parseAccount(s: string): string {
-  if (!/^[0-9a-f]{64}$/.test(s)) throw new CliError("BAD_ACCOUNT", `an account is a 64-hex-digit public key, got "${s}"`);
+  if (!/^[0-9a-f]{64}$/.test(s))
+    throw new CliError("BAD_ACCOUNT", `an account is a 64-hex-digit public key, got "${s}"`);
   return s;
 }
 
-async function runUntilSignalled(home: string, opts: { logLevel?: string; apiPort?: string; apiHost?: string }, banner: (url: string) => string[]) {
+async function runUntilSignalled(
+  home: string,
+  opts: { logLevel?: string; apiPort?: string; apiHost?: string },
+  banner: (url: string) => string[],
+) {
   const config: { logLevel?: string; apiPort?: number; apiHost?: string } = {};
   if (opts.logLevel !== undefined) config.logLevel = opts.logLevel;
   if (opts.apiPort !== undefined) config.apiPort = parsePort(opts.apiPort);
   if (opts.apiHost !== undefined) config.apiHost = opts.apiHost;
+  // Loaded here, not at the top: client commands should not pay for the whole node.
+  const { startNode } = await import("../node.ts");
   const node = await startNode({ home, config });
   for (const line of banner(node.apiUrl)) process.stderr.write(`${line}\n`);
   await new Promise<void>((resolveStop) => {
@@ -107,7 +124,8 @@ async function runUntilSignalled(home: string, opts: { logLevel?: string; apiPor
 
 function parsePort(s: string): number {
   const n = Number(s);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError("BAD_PORT", `--api-port must be 0-65535, got "${s}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new CliError("BAD_PORT", `--api-port must be 0-65535, got "${s}"`);
   return n;
 }
 
@@ -126,7 +144,12 @@ export function buildProgram(): Command {
     .option("--moniker <name>", "human-readable node name", "node0")
     .option("--api-port <port>", "HTTP API port", "26657")
     .action(async (o: { home: string; chainId: string; moniker: string; apiPort: string }) => {
-      const r = await initHome({ home: resolve(o.home), chainId: o.chainId, moniker: o.moniker, apiPort: parsePort(o.apiPort) });
+      const r = await initHome({
+        home: resolve(o.home),
+        chainId: o.chainId,
+        moniker: o.moniker,
+        apiPort: parsePort(o.apiPort),
+      });
       printLine(`Initialised chain ${r.chainId} in ${r.home}`);
       printLine(`  validator key: ${toHex(r.validator.publicKey)}`);
       printLine(`  admin key:     ${toHex(r.admin.publicKey)} (${homePaths(r.home).adminKey})`);
@@ -177,9 +200,14 @@ export function buildProgram(): Command {
         printJson(keyToFile(k));
         return;
       }
-      await writeFile(o.out, `${JSON.stringify(keyToFile(k), null, 2)}\n`, { mode: 0o600, flag: "wx" }).catch((e: NodeJS.ErrnoException) => {
-        throw new CliError("KEY_EXISTS", e.code === "EEXIST" ? `${o.out} already exists; choose another --out` : e.message);
-      });
+      await writeFile(o.out, `${JSON.stringify(keyToFile(k), null, 2)}\n`, { mode: 0o600, flag: "wx" }).catch(
+        (e: NodeJS.ErrnoException) => {
+          throw new CliError(
+            "KEY_EXISTS",
+            e.code === "EEXIST" ? `${o.out} already exists; choose another --out` : e.message,
+          );
+        },
+      );
       printLine(toHex(k.publicKey));
     });
   keys
@@ -193,7 +221,9 @@ export function buildProgram(): Command {
 
   const tx = program.command("tx").description("sign and submit transactions");
   const kvCmd = tx.command("kv").description("the built-in key-value contract");
-  txCommand(kvCmd, "put", "store VALUE under KEY (both text)", ["key", "value"], (k, v) => kv.put(k as string, v as string));
+  txCommand(kvCmd, "put", "store VALUE under KEY (both text)", ["key", "value"], (k, v) =>
+    kv.put(k as string, v as string),
+  );
   txCommand(kvCmd, "delete", "delete KEY", ["key"], (k) => kv.delete(k as string));
   const tokenCmd = tx.command("token").description("the built-in token contract");
   txCommand(tokenCmd, "transfer", "send AMOUNT tokens to account TO (hex public key)", ["to", "amount"], (to, a) =>
@@ -226,24 +256,25 @@ export function buildProgram(): Command {
       printLine(bal.toString());
     },
   );
-  connectionOptions(query.command("tx").description("status, receipt and proof of a transaction").argument("<hash>")).action(
-    async (hash: string, o: ConnectionOpts) => {
-      printJson(await createClient({ url: await apiUrl(o) }).getTx(hash));
-    },
-  );
-  connectionOptions(query.command("block").description("a block by height (default: latest)").argument("[height]")).action(
-    async (height: string | undefined, o: ConnectionOpts) => {
-      const h = height === undefined ? "latest" : Number(height);
-      if (h !== "latest" && (!Number.isSafeInteger(h) || h < 1)) throw new CliError("BAD_HEIGHT", "height must be a positive integer");
-      printJson(await createClient({ url: await apiUrl(o) }).getBlock(h));
-    },
-  );
+  connectionOptions(
+    query.command("tx").description("status, receipt and proof of a transaction").argument("<hash>"),
+  ).action(async (hash: string, o: ConnectionOpts) => {
+    printJson(await createClient({ url: await apiUrl(o) }).getTx(hash));
+  });
+  connectionOptions(
+    query.command("block").description("a block by height (default: latest)").argument("[height]"),
+  ).action(async (height: string | undefined, o: ConnectionOpts) => {
+    const h = height === undefined ? "latest" : Number(height);
+    if (h !== "latest" && (!Number.isSafeInteger(h) || h < 1))
+      throw new CliError("BAD_HEIGHT", "height must be a positive integer");
+    printJson(await createClient({ url: await apiUrl(o) }).getBlock(h));
+  });
 
-  connectionOptions(program.command("status").description("height, hashes, mempool and consensus state of a node")).action(
-    async (o: ConnectionOpts) => {
-      printJson(await createClient({ url: await apiUrl(o) }).status());
-    },
-  );
+  connectionOptions(
+    program.command("status").description("height, hashes, mempool and consensus state of a node"),
+  ).action(async (o: ConnectionOpts) => {
+    printJson(await createClient({ url: await apiUrl(o) }).status());
+  });
   return program;
 }
 

@@ -1,0 +1,483 @@
+// Micro-benchmarks of Cairn's building blocks: `npm run bench [-- options]`.
+//
+// Each case is timed with tinybench; cases that process a batch (a 1,000-signature verification, a
+// block of 1,000 transfers) also report the cost per item. Results go to a table on stdout and to
+// benchmarks/results/micro-latest.json (with the machine they ran on); `--compare FILE` prints the
+// ratio against an earlier JSON file. Sized to finish in well under two minutes on 2 cores.
+import { hash as nodeHash, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createNativeRegistry } from "@cairn/contracts";
+import { generateKeyPair, merkleRoot, sha256, sign, verify } from "@cairn/crypto";
+import { createNativeSigner, type NativeSigner, nativeSign, nativeVerify, VerifyPool } from "@cairn/crypto/native";
+import { createLedger, defaultChainParams, type Genesis, type Ledger } from "@cairn/ledger";
+import { Mempool } from "@cairn/mempool";
+import {
+  type Block,
+  type Commit,
+  decodeBlock,
+  decodeTransaction,
+  encodeBlock,
+  encodeTxBody,
+  type SignedTransaction,
+  txSigningBytes,
+  VoteType,
+  voteSigningBytes,
+  withSignature,
+} from "@cairn/messaging";
+import { type Database, openDatabase } from "@cairn/storage";
+import { Bench, type BenchOptions, type Fn, type FnOptions, type FnReturnedObject } from "tinybench";
+import { formatMs, formatNumber, intOption, markdownTable, parseArgs } from "../lib/format.ts";
+import {
+  type ContentionReport,
+  describeContention,
+  describeMachine,
+  LoadMonitor,
+  type MachineInfo,
+  machineInfo,
+} from "../lib/machine.ts";
+import { kvPut, signedCall } from "../lib/txs.ts";
+
+const USAGE = `usage: npm run bench -- [--compare FILE] [--json FILE] [--filter REGEX] [--quick] [--workers N]
+  --compare FILE  print the ratio of every case against an earlier results JSON
+  --json FILE     where to write the results (default benchmarks/results/micro-latest.json)
+  --filter REGEX  only the cases whose name matches
+  --quick         a quarter of the time budget (noisier)
+  --workers N     VerifyPool / mempool verification workers (default 2)`;
+
+const opts = parseArgs(
+  process.argv.slice(2),
+  { compare: "string", json: "string", filter: "string", quick: "boolean", workers: "string" },
+  USAGE,
+);
+const ROOT = new URL("../../", import.meta.url).pathname;
+const JSON_OUT = resolve(String(opts.get("json") ?? join(ROOT, "benchmarks/results/micro-latest.json")));
+const FILTER = opts.has("filter") ? new RegExp(String(opts.get("filter")), "i") : undefined;
+const SCALE = opts.has("quick") ? 0.25 : 1;
+const WORKERS = intOption(opts, "workers", 2);
+
+/** One measured case, as stored in the JSON file. */
+export interface MicroResult {
+  readonly name: string;
+  readonly group: string;
+  /** Operations (task calls) per second: 1000 / mean latency. */
+  readonly opsPerSec: number;
+  readonly meanMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Relative margin of error of the mean at 95% confidence, percent. */
+  readonly rmePct: number;
+  readonly samples: number;
+  /** Items one operation handles (signatures, leaves, transactions...); 1 for single operations. */
+  readonly items: number;
+  readonly itemLabel: string;
+  /** Mean cost of one item, microseconds. */
+  readonly perItemUs: number;
+  /** Items per second. */
+  readonly itemsPerSec: number;
+  /** Extra measurements of the case (e.g. the execute / commit split of a block), in ms. */
+  readonly breakdownMs?: Readonly<Record<string, number>>;
+}
+
+export interface MicroResults {
+  readonly kind: "cairn-micro";
+  readonly machine: MachineInfo;
+  readonly options: { readonly quick: boolean; readonly workers: number; readonly filter?: string };
+  readonly durationSec: number;
+  /** CPU use of other processes during the run: numbers taken on a busy machine are not comparable. */
+  readonly contention: ContentionReport;
+  readonly results: MicroResult[];
+}
+
+interface CaseSpec {
+  readonly name: string;
+  readonly fn: Fn;
+  readonly items?: number;
+  readonly itemLabel?: string;
+  readonly fnOptions?: FnOptions;
+  /** Filled while the case runs; averaged into breakdownMs. */
+  readonly breakdown?: Map<string, number[]>;
+}
+
+const results: MicroResult[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+const started = performance.now();
+
+async function runGroup(group: string, options: BenchOptions, cases: readonly CaseSpec[]): Promise<void> {
+  const selected = cases.filter((c) => FILTER === undefined || FILTER.test(c.name) || FILTER.test(group));
+  if (selected.length === 0) return;
+  const scaled: BenchOptions = {
+    ...options,
+    time: Math.round((options.time ?? 500) * SCALE),
+    warmupTime: Math.round((options.warmupTime ?? 100) * SCALE),
+  };
+  const bench = new Bench({ name: group, throws: true, ...scaled });
+  for (const c of selected) bench.add(c.name, c.fn, c.fnOptions);
+  process.stderr.write(`running ${group}: ${selected.map((c) => c.name).join("; ")}\n`);
+  await bench.run();
+  for (const c of selected) {
+    const task = bench.getTask(c.name);
+    const r = task?.result;
+    if (r === undefined || (r.state !== "completed" && r.state !== "aborted-with-statistics")) {
+      throw new Error(`case ${c.name} did not complete (${r?.state})`);
+    }
+    const items = c.items ?? 1;
+    const meanMs = r.latency.mean;
+    const breakdownMs =
+      c.breakdown === undefined
+        ? undefined
+        : Object.fromEntries([...c.breakdown].map(([k, v]) => [k, v.reduce((s, x) => s + x, 0) / v.length]));
+    results.push({
+      name: c.name,
+      group,
+      opsPerSec: 1000 / meanMs,
+      meanMs,
+      p50Ms: r.latency.p50,
+      p99Ms: r.latency.p99,
+      rmePct: r.latency.rme,
+      samples: r.latency.samplesCount,
+      items,
+      itemLabel: c.itemLabel ?? "op",
+      perItemUs: (meanMs * 1000) / items,
+      itemsPerSec: (1000 * items) / meanMs,
+      ...(breakdownMs === undefined ? {} : { breakdownMs }),
+    });
+  }
+}
+
+/** A task that prepares its input untimed and reports only the timed part (tinybench's overriddenDuration). */
+function timedPart(prepare: () => Promise<() => Promise<void>>): Fn {
+  return async (): Promise<FnReturnedObject> => {
+    const work = await prepare();
+    const t0 = performance.now();
+    await work();
+    return { overriddenDuration: performance.now() - t0 };
+  };
+}
+
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `cairn-bench-${prefix}-`));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function record(map: Map<string, number[]>, key: string, ms: number): void {
+  let a = map.get(key);
+  if (a === undefined) map.set(key, (a = []));
+  a.push(ms);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+const CHAIN_ID = "cairn-bench";
+const admin = generateKeyPair();
+const adminSigner = createNativeSigner(admin.secretKey, admin.publicKey);
+const sampleTx = kvPut(CHAIN_ID, adminSigner, 500, "bench-", 1);
+const message = txSigningBytes(sampleTx.body);
+const nobleSig = sign(message, admin.secretKey);
+
+async function cryptoCases(): Promise<void> {
+  const data256 = new Uint8Array(randomBytes(256));
+  const leaves = (n: number) => Array.from({ length: n }, () => new Uint8Array(randomBytes(sampleTx.bytes.length)));
+  const leaves1k = leaves(1_000);
+  const leaves10k = leaves(10_000);
+
+  await runGroup("crypto: single operations", { time: 500, warmupTime: 100 }, [
+    { name: "ed25519 sign, noble", fn: () => sign(message, admin.secretKey) },
+    { name: "ed25519 verify, noble", fn: () => verify(nobleSig, message, admin.publicKey) },
+    { name: "ed25519 sign, native one-shot (nativeSign)", fn: () => nativeSign(message, admin.secretKey) },
+    { name: "ed25519 sign, native key object (createNativeSigner)", fn: () => adminSigner.sign(message) },
+    { name: "ed25519 verify, native (nativeVerify)", fn: () => nativeVerify(nobleSig, message, admin.publicKey) },
+    { name: "sha256 256 B, noble (sha256)", fn: () => sha256(data256) },
+    { name: "sha256 256 B, node:crypto hash() (reference)", fn: () => nodeHash("sha256", data256, "buffer") },
+  ]);
+
+  // 1,000 signatures by 50 senders over distinct messages (the key-object cache holds them all).
+  const senders = Array.from({ length: 50 }, () => generateKeyPair());
+  const items = Array.from({ length: 1_000 }, (_, i) => {
+    const kp = senders[i % senders.length] as (typeof senders)[number];
+    const msg = new Uint8Array(randomBytes(message.length));
+    return { publicKey: kp.publicKey, message: msg, signature: sign(msg, kp.secretKey) };
+  });
+  const pool = new VerifyPool({ workers: WORKERS });
+  const inline = new VerifyPool({ workers: 0 });
+  cleanups.push(() => pool.close());
+  const checkAll = (r: boolean[]) => {
+    if (r.length !== items.length || r.some((ok) => !ok)) throw new Error("VerifyPool: a valid signature failed");
+  };
+  await runGroup("crypto: batches", { time: 1500, warmupTime: 300, iterations: 10 }, [
+    {
+      name: `VerifyPool.verifyBatch 1,000 sigs (${WORKERS} workers)`,
+      fn: async () => checkAll(await pool.verifyBatch(items)),
+      items: 1_000,
+      itemLabel: "sig",
+      fnOptions: { async: true },
+    },
+    {
+      name: "VerifyPool.verifyBatch 1,000 sigs (inline, 0 workers)",
+      fn: async () => checkAll(await inline.verifyBatch(items)),
+      items: 1_000,
+      itemLabel: "sig",
+      fnOptions: { async: true },
+    },
+    { name: "merkleRoot 1k leaves", fn: () => merkleRoot(leaves1k), items: 1_000, itemLabel: "leaf" },
+    { name: "merkleRoot 10k leaves", fn: () => merkleRoot(leaves10k), items: 10_000, itemLabel: "leaf" },
+  ]);
+}
+
+async function messagingCases(): Promise<void> {
+  const signature = sampleTx.signature;
+  const txs = Array.from({ length: 1_000 }, (_, i) => kvPut(CHAIN_ID, adminSigner, 500, "block-", i));
+  const zero = new Uint8Array(32);
+  const lastCommit: Commit = {
+    height: 41,
+    round: 0,
+    blockHash: zero,
+    signatures: [{ validator: admin.publicKey, signature }],
+  };
+  const block: Block = {
+    header: {
+      chainId: CHAIN_ID,
+      height: 42,
+      time: Date.now(),
+      prevHash: zero,
+      txRoot: zero,
+      stateRoot: zero,
+      receiptRoot: zero,
+      lastCommitHash: zero,
+      validatorsHash: zero,
+      proposer: admin.publicKey,
+      txCount: txs.length,
+    },
+    txs: txs.map((t) => t.bytes),
+    lastCommit,
+  };
+  const blockBytes = encodeBlock(block);
+  await runGroup("messaging: transactions", { time: 500, warmupTime: 100 }, [
+    {
+      name: `tx encode: body + envelope + hash (withSignature), ${sampleTx.bytes.length} B kv put`,
+      fn: () => withSignature(sampleTx.tx, signature),
+    },
+    { name: "tx encode: body only (encodeTxBody)", fn: () => encodeTxBody(sampleTx.tx) },
+    { name: "tx decode (decodeTransaction)", fn: () => decodeTransaction(sampleTx.bytes) },
+  ]);
+  await runGroup("messaging: blocks", { time: 1000, warmupTime: 200, iterations: 10 }, [
+    {
+      name: `block encode, 1,000 txs (encodeBlock, ${Math.round(blockBytes.length / 1024)} KiB)`,
+      fn: () => encodeBlock(block),
+      items: 1_000,
+      itemLabel: "tx",
+    },
+    { name: "block decode, 1,000 txs (decodeBlock)", fn: () => decodeBlock(blockBytes), items: 1_000, itemLabel: "tx" },
+  ]);
+}
+
+async function storageCases(): Promise<void> {
+  const db = await openDatabase(join(await tempDir("storage"), "db"));
+  cleanups.push(() => db.close());
+  const value = new Uint8Array(randomBytes(100));
+  const writeBatch = (sync: boolean) => async () => {
+    const batch = db.batch();
+    for (let i = 0; i < 1_000; i++) batch.put(0x10, new Uint8Array(randomBytes(33)), value);
+    await batch.write({ sync });
+  };
+  await runGroup("storage", { time: 1500, warmupTime: 200, iterations: 10 }, [
+    {
+      name: "LevelDB batch of 1,000 puts (33 B keys, 100 B values), sync",
+      fn: writeBatch(true),
+      items: 1_000,
+      itemLabel: "put",
+      fnOptions: { async: true },
+    },
+    {
+      name: "LevelDB batch of 1,000 puts (33 B keys, 100 B values), no sync",
+      fn: writeBatch(false),
+      items: 1_000,
+      itemLabel: "put",
+      fnOptions: { async: true },
+    },
+  ]);
+}
+
+/** A fresh ledger in a temp dir whose genesis funds `accounts`. */
+async function freshLedger(name: string, accounts: readonly Uint8Array[], validator: NativeSigner): Promise<Ledger> {
+  const db: Database = await openDatabase(join(await tempDir(name), "db"));
+  cleanups.push(() => db.close());
+  const genesis: Genesis = {
+    chainId: CHAIN_ID,
+    genesisTime: Date.now() - 1000,
+    validators: [{ publicKey: validator.publicKey, power: 1, name: "bench" }],
+    admins: [admin.publicKey],
+    accounts: accounts.map((publicKey) => ({ publicKey, balance: 1_000_000_000_000n })),
+    params: defaultChainParams,
+  };
+  return createLedger({ db, genesis, contracts: createNativeRegistry() });
+}
+
+async function ledgerCases(): Promise<void> {
+  const vkp = generateKeyPair();
+  const vSigner = createNativeSigner(vkp.secretKey, vkp.publicKey);
+  const senders = Array.from({ length: 100 }, () => {
+    const kp = generateKeyPair();
+    return createNativeSigner(kp.secretKey, kp.publicKey);
+  });
+  const ledger = await freshLedger(
+    "ledger",
+    senders.map((s) => s.publicKey),
+    vSigner,
+  );
+  let lastCommit: Commit | null = null;
+  const breakdown = new Map<string, number[]>();
+  let blocks = 0;
+
+  const transfers = (height: number): SignedTransaction[] =>
+    Array.from({ length: 1_000 }, (_, i) =>
+      signedCall({
+        chainId: CHAIN_ID,
+        signer: senders[i % senders.length] as NativeSigner,
+        expiry: height + 500,
+        contract: "token",
+        method: "transfer",
+        // Every transfer pays a new account: the state grows by 1,000 keys per block.
+        args: [new Uint8Array(randomBytes(32)), 1],
+      }),
+    );
+
+  const block = timedPart(async () => {
+    const height = ledger.head().height + 1;
+    const txs = transfers(height);
+    return async () => {
+      const t0 = performance.now();
+      const executed = await ledger.execute({ time: Date.now(), proposer: vSigner.publicKey, txs, lastCommit });
+      const t1 = performance.now();
+      const signature = vSigner.sign(
+        voteSigningBytes({ chainId: CHAIN_ID, height, round: 0, type: VoteType.precommit, blockHash: executed.hash }),
+      );
+      const commit: Commit = {
+        height,
+        round: 0,
+        blockHash: executed.hash,
+        signatures: [{ validator: vSigner.publicKey, signature }],
+      };
+      await ledger.commit(executed, commit);
+      const t2 = performance.now();
+      lastCommit = commit;
+      record(breakdown, "execute", t1 - t0);
+      record(breakdown, "commit", t2 - t1);
+      if (blocks++ === 0 && executed.receipts.some((r) => r.code !== "OK")) {
+        throw new Error(`a transfer failed: ${executed.receipts.find((r) => r.code !== "OK")?.code}`);
+      }
+    };
+  });
+
+  await runGroup("ledger", { time: 0, warmupTime: 0, warmupIterations: 2, iterations: 12 }, [
+    {
+      name: "ledger execute+commit, block of 1,000 token transfers (fsync)",
+      fn: block,
+      items: 1_000,
+      itemLabel: "transfer",
+      fnOptions: { async: true },
+      breakdown,
+    },
+  ]);
+}
+
+async function mempoolCases(): Promise<void> {
+  const vkp = generateKeyPair();
+  const ledger = await freshLedger("mempool", [], createNativeSigner(vkp.secretKey, vkp.publicKey));
+  const pool = new VerifyPool({ workers: WORKERS });
+  cleanups.push(() => pool.close());
+  const mempool = new Mempool({ admission: ledger, verifier: pool, maxTxBytes: defaultChainParams.maxTxBytes });
+  let n = 0;
+  const admit = timedPart(async () => {
+    const txs = Array.from({ length: 1_000 }, () => kvPut(CHAIN_ID, adminSigner, 500, "mempool-", n++));
+    const envelopes = txs.map((t) => t.bytes);
+    return async () => {
+      const res = await mempool.add(envelopes);
+      const bad = res.find((r) => !r.ok);
+      if (bad !== undefined && !bad.ok) throw new Error(`mempool refused a valid tx: ${bad.code} ${bad.message}`);
+      mempool.removeCommitted(txs);
+    };
+  });
+  await runGroup("mempool", { time: 0, warmupTime: 0, warmupIterations: 3, iterations: 20 }, [
+    {
+      name: `mempool.add 1,000 pre-signed kv txs (VerifyPool ${WORKERS} workers)`,
+      fn: admit,
+      items: 1_000,
+      itemLabel: "tx",
+      fnOptions: { async: true },
+    },
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function printResults(machine: MachineInfo): void {
+  const rows = results.map((r) => [
+    r.name,
+    r.opsPerSec,
+    formatMs(r.meanMs),
+    formatMs(r.p99Ms),
+    `±${formatNumber(r.rmePct)}%`,
+    r.samples,
+    r.items === 1 ? "" : `${formatNumber(r.perItemUs)} µs/${r.itemLabel} (${formatNumber(r.itemsPerSec)}/s)`,
+  ]);
+  process.stdout.write(`\nCairn micro-benchmarks: ${describeMachine(machine)}\n\n`);
+  process.stdout.write(`${markdownTable(["Case", "ops/s", "mean", "p99", "margin", "samples", "per item"], rows)}\n`);
+  for (const r of results) {
+    if (r.breakdownMs === undefined) continue;
+    const parts = Object.entries(r.breakdownMs).map(([k, v]) => `${k} ${formatMs(v)}`);
+    process.stdout.write(`\n${r.name}: mean ${parts.join(", ")}\n`);
+  }
+}
+
+function printComparison(file: string): void {
+  const before = JSON.parse(readFileSync(file, "utf8")) as MicroResults;
+  const old = new Map(before.results.map((r) => [r.name, r]));
+  const rows = results.map((r) => {
+    const o = old.get(r.name);
+    if (o === undefined) return [r.name, "-", formatNumber(r.opsPerSec), "new"];
+    const ratio = r.opsPerSec / o.opsPerSec;
+    const flag = ratio >= 1.1 ? " faster" : ratio <= 0.9 ? " SLOWER" : "";
+    return [r.name, formatNumber(o.opsPerSec), formatNumber(r.opsPerSec), `${ratio.toFixed(2)}x${flag}`];
+  });
+  process.stdout.write(`\nCompared with ${file}: ${describeMachine(before.machine)}\n`);
+  process.stdout.write("(ratio = ops/s now / ops/s then; > 1 is faster; differences under ~10% are noise)\n\n");
+  process.stdout.write(`${markdownTable(["Case", "ops/s then", "ops/s now", "ratio"], rows)}\n`);
+}
+
+const machine = machineInfo();
+const monitor = new LoadMonitor();
+const cpuStart = process.cpuUsage();
+try {
+  await cryptoCases();
+  await messagingCases();
+  await storageCases();
+  await ledgerCases();
+  await mempoolCases();
+} finally {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+}
+const cpu = process.cpuUsage(cpuStart);
+const contention = monitor.stop((cpu.user + cpu.system) / 1e6);
+const out: MicroResults = {
+  kind: "cairn-micro",
+  machine,
+  options: { quick: SCALE !== 1, workers: WORKERS, ...(FILTER === undefined ? {} : { filter: FILTER.source }) },
+  durationSec: Math.round((performance.now() - started) / 100) / 10,
+  contention,
+  results,
+};
+printResults(machine);
+process.stdout.write(`\nLoad: ${describeContention(contention)}\n`);
+if (contention.otherCores > 0.2) {
+  process.stdout.write("WARNING: other processes were using the CPU; these numbers are not reliable.\n");
+}
+mkdirSync(dirname(JSON_OUT), { recursive: true });
+writeFileSync(JSON_OUT, `${JSON.stringify(out, null, 2)}\n`);
+process.stdout.write(`\nWrote ${JSON_OUT} (${out.durationSec} s)\n`);
+if (opts.has("compare")) printComparison(resolve(String(opts.get("compare"))));

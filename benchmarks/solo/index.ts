@@ -1,0 +1,738 @@
+// Macro benchmark of a one-node (solo) chain, driven the way a user runs it: `npm run bench:solo`.
+//
+//   1. `cairn init` a fresh chain in a temp dir, pre-sign N kv puts with its admin key (untimed);
+//   2. `cairn start` it as a separate process;
+//   3. send the transactions over HTTP (POST /txs, msgpack batches, C requests in flight), resending
+//      those refused with MEMPOOL_FULL after a back-off;
+//   4. watch GET /events (server-sent events) for the blocks that commit them.
+//
+// Reports committed tx/s over the window first send -> last commit, commit latency per transaction
+// (block seen committed minus the first send of its batch), rejections by code, and the node
+// process's CPU and memory; prints a Markdown table and writes benchmarks/results/solo-latest.json.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fromHex, keyPairFromSecret, toHex } from "@cairn/crypto";
+import { createNativeSigner } from "@cairn/crypto/native";
+import { encode } from "@cairn/messaging";
+import { formatSummary, type ProfileSummary, summariseProfile } from "../lib/cpuprofile.ts";
+import { formatNumber, intOption, markdownTable, parseArgs, quantile } from "../lib/format.ts";
+import {
+  CLK_TCK,
+  type ContentionReport,
+  describeContention,
+  describeMachine,
+  LoadMonitor,
+  type MachineInfo,
+  machineInfo,
+} from "../lib/machine.ts";
+import { kvPut } from "../lib/txs.ts";
+
+const USAGE = `usage: npm run bench:solo -- [options]
+  --txs N            transactions to commit (default 60000, at most 1000000)
+  --batch B          transactions per POST /txs (default 500)
+  --concurrency C    POST requests in flight (default 4)
+  --json FILE        results file (default benchmarks/results/solo-latest.json)
+  --timeout S        abort the measured phase after S seconds (default 300)
+  --expiry H         expiry height of every transaction (default 900; the chain starts at 0)
+  --value-bytes V    size of each kv value (default 32)
+  --log-level SPEC   passed to \`cairn start --log-level\` (default: the node's config, "info")
+  --cpu-prof DIR     run the node under \`node --cpu-prof\`, write profiles to DIR and summarise them
+  --keep             keep the node's home directory`;
+
+const opts = parseArgs(
+  process.argv.slice(2),
+  {
+    txs: "string",
+    batch: "string",
+    concurrency: "string",
+    json: "string",
+    timeout: "string",
+    expiry: "string",
+    "value-bytes": "string",
+    "log-level": "string",
+    "cpu-prof": "string",
+    keep: "boolean",
+  },
+  USAGE,
+);
+const ROOT = new URL("../../", import.meta.url).pathname;
+const CAIRN = join(ROOT, "packages/node/bin/cairn.js");
+const N = intOption(opts, "txs", 60_000);
+const BATCH = intOption(opts, "batch", 500);
+const CONCURRENCY = intOption(opts, "concurrency", 4);
+const TIMEOUT_MS = intOption(opts, "timeout", 300) * 1000;
+const EXPIRY = intOption(opts, "expiry", 900);
+const VALUE_BYTES = intOption(opts, "value-bytes", 32);
+const LOG_LEVEL = opts.get("log-level") as string | undefined;
+const CPU_PROF = opts.has("cpu-prof") ? resolve(String(opts.get("cpu-prof"))) : undefined;
+const JSON_OUT = resolve(String(opts.get("json") ?? join(ROOT, "benchmarks/results/solo-latest.json")));
+if (N > 1_000_000) {
+  process.stderr.write("--txs is bounded at 1,000,000\n");
+  process.exit(2);
+}
+
+const log = (s: string) => process.stderr.write(`[bench:solo] ${s}\n`);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// The node process
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => res(port));
+    });
+    srv.on("error", rej);
+  });
+}
+
+interface ProcSample {
+  /** CPU seconds (user + system) of the whole process since it started. */
+  readonly cpuSec: number;
+  readonly userSec: number;
+  readonly sysSec: number;
+  readonly rssMiB: number;
+  readonly hwmMiB: number;
+  readonly threads: number;
+}
+
+/** CPU and memory of a process from /proc/<pid>/stat and /proc/<pid>/status. */
+function procSample(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const user = Number(f[11]) / CLK_TCK;
+    const sys = Number(f[12]) / CLK_TCK;
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+    return {
+      cpuSec: user + sys,
+      userSec: user,
+      sysSec: sys,
+      rssMiB: kb("VmRSS") / 1024,
+      hwmMiB: kb("VmHWM") / 1024,
+      threads: Number(f[17]),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds per thread name (main thread "node", the verify workers, libuv, V8 helpers...). */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const cpu = (Number(f[11]) + Number(f[12])) / CLK_TCK;
+        // The main thread is the one whose tid is the pid.
+        const key = tid === String(pid) ? `${name} (main)` : name;
+        out.set(key, (out.get(key) ?? 0) + cpu);
+      } catch {
+        // the thread ended
+      }
+    }
+  } catch {
+    // the process ended
+  }
+  return out;
+}
+
+function startNode(home: string, logFile: string): ChildProcess {
+  const nodeArgs = CPU_PROF === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", CPU_PROF];
+  const args = [...nodeArgs, CAIRN, "start", "--home", home, ...(LOG_LEVEL === undefined ? [] : ["--log-level", LOG_LEVEL])];
+  const fd = openSync(logFile, "a");
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", fd, fd] });
+  closeSync(fd);
+  return child;
+}
+
+async function waitHealthy(url: string, child: ChildProcess, logFile: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the node exited (${child.exitCode ?? child.signalCode}):\n${readFileSync(logFile, "utf8")}`);
+    }
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`the node did not answer /health within 60 s:\n${readFileSync(logFile, "utf8")}`);
+    await sleep(100);
+  }
+}
+
+async function stopNode(child: ChildProcess): Promise<number | string | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? child.signalCode;
+  const exited = new Promise<number | string | null>((r) => child.once("exit", (code, sig) => r(code ?? sig)));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The committed-block stream
+
+interface BlockSeen {
+  readonly height: number;
+  readonly txCount: number;
+  /** performance.now() when the event arrived. */
+  readonly at: number;
+  /** Block header time (node clock, ms since epoch). */
+  readonly time: number;
+}
+
+interface BlockEvent {
+  height: number;
+  time: number;
+  txCount: number;
+  receipts: { txHash: string; code: string }[];
+}
+
+/** Follows GET /events; resolves `ready` once the stream is open (subscribed). */
+function followEvents(url: string, onBlock: (e: BlockEvent, at: number) => void, signal: AbortSignal) {
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((r) => {
+    markReady = r;
+  });
+  const done = (async () => {
+    const res = await fetch(`${url}/events`, { signal, headers: { accept: "text/event-stream" } });
+    if (!res.ok || res.body === null) throw new Error(`GET /events answered ${res.status}`);
+    const decoder = new TextDecoder();
+    let buf = "";
+    try {
+      for await (const chunk of res.body) {
+        markReady();
+        buf += decoder.decode(chunk as Uint8Array, { stream: true });
+        for (let end = buf.indexOf("\n\n"); end >= 0; end = buf.indexOf("\n\n")) {
+          const ev = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          const at = performance.now();
+          let data: string | undefined;
+          let type = "message";
+          for (const line of ev.split("\n")) {
+            if (line.startsWith("data: ")) data = line.slice(6);
+            else if (line.startsWith("event: ")) type = line.slice(7);
+          }
+          if (type === "block" && data !== undefined) onBlock(JSON.parse(data) as BlockEvent, at);
+        }
+      }
+    } catch (e) {
+      if (!signal.aborted) throw e;
+    }
+  })();
+  return { ready, done };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The load
+
+interface SubmitResultJson {
+  hash?: string;
+  status?: string;
+  error?: { code: string; message: string };
+}
+
+const TX_PENDING = 0;
+const TX_ACCEPTED = 1;
+const TX_COMMITTED = 2;
+const TX_FAILED = 3;
+
+class Load {
+  readonly state: Uint8Array;
+  readonly firstSent: Float64Array;
+  /** Time of the send that was accepted. */
+  readonly acceptedSent: Float64Array;
+  readonly committedAt: Float64Array;
+  readonly rejections = new Map<string, number>();
+  readonly receiptFailures = new Map<string, number>();
+  readonly httpErrors = new Map<string, number>();
+  committed = 0;
+  failed = 0;
+  accepted = 0;
+  requests = 0;
+  resent = 0;
+  lastAcceptAt = 0;
+  constructor(n: number) {
+    this.state = new Uint8Array(n);
+    this.firstSent = new Float64Array(n).fill(Number.NaN);
+    this.acceptedSent = new Float64Array(n).fill(Number.NaN);
+    this.committedAt = new Float64Array(n).fill(Number.NaN);
+  }
+  count(map: Map<string, number>, code: string, n = 1): void {
+    map.set(code, (map.get(code) ?? 0) + n);
+  }
+  get finished(): number {
+    return this.committed + this.failed;
+  }
+}
+
+interface Job {
+  readonly indices: number[];
+  /** Pre-encoded msgpack body (fresh batches); resends are encoded when sent. */
+  readonly body?: Uint8Array;
+}
+
+async function sendLoad(
+  url: string,
+  envelopes: readonly Uint8Array[],
+  bodies: readonly Job[],
+  load: Load,
+  deadline: number,
+): Promise<void> {
+  const fresh = [...bodies];
+  let next = 0;
+  // Refused with MEMPOOL_FULL (or a transient HTTP failure): sent again once `readyAt` has passed.
+  const retry: { index: number; readyAt: number }[] = [];
+  let backoff = 10;
+
+  const take = (): Job | "wait" | undefined => {
+    const now = performance.now();
+    if (retry.length > 0 && (retry[0] as { readyAt: number }).readyAt <= now) {
+      const indices: number[] = [];
+      while (indices.length < BATCH && retry.length > 0 && (retry[0] as { readyAt: number }).readyAt <= now) {
+        indices.push((retry.shift() as { index: number }).index);
+      }
+      return { indices };
+    }
+    if (next < fresh.length) return fresh[next++];
+    return retry.length > 0 ? "wait" : undefined;
+  };
+
+  const requeue = (indices: readonly number[]) => {
+    const readyAt = performance.now() + backoff;
+    for (const index of indices) retry.push({ index, readyAt });
+    load.resent += indices.length;
+    backoff = Math.min(backoff * 2, 500);
+  };
+
+  const worker = async () => {
+    for (;;) {
+      if (performance.now() > deadline) return;
+      const job = take();
+      if (job === undefined) return;
+      if (job === "wait") {
+        await sleep(Math.max(1, (retry[0]?.readyAt ?? performance.now()) - performance.now()));
+        continue;
+      }
+      const body = job.body ?? encode(job.indices.map((i) => envelopes[i] as Uint8Array));
+      const sentAt = performance.now();
+      for (const i of job.indices) if (Number.isNaN(load.firstSent[i] as number)) load.firstSent[i] = sentAt;
+      load.requests++;
+      let res: Response;
+      try {
+        res = await fetch(`${url}/txs`, {
+          method: "POST",
+          headers: { "content-type": "application/msgpack", accept: "application/json" },
+          body,
+        });
+      } catch (e) {
+        load.count(load.httpErrors, `network: ${(e as Error).message}`);
+        requeue(job.indices);
+        continue;
+      }
+      const text = await res.text();
+      if (res.status !== 200) {
+        let code = `HTTP ${res.status}`;
+        try {
+          code = `${code} ${(JSON.parse(text) as { error: { code: string } }).error.code}`;
+        } catch {
+          // not our error format
+        }
+        load.count(load.httpErrors, code);
+        if (res.status === 503) requeue(job.indices);
+        else {
+          for (const i of job.indices) load.state[i] = TX_FAILED;
+          load.failed += job.indices.length;
+        }
+        continue;
+      }
+      const results = (JSON.parse(text) as { results: SubmitResultJson[] }).results;
+      const full: number[] = [];
+      for (let k = 0; k < job.indices.length; k++) {
+        const i = job.indices[k] as number;
+        const r = results[k] as SubmitResultJson;
+        if (r.status === "pending") {
+          // The commit may already have been seen (a fast block): keep it.
+          if (load.state[i] === TX_PENDING) load.state[i] = TX_ACCEPTED;
+          load.acceptedSent[i] = sentAt;
+          load.accepted++;
+          continue;
+        }
+        const code = r.error?.code ?? "UNKNOWN";
+        load.count(load.rejections, code);
+        if (code === "MEMPOOL_FULL") full.push(i);
+        else if (load.state[i] !== TX_COMMITTED) {
+          load.state[i] = TX_FAILED;
+          load.failed++;
+        }
+      }
+      load.lastAcceptAt = performance.now();
+      if (full.length > 0) requeue(full);
+      else backoff = 10;
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run
+
+interface Timeline {
+  /** Seconds since the first send. */
+  readonly t: number;
+  readonly accepted: number;
+  readonly committed: number;
+  readonly height: number;
+  /** Node CPU over the last interval, in cores (1.0 = one core busy). */
+  readonly nodeCores: number;
+  readonly rssMiB: number;
+}
+
+export interface SoloResults {
+  readonly kind: "cairn-solo";
+  readonly machine: MachineInfo;
+  readonly options: {
+    readonly txs: number;
+    readonly batch: number;
+    readonly concurrency: number;
+    readonly expiry: number;
+    readonly valueBytes: number;
+    readonly logLevel: string | null;
+    readonly cpuProfile: boolean;
+  };
+  readonly presign: { readonly seconds: number; readonly txPerSec: number; readonly envelopeBytes: number };
+  readonly outcome: "completed" | "timeout";
+  readonly committedTxPerSec: number;
+  readonly windowSec: number;
+  readonly sent: number;
+  readonly accepted: number;
+  readonly committed: number;
+  readonly committedOk: number;
+  readonly failed: number;
+  readonly requests: number;
+  readonly resent: number;
+  readonly rejections: Record<string, number>;
+  readonly receiptFailures: Record<string, number>;
+  readonly httpErrors: Record<string, number>;
+  /** Commit latency from the first send of a transaction's batch, ms. */
+  readonly latencyMs: { p50: number; p95: number; p99: number; max: number; mean: number };
+  /** Commit latency from the send that was accepted (excludes MEMPOOL_FULL back-off), ms. */
+  readonly latencyFromAcceptedSendMs: { p50: number; p95: number; p99: number; max: number };
+  /** Admission rate: accepted transactions per second, first send to last accepted response. */
+  readonly acceptedTxPerSec: number;
+  readonly blocks: { readonly count: number; readonly meanTxs: number; readonly maxTxs: number; readonly lastHeight: number };
+  readonly node: {
+    readonly pid: number;
+    readonly cpuSec: number;
+    readonly userSec: number;
+    readonly sysSec: number;
+    /** Average cores used over the measured window. */
+    readonly cores: number;
+    readonly rssMiBEnd: number;
+    readonly rssMiBMax: number;
+    readonly threads: number;
+    /** CPU seconds by thread name over the measured window. */
+    readonly threadCpuSec: Record<string, number>;
+    readonly exit: number | string | null;
+  };
+  readonly client: { readonly cpuSec: number; readonly cores: number };
+  readonly contention: ContentionReport;
+  readonly timeline: Timeline[];
+  readonly profiles?: ProfileSummary[];
+}
+
+async function main(): Promise<SoloResults> {
+  const machine = machineInfo();
+  const home = await mkdtemp(join(tmpdir(), "cairn-bench-solo-"));
+  const logFile = join(home, "node.log");
+  let child: ChildProcess | undefined;
+  const abort = new AbortController();
+  try {
+    const port = await freePort();
+    const init = spawnSync(process.execPath, [CAIRN, "init", "--home", join(home, "node"), "--api-port", String(port)], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    if (init.status !== 0) throw new Error(`cairn init failed (${init.status}):\n${init.stdout}${init.stderr}`);
+    const nodeHome = join(home, "node");
+    const genesis = JSON.parse(readFileSync(join(nodeHome, "genesis.json"), "utf8")) as { chainId: string };
+    const keyFile = JSON.parse(readFileSync(join(nodeHome, "keys", "admin.json"), "utf8")) as { secretKey: string };
+    const admin = keyPairFromSecret(fromHex(keyFile.secretKey));
+    const signer = createNativeSigner(admin.secretKey, admin.publicKey);
+
+    // Pre-sign everything and pre-encode the batches: none of it is part of the measured phase.
+    log(`pre-signing ${N.toLocaleString("en-US")} kv puts (expiry ${EXPIRY}, ${VALUE_BYTES} B values)...`);
+    const t0 = performance.now();
+    const envelopes: Uint8Array[] = new Array(N);
+    const hashIndex = new Map<string, number>();
+    let envelopeBytes = 0;
+    for (let i = 0; i < N; i++) {
+      const stx = kvPut(genesis.chainId, signer, EXPIRY, "bench-", i, VALUE_BYTES);
+      envelopes[i] = stx.bytes;
+      envelopeBytes += stx.bytes.length;
+      hashIndex.set(toHex(stx.hash), i);
+    }
+    const jobs: Job[] = [];
+    for (let s = 0; s < N; s += BATCH) {
+      const indices = Array.from({ length: Math.min(BATCH, N - s) }, (_, k) => s + k);
+      jobs.push({ indices, body: encode(indices.map((i) => envelopes[i] as Uint8Array)) });
+    }
+    const presignSec = (performance.now() - t0) / 1000;
+    log(`pre-signed in ${presignSec.toFixed(1)} s (${formatNumber(N / presignSec)} tx/s)`);
+
+    if (CPU_PROF !== undefined) mkdirSync(CPU_PROF, { recursive: true });
+    const profilesBefore = new Set(CPU_PROF === undefined ? [] : readdirSync(CPU_PROF));
+    child = startNode(nodeHome, logFile);
+    const url = `http://127.0.0.1:${port}`;
+    await waitHealthy(url, child, logFile);
+    const pid = child.pid as number;
+    log(`node started (pid ${pid}) at ${url}`);
+
+    const load = new Load(N);
+    const blocks: BlockSeen[] = [];
+    let allDone: () => void = () => {};
+    const finished = new Promise<void>((r) => {
+      allDone = r;
+    });
+    const events = followEvents(
+      url,
+      (e, at) => {
+        blocks.push({ height: e.height, txCount: e.txCount, at, time: e.time });
+        for (const r of e.receipts) {
+          const i = hashIndex.get(r.txHash);
+          if (i === undefined || load.state[i] === TX_COMMITTED) continue;
+          if (load.state[i] === TX_FAILED) load.failed--;
+          load.state[i] = TX_COMMITTED;
+          load.committedAt[i] = at;
+          load.committed++;
+          if (r.code !== "OK") load.count(load.receiptFailures, r.code);
+        }
+        if (load.finished >= N) allDone();
+      },
+      abort.signal,
+    );
+    events.done.catch((e) => {
+      log(`event stream failed: ${(e as Error).message}`);
+      allDone();
+    });
+    await events.ready;
+
+    // Measured phase.
+    const monitor = new LoadMonitor();
+    const clientCpu0 = process.cpuUsage();
+    const node0 = procSample(pid);
+    const threads0 = threadCpu(pid);
+    const start = performance.now();
+    const deadline = start + TIMEOUT_MS;
+    const timeline: Timeline[] = [];
+    let rssMax = node0?.rssMiB ?? 0;
+    let lastCpu = node0?.cpuSec ?? 0;
+    let lastT = start;
+    const sampler = setInterval(() => {
+      const s = procSample(pid);
+      if (s === undefined) return;
+      const now = performance.now();
+      rssMax = Math.max(rssMax, s.rssMiB);
+      timeline.push({
+        t: Math.round((now - start) / 100) / 10,
+        accepted: load.accepted,
+        committed: load.committed,
+        height: blocks.at(-1)?.height ?? 0,
+        nodeCores: Math.round(((s.cpuSec - lastCpu) / ((now - lastT) / 1000)) * 100) / 100,
+        rssMiB: Math.round(s.rssMiB),
+      });
+      lastCpu = s.cpuSec;
+      lastT = now;
+    }, 1000);
+    const progress = setInterval(() => {
+      log(
+        `${((performance.now() - start) / 1000).toFixed(0)} s: accepted ${load.accepted}, committed ${load.committed}, height ${
+          blocks.at(-1)?.height ?? 0
+        }`,
+      );
+    }, 10_000);
+    const timeout = sleep(TIMEOUT_MS).then(() => "timeout" as const);
+    await sendLoad(url, envelopes, jobs, load, deadline);
+    if (load.finished >= N) allDone();
+    const outcome = (await Promise.race([finished.then(() => "completed" as const), timeout])) ?? "timeout";
+    clearInterval(sampler);
+    clearInterval(progress);
+    const nodeEnd = procSample(pid);
+    const threadsEnd = threadCpu(pid);
+    const clientCpu = process.cpuUsage(clientCpu0);
+    const clientCpuSec = (clientCpu.user + clientCpu.system) / 1e6;
+    const nodeCpuSec = (nodeEnd?.cpuSec ?? Number.NaN) - (node0?.cpuSec ?? Number.NaN);
+    const contention = monitor.stop(nodeCpuSec + clientCpuSec);
+    if (outcome === "timeout") log(`timed out after ${TIMEOUT_MS / 1000} s`);
+
+    abort.abort();
+    await events.done.catch(() => {});
+    const exit = await stopNode(child);
+    log(`node stopped (exit ${exit})`);
+
+    // Statistics.
+    let firstSend = Number.POSITIVE_INFINITY;
+    let lastCommit = 0;
+    const lat: number[] = [];
+    const latAccepted: number[] = [];
+    let sent = 0;
+    let ok = 0;
+    for (let i = 0; i < N; i++) {
+      const f = load.firstSent[i] as number;
+      if (!Number.isNaN(f)) {
+        sent++;
+        firstSend = Math.min(firstSend, f);
+      }
+      const c = load.committedAt[i] as number;
+      if (!Number.isNaN(c)) {
+        lastCommit = Math.max(lastCommit, c);
+        lat.push(c - f);
+        latAccepted.push(c - (load.acceptedSent[i] as number));
+      }
+    }
+    for (const r of load.receiptFailures.values()) ok -= r;
+    ok += load.committed;
+    lat.sort((a, b) => a - b);
+    latAccepted.sort((a, b) => a - b);
+    const windowSec = (lastCommit - firstSend) / 1000;
+    const txBlocks = blocks.filter((b) => b.txCount > 0);
+    const threadCpuSec: Record<string, number> = {};
+    for (const [k, v] of threadsEnd) {
+      const d = v - (threads0.get(k) ?? 0);
+      if (d > 0.005) threadCpuSec[k] = Math.round(d * 100) / 100;
+    }
+    let profiles: ProfileSummary[] | undefined;
+    if (CPU_PROF !== undefined) {
+      const fresh = readdirSync(CPU_PROF).filter((f) => f.endsWith(".cpuprofile") && !profilesBefore.has(f));
+      profiles = fresh.sort().map((f) => summariseProfile(join(CPU_PROF, f), 30));
+    }
+    const r = (x: number) => Math.round(x * 10) / 10;
+    return {
+      kind: "cairn-solo",
+      machine,
+      options: {
+        txs: N,
+        batch: BATCH,
+        concurrency: CONCURRENCY,
+        expiry: EXPIRY,
+        valueBytes: VALUE_BYTES,
+        logLevel: LOG_LEVEL ?? null,
+        cpuProfile: CPU_PROF !== undefined,
+      },
+      presign: { seconds: r(presignSec), txPerSec: Math.round(N / presignSec), envelopeBytes: Math.round(envelopeBytes / N) },
+      outcome,
+      committedTxPerSec: Math.round(load.committed / windowSec),
+      windowSec: Math.round(windowSec * 1000) / 1000,
+      sent,
+      accepted: load.accepted,
+      committed: load.committed,
+      committedOk: ok,
+      failed: load.failed,
+      requests: load.requests,
+      resent: load.resent,
+      rejections: Object.fromEntries(load.rejections),
+      receiptFailures: Object.fromEntries(load.receiptFailures),
+      httpErrors: Object.fromEntries(load.httpErrors),
+      latencyMs: {
+        p50: r(quantile(lat, 0.5)),
+        p95: r(quantile(lat, 0.95)),
+        p99: r(quantile(lat, 0.99)),
+        max: r(lat.at(-1) ?? Number.NaN),
+        mean: r(lat.reduce((s, x) => s + x, 0) / lat.length),
+      },
+      latencyFromAcceptedSendMs: {
+        p50: r(quantile(latAccepted, 0.5)),
+        p95: r(quantile(latAccepted, 0.95)),
+        p99: r(quantile(latAccepted, 0.99)),
+        max: r(latAccepted.at(-1) ?? Number.NaN),
+      },
+      acceptedTxPerSec: Math.round(load.accepted / ((load.lastAcceptAt - firstSend) / 1000)),
+      blocks: {
+        count: txBlocks.length,
+        meanTxs: Math.round(txBlocks.reduce((s, b) => s + b.txCount, 0) / Math.max(1, txBlocks.length)),
+        maxTxs: Math.max(0, ...txBlocks.map((b) => b.txCount)),
+        lastHeight: blocks.at(-1)?.height ?? 0,
+      },
+      node: {
+        pid,
+        cpuSec: r(nodeCpuSec),
+        userSec: r((nodeEnd?.userSec ?? 0) - (node0?.userSec ?? 0)),
+        sysSec: r((nodeEnd?.sysSec ?? 0) - (node0?.sysSec ?? 0)),
+        cores: Math.round((nodeCpuSec / windowSec) * 100) / 100,
+        rssMiBEnd: Math.round(nodeEnd?.rssMiB ?? Number.NaN),
+        rssMiBMax: Math.round(Math.max(rssMax, nodeEnd?.hwmMiB ?? 0)),
+        threads: nodeEnd?.threads ?? 0,
+        threadCpuSec,
+        exit,
+      },
+      client: { cpuSec: r(clientCpuSec), cores: Math.round((clientCpuSec / windowSec) * 100) / 100 },
+      contention,
+      timeline,
+      ...(profiles === undefined ? {} : { profiles }),
+    };
+  } finally {
+    abort.abort();
+    if (child !== undefined) await stopNode(child).catch(() => {});
+    if (opts.has("keep")) log(`kept ${home} (node log: ${logFile})`);
+    else await rm(home, { recursive: true, force: true });
+  }
+}
+
+function report(res: SoloResults): string {
+  const codes = (m: Record<string, number>) =>
+    Object.keys(m).length === 0
+      ? "none"
+      : Object.entries(m)
+          .map(([k, v]) => `${k} ${v.toLocaleString("en-US")}`)
+          .join(", ");
+  const ms = (x: number) => `${formatNumber(x)} ms`;
+  const threads = Object.entries(res.node.threadCpuSec)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+    .join(", ");
+  const rows: [string, string][] = [
+    ["Committed throughput", `**${formatNumber(res.committedTxPerSec)} tx/s** (target 5,000 tx/s: ${res.committedTxPerSec >= 5000 ? "met" : "NOT met"})`],
+    ["Outcome", `${res.outcome}: ${res.committed.toLocaleString("en-US")} of ${res.options.txs.toLocaleString("en-US")} committed in ${res.windowSec.toFixed(2)} s (first send to last commit)`],
+    ["Receipts OK", res.committedOk.toLocaleString("en-US")],
+    ["Commit latency (from first send)", `p50 ${ms(res.latencyMs.p50)}, p95 ${ms(res.latencyMs.p95)}, p99 ${ms(res.latencyMs.p99)}, max ${ms(res.latencyMs.max)}`],
+    ["Commit latency (from accepted send)", `p50 ${ms(res.latencyFromAcceptedSendMs.p50)}, p95 ${ms(res.latencyFromAcceptedSendMs.p95)}, p99 ${ms(res.latencyFromAcceptedSendMs.p99)}`],
+    ["Admission rate", `${formatNumber(res.acceptedTxPerSec)} tx/s accepted (first send to last accepted response)`],
+    ["Rejections at submission", `${codes(res.rejections)} (resent: ${res.resent.toLocaleString("en-US")})`],
+    ["Failed receipts", codes(res.receiptFailures)],
+    ["HTTP errors", codes(res.httpErrors)],
+    ["Requests", `${res.requests.toLocaleString("en-US")} POST /txs (batch ${res.options.batch}, ${res.options.concurrency} in flight, msgpack)`],
+    ["Blocks", `${res.blocks.count} with txs, mean ${res.blocks.meanTxs} txs, max ${res.blocks.maxTxs}; last height ${res.blocks.lastHeight}`],
+    ["Node CPU", `${res.node.cpuSec.toFixed(1)} s (user ${res.node.userSec.toFixed(1)}, sys ${res.node.sysSec.toFixed(1)}) = ${res.node.cores.toFixed(2)} cores over the window`],
+    ["Node CPU by thread", threads],
+    ["Node memory", `RSS ${res.node.rssMiBEnd} MiB at end, peak ${res.node.rssMiBMax} MiB, ${res.node.threads} threads`],
+    ["Load client CPU", `${res.client.cpuSec.toFixed(1)} s = ${res.client.cores.toFixed(2)} cores`],
+    ["Other processes", `${res.contention.otherCores.toFixed(2)} cores on average (load average ${res.contention.loadAvgAtStart.toFixed(2)} at start)`],
+    ["Pre-signing (untimed)", `${res.presign.seconds} s, ${formatNumber(res.presign.txPerSec)} tx/s, ${res.presign.envelopeBytes} B per envelope`],
+  ];
+  return `## Cairn solo benchmark\n\n${describeMachine(res.machine)}\n\n${markdownTable(["Metric", "Value"], rows)}\n`;
+}
+
+const res = await main();
+process.stdout.write(`\n${report(res)}\n`);
+process.stdout.write(`Load: ${describeContention(res.contention)}\n`);
+if (res.contention.otherCores > 0.2) {
+  process.stdout.write("WARNING: other processes were using the CPU during the run; the numbers are not reliable.\n");
+}
+if (res.profiles !== undefined) for (const p of res.profiles) process.stdout.write(`\n${formatSummary(p)}\n`);
+mkdirSync(dirname(JSON_OUT), { recursive: true });
+writeFileSync(JSON_OUT, `${JSON.stringify(res, null, 2)}\n`);
+process.stdout.write(`\nWrote ${JSON_OUT}\n`);

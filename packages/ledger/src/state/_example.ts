@@ -1,0 +1,30 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sha256, toHex, utf8 } from "@cairn/crypto";
+import { openDatabase } from "@cairn/storage";
+import { createWorldState, emptyStateRoot, encodeStateKey, encodeStateProof, stateInternalHash, stateKeyHash, stateLeafHash } from "./index.ts";
+const e = utf8.encode;
+const kv: [string, string][] = [["alice", "100"], ["carol", "7"], ["dave", "42"]];
+const L: Record<string, Uint8Array> = {};
+for (const [k, v] of kv) {
+  const kh = stateKeyHash("token", e(k)); const vh = sha256(e(v));
+  L[k] = stateLeafHash(kh, vh);
+  console.log(`${k}: stateKey ${toHex(encodeStateKey("token", e(k)))}\n  keyHash ${toHex(kh)}\n  valueHash ${toHex(vh)}\n  leafHash ${toHex(L[k]!)}`);
+}
+const Z = emptyStateRoot();
+const n000 = stateInternalHash(L.dave!, L.carol!);
+const n00 = stateInternalHash(n000, Z);
+const n0 = stateInternalHash(n00, L.alice!);
+const root = stateInternalHash(n0, Z);
+console.log("n000", toHex(n000)); console.log("n00", toHex(n00)); console.log("n0", toHex(n0)); console.log("root", toHex(root));
+const db = await openDatabase(await mkdtemp(join(tmpdir(), "ex-")));
+const ws = await createWorldState(db);
+const o = ws.overlay(); for (const [k, v] of kv) o.set("token", e(k), e(v));
+const p = await ws.prepare(o); const b = db.batch(); ws.commit(p, b); await b.write();
+console.log("worldstate root", toHex(ws.root()), toHex(ws.root()) === toHex(root));
+const pr = await ws.prove("token", e("bob"));
+console.log("proof bob", pr.siblings.map(toHex), pr.leaf && toHex(pr.leaf.keyHash));
+console.log("proof carol", (await ws.prove("token", e("carol"))).siblings.map(toHex), toHex(encodeStateProof(await ws.prove("token", e("carol")))));
+for await (const [k, v] of db.iterate(0x11)) console.log("tree rec", toHex(k), v.length, toHex(v).slice(0, 8));
+await db.close();
