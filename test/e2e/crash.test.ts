@@ -33,7 +33,10 @@ describe("crash safety (SIGKILL under load)", () => {
       // After a restart, everything acknowledged as committed is still committed, unchanged.
       const status = (await getJson(`${url}/status`)).body;
       expect(status.height).toBeGreaterThanOrEqual(maxHeight);
-      for (const [hash, c] of committed) {
+      // Every transaction of the last round, and a sample of earlier ones (all are checked at the end).
+      const all = [...committed];
+      const toCheck = all.slice(-1000).concat(all.filter((_, i) => i % 25 === 0));
+      for (const [hash, c] of toCheck) {
         const t = (await getJson(`${url}/txs/${hash}`)).body;
         expect(t.status, `tx ${hash} of height ${c.height}`).toBe("committed");
         expect(t.height).toBe(c.height);

@@ -3,7 +3,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { fromHex, toHex, utf8 } from "@cairn/crypto";
 import { decode, MessagingError } from "@cairn/messaging";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import type { ApiBackend, SubmitResult, TxLookup } from "./backend.ts";
 import { ApiError, ERROR_STATUS, RETRYABLE_CODES, statusForCode } from "./errors.ts";
 import { type StreamRegistry, serveEvents } from "./events.ts";
@@ -246,6 +252,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    // Fastify logs two info lines per request; a loaded node serves thousands a second, so
+    // requests are logged once, at debug (see the onResponse hook).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit ?? 16 * MiB,
     // Hex state keys travel in the path.
     routerOptions: { maxParamLength: 16_384 },
@@ -265,6 +274,10 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     closing = true;
     signalClosing();
     for (const end of [...streams]) end();
+  });
+
+  app.addHook("onResponse", async (req, reply) => {
+    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, "request");
   });
 
   app.removeAllContentTypeParsers();

@@ -1,0 +1,13 @@
+import { sha256String } from "./fast-hash.ts";
+import { applyChanges, INode, Leaf, type Ref } from "./tree.ts";
+const N = 200000;
+const g = (globalThis as any).gc;
+const m = () => { g(); g(); return process.memoryUsage().heapUsed; };
+const changes = []; for (let i = 0; i < N; i++) changes.push({ kh: sha256String(new Uint8Array([i, i >> 8, i >> 16, 1])), vh: sha256String(new Uint8Array([i, 2])), effective: false });
+changes.sort((a, b) => (a.kh < b.kh ? -1 : a.kh > b.kh ? 1 : 0));
+const h0 = m();
+let { root } = applyChanges(null, changes);
+console.log("tree B/key (incl. shared kh/vh strings)", ((m() - h0) / N).toFixed(0));
+let ni = 0, nl = 0; const walk = (r: Ref) => { if (r instanceof INode) { ni++; walk(r.l); walk(r.r); } else if (r instanceof Leaf) nl++; }; walk(root);
+console.log({ ni, nl });
+changes.length = 0; const h1 = m(); console.log("after dropping changes B/key", ((h1 - h0) / N).toFixed(0), root !== null);
