@@ -31,6 +31,56 @@ export interface ProfileEntry {
   readonly pct: number;
 }
 
+/**
+ * A phase of the node's work: a sample belongs to the first rule (in order) with a frame on its
+ * stack whose "function@file" ends with one of `frames` (file relative to the repository).
+ */
+export interface PhaseRule {
+  readonly phase: string;
+  readonly frames: readonly string[];
+}
+
+/** Where a Cairn node's main thread spends its time, from most to least specific. */
+export const CAIRN_PHASES: readonly PhaseRule[] = [
+  { phase: "GC", frames: ["(garbage collector)"] },
+  { phase: "idle", frames: ["(idle)"] },
+  {
+    phase: "admission: hand signatures to the verify workers",
+    frames: ["verifyBatch@packages/crypto/src/native/verify-pool.ts"],
+  },
+  { phase: "admission: decodeTransaction", frames: ["decodeTransaction@packages/messaging/src/tx.ts"] },
+  { phase: "admission: ledger.checkAdmission", frames: ["checkAdmission@packages/ledger/src/ledger.ts"] },
+  { phase: "admission: rest of mempool.add", frames: ["add@packages/mempool/src/mempool.ts"] },
+  { phase: "HTTP: decode the msgpack request body", frames: ["readItems@packages/api/src/server.ts"] },
+  { phase: "HTTP: render + serialise responses", frames: ["send@packages/api/src/server.ts"] },
+  {
+    phase: "events: render blocks for GET /events",
+    frames: ["serveEvents@packages/api/src/events.ts", "send@packages/api/src/events.ts"],
+  },
+  { phase: "onCommit: waiters and block events", frames: ["onCommit@packages/node/src/backend.ts"] },
+  { phase: "execute: state root (WorldState.prepare)", frames: ["prepare@packages/ledger/src/state/world-state.ts"] },
+  { phase: "execute: encode receipts", frames: ["encodeReceipt@packages/messaging/src/receipt.ts"] },
+  { phase: "execute: tx + receipt Merkle roots", frames: ["merkleRoot@packages/crypto/src/merkle.ts"] },
+  { phase: "execute: contract calls (executeTx)", frames: ["executeTx@packages/ledger/src/ledger.ts"] },
+  { phase: "execute: rest (replay and envelope checks)", frames: ["execute@packages/ledger/src/ledger.ts"] },
+  { phase: "commit: WorldState.commit (state puts)", frames: ["commit@packages/ledger/src/state/world-state.ts"] },
+  { phase: "commit: prune replay index", frames: ["pruneReplay@packages/ledger/src/ledger.ts"] },
+  { phase: "commit: encodeBlock", frames: ["encodeBlock@packages/messaging/src/block.ts"] },
+  {
+    phase: "commit: rest of Ledger.commit (indexes, receipts, write)",
+    frames: ["commit@packages/ledger/src/ledger.ts"],
+  },
+  {
+    phase: "mempool upkeep after a block (reap, removeCommitted, dropExpired)",
+    frames: [
+      "reap@packages/mempool/src/mempool.ts",
+      "removeCommitted@packages/mempool/src/mempool.ts",
+      "dropExpired@packages/mempool/src/mempool.ts",
+    ],
+  },
+  { phase: "consensus: rest of block production", frames: ["produce@packages/consensus/src/solo/solo.ts"] },
+];
+
 export interface ProfileSummary {
   readonly file: string;
   /** Sampled wall time, ms. */
@@ -42,6 +92,8 @@ export interface ProfileSummary {
   readonly selfTop: ProfileEntry[];
   readonly inclusiveTop: ProfileEntry[];
   readonly byPackage: ProfileEntry[];
+  /** Self time by phase (see PhaseRule); samples no rule matches are grouped by the package of their leaf frame. */
+  readonly phases: ProfileEntry[];
 }
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -82,7 +134,11 @@ function top(map: Map<string, number>, total: number, n: number): ProfileEntry[]
     .map(([name, us]) => ({ name, ms: us / 1000, pct: (100 * us) / total }));
 }
 
-export function summariseProfile(file: string, n = 25): ProfileSummary {
+function frameKey(f: CallFrame): string {
+  return f.url === "" ? f.functionName : `${f.functionName}@${shortUrl(f.url)}`;
+}
+
+export function summariseProfile(file: string, n = 25, rules: readonly PhaseRule[] = CAIRN_PHASES): ProfileSummary {
   const p = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -102,6 +158,7 @@ export function summariseProfile(file: string, n = 25): ProfileSummary {
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
   const byPackage = new Map<string, number>();
+  const phases = new Map<string, number>();
   let idle = 0;
   let gc = 0;
   for (const [id, us] of selfByNode) {
@@ -115,14 +172,19 @@ export function summariseProfile(file: string, n = 25): ProfileSummary {
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
     // Inclusive: every distinct function on the stack gets the time once (recursion counted once).
     const seen = new Set<string>();
+    const keys = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const fr = (byId.get(cur) as ProfileNode).callFrame;
       if (fr.functionName === "(root)") continue;
+      keys.add(frameKey(fr));
       const k = frameName(fr);
       if (seen.has(k)) continue;
       seen.add(k);
       inclusive.set(k, (inclusive.get(k) ?? 0) + us);
     }
+    const rule = rules.find((r) => r.frames.some((fr) => keys.has(fr)));
+    const phase = rule?.phase ?? `other: ${pkg}`;
+    phases.set(phase, (phases.get(phase) ?? 0) + us);
   }
   return {
     file,
@@ -132,6 +194,7 @@ export function summariseProfile(file: string, n = 25): ProfileSummary {
     selfTop: top(self, total, n),
     inclusiveTop: top(inclusive, total, n),
     byPackage: top(byPackage, total, n),
+    phases: top(phases, total, 100),
   };
 }
 
@@ -143,8 +206,10 @@ export function formatSummary(s: ProfileSummary): string {
   ];
   const section = (title: string, entries: readonly ProfileEntry[]) => {
     lines.push(`  ${title}:`);
-    for (const e of entries) lines.push(`    ${e.pct.toFixed(1).padStart(5)}%  ${e.ms.toFixed(0).padStart(7)} ms  ${e.name}`);
+    for (const e of entries)
+      lines.push(`    ${e.pct.toFixed(1).padStart(5)}%  ${e.ms.toFixed(0).padStart(7)} ms  ${e.name}`);
   };
+  section("by phase (self time; first matching frame on the stack)", s.phases.slice(0, 30));
   section("by package (self time)", s.byPackage.slice(0, 15));
   section("top functions, self time", s.selfTop);
   section("top functions, inclusive time", s.inclusiveTop);

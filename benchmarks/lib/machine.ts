@@ -1,5 +1,6 @@
 // What machine a benchmark ran on, recorded next to its numbers so runs can be compared.
 import { execFileSync } from "node:child_process";
+import { generateKeyPairSync, hash, sign as nodeSign, verify as nodeVerify } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { availableParallelism, cpus, totalmem } from "node:os";
 
@@ -14,6 +15,8 @@ export interface MachineInfo {
   readonly date: string;
   /** Commit of the work tree (with "+dirty" when it has changes), if git is available. */
   readonly commit: string | undefined;
+  /** The machine's speed when the run started (see calibrate). */
+  readonly calibration: Calibration;
 }
 
 function cpuModel(): string {
@@ -29,9 +32,11 @@ function cpuModel(): string {
 
 function gitCommit(): string | undefined {
   try {
-    const opts = { cwd: new URL("../../", import.meta.url).pathname, stdio: ["ignore", "pipe", "ignore"] } as const;
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], opts).toString().trim();
-    const dirty = execFileSync("git", ["status", "--porcelain"], opts).toString().trim() !== "";
+    const cwd = new URL("../../", import.meta.url).pathname;
+    const git = (...args: string[]) =>
+      execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const head = git("rev-parse", "--short", "HEAD");
+    const dirty = git("status", "--porcelain") !== "";
     return dirty ? `${head}+dirty` : head;
   } catch {
     return undefined;
@@ -47,13 +52,15 @@ export function machineInfo(): MachineInfo {
     platform: `${process.platform}-${process.arch}`,
     date: new Date().toISOString(),
     commit: gitCommit(),
+    calibration: calibrate(),
   };
 }
 
 export function describeMachine(m: MachineInfo): string {
+  const c = m.calibration;
   return `${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, ${m.date}${
     m.commit === undefined ? "" : `, commit ${m.commit}`
-  }`;
+  }; calibration: Ed25519 verify ${c.ed25519VerifyUs} µs, SHA-256(256 B) ${c.sha256Us} µs`;
 }
 
 /** Jiffies per second of /proc times (USER_HZ); 100 on every mainstream Linux. */
@@ -132,4 +139,59 @@ export function describeContention(c: ContentionReport): string {
   return `machine busy ${f(c.machineBusyCores)} cores on average: this benchmark ${f(c.ownCores)}, other processes ${f(
     c.otherCores,
   )} (load average ${f(c.loadAvgAtStart)} at start)`;
+}
+
+export interface Calibration {
+  /** Mean µs of one OpenSSL Ed25519 verification (node:crypto, key object reused). */
+  readonly ed25519VerifyUs: number;
+  /** Mean µs of one node:crypto SHA-256 of 256 bytes. */
+  readonly sha256Us: number;
+}
+
+/**
+ * A half-second measure of this machine's speed right now. Shared and virtual machines drift by
+ * tens of percent between runs; comparing two runs, divide by these first.
+ */
+export function calibrate(): Calibration {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const msg = Buffer.alloc(180, 7);
+  const sig = nodeSign(null, msg, privateKey);
+  const time = (n: number, f: () => void) => {
+    for (let i = 0; i < Math.max(10, n / 10); i++) f();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) f();
+    return ((performance.now() - t0) * 1000) / n;
+  };
+  const data = Buffer.alloc(256, 1);
+  return {
+    ed25519VerifyUs: Math.round(time(1500, () => nodeVerify(null, msg, publicKey, sig)) * 10) / 10,
+    sha256Us: Math.round(time(50_000, () => hash("sha256", data)) * 100) / 100,
+  };
+}
+
+/**
+ * Waits until the machine has been idle (under `threshold` cores busy) for two consecutive 2-second
+ * windows, at most `maxMs`. For shared machines; returns false if it never got quiet.
+ */
+export async function waitForQuiet(maxMs: number, threshold = 0.15, log?: (s: string) => void): Promise<boolean> {
+  const deadline = performance.now() + maxMs;
+  let quiet = 0;
+  let told = false;
+  for (;;) {
+    const a = machineCpuSeconds();
+    await new Promise((r) => setTimeout(r, 2000));
+    const b = machineCpuSeconds();
+    if (a === undefined || b === undefined) return true;
+    const cores = (b.busy - a.busy) / 2;
+    quiet = cores < threshold ? quiet + 1 : 0;
+    if (quiet >= 2) return true;
+    if (performance.now() > deadline) {
+      log?.(`the machine is still busy (${cores.toFixed(2)} cores); going ahead`);
+      return false;
+    }
+    if (!told && quiet === 0) {
+      log?.(`waiting for the machine to be idle (${cores.toFixed(2)} cores busy)...`);
+      told = true;
+    }
+  }
 }

@@ -37,19 +37,21 @@ import {
   LoadMonitor,
   type MachineInfo,
   machineInfo,
+  waitForQuiet,
 } from "../lib/machine.ts";
 import { kvPut, signedCall } from "../lib/txs.ts";
 
-const USAGE = `usage: npm run bench -- [--compare FILE] [--json FILE] [--filter REGEX] [--quick] [--workers N]
+const USAGE = `usage: npm run bench -- [--compare FILE] [--json FILE] [--filter REGEX] [--quick] [--workers N] [--wait-quiet]
   --compare FILE  print the ratio of every case against an earlier results JSON
   --json FILE     where to write the results (default benchmarks/results/micro-latest.json)
   --filter REGEX  only the cases whose name matches
   --quick         a quarter of the time budget (noisier)
-  --workers N     VerifyPool / mempool verification workers (default 2)`;
+  --workers N     VerifyPool / mempool verification workers (default 2)
+  --wait-quiet    before each group, wait (up to 2 min) until other processes leave the CPU idle`;
 
 const opts = parseArgs(
   process.argv.slice(2),
-  { compare: "string", json: "string", filter: "string", quick: "boolean", workers: "string" },
+  { compare: "string", json: "string", filter: "string", quick: "boolean", workers: "string", "wait-quiet": "boolean" },
   USAGE,
 );
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -79,6 +81,8 @@ export interface MicroResult {
   readonly itemsPerSec: number;
   /** Extra measurements of the case (e.g. the execute / commit split of a block), in ms. */
   readonly breakdownMs?: Readonly<Record<string, number>>;
+  /** Cores other processes used while the case's group ran: above ~0.1 the numbers are perturbed. */
+  readonly otherCores: number;
 }
 
 export interface MicroResults {
@@ -115,8 +119,13 @@ async function runGroup(group: string, options: BenchOptions, cases: readonly Ca
   };
   const bench = new Bench({ name: group, throws: true, ...scaled });
   for (const c of selected) bench.add(c.name, c.fn, c.fnOptions);
+  if (opts.has("wait-quiet")) await waitForQuiet(120_000, 0.15, (s) => process.stderr.write(`${s}\n`));
   process.stderr.write(`running ${group}: ${selected.map((c) => c.name).join("; ")}\n`);
+  const monitor = new LoadMonitor();
+  const cpu0 = process.cpuUsage();
   await bench.run();
+  const cpu = process.cpuUsage(cpu0);
+  const { otherCores } = monitor.stop((cpu.user + cpu.system) / 1e6);
   for (const c of selected) {
     const task = bench.getTask(c.name);
     const r = task?.result;
@@ -143,6 +152,7 @@ async function runGroup(group: string, options: BenchOptions, cases: readonly Ca
       perItemUs: (meanMs * 1000) / items,
       itemsPerSec: (1000 * items) / meanMs,
       ...(breakdownMs === undefined ? {} : { breakdownMs }),
+      otherCores: Math.round(otherCores * 100) / 100,
     });
   }
 }
@@ -164,9 +174,9 @@ async function tempDir(prefix: string): Promise<string> {
 }
 
 function record(map: Map<string, number[]>, key: string, ms: number): void {
-  let a = map.get(key);
-  if (a === undefined) map.set(key, (a = []));
-  a.push(ms);
+  const a = map.get(key);
+  if (a === undefined) map.set(key, [ms]);
+  else a.push(ms);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -425,9 +435,15 @@ function printResults(machine: MachineInfo): void {
     `±${formatNumber(r.rmePct)}%`,
     r.samples,
     r.items === 1 ? "" : `${formatNumber(r.perItemUs)} µs/${r.itemLabel} (${formatNumber(r.itemsPerSec)}/s)`,
+    r.otherCores.toFixed(2),
   ]);
   process.stdout.write(`\nCairn micro-benchmarks: ${describeMachine(machine)}\n\n`);
-  process.stdout.write(`${markdownTable(["Case", "ops/s", "mean", "p99", "margin", "samples", "per item"], rows)}\n`);
+  process.stdout.write(
+    `${markdownTable(["Case", "ops/s", "mean", "p99", "margin", "samples", "per item", "busy*"], rows)}\n`,
+  );
+  process.stdout.write(
+    "\n* busy: cores other processes used while the case ran; above ~0.1 the case competed for the CPU.\n",
+  );
   for (const r of results) {
     if (r.breakdownMs === undefined) continue;
     const parts = Object.entries(r.breakdownMs).map(([k, v]) => `${k} ${formatMs(v)}`);
@@ -435,19 +451,39 @@ function printResults(machine: MachineInfo): void {
   }
 }
 
-function printComparison(file: string): void {
+function printComparison(file: string, machine: MachineInfo): void {
   const before = JSON.parse(readFileSync(file, "utf8")) as MicroResults;
+  if (before.kind !== "cairn-micro" || !Array.isArray(before.results)) {
+    process.stderr.write(`${file} is not a micro-benchmark results file (kind ${String(before.kind)})\n`);
+    process.exitCode = 1;
+    return;
+  }
   const old = new Map(before.results.map((r) => [r.name, r]));
   const rows = results.map((r) => {
     const o = old.get(r.name);
-    if (o === undefined) return [r.name, "-", formatNumber(r.opsPerSec), "new"];
+    const busy = (x: MicroResult | undefined) => (x?.otherCores === undefined ? "?" : x.otherCores.toFixed(2));
+    if (o === undefined) return [r.name, "-", formatNumber(r.opsPerSec), "new", `- / ${busy(r)}`];
     const ratio = r.opsPerSec / o.opsPerSec;
     const flag = ratio >= 1.1 ? " faster" : ratio <= 0.9 ? " SLOWER" : "";
-    return [r.name, formatNumber(o.opsPerSec), formatNumber(r.opsPerSec), `${ratio.toFixed(2)}x${flag}`];
+    return [
+      r.name,
+      formatNumber(o.opsPerSec),
+      formatNumber(r.opsPerSec),
+      `${ratio.toFixed(2)}x${flag}`,
+      `${busy(o)} / ${busy(r)}`,
+    ];
   });
   process.stdout.write(`\nCompared with ${file}: ${describeMachine(before.machine)}\n`);
+  const c0 = before.machine.calibration;
+  const c1 = machine.calibration;
+  if (c0 !== undefined) {
+    process.stdout.write(
+      `Machine speed then / now: Ed25519 verify ${c0.ed25519VerifyUs} / ${c1.ed25519VerifyUs} µs, SHA-256 ${c0.sha256Us} / ${c1.sha256Us} µs` +
+        " (a slower machine now explains a uniform slowdown)\n",
+    );
+  }
   process.stdout.write("(ratio = ops/s now / ops/s then; > 1 is faster; differences under ~10% are noise)\n\n");
-  process.stdout.write(`${markdownTable(["Case", "ops/s then", "ops/s now", "ratio"], rows)}\n`);
+  process.stdout.write(`${markdownTable(["Case", "ops/s then", "ops/s now", "ratio", "busy* then / now"], rows)}\n`);
 }
 
 const machine = machineInfo();
@@ -480,4 +516,4 @@ if (contention.otherCores > 0.2) {
 mkdirSync(dirname(JSON_OUT), { recursive: true });
 writeFileSync(JSON_OUT, `${JSON.stringify(out, null, 2)}\n`);
 process.stdout.write(`\nWrote ${JSON_OUT} (${out.durationSec} s)\n`);
-if (opts.has("compare")) printComparison(resolve(String(opts.get("compare"))));
+if (opts.has("compare")) printComparison(resolve(String(opts.get("compare"))), machine);

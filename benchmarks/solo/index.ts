@@ -28,6 +28,7 @@ import {
   LoadMonitor,
   type MachineInfo,
   machineInfo,
+  waitForQuiet,
 } from "../lib/machine.ts";
 import { kvPut } from "../lib/txs.ts";
 
@@ -40,7 +41,9 @@ const USAGE = `usage: npm run bench:solo -- [options]
   --expiry H         expiry height of every transaction (default 900; the chain starts at 0)
   --value-bytes V    size of each kv value (default 32)
   --log-level SPEC   passed to \`cairn start --log-level\` (default: the node's config, "info")
+  --node-config JSON merged into the node's config.json after \`cairn init\`, e.g. '{"verifyWorkers":1}'
   --cpu-prof DIR     run the node under \`node --cpu-prof\`, write profiles to DIR and summarise them
+  --wait-quiet       wait (up to 5 min) for other processes to leave the CPU idle before measuring
   --keep             keep the node's home directory`;
 
 const opts = parseArgs(
@@ -54,8 +57,10 @@ const opts = parseArgs(
     expiry: "string",
     "value-bytes": "string",
     "log-level": "string",
+    "node-config": "string",
     "cpu-prof": "string",
     keep: "boolean",
+    "wait-quiet": "boolean",
   },
   USAGE,
 );
@@ -68,11 +73,36 @@ const TIMEOUT_MS = intOption(opts, "timeout", 300) * 1000;
 const EXPIRY = intOption(opts, "expiry", 900);
 const VALUE_BYTES = intOption(opts, "value-bytes", 32);
 const LOG_LEVEL = opts.get("log-level") as string | undefined;
+const NODE_CONFIG = parseNodeConfig(opts.get("node-config"));
 const CPU_PROF = opts.has("cpu-prof") ? resolve(String(opts.get("cpu-prof"))) : undefined;
 const JSON_OUT = resolve(String(opts.get("json") ?? join(ROOT, "benchmarks/results/solo-latest.json")));
 if (N > 1_000_000) {
   process.stderr.write("--txs is bounded at 1,000,000\n");
   process.exit(2);
+}
+
+function parseNodeConfig(v: string | true | undefined): Record<string, unknown> | undefined {
+  if (typeof v !== "string") return undefined;
+  try {
+    const o = JSON.parse(v) as unknown;
+    if (typeof o === "object" && o !== null && !Array.isArray(o)) return o as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  process.stderr.write(`--node-config must be a JSON object, got ${v}\n`);
+  process.exit(2);
+}
+
+/** `patch` merged into `base`, objects recursively. */
+function merge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    const b = out[k];
+    const isObj = (x: unknown): x is Record<string, unknown> =>
+      typeof x === "object" && x !== null && !Array.isArray(x);
+    out[k] = isObj(b) && isObj(v) ? merge(b, v) : v;
+  }
+  return out;
 }
 
 const log = (s: string) => process.stderr.write(`[bench:solo] ${s}\n`);
@@ -128,6 +158,7 @@ function procSample(pid: number): ProcSample | undefined {
 /** CPU seconds per thread name (main thread "node", the verify workers, libuv, V8 helpers...). */
 function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
+  const count = new Map<string, number>();
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
@@ -138,6 +169,7 @@ function threadCpu(pid: number): Map<string, number> {
         // The main thread is the one whose tid is the pid.
         const key = tid === String(pid) ? `${name} (main)` : name;
         out.set(key, (out.get(key) ?? 0) + cpu);
+        count.set(key, (count.get(key) ?? 0) + 1);
       } catch {
         // the thread ended
       }
@@ -145,12 +177,20 @@ function threadCpu(pid: number): Map<string, number> {
   } catch {
     // the process ended
   }
-  return out;
+  // "WorkerThread x2": the name says how many threads share it.
+  return new Map([...out].map(([k, v]) => [(count.get(k) ?? 1) > 1 ? `${k} x${count.get(k)}` : k, v]));
 }
 
 function startNode(home: string, logFile: string): ChildProcess {
   const nodeArgs = CPU_PROF === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", CPU_PROF];
-  const args = [...nodeArgs, CAIRN, "start", "--home", home, ...(LOG_LEVEL === undefined ? [] : ["--log-level", LOG_LEVEL])];
+  const args = [
+    ...nodeArgs,
+    CAIRN,
+    "start",
+    "--home",
+    home,
+    ...(LOG_LEVEL === undefined ? [] : ["--log-level", LOG_LEVEL]),
+  ];
   const fd = openSync(logFile, "a");
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", fd, fd] });
   closeSync(fd);
@@ -168,7 +208,8 @@ async function waitHealthy(url: string, child: ChildProcess, logFile: string): P
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`the node did not answer /health within 60 s:\n${readFileSync(logFile, "utf8")}`);
+    if (Date.now() > deadline)
+      throw new Error(`the node did not answer /health within 60 s:\n${readFileSync(logFile, "utf8")}`);
     await sleep(100);
   }
 }
@@ -328,7 +369,7 @@ async function sendLoad(
         await sleep(Math.max(1, (retry[0]?.readyAt ?? performance.now()) - performance.now()));
         continue;
       }
-      const body = job.body ?? encode(job.indices.map((i) => envelopes[i] as Uint8Array));
+      const body = (job.body ?? encode(job.indices.map((i) => envelopes[i] as Uint8Array))) as Uint8Array<ArrayBuffer>;
       const sentAt = performance.now();
       for (const i of job.indices) if (Number.isNaN(load.firstSent[i] as number)) load.firstSent[i] = sentAt;
       load.requests++;
@@ -414,6 +455,8 @@ export interface SoloResults {
     readonly logLevel: string | null;
     readonly cpuProfile: boolean;
   };
+  /** The node's config.json as it ran. */
+  readonly nodeConfig: Record<string, unknown>;
   readonly presign: { readonly seconds: number; readonly txPerSec: number; readonly envelopeBytes: number };
   readonly outcome: "completed" | "timeout";
   readonly committedTxPerSec: number;
@@ -434,7 +477,12 @@ export interface SoloResults {
   readonly latencyFromAcceptedSendMs: { p50: number; p95: number; p99: number; max: number };
   /** Admission rate: accepted transactions per second, first send to last accepted response. */
   readonly acceptedTxPerSec: number;
-  readonly blocks: { readonly count: number; readonly meanTxs: number; readonly maxTxs: number; readonly lastHeight: number };
+  readonly blocks: {
+    readonly count: number;
+    readonly meanTxs: number;
+    readonly maxTxs: number;
+    readonly lastHeight: number;
+  };
   readonly node: {
     readonly pid: number;
     readonly cpuSec: number;
@@ -456,19 +504,27 @@ export interface SoloResults {
 }
 
 async function main(): Promise<SoloResults> {
-  const machine = machineInfo();
   const home = await mkdtemp(join(tmpdir(), "cairn-bench-solo-"));
   const logFile = join(home, "node.log");
   let child: ChildProcess | undefined;
   const abort = new AbortController();
   try {
     const port = await freePort();
-    const init = spawnSync(process.execPath, [CAIRN, "init", "--home", join(home, "node"), "--api-port", String(port)], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
+    const init = spawnSync(
+      process.execPath,
+      [CAIRN, "init", "--home", join(home, "node"), "--api-port", String(port)],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+      },
+    );
     if (init.status !== 0) throw new Error(`cairn init failed (${init.status}):\n${init.stdout}${init.stderr}`);
     const nodeHome = join(home, "node");
+    let nodeConfig = JSON.parse(readFileSync(join(nodeHome, "config.json"), "utf8")) as Record<string, unknown>;
+    if (NODE_CONFIG !== undefined) {
+      nodeConfig = merge(nodeConfig, NODE_CONFIG);
+      writeFileSync(join(nodeHome, "config.json"), `${JSON.stringify(nodeConfig, null, 2)}\n`);
+    }
     const genesis = JSON.parse(readFileSync(join(nodeHome, "genesis.json"), "utf8")) as { chainId: string };
     const keyFile = JSON.parse(readFileSync(join(nodeHome, "keys", "admin.json"), "utf8")) as { secretKey: string };
     const admin = keyPairFromSecret(fromHex(keyFile.secretKey));
@@ -531,6 +587,10 @@ async function main(): Promise<SoloResults> {
     });
     await events.ready;
 
+    if (opts.has("wait-quiet")) await waitForQuiet(300_000, 0.15, log);
+    // Measured just before the load, with the node idle: the machine's speed of the moment.
+    const machine = machineInfo();
+
     // Measured phase.
     const monitor = new LoadMonitor();
     const clientCpu0 = process.cpuUsage();
@@ -565,10 +625,14 @@ async function main(): Promise<SoloResults> {
         }`,
       );
     }, 10_000);
-    const timeout = sleep(TIMEOUT_MS).then(() => "timeout" as const);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((r) => {
+      timer = setTimeout(() => r("timeout"), Math.max(0, deadline - performance.now()));
+    });
     await sendLoad(url, envelopes, jobs, load, deadline);
     if (load.finished >= N) allDone();
-    const outcome = (await Promise.race([finished.then(() => "completed" as const), timeout])) ?? "timeout";
+    const outcome = await Promise.race([finished.then(() => "completed" as const), timeout]);
+    clearTimeout(timer);
     clearInterval(sampler);
     clearInterval(progress);
     const nodeEnd = procSample(pid);
@@ -633,7 +697,12 @@ async function main(): Promise<SoloResults> {
         logLevel: LOG_LEVEL ?? null,
         cpuProfile: CPU_PROF !== undefined,
       },
-      presign: { seconds: r(presignSec), txPerSec: Math.round(N / presignSec), envelopeBytes: Math.round(envelopeBytes / N) },
+      nodeConfig,
+      presign: {
+        seconds: r(presignSec),
+        txPerSec: Math.round(N / presignSec),
+        envelopeBytes: Math.round(envelopeBytes / N),
+      },
       outcome,
       committedTxPerSec: Math.round(load.committed / windowSec),
       windowSec: Math.round(windowSec * 1000) / 1000,
@@ -705,23 +774,59 @@ function report(res: SoloResults): string {
     .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
     .join(", ");
   const rows: [string, string][] = [
-    ["Committed throughput", `**${formatNumber(res.committedTxPerSec)} tx/s** (target 5,000 tx/s: ${res.committedTxPerSec >= 5000 ? "met" : "NOT met"})`],
-    ["Outcome", `${res.outcome}: ${res.committed.toLocaleString("en-US")} of ${res.options.txs.toLocaleString("en-US")} committed in ${res.windowSec.toFixed(2)} s (first send to last commit)`],
+    [
+      "Committed throughput",
+      `**${formatNumber(res.committedTxPerSec)} tx/s** (target 5,000 tx/s: ${res.committedTxPerSec >= 5000 ? "met" : "NOT met"})`,
+    ],
+    [
+      "Outcome",
+      `${res.outcome}: ${res.committed.toLocaleString("en-US")} of ${res.options.txs.toLocaleString("en-US")} committed in ${res.windowSec.toFixed(2)} s (first send to last commit)`,
+    ],
     ["Receipts OK", res.committedOk.toLocaleString("en-US")],
-    ["Commit latency (from first send)", `p50 ${ms(res.latencyMs.p50)}, p95 ${ms(res.latencyMs.p95)}, p99 ${ms(res.latencyMs.p99)}, max ${ms(res.latencyMs.max)}`],
-    ["Commit latency (from accepted send)", `p50 ${ms(res.latencyFromAcceptedSendMs.p50)}, p95 ${ms(res.latencyFromAcceptedSendMs.p95)}, p99 ${ms(res.latencyFromAcceptedSendMs.p99)}`],
+    [
+      "Commit latency (from first send)",
+      `p50 ${ms(res.latencyMs.p50)}, p95 ${ms(res.latencyMs.p95)}, p99 ${ms(res.latencyMs.p99)}, max ${ms(res.latencyMs.max)}`,
+    ],
+    [
+      "Commit latency (from accepted send)",
+      `p50 ${ms(res.latencyFromAcceptedSendMs.p50)}, p95 ${ms(res.latencyFromAcceptedSendMs.p95)}, p99 ${ms(res.latencyFromAcceptedSendMs.p99)}`,
+    ],
     ["Admission rate", `${formatNumber(res.acceptedTxPerSec)} tx/s accepted (first send to last accepted response)`],
     ["Rejections at submission", `${codes(res.rejections)} (resent: ${res.resent.toLocaleString("en-US")})`],
     ["Failed receipts", codes(res.receiptFailures)],
     ["HTTP errors", codes(res.httpErrors)],
-    ["Requests", `${res.requests.toLocaleString("en-US")} POST /txs (batch ${res.options.batch}, ${res.options.concurrency} in flight, msgpack)`],
-    ["Blocks", `${res.blocks.count} with txs, mean ${res.blocks.meanTxs} txs, max ${res.blocks.maxTxs}; last height ${res.blocks.lastHeight}`],
-    ["Node CPU", `${res.node.cpuSec.toFixed(1)} s (user ${res.node.userSec.toFixed(1)}, sys ${res.node.sysSec.toFixed(1)}) = ${res.node.cores.toFixed(2)} cores over the window`],
+    [
+      "Requests",
+      `${res.requests.toLocaleString("en-US")} POST /txs (batch ${res.options.batch}, ${res.options.concurrency} in flight, msgpack)`,
+    ],
+    [
+      "Node config",
+      `${NODE_CONFIG === undefined ? "as `cairn init` wrote it" : `overrides ${JSON.stringify(NODE_CONFIG)}`}${
+        res.options.logLevel === null ? "" : `, --log-level ${res.options.logLevel}`
+      }${res.options.cpuProfile ? ", under --cpu-prof" : ""}`,
+    ],
+    [
+      "Blocks",
+      `${res.blocks.count} with txs, mean ${res.blocks.meanTxs} txs, max ${res.blocks.maxTxs}; last height ${res.blocks.lastHeight}`,
+    ],
+    [
+      "Node CPU",
+      `${res.node.cpuSec.toFixed(1)} s (user ${res.node.userSec.toFixed(1)}, sys ${res.node.sysSec.toFixed(1)}) = ${res.node.cores.toFixed(2)} cores over the window`,
+    ],
     ["Node CPU by thread", threads],
-    ["Node memory", `RSS ${res.node.rssMiBEnd} MiB at end, peak ${res.node.rssMiBMax} MiB, ${res.node.threads} threads`],
+    [
+      "Node memory",
+      `RSS ${res.node.rssMiBEnd} MiB at end, peak ${res.node.rssMiBMax} MiB, ${res.node.threads} threads`,
+    ],
     ["Load client CPU", `${res.client.cpuSec.toFixed(1)} s = ${res.client.cores.toFixed(2)} cores`],
-    ["Other processes", `${res.contention.otherCores.toFixed(2)} cores on average (load average ${res.contention.loadAvgAtStart.toFixed(2)} at start)`],
-    ["Pre-signing (untimed)", `${res.presign.seconds} s, ${formatNumber(res.presign.txPerSec)} tx/s, ${res.presign.envelopeBytes} B per envelope`],
+    [
+      "Other processes",
+      `${res.contention.otherCores.toFixed(2)} cores on average (load average ${res.contention.loadAvgAtStart.toFixed(2)} at start)`,
+    ],
+    [
+      "Pre-signing (untimed)",
+      `${res.presign.seconds} s, ${formatNumber(res.presign.txPerSec)} tx/s, ${res.presign.envelopeBytes} B per envelope`,
+    ],
   ];
   return `## Cairn solo benchmark\n\n${describeMachine(res.machine)}\n\n${markdownTable(["Metric", "Value"], rows)}\n`;
 }

@@ -165,7 +165,7 @@ describe("a single node through its HTTP API", () => {
     const r = await fetch(`${node.url}/txs`, {
       method: "POST",
       headers: { "content-type": "application/msgpack" },
-      body: encode(txs.map((t) => t.bytes)),
+      body: Buffer.from(encode(txs.map((t) => t.bytes))),
     });
     expect(r.status).toBe(200);
     expect((await r.json()).accepted).toBe(2);

@@ -1,5 +1,5 @@
 // The hashes that define the state root (docs/spec/state.md). Browser-safe: only @cairn/crypto.
-import { concatBytes, sha256, utf8 } from "@cairn/crypto";
+import { concatBytes, sha256, taggedHash } from "@cairn/crypto";
 import { StateError } from "./errors.ts";
 
 export const STATE_HASH_LENGTH = 32;
@@ -14,10 +14,21 @@ export function emptyStateRoot(): Uint8Array {
   return new Uint8Array(STATE_HASH_LENGTH);
 }
 
+const encoder = new TextEncoder();
+// A block touches few contracts many times: their encoded prefixes are kept (a bounded memo).
+const prefixes = new Map<string, Uint8Array>();
+
 /** u16be(len(utf8(contract))) ‖ utf8(contract): the prefix of all of one contract's state keys. */
 export function encodeContractPrefix(contract: string): Uint8Array {
+  return sharedPrefix(contract).slice();
+}
+
+/** As encodeContractPrefix, but the memo's own array: never modify it. */
+function sharedPrefix(contract: string): Uint8Array {
+  const known = prefixes.get(contract);
+  if (known !== undefined) return known;
   if (typeof contract !== "string") throw new StateError("STATE_BAD_CONTRACT", "a contract id must be a string");
-  const c = utf8.encode(contract);
+  const c = encoder.encode(contract);
   if (c.length > MAX_CONTRACT_ID_BYTES) {
     throw new StateError("STATE_BAD_CONTRACT", `contract id is ${c.length} UTF-8 bytes, at most 65535 allowed`);
   }
@@ -25,12 +36,14 @@ export function encodeContractPrefix(contract: string): Uint8Array {
   out[0] = c.length >>> 8;
   out[1] = c.length & 0xff;
   out.set(c, 2);
+  if (prefixes.size >= 1024) prefixes.clear();
+  prefixes.set(contract, out);
   return out;
 }
 
 /** u16be(len(utf8(contract))) ‖ utf8(contract) ‖ key: unambiguous, and sorts by contract then key. */
 export function encodeStateKey(contract: string, key: Uint8Array): Uint8Array {
-  return concatBytes(encodeContractPrefix(contract), key);
+  return concatBytes(sharedPrefix(contract), key);
 }
 
 /** keyHash = SHA-256(u16be(len) ‖ contract ‖ key): the key's position in the state tree. */
@@ -40,12 +53,12 @@ export function stateKeyHash(contract: string, key: Uint8Array): Uint8Array {
 
 /** SHA-256(0x00 ‖ keyHash ‖ valueHash). */
 export function stateLeafHash(keyHash: Uint8Array, valueHash: Uint8Array): Uint8Array {
-  return sha256(concatBytes(LEAF_TAG, keyHash, valueHash));
+  return taggedHash(LEAF_TAG, keyHash, valueHash);
 }
 
 /** SHA-256(0x01 ‖ leftHash ‖ rightHash). */
 export function stateInternalHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256(concatBytes(INTERNAL_TAG, left, right));
+  return taggedHash(INTERNAL_TAG, left, right);
 }
 
 /** Bit `i` of a hash, most significant bit of byte 0 first: 0 = left, 1 = right. */

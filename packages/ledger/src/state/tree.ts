@@ -206,7 +206,8 @@ export async function loadTouched(
     if (hi > mid) visit(n, true, n.r, depth + 1, mid, hi);
   };
   if (changes.length === 0) return { root, loaded: 0 };
-  if (typeof root === "string") pending.push({ parent: null, right: false, stub: root, depth: 0, lo: 0, hi: changes.length });
+  if (typeof root === "string")
+    pending.push({ parent: null, right: false, stub: root, depth: 0, lo: 0, hi: changes.length });
   else if (root instanceof INode) collect(root, 0, 0, changes.length);
   let loaded = 0;
   while (pending.length > 0) {

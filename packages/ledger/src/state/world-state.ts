@@ -38,9 +38,11 @@ export interface WorldStateOptions {
   readonly valuesColumn?: Column;
   readonly treeColumn?: Column;
   /**
-   * Internal nodes of the state tree kept in memory (default 1 000 000, roughly 300 MB with the
-   * leaves they hold). The top levels, which every block touches, are kept; deeper nodes are read
-   * from LevelDB when a block touches them, in one batched read per tree level.
+   * Internal nodes of the state tree kept in memory (default 2 000 000). A tree of n keys has about
+   * 1.44 n internal nodes, and costs about 330 bytes of heap per key with its leaves, so the default
+   * keeps a 1.3M-key state wholly in memory (~450 MB). Beyond it, the top levels (which every block
+   * touches) stay, and deeper nodes are read from LevelDB when a block touches them, in one batched
+   * read per tree level.
    */
   readonly maxCachedNodes?: number;
   /** Bytes of committed values kept in memory for `get` (default 64 MiB). */
@@ -92,6 +94,47 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
 
+/**
+ * Sorts by key hash: a counting sort on the first 16 bits, then insertion sort inside each bucket.
+ * Key hashes are uniform, so buckets hold ~n/65536 entries: ~10x faster than a comparison sort.
+ */
+function sortByKeyHash(changes: Change[]): void {
+  const n = changes.length;
+  if (n < 2048) {
+    changes.sort((a, b) => (a.kh < b.kh ? -1 : a.kh > b.kh ? 1 : 0));
+    return;
+  }
+  const start = new Int32Array(65537);
+  const bucket = (c: Change) => (c.kh.charCodeAt(0) << 8) | c.kh.charCodeAt(1);
+  for (const c of changes) {
+    const b = bucket(c) + 1;
+    start[b] = (start[b] as number) + 1;
+  }
+  for (let b = 0; b < 65536; b++) start[b + 1] = (start[b + 1] as number) + (start[b] as number);
+  const fill = start.slice(0, 65536);
+  const out = new Array<Change>(n);
+  for (const c of changes) {
+    const b = bucket(c);
+    const at = fill[b] as number;
+    out[at] = c;
+    fill[b] = at + 1;
+  }
+  for (let b = 0; b < 65536; b++) {
+    const lo = start[b] as number;
+    const hi = start[b + 1] as number;
+    for (let i = lo + 1; i < hi; i++) {
+      const c = out[i] as Change;
+      let j = i - 1;
+      while (j >= lo && (out[j] as Change).kh > c.kh) {
+        out[j + 1] = out[j] as Change;
+        j--;
+      }
+      out[j + 1] = c;
+    }
+  }
+  for (let i = 0; i < n; i++) changes[i] = out[i] as Change;
+}
+
 /** Opens the world state stored in `db` (an empty state if there is none yet). */
 export async function createWorldState(db: Database, options: WorldStateOptions = {}): Promise<WorldState> {
   const root = decodeRootRecord(await db.get(options.treeColumn ?? STATE_TREE_COLUMN, ROOT_KEY));
@@ -120,7 +163,7 @@ export class WorldState {
     this.#valuesColumn = options.valuesColumn ?? STATE_VALUES_COLUMN;
     this.#treeColumn = options.treeColumn ?? STATE_TREE_COLUMN;
     this.#root = root;
-    this.#maxNodes = Math.max(1, options.maxCachedNodes ?? 1_000_000);
+    this.#maxNodes = Math.max(1, options.maxCachedNodes ?? 2_000_000);
     this.#values = new GenerationalCache(options.valueCacheBytes ?? 64 * 1024 * 1024, (v) =>
       v === null ? 64 : v.length + 64,
     );
@@ -237,7 +280,7 @@ export class WorldState {
       const vh = entry.value === undefined ? null : sha256String(entry.value);
       changes.push({ kh: sha256String(entry.stateKey), vh, effective: false, entry });
     }
-    changes.sort((a, b) => (a.kh < b.kh ? -1 : a.kh > b.kh ? 1 : 0));
+    sortByKeyHash(changes);
     this.#readers++;
     let base: Ref;
     try {
@@ -251,7 +294,8 @@ export class WorldState {
     this.#maybePrune();
     const values: OverlayEntry[] = [];
     for (const c of changes) if (c.effective) values.push(c.entry);
-    values.sort((a, b) => compareBytes(a.stateKey, b.stateKey));
+    // The latin1 id orders like the stateKey bytes, and compares far faster than Buffer.compare.
+    values.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const result: PreparedState = Object.freeze({
       baseRoot: hashToBytes(baseHash),
       root: hashToBytes(refHash(root)),

@@ -234,6 +234,20 @@ describe("world state", () => {
     }
   });
 
+  it("handles a large block (sorted by bucket) like the reference", async () => {
+    const ws = await openState(t.db);
+    const writes: [string, Uint8Array, Uint8Array][] = [];
+    for (let i = 0; i < 5000; i++) writes.push(["big", enc(`key-${i}`), enc(`v${i}`)]);
+    await applyBlock(ws, t.db, writes);
+    expect(hex(ws.root())).toBe(hex(referenceTree(writes).root));
+    const overlay = ws.overlay();
+    for (let i = 0; i < 5000; i += 2) overlay.delete("big", enc(`key-${i}`));
+    for (let i = 1; i < 5000; i += 4) overlay.set("big", enc(`key-${i}`), enc(`v${i}`)); // unchanged
+    const prepared = await ws.prepare(overlay);
+    expect(prepared.writes).toHaveLength(2500);
+    expect(hex(prepared.root)).toBe(hex(referenceTree(writes.filter((_, i) => i % 2 === 1)).root));
+  });
+
   it("after deletes has the root of a fresh tree with the remaining keys, and leaves no stale nodes", async () => {
     const ws = await openState(t.db);
     const model = new Model();
