@@ -5,7 +5,7 @@ import { createClient, kv, token } from "@cairn/client";
 import { verifyCommit } from "@cairn/consensus";
 import { fromHex, generateKeyPair, toHex, verify, verifyMerkleProof } from "@cairn/crypto";
 import { parseGenesis, verifyStateProof } from "@cairn/ledger";
-import { encode, signTransaction } from "@cairn/messaging";
+import { encode } from "@cairn/messaging";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type NodeProcess, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
 import { getJson, kvPut, postTxs, readKey, signedCall } from "../helpers/txs.ts";

@@ -30,7 +30,8 @@ export function verifyCommit(
   validators: readonly Validator[],
   verify: VerifyFn,
 ): void {
-  if (!equalBytes(commit.blockHash, blockHash)) throw new ConsensusError("BAD_COMMIT", "certificate is for another block");
+  if (!equalBytes(commit.blockHash, blockHash))
+    throw new ConsensusError("BAD_COMMIT", "certificate is for another block");
   const byKey = new Map(validators.map((v) => [toHex(v.publicKey), v]));
   const message = voteSigningBytes({
     chainId,

@@ -7,7 +7,12 @@ export function argCount(args: readonly Value[], n: number): void {
   if (args.length !== n) throw new ContractError("BAD_ARGS", `expected ${n} argument(s), got ${args.length}`);
 }
 
-export function bytesArg(args: readonly Value[], i: number, name: string, opts: { len?: number; max?: number } = {}): Uint8Array {
+export function bytesArg(
+  args: readonly Value[],
+  i: number,
+  name: string,
+  opts: { len?: number; max?: number } = {},
+): Uint8Array {
   const v = args[i];
   if (!(v instanceof Uint8Array)) throw new ContractError("BAD_ARGS", `argument ${i} (${name}) must be binary`);
   if (opts.len !== undefined && v.length !== opts.len) {
@@ -28,6 +33,7 @@ export function amountArg(args: readonly Value[], i: number, name: string): bigi
     throw new ContractError("BAD_ARGS", `argument ${i} (${name}) must be an integer`);
   }
   const n = BigInt(v);
-  if (n <= 0n || n > MAX_UINT64) throw new ContractError("BAD_ARGS", `argument ${i} (${name}) must be from 1 to 2^64-1`);
+  if (n <= 0n || n > MAX_UINT64)
+    throw new ContractError("BAD_ARGS", `argument ${i} (${name}) must be from 1 to 2^64-1`);
   return n;
 }

@@ -51,7 +51,10 @@ export function parseLogLevel(spec: string): Pick<LoggingOptions, "level" | "lay
   const levels = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
   let level: Level | "silent" | undefined;
   const layers: Partial<Record<Layer, Level | "silent">> = {};
-  for (const part of spec.split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [a, b] = part.split("=");
     if (b === undefined) {
       if (!levels.has(a as string)) throw new LoggingError(`unknown log level "${a}"`);

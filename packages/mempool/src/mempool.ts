@@ -1,5 +1,5 @@
 import { concatBytes, toHex } from "@cairn/crypto";
-import { decodeTransaction, MessagingError, type SignedTransaction, txSigningBytes } from "@cairn/messaging";
+import { decodeTransaction, type MessagingError, type SignedTransaction, txSigningBytes } from "@cairn/messaging";
 import { defaultMempoolOptions, type MempoolOptions } from "./options.ts";
 
 // The mempool declares what it needs from its neighbours (the consumer owns the interface).
@@ -11,7 +11,9 @@ export interface AdmissionChecker {
 
 /** Batch signature verification (the node passes its worker-thread pool). */
 export interface SignatureVerifier {
-  verifyBatch(items: readonly { publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array }[]): Promise<boolean[]>;
+  verifyBatch(
+    items: readonly { publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array }[],
+  ): Promise<boolean[]>;
 }
 
 export type AddResult =

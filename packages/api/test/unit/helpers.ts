@@ -83,5 +83,4 @@ export async function postBytes(url: string, body: Uint8Array, type: string, hea
   });
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: test responses are inspected dynamically
 export type Json = any;

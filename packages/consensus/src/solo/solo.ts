@@ -46,7 +46,10 @@ export class SoloEngine<E extends ExecutedBlockView> implements ConsensusEngine 
     const { ledger, signer } = this.c;
     const vals = ledger.validators();
     if (vals.length !== 1 || !equalBytes((vals[0] as { publicKey: Uint8Array }).publicKey, signer.publicKey)) {
-      throw new ConsensusError("NOT_SOLO_VALIDATOR", "the solo engine needs a genesis with this node as its only validator");
+      throw new ConsensusError(
+        "NOT_SOLO_VALIDATOR",
+        "the solo engine needs a genesis with this node as its only validator",
+      );
     }
     const head = ledger.head();
     this.lastCommit = head.height === 0 ? null : ((await ledger.getCommit(head.height)) ?? null);
@@ -122,7 +125,13 @@ export class SoloEngine<E extends ExecutedBlockView> implements ConsensusEngine 
     });
     this.step = "committing";
     const signature = signer.sign(
-      voteSigningBytes({ chainId: ledger.chainId, height, round: 0, type: VoteType.precommit, blockHash: executed.hash }),
+      voteSigningBytes({
+        chainId: ledger.chainId,
+        height,
+        round: 0,
+        type: VoteType.precommit,
+        blockHash: executed.hash,
+      }),
     );
     const commit: Commit = {
       height,

@@ -38,7 +38,10 @@ describe("commit certificates", () => {
     expect(check(commitBy([0, 0, 1]))).toThrow(/twice/);
     const outsider = generateKeyPair();
     const c = commitBy([0, 1, 2]);
-    const withOutsider = { ...c, signatures: [...c.signatures, { validator: outsider.publicKey, signature: c.signatures[0]!.signature }] };
+    const withOutsider = {
+      ...c,
+      signatures: [...c.signatures, { validator: outsider.publicKey, signature: c.signatures[0]!.signature }],
+    };
     expect(check(withOutsider)).toThrow(/not a validator/);
     expect(check(commitBy([0, 1, 2], { type: VoteType.prevote }))).toThrow(ConsensusError);
     expect(check(commitBy([0, 1, 2], { hash: new Uint8Array(32) }))).toThrow(/bad signature/);

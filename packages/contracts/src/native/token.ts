@@ -1,7 +1,7 @@
 import { PUBLIC_KEY_LENGTH } from "@cairn/crypto";
 import { amountArg, argCount, bytesArg, MAX_UINT64 } from "../args.ts";
 import { ContractError } from "../errors.ts";
-import type { ContractStorage, Contract } from "../types.ts";
+import type { Contract, ContractStorage } from "../types.ts";
 
 /** Balances are 8-byte big-endian unsigned integers under the account's 32-byte public key. */
 export function decodeBalance(value: Uint8Array | undefined): bigint {
@@ -49,7 +49,8 @@ export const tokenContract: Contract = {
         const to = args[0] as Uint8Array;
         const amount = amountArg(args, 1, "amount");
         const supply = decodeBalance(await ctx.storage.get(SUPPLY_KEY));
-        if (supply + amount > MAX_UINT64) throw new ContractError("SUPPLY_OVERFLOW", "total supply would exceed 2^64-1");
+        if (supply + amount > MAX_UINT64)
+          throw new ContractError("SUPPLY_OVERFLOW", "total supply would exceed 2^64-1");
         ctx.storage.set(SUPPLY_KEY, encodeBalance(supply + amount));
         setBalance(ctx.storage, to, (await balanceOf(ctx.storage, to)) + amount);
         ctx.emit("mint", [to, amount]);

@@ -70,7 +70,9 @@ describe("kv", () => {
     expect(await codeOf(() => r.check("kv", "put", [new Uint8Array(1)]))).toBe("BAD_ARGS");
     expect(await codeOf(() => r.check("kv", "put", ["k", new Uint8Array(1)]))).toBe("BAD_ARGS");
     expect(await codeOf(() => r.check("kv", "put", [new Uint8Array(257), new Uint8Array(1)]))).toBe("BAD_ARGS");
-    expect(await codeOf(() => r.check("kv", "put", [new Uint8Array(1), new Uint8Array(16 * 1024 + 1)]))).toBe("BAD_ARGS");
+    expect(await codeOf(() => r.check("kv", "put", [new Uint8Array(1), new Uint8Array(16 * 1024 + 1)]))).toBe(
+      "BAD_ARGS",
+    );
   });
 });
 
@@ -88,7 +90,9 @@ describe("token", () => {
     const store = new Map<string, Uint8Array>();
     await call(memoryContext(admin, store).ctx, "token", "mint", [alice, 100]);
     await call(memoryContext(alice, store).ctx, "token", "transfer", [bob, 60]);
-    expect(await codeOf(call(memoryContext(alice, store).ctx, "token", "transfer", [bob, 41]))).toBe("INSUFFICIENT_FUNDS");
+    expect(await codeOf(call(memoryContext(alice, store).ctx, "token", "transfer", [bob, 41]))).toBe(
+      "INSUFFICIENT_FUNDS",
+    );
     await call(memoryContext(alice, store).ctx, "token", "transfer", [alice, 40]);
     expect(decodeBalance(store.get(toHex(alice)))).toBe(40n);
     await call(memoryContext(alice, store).ctx, "token", "transfer", [bob, 40]);

@@ -37,17 +37,31 @@ async function open(dir?: string): Promise<{ ledger: Ledger; db: Database; dir: 
 }
 
 let n = 0;
-function call(from: KeyPair, contract: string, method: string, args: Transaction["args"], expiry = 50): SignedTransaction {
+function call(
+  from: KeyPair,
+  contract: string,
+  method: string,
+  args: Transaction["args"],
+  expiry = 50,
+): SignedTransaction {
   const nonce = new Uint8Array(16);
   new DataView(nonce.buffer).setUint32(0, ++n);
-  return signTransaction({ chainId: "ledger-test", sender: from.publicKey, nonce, expiry, contract, method, args }, from.secretKey);
+  return signTransaction(
+    { chainId: "ledger-test", sender: from.publicKey, nonce, expiry, contract, method, args },
+    from.secretKey,
+  );
 }
 
 const fakeCommit = (height: number, blockHash: Uint8Array): Commit => ({ height, round: 0, blockHash, signatures: [] });
 
 async function commitBlock(ledger: Ledger, txs: SignedTransaction[], time = 2_000) {
   const head = ledger.head();
-  const executed = await ledger.execute({ time: time + head.height, proposer: validator.publicKey, txs, lastCommit: head.height === 0 ? null : fakeCommit(head.height, head.hash) });
+  const executed = await ledger.execute({
+    time: time + head.height,
+    proposer: validator.publicKey,
+    txs,
+    lastCommit: head.height === 0 ? null : fakeCommit(head.height, head.hash),
+  });
   await ledger.commit(executed, fakeCommit(executed.block.header.height, executed.hash));
   return executed;
 }
@@ -107,25 +121,53 @@ describe("ledger", () => {
   it("rejects blocks that replay, carry expired transactions, or go back in time", async () => {
     const { ledger } = await open();
     const t = call(alice, "kv", "put", [new Uint8Array([1]), new Uint8Array([1])]);
-    const codeOf = async (p: Promise<unknown>) => p.then(() => "OK", (e: LedgerError) => e.code);
-    expect(await codeOf(ledger.execute({ time: 2000, proposer: validator.publicKey, txs: [t, t], lastCommit: null }))).toBe("INVALID_BLOCK");
+    const codeOf = async (p: Promise<unknown>) =>
+      p.then(
+        () => "OK",
+        (e: LedgerError) => e.code,
+      );
+    expect(
+      await codeOf(ledger.execute({ time: 2000, proposer: validator.publicKey, txs: [t, t], lastCommit: null })),
+    ).toBe("INVALID_BLOCK");
     await commitBlock(ledger, [t]);
-    expect(await codeOf(ledger.execute({ time: 3000, proposer: validator.publicKey, txs: [t], lastCommit: null }))).toBe("INVALID_BLOCK");
+    expect(
+      await codeOf(ledger.execute({ time: 3000, proposer: validator.publicKey, txs: [t], lastCommit: null })),
+    ).toBe("INVALID_BLOCK");
     const expired = call(alice, "kv", "put", [new Uint8Array([1]), new Uint8Array([1])], 1);
-    expect(await codeOf(ledger.execute({ time: 3000, proposer: validator.publicKey, txs: [expired], lastCommit: null }))).toBe("INVALID_BLOCK");
-    expect(await codeOf(ledger.execute({ time: 10, proposer: validator.publicKey, txs: [], lastCommit: null }))).toBe("INVALID_BLOCK");
+    expect(
+      await codeOf(ledger.execute({ time: 3000, proposer: validator.publicKey, txs: [expired], lastCommit: null })),
+    ).toBe("INVALID_BLOCK");
+    expect(await codeOf(ledger.execute({ time: 10, proposer: validator.publicKey, txs: [], lastCommit: null }))).toBe(
+      "INVALID_BLOCK",
+    );
     // Admission reports the same problems per transaction.
     const far = call(alice, "kv", "put", [new Uint8Array([1]), new Uint8Array([1])], 5000);
     const wrongArgs = call(alice, "kv", "put", [new Uint8Array([1])]);
     const unknown = call(alice, "nope", "put", []);
     const res = await ledger.checkAdmission([t, expired, far, wrongArgs, unknown]);
-    expect(res.map((r) => r?.code ?? "OK")).toEqual(["DUPLICATE", "EXPIRED", "EXPIRY_TOO_FAR", "BAD_ARGS", "UNKNOWN_CONTRACT"]);
+    expect(res.map((r) => r?.code ?? "OK")).toEqual([
+      "DUPLICATE",
+      "EXPIRED",
+      "EXPIRY_TOO_FAR",
+      "BAD_ARGS",
+      "UNKNOWN_CONTRACT",
+    ]);
   });
 
   it("refuses to commit a block executed on a stale parent", async () => {
     const { ledger } = await open();
-    const e1 = await ledger.execute({ time: 2000, proposer: validator.publicKey, txs: [call(alice, "kv", "put", [new Uint8Array([1]), new Uint8Array([1])])], lastCommit: null });
-    const e2 = await ledger.execute({ time: 2000, proposer: validator.publicKey, txs: [call(alice, "kv", "put", [new Uint8Array([2]), new Uint8Array([2])])], lastCommit: null });
+    const e1 = await ledger.execute({
+      time: 2000,
+      proposer: validator.publicKey,
+      txs: [call(alice, "kv", "put", [new Uint8Array([1]), new Uint8Array([1])])],
+      lastCommit: null,
+    });
+    const e2 = await ledger.execute({
+      time: 2000,
+      proposer: validator.publicKey,
+      txs: [call(alice, "kv", "put", [new Uint8Array([2]), new Uint8Array([2])])],
+      lastCommit: null,
+    });
     await ledger.commit(e1, fakeCommit(1, e1.hash));
     await expect(ledger.commit(e2, fakeCommit(1, e2.hash))).rejects.toMatchObject({ code: "STALE_BLOCK" });
   });

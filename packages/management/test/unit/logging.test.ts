@@ -15,7 +15,10 @@ describe("logging", () => {
     logs.layer("api").error("hidden too");
     logs.root.flush();
     await new Promise((r) => setTimeout(r, 100));
-    const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.layer, l.msg])).toEqual([
       ["consensus", "committed"],
       ["ledger", "shown"],

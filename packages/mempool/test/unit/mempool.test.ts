@@ -45,7 +45,13 @@ describe("mempool admission", () => {
     const forged = encode([badSig.body, new Uint8Array(64).fill(1)]);
     const wrongChain = tx({ chainId: "other" });
     const res = await m.add([good.bytes, forged, new Uint8Array([1, 2, 3]), wrongChain.bytes, new Uint8Array(5000)]);
-    expect(res.map((r) => (r.ok ? "OK" : r.code))).toEqual(["OK", "BAD_SIGNATURE", "MALFORMED", "WRONG_CHAIN", "TX_TOO_LARGE"]);
+    expect(res.map((r) => (r.ok ? "OK" : r.code))).toEqual([
+      "OK",
+      "BAD_SIGNATURE",
+      "MALFORMED",
+      "WRONG_CHAIN",
+      "TX_TOO_LARGE",
+    ]);
     expect(m.size).toBe(1);
     expect(m.rejection(wrongChain.hash)?.code).toBe("WRONG_CHAIN");
   });
