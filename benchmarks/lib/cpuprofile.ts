@@ -27,7 +27,7 @@ export interface ProfileEntry {
   readonly name: string;
   /** Milliseconds. */
   readonly ms: number;
-  /** Percent of all sampled time (idle included). */
+  /** Percent of the busy (non-idle) sampled time. */
   readonly pct: number;
 }
 
@@ -129,6 +129,7 @@ function packageOf(f: CallFrame): string {
 
 function top(map: Map<string, number>, total: number, n: number): ProfileEntry[] {
   return [...map]
+    .filter(([name]) => name !== "(idle)" && name !== "idle")
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
     .map(([name, us]) => ({ name, ms: us / 1000, pct: (100 * us) / total }));
@@ -186,23 +187,25 @@ export function summariseProfile(file: string, n = 25, rules: readonly PhaseRule
     const phase = rule?.phase ?? `other: ${pkg}`;
     phases.set(phase, (phases.get(phase) ?? 0) + us);
   }
+  const busy = Math.max(1, total - idle);
   return {
     file,
     totalMs: total / 1000,
     idleMs: idle / 1000,
     gcMs: gc / 1000,
-    selfTop: top(self, total, n),
-    inclusiveTop: top(inclusive, total, n),
-    byPackage: top(byPackage, total, n),
-    phases: top(phases, total, 100),
+    selfTop: top(self, busy, n),
+    inclusiveTop: top(inclusive, busy, n),
+    byPackage: top(byPackage, busy, n),
+    phases: top(phases, busy, 100),
   };
 }
 
 export function formatSummary(s: ProfileSummary): string {
+  const busy = s.totalMs - s.idleMs;
   const lines = [
-    `${shortUrl(s.file)}: ${(s.totalMs / 1000).toFixed(1)} s sampled, idle ${((100 * s.idleMs) / s.totalMs).toFixed(1)}%, GC ${(
-      (100 * s.gcMs) / s.totalMs
-    ).toFixed(1)}%`,
+    `${shortUrl(s.file)}: ${(s.totalMs / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s busy (not idle); ` +
+      `GC ${((100 * s.gcMs) / busy).toFixed(1)}% of busy. Percentages below are of busy time; times are wall-clock ` +
+      "samples (they include time the thread was runnable but descheduled).",
   ];
   const section = (title: string, entries: readonly ProfileEntry[]) => {
     lines.push(`  ${title}:`);

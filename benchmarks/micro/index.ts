@@ -43,7 +43,8 @@ import { kvPut, signedCall } from "../lib/txs.ts";
 
 const USAGE = `usage: npm run bench -- [--compare FILE] [--json FILE] [--filter REGEX] [--quick] [--workers N] [--wait-quiet]
   --compare FILE  print the ratio of every case against an earlier results JSON
-  --json FILE     where to write the results (default benchmarks/results/micro-latest.json)
+  --json FILE     where to write the results (default benchmarks/results/micro-latest.json;
+                  micro-partial.json for --filter or --quick runs)
   --filter REGEX  only the cases whose name matches
   --quick         a quarter of the time budget (noisier)
   --workers N     VerifyPool / mempool verification workers (default 2)
@@ -55,9 +56,11 @@ const opts = parseArgs(
   USAGE,
 );
 const ROOT = new URL("../../", import.meta.url).pathname;
-const JSON_OUT = resolve(String(opts.get("json") ?? join(ROOT, "benchmarks/results/micro-latest.json")));
 const FILTER = opts.has("filter") ? new RegExp(String(opts.get("filter")), "i") : undefined;
 const SCALE = opts.has("quick") ? 0.25 : 1;
+// A partial or quick run never replaces the full results others compare against.
+const DEFAULT_OUT = FILTER === undefined && SCALE === 1 ? "micro-latest.json" : "micro-partial.json";
+const JSON_OUT = resolve(String(opts.get("json") ?? join(ROOT, "benchmarks/results", DEFAULT_OUT)));
 const WORKERS = intOption(opts, "workers", 2);
 
 /** One measured case, as stored in the JSON file. */
@@ -479,7 +482,7 @@ function printComparison(file: string, machine: MachineInfo): void {
   if (c0 !== undefined) {
     process.stdout.write(
       `Machine speed then / now: Ed25519 verify ${c0.ed25519VerifyUs} / ${c1.ed25519VerifyUs} µs, SHA-256 ${c0.sha256Us} / ${c1.sha256Us} µs` +
-        " (a slower machine now explains a uniform slowdown)\n",
+        " (when these moved, every case moves with them)\n",
     );
   }
   process.stdout.write("(ratio = ops/s now / ops/s then; > 1 is faster; differences under ~10% are noise)\n\n");

@@ -2,11 +2,18 @@ import { CryptoError } from "./errors.ts";
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
+type NodeBuffer = { from(b: ArrayBufferLike, offset: number, length: number): { toString(enc: "hex"): string } };
+// Node's Buffer encodes hex natively into a flat string; the loop below is for browsers. (A string
+// built by += is a rope, slow to hash when used as a Map key.)
+const NodeBuffer = (globalThis as { Buffer?: NodeBuffer }).Buffer;
+
 /** Lower-case hex of `bytes`, no prefix. */
 export function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] as number];
-  return out;
+  if (NodeBuffer !== undefined)
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+  const parts = new Array<string>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) parts[i] = HEX[bytes[i] as number] as string;
+  return parts.join("");
 }
 
 /** Parses lower- or upper-case hex (an optional 0x prefix is allowed). Throws on odd length or bad digits. */
@@ -48,7 +55,11 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder("utf-8", { fatal: true });
+
 export const utf8 = {
-  encode: (s: string): Uint8Array => new TextEncoder().encode(s),
-  decode: (b: Uint8Array): string => new TextDecoder("utf-8", { fatal: true }).decode(b),
+  encode: (s: string): Uint8Array => textEncoder.encode(s),
+  /** Throws on invalid UTF-8. */
+  decode: (b: Uint8Array): string => textDecoder.decode(b),
 };

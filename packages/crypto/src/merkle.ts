@@ -1,19 +1,27 @@
-import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import { equalBytes } from "./bytes.ts";
 import { CryptoError } from "./errors.ts";
+import { sha256 } from "./hash.ts";
 
 // RFC 6962 section 2.1: leaves and interior nodes are hashed with different one-byte prefixes,
 // so an interior node can never be passed off as a leaf (second-preimage protection).
-const LEAF_PREFIX = new Uint8Array([0x00]);
-const NODE_PREFIX = new Uint8Array([0x01]);
-const EMPTY_ROOT = nobleSha256(new Uint8Array(0));
+const EMPTY_ROOT = sha256(new Uint8Array(0));
+// Interior nodes hash 0x01 ‖ left ‖ right; one scratch buffer serves every call (hashing is synchronous).
+const nodeInput = new Uint8Array(65);
+nodeInput[0] = 0x01;
 
 export function merkleLeafHash(data: Uint8Array): Uint8Array {
-  return nobleSha256.create().update(LEAF_PREFIX).update(data).digest();
+  const input = new Uint8Array(data.length + 1);
+  input.set(data, 1);
+  return sha256(input);
 }
 
 export function merkleNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return nobleSha256.create().update(NODE_PREFIX).update(left).update(right).digest();
+  if (left.length !== 32 || right.length !== 32) {
+    throw new CryptoError("BAD_HASH", "Merkle node children must be 32-byte hashes");
+  }
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 33);
+  return sha256(nodeInput);
 }
 
 /** Largest power of two strictly less than n (n >= 2). */
@@ -79,7 +87,7 @@ export function verifyMerkleProof(item: Uint8Array, proof: MerkleProof, root: Ui
   let sn = size - 1;
   let r = merkleLeafHash(item);
   for (const p of path) {
-    if (sn === 0) return false;
+    if (sn === 0 || p.length !== 32) return false;
     if (fn % 2 === 1 || fn === sn) {
       r = merkleNodeHash(p, r);
       if (fn % 2 === 0) {

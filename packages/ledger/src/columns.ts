@@ -10,7 +10,7 @@ export const Columns = {
   blockHashes: 0x03,
   /** u64be height → encoded commit certificate of that block. */
   commits: 0x04,
-  /** u64be height → encoded array of the block's receipts. */
+  /** u64be height → canonical array of the block's encoded receipts (binaries). */
   receipts: 0x05,
   /** tx hash → u64be height ‖ u32be index. */
   txIndex: 0x06,

@@ -9,6 +9,7 @@ import {
   decode,
   decodeBlock,
   decodeCommit,
+  decodeReceipt,
   decodeTransaction,
   encode,
   encodeBlock,
@@ -17,8 +18,6 @@ import {
   MessagingError,
   RECEIPT_OK,
   type Receipt,
-  receiptFromValue,
-  receiptToValue,
   type SignedTransaction,
   type Validator,
   type Value,
@@ -62,6 +61,8 @@ export interface ExecutedBlock {
   readonly hash: Uint8Array;
   readonly txs: readonly SignedTransaction[];
   readonly receipts: readonly Receipt[];
+  /** Canonical encodings of `receipts`: hashed into receiptRoot and stored as they are. */
+  readonly encodedReceipts: readonly Uint8Array[];
   readonly gasUsed: number;
   /** The state root this block was executed on: it can only be committed on top of it. */
   readonly parentHash: Uint8Array;
@@ -265,6 +266,7 @@ export class Ledger {
       receipts.push(r);
     }
     const prepared = await this.state.prepare(overlay);
+    const encodedReceipts = receipts.map(encodeReceipt);
     const header: BlockHeader = {
       chainId: this.genesis.chainId,
       height,
@@ -272,14 +274,23 @@ export class Ledger {
       prevHash: parent.hash,
       txRoot: merkleRoot(proposal.txs.map((t) => t.bytes)),
       stateRoot: prepared.root,
-      receiptRoot: merkleRoot(receipts.map(encodeReceipt)),
+      receiptRoot: merkleRoot(encodedReceipts),
       lastCommitHash: proposal.lastCommit === null ? ZERO_HASH : sha256(encodeCommit(proposal.lastCommit)),
       validatorsHash: validatorsHash(this.genesis.validators),
       proposer: proposal.proposer,
       txCount: proposal.txs.length,
     };
     const block: Block = { header, txs: proposal.txs.map((t) => t.bytes), lastCommit: proposal.lastCommit };
-    return { block, hash: blockHash(header), txs: proposal.txs, receipts, gasUsed, parentHash: parent.hash, prepared };
+    return {
+      block,
+      hash: blockHash(header),
+      txs: proposal.txs,
+      receipts,
+      encodedReceipts,
+      gasUsed,
+      parentHash: parent.hash,
+      prepared,
+    };
   }
 
   private async executeTx(
@@ -344,7 +355,7 @@ export class Ledger {
     batch.put(Columns.blocks, hKey, encodeBlock(executed.block));
     batch.put(Columns.blockHashes, executed.hash, hKey);
     batch.put(Columns.commits, hKey, encodeCommit(commit));
-    batch.put(Columns.receipts, hKey, encode(executed.receipts.map(receiptToValue)));
+    batch.put(Columns.receipts, hKey, encode(executed.encodedReceipts as Uint8Array[]));
     for (let i = 0; i < executed.txs.length; i++) {
       const stx = executed.txs[i] as SignedTransaction;
       batch.put(Columns.txIndex, stx.hash, concatBytes(hKey, u32be(i)));
@@ -389,7 +400,7 @@ export class Ledger {
 
   async getReceipts(height: number): Promise<Receipt[] | undefined> {
     const r = await this.db.get(Columns.receipts, u64be(height));
-    return r === undefined ? undefined : (decode(r) as Value[]).map(receiptFromValue);
+    return r === undefined ? undefined : (decode(r) as Uint8Array[]).map(decodeReceipt);
   }
 
   async findTx(hash: Uint8Array): Promise<TxLocation | undefined> {

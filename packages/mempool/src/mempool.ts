@@ -50,6 +50,9 @@ export class Mempool {
   private readonly replayKeys = new Set<string>();
   private readonly rejected = new Map<string, Rejection>();
   private bytesValue = 0;
+  /** Room held for batches still being verified, so concurrent adds cannot overfill the pool. */
+  private reservedTxs = 0;
+  private reservedBytes = 0;
   private readonly listeners = new Set<() => void>();
 
   constructor(components: MempoolComponents, options: Partial<MempoolOptions> = {}) {
@@ -93,8 +96,8 @@ export class Mempool {
     const results: AddResult[] = new Array(envelopes.length);
     const candidates: { i: number; stx: SignedTransaction; replay: string }[] = [];
     const batchHashes = new Set<string>();
-    let room = this.opts.maxTxs - this.txs.size;
-    let roomBytes = this.opts.maxBytes - this.bytesValue;
+    let room = this.opts.maxTxs - this.txs.size - this.reservedTxs;
+    let roomBytes = this.opts.maxBytes - this.bytesValue - this.reservedBytes;
 
     for (let i = 0; i < envelopes.length; i++) {
       const bytes = envelopes[i] as Uint8Array;
@@ -124,6 +127,22 @@ export class Mempool {
       candidates.push({ i, stx, replay });
     }
     if (candidates.length === 0) return results;
+    let heldBytes = 0;
+    for (const c of candidates) heldBytes += c.stx.bytes.length;
+    this.reservedTxs += candidates.length;
+    this.reservedBytes += heldBytes;
+    try {
+      return await this.admit(candidates, results);
+    } finally {
+      this.reservedTxs -= candidates.length;
+      this.reservedBytes -= heldBytes;
+    }
+  }
+
+  private async admit(
+    candidates: { i: number; stx: SignedTransaction; replay: string }[],
+    results: AddResult[],
+  ): Promise<AddResult[]> {
 
     let valid: boolean[];
     let checks: ({ code: string; message: string } | null)[];

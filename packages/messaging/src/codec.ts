@@ -1,4 +1,5 @@
-import { C1, Unpackr } from "msgpackr";
+import { Unpackr } from "msgpackr";
+import { checkCanonical } from "./canonical.ts";
 import { MessagingError } from "./errors.ts";
 
 /**
@@ -13,9 +14,9 @@ const MIN_INT64 = -(1n << 63n);
 /** Nesting bound: keeps hostile input from exhausting the stack. */
 export const MAX_DEPTH = 32;
 
-// Decoding uses msgpackr (fast, hardened against truncated input); int64AsType "auto" (numbers when
-// safe, bigints beyond) exists at run time but is missing from its typings. Records, bundled strings
-// and extensions are off; anything it still returns outside `Value` fails the canonical check.
+// Decoding checks the canonical form first (./canonical.ts), then lets msgpackr build the value.
+// int64AsType "auto" (numbers when safe, bigints beyond) exists at run time but is missing from
+// msgpackr's typings.
 const unpackr = new Unpackr({
   useRecords: false,
   mapsAsObjects: false,
@@ -152,28 +153,23 @@ function writeValue(w: Writer, v: Value, depth: number): void {
  * uses the shortest header the MessagePack specification allows, so one value has one encoding.
  */
 export function encode(value: Value): Uint8Array {
-  const w = new Writer();
+  // One scratch writer serves every call (encoding is synchronous): only the result is allocated.
+  const w = scratch;
+  w.pos = 0;
   writeValue(w, value, 0);
   return w.buf.slice(0, w.pos);
 }
 
-function normalise(v: unknown, depth: number): Value {
-  // msgpackr hands back a marker for the reserved byte 0xc1 instead of failing.
-  if (v === C1) throw new MessagingError("MALFORMED", "not valid MessagePack: reserved byte 0xc1");
+const scratch = new Writer();
+
+function normalise(v: unknown): Value {
   // msgpackr returns Buffers for bin; Cairn hands out plain Uint8Array views of them.
   if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   if (Array.isArray(v)) {
-    if (depth >= MAX_DEPTH) throw new MessagingError("TOO_DEEP", `values nest at most ${MAX_DEPTH} levels`);
-    for (let i = 0; i < v.length; i++) v[i] = normalise(v[i], depth + 1);
+    for (let i = 0; i < v.length; i++) v[i] = normalise(v[i]);
     return v as Value[];
   }
   return v as Value;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**
@@ -181,22 +177,10 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  * `Value`, or is not the canonical encoding of what it decodes to is rejected, never re-encoded.
  */
 export function decode(bytes: Uint8Array): Value {
-  let value: Value;
+  checkCanonical(bytes, MAX_DEPTH);
   try {
-    value = normalise(unpackr.unpack(bytes), 0);
+    return normalise(unpackr.unpack(bytes));
   } catch (err) {
-    if (err instanceof MessagingError) throw err;
     throw new MessagingError("MALFORMED", `not valid MessagePack: ${(err as Error).message}`);
   }
-  let again: Uint8Array;
-  try {
-    again = encode(value);
-  } catch (err) {
-    const e = err as MessagingError;
-    throw new MessagingError("NON_CANONICAL", e.message);
-  }
-  if (!equalBytes(again, bytes)) {
-    throw new MessagingError("NON_CANONICAL", "bytes are not the canonical encoding of their value");
-  }
-  return value;
 }

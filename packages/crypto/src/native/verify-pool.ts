@@ -15,18 +15,32 @@ export const defaultVerifyPoolOptions: Required<VerifyPoolOptions> = {
   inlineBelow: 32,
 };
 
-interface Pending {
-  resolve: (r: Uint8Array) => void;
-  reject: (e: Error) => void;
+interface Job {
+  readonly resolve: (r: Uint8Array) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** One worker thread and the jobs it has not answered yet. */
+interface Slot {
+  worker: Worker;
+  readonly jobs: Map<number, Job>;
+}
+
+export class VerifyPoolError extends Error {
+  readonly code = "VERIFY_POOL";
+  constructor(message: string) {
+    super(message);
+    this.name = "VerifyPoolError";
+  }
 }
 
 /**
  * Verifies Ed25519 signatures in parallel across cores with node:crypto. A batch is split into one
- * chunk per worker; small batches stay on the calling thread.
+ * chunk per worker; small batches stay on the calling thread. A worker that dies fails only its own
+ * jobs and is replaced, so one crash cannot hang every later batch.
  */
 export class VerifyPool {
-  private readonly workers: Worker[] = [];
-  private readonly pending = new Map<number, Pending>();
+  private readonly slots: Slot[] = [];
   private readonly inlineBelow: number;
   private nextId = 0;
   private closed = false;
@@ -35,34 +49,47 @@ export class VerifyPool {
     const opts = { ...defaultVerifyPoolOptions, ...options };
     this.inlineBelow = opts.inlineBelow;
     for (let i = 0; i < opts.workers; i++) {
-      const w = new Worker(new URL("./verify-worker.ts", import.meta.url));
-      w.unref();
-      w.on("message", (msg: { id: number; result: Uint8Array }) => {
-        const p = this.pending.get(msg.id);
-        if (p === undefined) return;
-        this.pending.delete(msg.id);
-        p.resolve(msg.result);
-      });
-      w.on("error", (err) => this.failAll(err));
-      this.workers.push(w);
+      const slot: Slot = { worker: undefined as unknown as Worker, jobs: new Map() };
+      this.slots.push(slot);
+      this.spawn(slot);
     }
   }
 
   get size(): number {
-    return this.workers.length;
+    return this.slots.length;
+  }
+
+  private spawn(slot: Slot): void {
+    const w = new Worker(new URL("./verify-worker.ts", import.meta.url));
+    w.unref();
+    slot.worker = w;
+    w.on("message", (msg: { id: number; result: Uint8Array }) => {
+      const job = slot.jobs.get(msg.id);
+      if (job === undefined) return;
+      slot.jobs.delete(msg.id);
+      if (slot.jobs.size === 0) w.unref();
+      job.resolve(msg.result);
+    });
+    const died = (why: string) => {
+      if (slot.worker !== w) return; // already replaced
+      for (const job of slot.jobs.values()) job.reject(new VerifyPoolError(`verification worker ${why}`));
+      slot.jobs.clear();
+      if (!this.closed) this.spawn(slot);
+    };
+    w.on("error", (err) => died(`failed: ${err.message}`));
+    w.on("exit", (code) => died(`exited with code ${code}`));
   }
 
   /** Resolves to one boolean per item, in order. */
   async verifyBatch(items: readonly VerifyItem[]): Promise<boolean[]> {
-    if (this.workers.length === 0 || items.length < this.inlineBelow) {
+    if (this.slots.length === 0 || items.length < this.inlineBelow) {
       return items.map((it) => nativeVerify(it.signature, it.message, it.publicKey));
     }
-    if (this.closed) throw new Error("VerifyPool is closed");
-    const chunk = Math.ceil(items.length / this.workers.length);
+    if (this.closed) throw new VerifyPoolError("the pool is closed");
+    const chunk = Math.ceil(items.length / this.slots.length);
     const parts: Promise<Uint8Array>[] = [];
-    for (let w = 0; w * chunk < items.length; w++) {
-      const slice = items.slice(w * chunk, (w + 1) * chunk);
-      parts.push(this.run(this.workers[w] as Worker, slice));
+    for (let s = 0; s * chunk < items.length; s++) {
+      parts.push(this.run(this.slots[s] as Slot, items.slice(s * chunk, (s + 1) * chunk)));
     }
     const results = await Promise.all(parts);
     const out: boolean[] = [];
@@ -70,28 +97,30 @@ export class VerifyPool {
     return out;
   }
 
-  private run(worker: Worker, items: readonly VerifyItem[]): Promise<Uint8Array> {
+  private run(slot: Slot, items: readonly VerifyItem[]): Promise<Uint8Array> {
     const id = this.nextId++;
     const buf = packItems(items);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      // A worker with jobs in flight must keep the process alive until they answer.
-      worker.ref();
-      worker.postMessage({ id, buf, count: items.length }, [buf]);
-    }).finally(() => {
-      if (this.pending.size === 0) for (const w of this.workers) w.unref();
-    }) as Promise<Uint8Array>;
+      slot.jobs.set(id, { resolve, reject });
+      // A worker with jobs in flight must keep the process alive until it answers.
+      slot.worker.ref();
+      slot.worker.postMessage({ id, buf, count: items.length }, [buf]);
+    });
   }
 
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
+  /** For tests: the worker threads, to simulate a crash. */
+  workersForTesting(): readonly Worker[] {
+    return this.slots.map((s) => s.worker);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.failAll(new Error("VerifyPool closed"));
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    this.workers.length = 0;
+    const workers = this.slots.map((s) => s.worker);
+    for (const s of this.slots) {
+      for (const job of s.jobs.values()) job.reject(new VerifyPoolError("the pool is closed"));
+      s.jobs.clear();
+    }
+    this.slots.length = 0;
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }

@@ -100,6 +100,29 @@ describe("VerifyPool", () => {
   });
 });
 
+describe("VerifyPool resilience", () => {
+  it("replaces a worker that dies, so later batches still verify", async () => {
+    const pool = new VerifyPool({ workers: 2, inlineBelow: 1 });
+    try {
+      const kp = generateKeyPair();
+      const items = Array.from({ length: 8 }, (_, i) => {
+        const message = utf8.encode(`m${i}`);
+        return { publicKey: kp.publicKey, message, signature: nativeSign(message, kp.secretKey) };
+      });
+      expect(await pool.verifyBatch(items)).toEqual(items.map(() => true));
+      await pool.workersForTesting()[0]?.terminate();
+      const deadline = Date.now() + 5000;
+      let result: boolean[] | undefined;
+      while (result === undefined && Date.now() < deadline) {
+        result = await pool.verifyBatch(items).catch(() => undefined);
+      }
+      expect(result).toEqual(items.map(() => true));
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe("merkle (RFC 6962)", () => {
   const items = Array.from({ length: 13 }, (_, i) => new Uint8Array([i]));
 

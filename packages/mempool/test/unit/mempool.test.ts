@@ -108,3 +108,14 @@ describe("mempool reaping", () => {
     expect(calls).toBe(1);
   });
 });
+
+describe("mempool capacity under concurrent submissions", () => {
+  it("never holds more than maxTxs, however many batches are admitted at once", async () => {
+    const m = pool(acceptAll, { maxTxs: 100 });
+    const batches = Array.from({ length: 4 }, () => Array.from({ length: 80 }, () => tx().bytes));
+    const results = (await Promise.all(batches.map((b) => m.add(b)))).flat();
+    expect(results.filter((r) => r.ok)).toHaveLength(100);
+    expect(results.filter((r) => !r.ok && r.code === "MEMPOOL_FULL")).toHaveLength(220);
+    expect(m.size).toBe(100);
+  });
+});
