@@ -143,7 +143,6 @@ export class Mempool {
     candidates: { i: number; stx: SignedTransaction; replay: string }[],
     results: AddResult[],
   ): Promise<AddResult[]> {
-
     let valid: boolean[];
     let checks: ({ code: string; message: string } | null)[];
     try {
