@@ -1,17 +1,6 @@
 // Cairn's interface layer (FG DLT: Interface): the node's HTTP API. The node implements
 // ApiBackend; this package turns it into JSON/msgpack routes and a server-sent event stream.
-export type {
-  ApiBackend,
-  BlockView,
-  CommittedBlockEvent,
-  NodeStatus,
-  StateProofView,
-  StateView,
-  SubmitResult,
-  TxLookup,
-} from "./backend.ts";
-export { ApiError, ERROR_STATUS, RETRYABLE_CODES, statusForCode } from "./errors.ts";
-export { MSGPACK, packResponse, wantsMsgpack } from "./negotiate.ts";
+
 export type {
   BlockEventJson,
   BlockJson,
@@ -24,5 +13,17 @@ export type {
   StateProofJson,
   StatusJson,
   TxJson,
-} from "./render.ts";
+} from "@cairn/messaging";
+export type {
+  ApiBackend,
+  BlockView,
+  CommittedBlockEvent,
+  NodeStatus,
+  StateProofView,
+  StateView,
+  SubmitResult,
+  TxLookup,
+} from "./backend.ts";
+export { ApiError, ERROR_STATUS, RETRYABLE_CODES, statusForCode } from "./errors.ts";
+export { MSGPACK, packResponse, wantsMsgpack } from "./negotiate.ts";
 export { type ApiServer, type ApiServerOptions, createApiServer } from "./server.ts";

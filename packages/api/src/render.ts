@@ -1,119 +1,25 @@
 // JSON views of the node's objects. Hashes, keys and signatures are lower-case hex without a
 // prefix; the same objects go out as msgpack when a client asks for it.
 import { type MerkleProof, sha256, toHex, utf8 } from "@cairn/crypto";
-import type { BlockHeader, Commit, Receipt, SignedTransaction, Value } from "@cairn/messaging";
+import type {
+  BlockEventJson,
+  BlockHeader,
+  BlockJson,
+  Commit,
+  CommitJson,
+  HeaderJson,
+  JsonValue,
+  ProofJson,
+  Receipt,
+  ReceiptJson,
+  SignedTransaction,
+  StateJson,
+  StateProofJson,
+  StatusJson,
+  TxJson,
+  Value,
+} from "@cairn/messaging";
 import type { BlockView, CommittedBlockEvent, NodeStatus, StateProofView, StateView } from "./backend.ts";
-
-/** A contract value as JSON: binary as "0x"-prefixed hex, 64-bit integers beyond 2^53 as decimal strings. */
-export type JsonValue = null | boolean | number | string | JsonValue[];
-
-export interface TxJson {
-  readonly chainId: string;
-  readonly sender: string;
-  readonly nonce: string;
-  readonly expiry: number;
-  readonly contract: string;
-  readonly method: string;
-  /** For reading; `envelope` is the authoritative form. */
-  readonly args: JsonValue[];
-  readonly signature: string;
-  /** The canonical envelope, hex: decode it with @cairn/messaging `decodeTransaction`. */
-  readonly envelope: string;
-}
-
-export interface ReceiptJson {
-  readonly txHash: string;
-  readonly code: string;
-  readonly message: string;
-  readonly events: { readonly contract: string; readonly name: string; readonly data: JsonValue }[];
-  readonly gasUsed: number;
-}
-
-export interface ProofJson {
-  readonly index: number;
-  readonly size: number;
-  readonly path: string[];
-}
-
-export interface HeaderJson {
-  readonly chainId: string;
-  readonly height: number;
-  readonly time: number;
-  readonly prevHash: string;
-  readonly txRoot: string;
-  readonly stateRoot: string;
-  readonly receiptRoot: string;
-  readonly lastCommitHash: string;
-  readonly validatorsHash: string;
-  readonly proposer: string;
-  readonly txCount: number;
-}
-
-export interface CommitJson {
-  readonly height: number;
-  readonly round: number;
-  readonly blockHash: string;
-  readonly signatures: { readonly validator: string; readonly signature: string }[];
-}
-
-export interface BlockJson {
-  readonly height: number;
-  readonly hash: string;
-  readonly header: HeaderJson;
-  /** SHA-256 of each envelope, in block order. */
-  readonly txs: string[];
-  /** The envelopes themselves, hex; only with `?txs=full`. */
-  readonly envelopes?: string[];
-  readonly receipts: ReceiptJson[];
-  /** The certificate committing this block; null while not yet known. */
-  readonly commit: CommitJson | null;
-  /** The parent's certificate, carried inside this block. */
-  readonly lastCommit: CommitJson | null;
-}
-
-export interface StateProofJson {
-  readonly siblings: string[];
-  /** For a proof of absence ending at another key's leaf: that leaf's hashes; otherwise null. */
-  readonly leaf: { readonly keyHash: string; readonly valueHash: string } | null;
-}
-
-export interface StateJson {
-  readonly contract: string;
-  /** The key, hex. */
-  readonly key: string;
-  /** The value, hex; null when the key is absent. */
-  readonly value: string | null;
-  /** The value as text, when it is valid UTF-8. */
-  readonly utf8?: string;
-  readonly height: number;
-  readonly stateRoot: string;
-  readonly proof: StateProofJson;
-}
-
-export interface StatusJson {
-  readonly chainId: string;
-  readonly nodeId: string;
-  readonly moniker: string;
-  readonly version: string;
-  readonly height: number;
-  readonly blockHash: string;
-  readonly stateRoot: string;
-  readonly blockTime: number;
-  readonly genesisHash: string;
-  readonly validators: { readonly publicKey: string; readonly power: number; readonly name: string }[];
-  readonly mempool: { readonly size: number; readonly bytes: number; readonly maxSize: number };
-  readonly consensus: { readonly engine: string; readonly round: number; readonly step: string };
-  readonly maxTxTtl: number;
-}
-
-export interface BlockEventJson {
-  readonly height: number;
-  readonly hash: string;
-  readonly time: number;
-  readonly txCount: number;
-  readonly stateRoot: string;
-  readonly receipts: { readonly txHash: string; readonly code: string; readonly gasUsed: number }[];
-}
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 

@@ -14,6 +14,20 @@ export {
 } from "./block.ts";
 export { decode, encode, MAX_DEPTH, type Value } from "./codec.ts";
 export { MessagingError } from "./errors.ts";
+export type {
+  BlockEventJson,
+  BlockJson,
+  CommitJson,
+  ErrorJson,
+  HeaderJson,
+  JsonValue,
+  ProofJson,
+  ReceiptJson,
+  StateJson,
+  StateProofJson,
+  StatusJson,
+  TxJson,
+} from "./json.ts";
 export {
   type ContractEvent,
   decodeReceipt,
