@@ -1,4 +1,4 @@
-import { equalBytes } from "@cairn/crypto";
+import { equalBytes, toHex } from "@cairn/crypto";
 import { type Commit, VoteType, voteSigningBytes } from "@cairn/messaging";
 import { ConsensusError } from "../commit.ts";
 import type {
@@ -116,6 +116,7 @@ export class SoloEngine<E extends ExecutedBlockView> implements ConsensusEngine 
     const txs = mempool.reap(this.opts.maxBlockTxs, this.opts.maxBlockBytes, height);
     if (txs.length === 0) return;
     this.step = "executing";
+    const started = performance.now();
     const executed = await ledger.execute({
       // Block time never goes backwards, even if the clock does.
       time: Math.max(Date.now(), head.time),
@@ -143,7 +144,11 @@ export class SoloEngine<E extends ExecutedBlockView> implements ConsensusEngine 
     this.lastCommit = commit;
     mempool.removeCommitted(txs);
     mempool.dropExpired(height + 1);
-    this.c.logger?.debug({ height, txs: txs.length }, "solo: committed block");
+    // One line per block at info: the way to watch the ledger grow (`cairn start` shows it).
+    this.c.logger?.info(
+      { height, txs: txs.length, hash: toHex(executed.hash).slice(0, 16), ms: Math.round(performance.now() - started) },
+      "committed block",
+    );
     this.c.onCommit?.(executed, commit);
   }
 }
