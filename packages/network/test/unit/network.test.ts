@@ -1,0 +1,201 @@
+import { createLoggers } from "@cairn/management";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createNetwork, NetworkError } from "../../src/index.ts";
+import { addr, type Harness, harness, sleep, waitFor } from "./helpers.ts";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+describe("network", () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await harness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  /** Three members: A knows nobody, B and C know only A (C must find B through peer exchange). */
+  async function threeMembers() {
+    const [ka, kb, kc] = await Promise.all([h.key("a"), h.key("b"), h.key("c")]);
+    const members = [ka.id, kb.id, kc.id];
+    const a = await h.start(ka.path, { members });
+    const b = await h.start(kb.path, { members, bootstrap: [addr(a)] });
+    const c = await h.start(kc.path, { members, bootstrap: [addr(a)] });
+    return { a, b, c };
+  }
+
+  it("members connect via bootstrap and peer exchange (C knows only A, finds B)", { timeout: 15_000 }, async () => {
+    const { a, b, c } = await threeMembers();
+    const connects: string[] = [];
+    c.on("peer:connect", (id) => connects.push(id));
+    await waitFor(() => c.peers().includes(b.peerId) && c.peers().includes(a.peerId), 10_000, "C connected to A and B");
+    await waitFor(() => b.peers().length === 2 && a.peers().length === 2, 5_000, "full mesh");
+    expect(new Set(c.peers())).toEqual(new Set([a.peerId, b.peerId]));
+    expect(c.stats().peers).toBe(2);
+    expect(connects).toContain(b.peerId);
+  });
+
+  it("gossip from A reaches B and C, namespaced by chain id", { timeout: 15_000 }, async () => {
+    const { a, b, c } = await threeMembers();
+    const got: Record<string, { data: string; from: string }[]> = { b: [], c: [] };
+    b.subscribe("txs", (data, from) => {
+      got.b!.push({ data: text(data), from });
+    });
+    c.subscribe("txs", (data, from) => {
+      got.c!.push({ data: text(data), from });
+    });
+    await waitFor(() => a.subscribers("txs").length === 2, 10_000, "A sees both subscriptions");
+    const recipients = await a.publish("txs", bytes("hello"));
+    expect(recipients).toBeGreaterThanOrEqual(2);
+    await waitFor(() => got.b!.length > 0 && got.c!.length > 0, 5_000, "delivery");
+    expect(got.b![0]).toEqual({ data: "hello", from: a.peerId });
+    expect(got.c![0]).toEqual({ data: "hello", from: a.peerId });
+    expect(a.stats().gossipPublished).toBe(1);
+    expect(b.stats().gossipAccepted).toBeGreaterThanOrEqual(1);
+    expect(() => a.subscribe("unknown", () => {})).toThrow(NetworkError);
+    await expect(a.publish("unknown", bytes("x"))).rejects.toMatchObject({ code: "NETWORK_UNKNOWN_TOPIC" });
+  });
+
+  it("request/response: round trip, timeout, handler error, oversized request and response", {
+    timeout: 15_000,
+  }, async () => {
+    const [ka, kb] = await Promise.all([h.key("a"), h.key("b")]);
+    const members = [ka.id, kb.id];
+    const a = await h.start(ka.path, { members, maxResponseBytes: 2048 });
+    const b = await h.start(kb.path, { members, bootstrap: [addr(a)], maxRequestBytes: 1024 });
+    await b.handle("huge", () => new Uint8Array(4096)); // larger than A accepts
+    await b.handle("echo", (req, peer) => bytes(`${text(req)} from ${peer === a.peerId ? "a" : "?"}`));
+    await b.handle("slow", () => new Promise<Uint8Array>((r) => setTimeout(() => r(bytes("late")), 5_000)));
+    await b.handle("boom", () => {
+      throw new Error("handler failure");
+    });
+    await expect(b.handle("echo", () => bytes(""))).rejects.toMatchObject({ code: "NETWORK_ALREADY_HANDLED" });
+    await waitFor(() => a.peers().includes(b.peerId), 5_000, "A and B connected");
+
+    expect(text(await a.request(b.peerId, "echo", bytes("ping")))).toBe("ping from a");
+
+    const t0 = Date.now();
+    await expect(a.request(b.peerId, "slow", bytes("x"), { timeoutMs: 300 })).rejects.toMatchObject({
+      code: "NETWORK_TIMEOUT",
+    });
+    expect(Date.now() - t0).toBeLessThan(2_000);
+
+    await expect(a.request(b.peerId, "boom", bytes("x"))).rejects.toMatchObject({ code: "NETWORK_REQUEST_FAILED" });
+    await expect(a.request(b.peerId, "echo", new Uint8Array(4096))).rejects.toMatchObject({
+      code: "NETWORK_REQUEST_FAILED",
+    });
+    await expect(a.request(b.peerId, "huge", bytes("x"))).rejects.toMatchObject({ code: "NETWORK_REQUEST_FAILED" });
+    await expect(a.request(b.peerId, "nobody-handles-this", bytes("x"))).rejects.toBeInstanceOf(NetworkError);
+
+    // B survived all of it and still answers.
+    expect(text(await a.request(b.peerId, "echo", bytes("again")))).toBe("again from a");
+    expect(b.stats().requestsInFailed).toBeGreaterThanOrEqual(2);
+    expect(a.stats().requestsOutFailed).toBeGreaterThanOrEqual(5);
+    expect(b.peers()).toContain(a.peerId);
+  });
+
+  it("refuses a non-member in both directions", { timeout: 15_000 }, async () => {
+    const [ka, kb, kx] = await Promise.all([h.key("a"), h.key("b"), h.key("x")]);
+    const a = await h.start(ka.path, { members: [ka.id, kb.id] });
+    // X believes A is a member, so only A's gater can refuse X's dial.
+    const x = await h.start(kx.path, { members: [kx.id, ka.id], bootstrap: [addr(a)] });
+
+    // inbound at A: X dials A
+    await expect(x.connect(addr(a))).rejects.toBeInstanceOf(NetworkError);
+    // outbound from A: A dials X
+    await expect(a.connect(addr(x))).rejects.toMatchObject({ code: "NETWORK_NOT_MEMBER" });
+    await expect(a.request(x.peerId, "echo", bytes("x"))).rejects.toMatchObject({ code: "NETWORK_NOT_MEMBER" });
+
+    await sleep(700); // X's dial loop keeps trying A meanwhile
+    expect(a.peers()).not.toContain(x.peerId);
+    expect(x.peers()).not.toContain(a.peerId);
+    expect(a.stats().connectionsDenied).toBeGreaterThanOrEqual(1);
+    expect(x.stats().dialFailures).toBeGreaterThanOrEqual(1);
+  });
+
+  it("setMembers removing a member disconnects it and keeps it out", { timeout: 15_000 }, async () => {
+    const [ka, kb] = await Promise.all([h.key("a"), h.key("b")]);
+    const a = await h.start(ka.path, { members: [ka.id, kb.id] });
+    const b = await h.start(kb.path, { members: [ka.id, kb.id], bootstrap: [addr(a)] });
+    await waitFor(() => a.peers().includes(b.peerId), 5_000, "A and B connected");
+    const gone: string[] = [];
+    a.on("peer:disconnect", (id) => gone.push(id));
+
+    await a.setMembers([ka.id]);
+    expect(a.members()).toEqual([ka.id]);
+    await waitFor(() => !a.peers().includes(b.peerId) && !b.peers().includes(a.peerId), 5_000, "disconnect");
+    expect(gone).toContain(b.peerId);
+    await sleep(700); // B keeps redialling; A's gater keeps refusing
+    expect(a.peers()).not.toContain(b.peerId);
+    expect(b.peers()).not.toContain(a.peerId);
+
+    await a.setMembers([ka.id, kb.id]); // readmitted: the dial loops reconnect them
+    await waitFor(() => a.peers().includes(b.peerId), 8_000, "reconnect");
+  });
+
+  it("rejects malformed and oversized gossip, counts it, penalises the sender, keeps running", {
+    timeout: 15_000,
+  }, async () => {
+    const [ka, kb] = await Promise.all([h.key("a"), h.key("b")]);
+    const members = [ka.id, kb.id];
+    const a = await h.start(ka.path, { members, maxMessageBytes: 64 * 1024 });
+    const b = await h.start(kb.path, { members, bootstrap: [addr(a)], maxMessageBytes: 1024 });
+    const accepted: string[] = [];
+    b.subscribe("consensus", (data) => {
+      if (data[0] !== 1) throw new Error("malformed");
+      accepted.push(text(data.subarray(1)));
+    });
+    await waitFor(() => a.subscribers("consensus").includes(b.peerId), 10_000, "A sees B's subscription");
+
+    await a.publish("consensus", bytes("\u0000garbage"));
+    await waitFor(() => b.stats().gossipRejected === 1, 5_000, "malformed rejected");
+    const big = new Uint8Array(2_000);
+    big[0] = 1;
+    await a.publish("consensus", big);
+    await waitFor(() => b.stats().gossipRejected === 2, 5_000, "oversized rejected");
+    // gossipsub caches scores for one heartbeat (1 s)
+    await waitFor(() => b.gossipScore(a.peerId) < 0, 3_000, "A's score at B below zero");
+
+    await a.publish("consensus", bytes("\u0001valid"));
+    await waitFor(() => accepted.length === 1, 5_000, "valid message delivered");
+    expect(accepted).toEqual(["valid"]);
+    expect(b.peers()).toContain(a.peerId);
+    await expect(b.publish("consensus", new Uint8Array(2_000))).rejects.toMatchObject({ code: "NETWORK_TOO_LARGE" });
+  });
+
+  it("keeps dialling a member that is down (bounded backoff) and connects once it is up", {
+    timeout: 15_000,
+  }, async () => {
+    const [ka, kb] = await Promise.all([h.key("a"), h.key("b")]);
+    const members = [ka.id, kb.id];
+    const first = await createNetwork({}, { chainId: "test-chain", keyFile: ka.path, members });
+    const aAddr = addr(first);
+    const port = aAddr.split("/")[4];
+    await first.stop();
+    const b = await h.start(kb.path, { members, bootstrap: [aAddr], redialMinMs: 50, redialMaxMs: 400 });
+    await waitFor(() => b.stats().dialFailures >= 3, 5_000, "B failing to reach A");
+    const a = await h.start(ka.path, { members, listen: [`/ip4/127.0.0.1/tcp/${port}`] });
+    await waitFor(() => b.peers().includes(a.peerId), 5_000, "B reconnected to A");
+  });
+
+  it("keeps its identity across restarts (same key file, same peer id); a taken port fails cleanly", {
+    timeout: 15_000,
+  }, async () => {
+    const keyFile = `${h.dir}/persist/node.key`;
+    // A pino logger from @cairn/management fits the network's logger slot.
+    const logger = createLoggers({ level: "silent", fd: 2 }).layer("network");
+    const first = await createNetwork({ logger }, { chainId: "test-chain", keyFile });
+    const id = first.peerId;
+    expect(first.multiaddrs[0]).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${id}$`));
+    await first.stop();
+    const second = await h.start(keyFile, {});
+    expect(second.peerId).toBe(id);
+    const taken = second.multiaddrs[0]!.split("/")[4];
+    const other = await h.key("other");
+    await expect(h.start(other.path, { listen: [`/ip4/127.0.0.1/tcp/${taken}`] })).rejects.toMatchObject({
+      code: "NETWORK_LISTEN_FAILED",
+    });
+    await expect(second.request(id, "x", bytes(""))).rejects.toMatchObject({ code: "NETWORK_NOT_MEMBER" });
+  });
+});
