@@ -28,16 +28,16 @@ function resolveWorkspace(spec: string): string | undefined {
 function walk(entry: string): { files: Set<string>; external: Set<string> } {
   const files = new Set<string>();
   const external = new Set<string>();
-  const todo = [entry];
-  while (todo.length > 0) {
-    const file = todo.pop() as string;
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop() as string;
     if (files.has(file)) continue;
     files.add(file);
     for (const spec of specifiers(file)) {
-      if (spec.startsWith(".")) todo.push(resolve(dirname(file), spec));
+      if (spec.startsWith(".")) pending.push(resolve(dirname(file), spec));
       else {
         const ws = resolveWorkspace(spec);
-        if (ws) todo.push(ws);
+        if (ws) pending.push(ws);
         else external.add(spec);
       }
     }
