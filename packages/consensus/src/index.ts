@@ -14,3 +14,15 @@ export type {
   MempoolPort,
   Signer,
 } from "./types.ts";
+export {
+  applySyncedBlocks,
+  BLOCK_SYNC_PROTOCOL,
+  type BlockSyncLimits,
+  decodeBlocksResponse,
+  defaultBlockSyncLimits,
+  encodeBlocksRequest,
+  type SyncedBlock,
+  type SyncLedgerPort,
+  serveBlocks,
+  syncFrom,
+} from "./sync/block-sync.ts";
