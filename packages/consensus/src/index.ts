@@ -1,19 +1,43 @@
 // Cairn's consistency layer (FG DLT: Consistency — consensus, legitimate validation, data
 // synchronization). Engines implement ConsensusEngine; `solo` runs a one-validator chain.
+
+// The Tendermint BFT core (issue [2/6]): a deterministic state machine, not yet wired to the network.
+export {
+  type ConsensusMessage,
+  decodeConsensusMessage,
+  decodeProposal,
+  decodeVote,
+  encodeConsensusMessage,
+  encodeProposal,
+  encodeVote,
+  isNil,
+  MAX_PROPOSAL_BLOCK_BYTES,
+  NIL_HASH,
+  PROPOSAL_SIGN_DOMAIN,
+  type Proposal,
+  proposalSigningBytes,
+  signProposal,
+  signVote,
+  type Vote,
+} from "./bft/messages.ts";
+export { defaultTendermintOptions, type TendermintOptions } from "./bft/options.ts";
+export { proposerSchedule } from "./bft/proposer.ts";
+export { decodeSafetyRecord, encodeSafetyRecord, type HeldBlock, type SafetyRecord } from "./bft/record.ts";
+export {
+  createTendermint,
+  type Effect,
+  type ProposedBlock,
+  RejectCode,
+  Step,
+  type Tendermint,
+  type TendermintConfig,
+  type TendermintStatus,
+  type Timeout,
+} from "./bft/tendermint.ts";
+export { type AddVoteResult, type Evidence, MAX_VOTES_PER_VALIDATOR, VoteSet } from "./bft/vote-set.ts";
 export { ConsensusError, quorumPower, type VerifyFn, verifyCommit } from "./commit.ts";
 export { defaultSoloOptions, type SoloOptions } from "./solo/options.ts";
 export { createSoloEngine, type SoloComponents, SoloEngine } from "./solo/solo.ts";
-export type {
-  CommitListener,
-  ConsensusEngine,
-  ConsensusStatus,
-  ExecutedBlockView,
-  HeadView,
-  LedgerPort,
-  Logger,
-  MempoolPort,
-  Signer,
-} from "./types.ts";
 export {
   applySyncedBlocks,
   BLOCK_SYNC_PROTOCOL,
@@ -26,3 +50,14 @@ export {
   serveBlocks,
   syncFrom,
 } from "./sync/block-sync.ts";
+export type {
+  CommitListener,
+  ConsensusEngine,
+  ConsensusStatus,
+  ExecutedBlockView,
+  HeadView,
+  LedgerPort,
+  Logger,
+  MempoolPort,
+  Signer,
+} from "./types.ts";
