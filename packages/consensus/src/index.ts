@@ -1,6 +1,15 @@
 // Cairn's consistency layer (FG DLT: Consistency — consensus, legitimate validation, data
 // synchronization). Engines implement ConsensusEngine; `solo` runs a one-validator chain.
 
+export {
+  BftEngine,
+  type BftEngineComponents,
+  type BftEngineOptions,
+  type ConsensusTransport,
+  createBftEngine,
+  defaultBftEngineOptions,
+  type SafetyStore,
+} from "./bft/engine.ts";
 // The Tendermint BFT core (issue [2/6]): a deterministic state machine, not yet wired to the network.
 export {
   type ConsensusMessage,
