@@ -325,6 +325,7 @@ async function freshLedger(name: string, accounts: readonly Uint8Array[], valida
     validators: [{ publicKey: validator.publicKey, power: 1, name: "bench" }],
     admins: [admin.publicKey],
     accounts: accounts.map((publicKey) => ({ publicKey, balance: 1_000_000_000_000n })),
+    members: [],
     params: defaultChainParams,
   };
   return createLedger({ db, genesis, contracts: createNativeRegistry() });

@@ -18,6 +18,8 @@ export const Columns = {
   replay: 0x07,
   /** u32be expiry ‖ sender ‖ nonce → empty: lets expired replay entries be pruned in order. */
   replayByExpiry: 0x08,
+  /** Consensus engine's own durable state (the BFT safety record), kept by @cairn/node. */
+  consensus: 0x09,
   /** World-state values and state-tree nodes (see ./state). */
   state: 0x10,
   stateTree: 0x11,

@@ -26,6 +26,12 @@ export interface GenesisAccount {
   readonly balance: bigint;
 }
 
+/** A node allowed on the chain's network: its libp2p peer id (the node registry). */
+export interface GenesisMember {
+  readonly name: string;
+  readonly peerId: string;
+}
+
 /** The first state of a chain, shared byte for byte by every node of it. */
 export interface Genesis {
   readonly chainId: string;
@@ -36,6 +42,8 @@ export interface Genesis {
   readonly admins: readonly Uint8Array[];
   /** Initial token balances. */
   readonly accounts: readonly GenesisAccount[];
+  /** Nodes admitted to the peer-to-peer network; empty for a chain without one (solo). */
+  readonly members: readonly GenesisMember[];
   readonly params: ChainParams;
 }
 
@@ -46,6 +54,7 @@ export interface GenesisJson {
   validators: { name: string; publicKey: string; power: number }[];
   admins: string[];
   accounts?: { publicKey: string; balance: string }[];
+  members?: { name: string; peerId: string }[];
   params?: Partial<ChainParams>;
 }
 
@@ -87,13 +96,24 @@ export function parseGenesis(json: unknown): Genesis {
     return { publicKey, balance: BigInt(a.balance) };
   });
   if (new Set(accounts.map((a) => toHex(a.publicKey))).size !== accounts.length) bad("accounts repeat a key");
+  const members = (g.members ?? []).map((m, i) => {
+    if (
+      typeof m?.name !== "string" ||
+      typeof m.peerId !== "string" ||
+      !/^[1-9A-HJ-NP-Za-km-z]{40,60}$/.test(m.peerId)
+    ) {
+      bad(`members[${i}] must be {"name": string, "peerId": a base58 libp2p peer id}`);
+    }
+    return { name: m.name, peerId: m.peerId };
+  });
+  if (new Set(members.map((m) => m.peerId)).size !== members.length) bad("members repeat a peer id");
   const params = { ...defaultChainParams, ...(g.params ?? {}) };
   for (const [name, value] of Object.entries(params)) {
     if (!Number.isSafeInteger(value) || value < 1) bad(`params.${name} must be a positive integer`);
   }
   if (params.maxTxBytes > MAX_TX_BYTES) bad(`params.maxTxBytes may be at most ${MAX_TX_BYTES}`);
   if (params.maxTxBytes > params.maxBlockBytes) bad("params.maxTxBytes must not exceed params.maxBlockBytes");
-  return { chainId: g.chainId, genesisTime: g.genesisTime, validators, admins, accounts, params };
+  return { chainId: g.chainId, genesisTime: g.genesisTime, validators, admins, accounts, members, params };
 }
 
 export function genesisToJson(g: Genesis): GenesisJson {
@@ -103,6 +123,7 @@ export function genesisToJson(g: Genesis): GenesisJson {
     validators: g.validators.map((v) => ({ name: v.name, publicKey: toHex(v.publicKey), power: v.power })),
     admins: g.admins.map(toHex),
     accounts: g.accounts.map((a) => ({ publicKey: toHex(a.publicKey), balance: a.balance.toString() })),
+    members: g.members.map((m) => ({ name: m.name, peerId: m.peerId })),
     params: { ...g.params },
   };
 }
@@ -122,6 +143,7 @@ export function genesisHash(g: Genesis): Uint8Array {
       g.admins as Uint8Array[],
       g.accounts.map((a) => [a.publicKey, a.balance]),
       [p.maxTxBytes, p.maxBlockBytes, p.maxBlockTxs, p.maxTxTtl],
+      g.members.map((m) => [m.name, m.peerId]),
     ]),
   );
 }

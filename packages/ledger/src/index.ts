@@ -8,6 +8,7 @@ export {
   type Genesis,
   type GenesisAccount,
   type GenesisJson,
+  type GenesisMember,
   genesisHash,
   genesisToJson,
   parseGenesis,

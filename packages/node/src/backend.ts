@@ -21,6 +21,8 @@ export interface BackendComponents {
   readonly nodeId: Uint8Array;
   readonly moniker: string;
   readonly version: string;
+  /** Told about transactions this node admitted from its API (the node gossips them to peers). */
+  readonly onAccepted?: (envelopes: Uint8Array[]) => void;
 }
 
 /**
@@ -89,7 +91,12 @@ export class NodeBackend implements ApiBackend {
   }
 
   async submit(txs: readonly Uint8Array[]): Promise<SubmitResult[]> {
-    return this.c.mempool.add(txs);
+    const results = await this.c.mempool.add(txs);
+    if (this.c.onAccepted !== undefined) {
+      const accepted = txs.filter((_, i) => results[i]?.ok === true);
+      if (accepted.length > 0) this.c.onAccepted(accepted);
+    }
+    return results;
   }
 
   async getTx(hash: Uint8Array): Promise<TxLookup> {

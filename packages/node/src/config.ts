@@ -9,7 +9,16 @@ import { NodeError } from "./errors.ts";
 export interface NodeConfig {
   readonly moniker: string;
   readonly api: { readonly host: string; readonly port: number };
-  readonly consensus: { readonly engine: "solo"; readonly blockInterval: number };
+  readonly consensus: {
+    /** "solo" for a one-validator chain, "tendermint" for a BFT cluster (see `cairn testnet`). */
+    readonly engine: "solo" | "tendermint";
+    /** solo: how long a partial block waits for more transactions (ms). */
+    readonly blockInterval: number;
+    /** tendermint: how often an idle chain makes an empty block (ms). */
+    readonly emptyBlockInterval?: number;
+  };
+  /** The peer-to-peer network (tendermint only): listen address and bootstrap peers (multiaddrs with /p2p/ids). */
+  readonly p2p?: { readonly listen: string; readonly bootstrap: readonly string[] };
   readonly mempool: { readonly maxTxs: number; readonly maxBytes: number };
   readonly storage: { readonly sync: boolean };
   /** e.g. "info" or "info,consensus=debug" */
@@ -35,6 +44,7 @@ export function homePaths(home: string) {
     genesis: join(home, "genesis.json"),
     keys: join(home, "keys"),
     validatorKey: join(home, "keys", "validator.json"),
+    peerKey: join(home, "keys", "peer.key"),
     adminKey: join(home, "keys", "admin.json"),
     data: join(home, "data"),
   };
@@ -104,11 +114,14 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
   if (!Number.isInteger(c.api.port) || c.api.port < 0 || c.api.port > 65535) {
     throw new NodeError("BAD_CONFIG", `config.api.port must be 0-65535, got ${c.api.port}`);
   }
-  if (c.consensus.engine !== "solo") {
+  if (c.consensus.engine !== "solo" && c.consensus.engine !== "tendermint") {
     throw new NodeError(
       "BAD_CONFIG",
-      `config.consensus.engine "${c.consensus.engine}" is not available (engines: solo)`,
+      `config.consensus.engine "${c.consensus.engine}" is unknown (engines: solo, tendermint)`,
     );
+  }
+  if (c.consensus.engine === "tendermint" && c.p2p === undefined) {
+    throw new NodeError("BAD_CONFIG", "config.p2p (listen, bootstrap) is required with the tendermint engine");
   }
   return c;
 }
@@ -153,6 +166,7 @@ export async function initHome(opts: InitOptions): Promise<InitResult> {
     validators: [{ publicKey: validator.publicKey, power: 1, name: moniker }],
     admins: [admin.publicKey],
     accounts: [{ publicKey: admin.publicKey, balance: opts.adminBalance ?? 1_000_000_000_000n }],
+    members: [],
     params: defaultChainParams,
   };
   const genesisJson: GenesisJson = genesisToJson(genesis);

@@ -1,14 +1,17 @@
 import { type ApiServer, createApiServer } from "@cairn/api";
-import { type ConsensusEngine, createSoloEngine } from "@cairn/consensus";
+import { type ConsensusEngine, createBftEngine, createSoloEngine } from "@cairn/consensus";
 import { createNativeRegistry } from "@cairn/contracts";
 import { toHex } from "@cairn/crypto";
-import { createNativeSigner, VerifyPool } from "@cairn/crypto/native";
+import { createNativeSigner, nativeVerify, VerifyPool } from "@cairn/crypto/native";
 import { createLedger, type ExecutedBlock, type Genesis, type Ledger } from "@cairn/ledger";
 import { createLoggers, type NodeLoggers, parseLogLevel } from "@cairn/management";
 import { Mempool } from "@cairn/mempool";
+import { type Commit, encode, txSigningBytes } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
 import { NodeBackend } from "./backend.ts";
 import { homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
+import { startNetwork } from "./p2p.ts";
+import { createSafetyStore } from "./safety-store.ts";
 import { VERSION } from "./version.ts";
 
 export interface NodeOptions {
@@ -69,20 +72,54 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       { maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes },
     );
     let backend: NodeBackend | undefined;
-    const consensus = createSoloEngine<ExecutedBlock>(
-      {
-        ledger,
-        mempool,
-        signer,
-        logger: loggers.layer("consensus"),
-        onCommit: (executed, commit) => backend?.onCommit(executed, commit),
-      },
-      {
-        blockInterval: config.consensus.blockInterval,
-        maxBlockTxs: genesis.params.maxBlockTxs,
-        maxBlockBytes: genesis.params.maxBlockBytes,
-      },
-    );
+    const onCommit = (executed: ExecutedBlock, commit: Commit) => backend?.onCommit(executed, commit);
+    let consensus: ConsensusEngine;
+    let onAccepted: ((envelopes: Uint8Array[]) => void) | undefined;
+    if (config.consensus.engine === "tendermint") {
+      const net = await startNetwork({ config, genesis, paths, ledger, mempool, loggers });
+      closers.push(() => net.stop());
+      onAccepted = (envelopes) => void net.publish("txs", encode(envelopes)).catch(() => {});
+      consensus = createBftEngine<ExecutedBlock>(
+        {
+          ledger,
+          mempool,
+          signer,
+          transport: {
+            broadcast: (bytes) => void net.publish("consensus", bytes).catch(() => {}),
+            onMessage: (handler) => net.subscribe("consensus", (bytes, from) => handler(bytes, from)),
+          },
+          safety: createSafetyStore(db),
+          verify: nativeVerify,
+          // Signatures are checked once per node: those the mempool admitted are not checked again.
+          verifyTxs: async (txs) => {
+            const unseen = txs.filter((t) => !mempool.has(t.hash));
+            if (unseen.length === 0) return true;
+            const ok = await verifier.verifyBatch(
+              unseen.map((t) => ({ publicKey: t.tx.sender, message: txSigningBytes(t.body), signature: t.signature })),
+            );
+            return ok.every(Boolean);
+          },
+          logger: loggers.layer("consensus"),
+          onCommit,
+        },
+        {
+          maxBlockTxs: genesis.params.maxBlockTxs,
+          maxBlockBytes: genesis.params.maxBlockBytes,
+          ...(config.consensus.emptyBlockInterval === undefined
+            ? {}
+            : { emptyBlockInterval: config.consensus.emptyBlockInterval }),
+        },
+      );
+    } else {
+      consensus = createSoloEngine<ExecutedBlock>(
+        { ledger, mempool, signer, logger: loggers.layer("consensus"), onCommit },
+        {
+          blockInterval: config.consensus.blockInterval,
+          maxBlockTxs: genesis.params.maxBlockTxs,
+          maxBlockBytes: genesis.params.maxBlockBytes,
+        },
+      );
+    }
     backend = new NodeBackend({
       ledger,
       mempool,
@@ -90,6 +127,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       nodeId: key.publicKey,
       moniker: config.moniker,
       version: VERSION,
+      ...(onAccepted === undefined ? {} : { onAccepted }),
     });
     const nodeBackend = backend;
     await consensus.start();

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { CairnApiError, type ContractCall, createClient, kv, parseKeyFile, token } from "@cairn/client";
 import { generateKeyPair, type KeyPair, toHex } from "@cairn/crypto";
 import { Command, CommanderError, Option } from "commander";
@@ -154,6 +154,26 @@ export function buildProgram(): Command {
       printLine(`  validator key: ${toHex(r.validator.publicKey)}`);
       printLine(`  admin key:     ${toHex(r.admin.publicKey)} (${homePaths(r.home).adminKey})`);
       printLine(`Start it with: cairn start --home ${o.home}`);
+    });
+
+  program
+    .command("testnet")
+    .description("write a local BFT cluster: keys, one shared genesis and a home per validator (DIR/node0 ...)")
+    .requiredOption("--validators <n>", "number of validators")
+    .requiredOption("--out <dir>", "directory for the node homes")
+    .option("--base-port <port>", "API ports are base+i, peer-to-peer ports base+100+i", "26600")
+    .option("--chain-id <id>", "chain identifier", "cairn-testnet")
+    .action(async (o: { validators: string; out: string; basePort: string; chainId: string }) => {
+      const { createTestnet } = await import("../testnet.ts");
+      const validators = Number(o.validators);
+      if (!Number.isInteger(validators)) throw new CliError("BAD_VALIDATORS", "--validators must be a whole number");
+      const r = await createTestnet({ validators, out: o.out, basePort: parsePort(o.basePort), chainId: o.chainId });
+      printLine(`Wrote a ${validators}-validator testnet (chain ${r.chainId}) to ${r.out}`);
+      r.homes.forEach((h, i) => {
+        printLine(`  node${i}: ${h}  API ${r.apiUrls[i]}`);
+      });
+      printLine(`Admin key: ${join(r.out, "keys", "admin.json")}, client key: ${join(r.out, "keys", "client.json")}`);
+      printLine(`Start each node with: cairn start --home ${join(o.out, "node0")}   (and node1, ...)`);
     });
 
   program

@@ -1,0 +1,83 @@
+import { BLOCK_SYNC_PROTOCOL, serveBlocks, syncFrom } from "@cairn/consensus";
+import { nativeVerify } from "@cairn/crypto/native";
+import type { ExecutedBlock, Genesis, Ledger } from "@cairn/ledger";
+import type { NodeLoggers } from "@cairn/management";
+import type { Mempool } from "@cairn/mempool";
+import { decode } from "@cairn/messaging";
+import { createNetwork, type Network } from "@cairn/network";
+import type { homePaths, NodeConfig } from "./config.ts";
+import { NodeError } from "./errors.ts";
+
+export interface P2pComponents {
+  readonly config: NodeConfig;
+  readonly genesis: Genesis;
+  readonly paths: ReturnType<typeof homePaths>;
+  readonly ledger: Ledger;
+  readonly mempool: Mempool;
+  readonly loggers: NodeLoggers;
+}
+
+/** How long a starting node waits for a first peer before it catches up (or starts alone). */
+const FIRST_PEER_WAIT_MS = 5_000;
+
+/**
+ * Starts the node's libp2p network: admits only the genesis members, gossips transactions into the
+ * mempool, serves block sync, and catches the ledger up from peers before consensus starts.
+ */
+export async function startNetwork(c: P2pComponents): Promise<Network> {
+  const { config, genesis, paths, ledger, mempool, loggers } = c;
+  const log = loggers.layer("network");
+  if (config.p2p === undefined) throw new NodeError("BAD_CONFIG", "config.p2p is required with the tendermint engine");
+  const net = await createNetwork(
+    { logger: log },
+    {
+      chainId: genesis.chainId,
+      keyFile: paths.peerKey,
+      listen: [config.p2p.listen],
+      members: genesis.members.map((m) => m.peerId),
+      bootstrap: config.p2p.bootstrap,
+    },
+  );
+  try {
+    await net.handle(BLOCK_SYNC_PROTOCOL, (request) => serveBlocks(ledger, request));
+    // Transactions from peers: a canonical array of envelopes; anything else is rejected (and
+    // the sender penalised). Each envelope is admitted on its own, as from the API.
+    net.subscribe("txs", async (bytes) => {
+      let envelopes: unknown;
+      try {
+        envelopes = decode(bytes);
+      } catch {
+        return "reject";
+      }
+      if (!Array.isArray(envelopes) || !envelopes.every((e) => e instanceof Uint8Array)) return "reject";
+      await mempool.add(envelopes as Uint8Array[]);
+      return "accept";
+    });
+    await catchUp(net, ledger, log);
+    return net;
+  } catch (e) {
+    await net.stop();
+    throw e;
+  }
+}
+
+/** Fetches the blocks this node missed from each connected peer in turn (data synchronization). */
+export async function catchUp(
+  net: Network,
+  ledger: Ledger,
+  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void },
+): Promise<void> {
+  const deadline = Date.now() + FIRST_PEER_WAIT_MS;
+  while (net.peers().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const before = ledger.head().height;
+  for (const peer of net.peers()) {
+    try {
+      await syncFrom<ExecutedBlock>(ledger, (req) => net.request(peer, BLOCK_SYNC_PROTOCOL, req), nativeVerify);
+    } catch (err) {
+      log.warn({ peer, err: (err as Error).message }, "block sync from peer failed");
+    }
+  }
+  if (ledger.head().height > before) {
+    log.info({ from: before, to: ledger.head().height }, "caught up from peers");
+  }
+}

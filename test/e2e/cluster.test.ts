@@ -1,0 +1,72 @@
+// A 4-validator BFT cluster of real processes on loopback, made by `cairn testnet` and started with
+// `cairn start`: every node commits the same blocks; a validator killed with SIGKILL does not stop
+// the others; restarted, it catches up from its peers.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort, type NodeProcess, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
+import { getJson, kvPut, postTxs, readKey } from "../helpers/txs.ts";
+
+const nodes: (NodeProcess | undefined)[] = [];
+afterAll(async () => {
+  for (const n of nodes) await n?.kill();
+});
+
+async function waitFor(what: string, cond: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function height(url: string): Promise<number> {
+  return (await getJson(`${url}/status`)).body.height;
+}
+
+describe("a 4-validator cluster", () => {
+  it("agrees on every block, survives a SIGKILLed validator, and the validator catches up", {
+    timeout: 180_000,
+  }, async () => {
+    const out = tempDir("cluster");
+    // Ports: API base+i, p2p base+100+i; pick a base whose range is free enough for the test.
+    const base = 20_000 + ((await freePort()) % 20_000);
+    const made = await runCairn(["testnet", "--validators", "4", "--out", out, "--base-port", String(base)]);
+    expect(made.code, made.stderr).toBe(0);
+    const homes = [0, 1, 2, 3].map((i) => join(out, `node${i}`));
+    const chainId = JSON.parse(readFileSync(join(homes[0]!, "genesis.json"), "utf8")).chainId;
+    const admin = readKey(homes[0]!);
+    for (let i = 0; i < 4; i++) nodes[i] = await startNodeProcess(homes[i]!, base + i);
+    const urls = nodes.map((n) => n!.url);
+
+    // Transactions sent to one node are gossiped, ordered and committed by all.
+    const first = Array.from({ length: 30 }, (_, i) => kvPut(admin, chainId, `a${i}`, `v${i}`, 300));
+    const res = await postTxs(urls[1]!, first, true);
+    expect(res.body.committed).toBe(30);
+    const h1 = res.body.results[29].height as number;
+    await waitFor("all nodes at the first batch's height", async () =>
+      (await Promise.all(urls.map(height))).every((h) => h >= h1),
+    );
+    for (let h = 1; h <= h1; h++) {
+      const blocks = await Promise.all(urls.map((u) => getJson(`${u}/blocks/${h}`)));
+      expect(new Set(blocks.map((b) => b.body.hash)).size, `height ${h}`).toBe(1);
+      expect(blocks[0]!.body.commit.signatures.length).toBeGreaterThanOrEqual(3);
+    }
+
+    // One validator killed: the other three keep committing.
+    await nodes[3]!.kill();
+    nodes[3] = undefined;
+    const second = Array.from({ length: 30 }, (_, i) => kvPut(admin, chainId, `b${i}`, `v${i}`, 300));
+    const res2 = await postTxs(urls[0]!, second, true);
+    expect(res2.body.committed).toBe(30);
+    const h2 = Math.max(...res2.body.results.map((r: { height: number }) => r.height));
+
+    // Restarted, it catches up from its peers and follows the chain again.
+    nodes[3] = await startNodeProcess(homes[3]!, base + 3);
+    await waitFor("the restarted node to catch up", async () => (await height(urls[3]!)) >= h2, 60_000);
+    const [a, b] = await Promise.all([getJson(`${urls[0]}/blocks/${h2}`), getJson(`${urls[3]}/blocks/${h2}`)]);
+    expect(b.body.hash).toBe(a.body.hash);
+    const third = await postTxs(urls[3]!, [kvPut(admin, chainId, "c", "after restart", 300)], true);
+    expect(third.body.results[0].status).toBe("committed");
+  });
+});
