@@ -68,5 +68,20 @@ describe("a 4-validator cluster", () => {
     expect(b.body.hash).toBe(a.body.hash);
     const third = await postTxs(urls[3]!, [kvPut(admin, chainId, "c", "after restart", 300)], true);
     expect(third.body.results[0].status).toBe("committed");
+
+    // A validator that falls behind while running (paused with SIGSTOP) catches up by block sync
+    // once it sees its peers' later heights, without a restart.
+    nodes[2]!.child.kill("SIGSTOP");
+    for (let i = 0; i < 3; i++) {
+      const r = await postTxs(urls[0]!, [kvPut(admin, chainId, `d${i}`, "while paused", 300)], true);
+      expect(r.body.results[0].status).toBe("committed");
+    }
+    nodes[2]!.child.kill("SIGCONT");
+    const target = await height(urls[0]!);
+    const more = await postTxs(urls[1]!, [kvPut(admin, chainId, "e", "after resume", 300)], true);
+    expect(more.body.results[0].status).toBe("committed");
+    await waitFor("the paused node to catch up", async () => (await height(urls[2]!)) >= target, 60_000);
+    const [x, y] = await Promise.all([getJson(`${urls[0]}/blocks/${target}`), getJson(`${urls[2]}/blocks/${target}`)]);
+    expect(y.body.hash).toBe(x.body.hash);
   });
 });

@@ -10,7 +10,7 @@ import { type Commit, encode, txSigningBytes } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
 import { NodeBackend } from "./backend.ts";
 import { homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
-import { startNetwork } from "./p2p.ts";
+import { catchUpFrom, startNetwork } from "./p2p.ts";
 import { createSafetyStore } from "./safety-store.ts";
 import { VERSION } from "./version.ts";
 
@@ -101,6 +101,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
           },
           logger: loggers.layer("consensus"),
           onCommit,
+          catchUp: (peer) => catchUpFrom(net, peer, ledger, loggers.layer("network")),
         },
         {
           maxBlockTxs: genesis.params.maxBlockTxs,

@@ -69,15 +69,21 @@ export async function catchUp(
 ): Promise<void> {
   const deadline = Date.now() + FIRST_PEER_WAIT_MS;
   while (net.peers().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (const peer of net.peers()) await catchUpFrom(net, peer, ledger, log);
+}
+
+/** Fetches the blocks this node missed from one peer; a failure is logged, not thrown. */
+export async function catchUpFrom(
+  net: Network,
+  peer: string,
+  ledger: Ledger,
+  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void },
+): Promise<void> {
   const before = ledger.head().height;
-  for (const peer of net.peers()) {
-    try {
-      await syncFrom<ExecutedBlock>(ledger, (req) => net.request(peer, BLOCK_SYNC_PROTOCOL, req), nativeVerify);
-    } catch (err) {
-      log.warn({ peer, err: (err as Error).message }, "block sync from peer failed");
-    }
+  try {
+    await syncFrom<ExecutedBlock>(ledger, (req) => net.request(peer, BLOCK_SYNC_PROTOCOL, req), nativeVerify);
+  } catch (err) {
+    log.warn({ peer, err: (err as Error).message }, "block sync from peer failed");
   }
-  if (ledger.head().height > before) {
-    log.info({ from: before, to: ledger.head().height }, "caught up from peers");
-  }
+  if (ledger.head().height > before) log.info({ peer, from: before, to: ledger.head().height }, "caught up from peer");
 }

@@ -51,6 +51,11 @@ export interface BftEngineComponents<E extends ExecutedBlockView> {
   readonly logger?: Logger;
   readonly onCommit?: CommitListener<E>;
   readonly onEvidence?: (evidence: Evidence) => void;
+  /**
+   * Fetches and commits the blocks this node missed from `peer` (block sync). Called, inside the
+   * engine's queue, when a peer's messages show it is more than one height ahead.
+   */
+  readonly catchUp?: (peer: string) => Promise<void>;
 }
 
 export interface BftEngineOptions {
@@ -96,6 +101,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   private retransmitTimer: NodeJS.Timeout | undefined;
   private running = false;
   private wakeIdle: (() => void) | undefined;
+  private lastCatchUp = 0;
 
   constructor(components: BftEngineComponents<E>, options: Partial<BftEngineOptions> = {}) {
     this.c = components;
@@ -103,10 +109,20 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   }
 
   async start(): Promise<void> {
+    const head = this.c.ledger.head();
+    const restore = await this.c.safety.load();
+    this.machine = await this.createMachine(restore !== null && restore.height === head.height + 1 ? restore : null);
+    this.running = true;
+    this.unsubscribe = this.c.transport.onMessage((bytes, from) => this.receive(bytes, from));
+    this.retransmitTimer = setInterval(() => this.retransmit(), this.opts.retransmitMs);
+    this.enqueue(async () => this.apply((this.machine as Tendermint).start()));
+  }
+
+  /** A machine for the height after the ledger's head. */
+  private async createMachine(restore: SafetyRecord | null): Promise<Tendermint> {
     const { ledger, signer, verify } = this.c;
     const head = ledger.head();
-    const restore = await this.c.safety.load();
-    this.machine = createTendermint({
+    return createTendermint({
       chainId: ledger.chainId,
       validators: ledger.validators(),
       self: signer.publicKey,
@@ -115,13 +131,26 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       signer,
       verify,
       validate: (pb) => this.validity.get(toHex(pb.blockHash)) === true,
-      restore: restore !== null && restore.height === head.height + 1 ? restore : null,
+      restore,
       ...(this.c.logger === undefined ? {} : { logger: this.c.logger }),
     });
-    this.running = true;
-    this.unsubscribe = this.c.transport.onMessage((bytes) => this.receive(bytes));
-    this.retransmitTimer = setInterval(() => this.retransmit(), this.opts.retransmitMs);
-    this.enqueue(async () => this.apply((this.machine as Tendermint).start()));
+  }
+
+  /** Behind by more than a height: sync blocks from the peer, then run consensus from the new head. */
+  private async catchUp(peer: string): Promise<void> {
+    const before = this.c.ledger.head().height;
+    await (this.c.catchUp as (peer: string) => Promise<void>)(peer);
+    if (this.c.ledger.head().height === before) return;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.executed.clear();
+    this.validity.clear();
+    this.sent = [];
+    this.lastProgress = Date.now();
+    this.pendingProposals = this.pendingProposals.filter((p) => p.height > this.c.ledger.head().height + 1);
+    this.machine = await this.createMachine(null);
+    this.c.logger?.info({ from: before, to: this.c.ledger.head().height }, "bft: caught up, resuming consensus");
+    await this.apply(this.machine.start());
   }
 
   async stop(): Promise<void> {
@@ -154,7 +183,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     });
   }
 
-  private receive(bytes: Uint8Array): void {
+  private receive(bytes: Uint8Array, from: string): void {
     // A peer has moved on: stop waiting for transactions (see waitForWork).
     this.wakeIdle?.();
     let m: ConsensusMessage;
@@ -164,6 +193,15 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       return; // the network layer scores malformed gossip; nothing to do here
     }
     this.enqueue(async () => {
+      const height = m.kind === "proposal" ? m.proposal.height : m.vote.height;
+      // A message from beyond our height: the peer has committed blocks we have not. Gossip will
+      // not bring their votes again, so fetch those blocks (at most once a second).
+      if (height > this.c.ledger.head().height + 1 && this.c.catchUp !== undefined) {
+        if (Date.now() - this.lastCatchUp > 1_000) {
+          this.lastCatchUp = Date.now();
+          await this.catchUp(from);
+        }
+      }
       if (m.kind === "proposal") {
         const next = this.c.ledger.head().height + 1;
         if (m.proposal.height > next) {
