@@ -177,6 +177,21 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("cluster")
+    .description("run a local BFT cluster of validators on loopback, one process each (what `npm start` does)")
+    .option("--validators <n>", "number of validators (first run only)", "4")
+    .option("--out <dir>", "directory of the node homes", ".cairn/cluster")
+    .option("--base-port <port>", "API ports are base+i, peer-to-peer ports base+100+i (first run only)", "26600")
+    .option("--log-level <spec>", "log level of every node", "warn")
+    .action(async (o: { validators: string; out: string; basePort: string; logLevel: string }) => {
+      const validators = Number(o.validators);
+      if (!Number.isInteger(validators) || validators < 1)
+        throw new CliError("BAD_VALIDATORS", "--validators must be a positive whole number");
+      const { runCluster } = await import("./cluster.ts");
+      await runCluster({ validators, out: o.out, basePort: parsePort(o.basePort), logLevel: o.logLevel });
+    });
+
+  program
     .command("start")
     .description("run the node in --home until Ctrl-C")
     .requiredOption("--home <dir>", "node home directory (see `cairn init`)")
