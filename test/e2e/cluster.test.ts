@@ -53,6 +53,13 @@ describe("a 4-validator cluster", () => {
       expect(blocks[0]!.body.commit.signatures.length).toBeGreaterThanOrEqual(3);
     }
 
+    // Status shows the BFT engine, the validator set and the peers; no one has equivocated.
+    const st = (await getJson(`${urls[0]}/status`)).body;
+    expect(st.consensus.engine).toBe("tendermint");
+    expect(st.validators).toHaveLength(4);
+    expect(st.peers).toHaveLength(3);
+    expect((await getJson(`${urls[0]}/evidence`)).body).toEqual({ evidence: [] });
+
     // One validator killed: the other three keep committing.
     await nodes[3]!.kill();
     nodes[3] = undefined;

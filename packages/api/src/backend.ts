@@ -28,6 +28,18 @@ export interface NodeStatus {
   readonly consensus: { readonly engine: string; readonly round: number; readonly step: string };
   /** Largest `expiry - height` a transaction may carry (replay window). */
   readonly maxTxTtl: number;
+  /** libp2p peer ids of the connected network peers (empty for a node without a network). */
+  readonly peers: readonly string[];
+}
+
+/** Two conflicting signed votes from one validator for the same height, round and type. */
+export interface EvidenceView {
+  readonly validator: Uint8Array;
+  readonly height: number;
+  readonly round: number;
+  /** 1 prevote, 2 precommit. */
+  readonly type: number;
+  readonly votes: readonly { readonly blockHash: Uint8Array; readonly signature: Uint8Array }[];
 }
 
 /** The admission result of one submitted transaction. */
@@ -83,4 +95,6 @@ export interface ApiBackend {
   subscribe(listener: (event: CommittedBlockEvent) => void): () => void;
   /** Alive and able to serve. */
   healthy(): boolean;
+  /** Equivocation evidence this node has seen (newest last). */
+  evidence(): readonly EvidenceView[];
 }

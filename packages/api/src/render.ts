@@ -7,6 +7,7 @@ import type {
   BlockJson,
   Commit,
   CommitJson,
+  EvidenceJson,
   HeaderJson,
   JsonValue,
   ProofJson,
@@ -19,7 +20,7 @@ import type {
   TxJson,
   Value,
 } from "@cairn/messaging";
-import type { BlockView, CommittedBlockEvent, NodeStatus, StateProofView, StateView } from "./backend.ts";
+import type { BlockView, CommittedBlockEvent, EvidenceView, NodeStatus, StateProofView, StateView } from "./backend.ts";
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -143,6 +144,7 @@ export function statusToJson(s: NodeStatus): StatusJson {
     mempool: { size: s.mempool.size, bytes: s.mempool.bytes, maxSize: s.mempool.maxSize },
     consensus: { engine: s.consensus.engine, round: s.consensus.round, step: s.consensus.step },
     maxTxTtl: s.maxTxTtl,
+    peers: [...s.peers],
   };
 }
 
@@ -155,5 +157,15 @@ export function blockEventToJson(e: CommittedBlockEvent): BlockEventJson {
     txCount: header.txCount,
     stateRoot: toHex(header.stateRoot),
     receipts: e.view.receipts.map((r) => ({ txHash: toHex(r.txHash), code: r.code, gasUsed: r.gasUsed })),
+  };
+}
+
+export function evidenceToJson(e: EvidenceView): EvidenceJson {
+  return {
+    validator: toHex(e.validator),
+    height: e.height,
+    round: e.round,
+    type: e.type,
+    votes: e.votes.map((v) => ({ blockHash: toHex(v.blockHash), signature: toHex(v.signature) })),
   };
 }

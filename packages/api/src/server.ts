@@ -14,7 +14,15 @@ import type { ApiBackend, SubmitResult, TxLookup } from "./backend.ts";
 import { ApiError, ERROR_STATUS, RETRYABLE_CODES, statusForCode } from "./errors.ts";
 import { type StreamRegistry, serveEvents } from "./events.ts";
 import { MSGPACK, packResponse, wantsMsgpack } from "./negotiate.ts";
-import { blockToJson, proofToJson, receiptToJson, stateToJson, statusToJson, txToJson } from "./render.ts";
+import {
+  blockToJson,
+  evidenceToJson,
+  proofToJson,
+  receiptToJson,
+  stateToJson,
+  statusToJson,
+  txToJson,
+} from "./render.ts";
 
 export interface ApiServerOptions {
   readonly backend: ApiBackend;
@@ -409,6 +417,10 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   });
 
   app.get("/status", async (req, reply) => send(req, reply, 200, statusToJson(backend.status())));
+
+  app.get("/evidence", async (req, reply) =>
+    send(req, reply, 200, { evidence: backend.evidence().map(evidenceToJson) }),
+  );
 
   app.get("/health", async (req, reply) => {
     if (backend.healthy() && !closing) return send(req, reply, 200, { ok: true });

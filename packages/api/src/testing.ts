@@ -39,6 +39,7 @@ import type {
   ApiBackend,
   BlockView,
   CommittedBlockEvent,
+  EvidenceView,
   NodeStatus,
   StateView,
   SubmitResult,
@@ -155,6 +156,7 @@ export class MemoryBackend implements ApiBackend {
       mempool: { size: this.pending.size, bytes, maxSize: this.maxMempool },
       consensus: { engine: "memory", round: 0, step: "idle" },
       maxTxTtl: this.maxTxTtl,
+      peers: [],
     };
   }
 
@@ -374,6 +376,10 @@ export class MemoryBackend implements ApiBackend {
     return () => {
       this.listeners.delete(listener);
     };
+  }
+
+  evidence(): readonly EvidenceView[] {
+    return [];
   }
 
   healthy(): boolean {

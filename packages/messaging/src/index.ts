@@ -19,6 +19,7 @@ export type {
   BlockJson,
   CommitJson,
   ErrorJson,
+  EvidenceJson,
   HeaderJson,
   JsonValue,
   ProofJson,

@@ -101,6 +101,16 @@ export interface StatusJson {
   readonly mempool: { readonly size: number; readonly bytes: number; readonly maxSize: number };
   readonly consensus: { readonly engine: string; readonly round: number; readonly step: string };
   readonly maxTxTtl: number;
+  readonly peers: readonly string[];
+}
+
+/** GET /evidence: conflicting votes of one validator (equivocation). */
+export interface EvidenceJson {
+  readonly validator: string;
+  readonly height: number;
+  readonly round: number;
+  readonly type: number;
+  readonly votes: readonly { readonly blockHash: string; readonly signature: string }[];
 }
 
 export interface BlockEventJson {

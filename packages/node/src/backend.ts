@@ -3,6 +3,7 @@ import type {
   ApiBackend,
   BlockView,
   CommittedBlockEvent,
+  EvidenceView,
   NodeStatus,
   StateView,
   SubmitResult,
@@ -23,6 +24,10 @@ export interface BackendComponents {
   readonly version: string;
   /** Told about transactions this node admitted from its API (the node gossips them to peers). */
   readonly onAccepted?: (envelopes: Uint8Array[]) => void;
+  /** Connected network peers (none without a network). */
+  readonly peers?: () => readonly string[];
+  /** Equivocation evidence seen by the consensus engine. */
+  readonly evidence?: () => readonly EvidenceView[];
 }
 
 /**
@@ -87,6 +92,7 @@ export class NodeBackend implements ApiBackend {
       mempool: { size: mempool.size, bytes: mempool.bytes, maxSize: mempool.maxSize },
       consensus: { engine: cs.engine, round: cs.round, step: cs.step },
       maxTxTtl: ledger.genesis.params.maxTxTtl,
+      peers: this.c.peers?.() ?? [],
     };
   }
 
@@ -183,6 +189,10 @@ export class NodeBackend implements ApiBackend {
   subscribe(listener: (event: CommittedBlockEvent) => void): () => void {
     this.events.on("block", listener);
     return () => this.events.off("block", listener);
+  }
+
+  evidence(): readonly EvidenceView[] {
+    return this.c.evidence?.() ?? [];
   }
 
   healthy(): boolean {

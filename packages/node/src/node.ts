@@ -1,4 +1,4 @@
-import { type ApiServer, createApiServer } from "@cairn/api";
+import { type ApiServer, createApiServer, type EvidenceView } from "@cairn/api";
 import { type ConsensusEngine, createBftEngine, createSoloEngine } from "@cairn/consensus";
 import { createNativeRegistry } from "@cairn/contracts";
 import { toHex } from "@cairn/crypto";
@@ -75,11 +75,14 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     const onCommit = (executed: ExecutedBlock, commit: Commit) => backend?.onCommit(executed, commit);
     let consensus: ConsensusEngine;
     let onAccepted: ((envelopes: Uint8Array[]) => void) | undefined;
+    let peers: (() => readonly string[]) | undefined;
+    let evidence: (() => readonly EvidenceView[]) | undefined;
     if (config.consensus.engine === "tendermint") {
       const net = await startNetwork({ config, genesis, paths, ledger, mempool, loggers });
       closers.push(() => net.stop());
       onAccepted = (envelopes) => void net.publish("txs", encode(envelopes)).catch(() => {});
-      consensus = createBftEngine<ExecutedBlock>(
+      peers = () => net.peers();
+      const engine = createBftEngine<ExecutedBlock>(
         {
           ledger,
           mempool,
@@ -111,6 +114,15 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
             : { emptyBlockInterval: config.consensus.emptyBlockInterval }),
         },
       );
+      consensus = engine;
+      evidence = () =>
+        engine.evidence().map((e) => ({
+          validator: e.first.validator,
+          height: e.first.height,
+          round: e.first.round,
+          type: e.first.type,
+          votes: [e.first, e.second].map((v) => ({ blockHash: v.blockHash, signature: v.signature })),
+        }));
     } else {
       consensus = createSoloEngine<ExecutedBlock>(
         { ledger, mempool, signer, logger: loggers.layer("consensus"), onCommit },
@@ -129,6 +141,8 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       moniker: config.moniker,
       version: VERSION,
       ...(onAccepted === undefined ? {} : { onAccepted }),
+      ...(peers === undefined ? {} : { peers }),
+      ...(evidence === undefined ? {} : { evidence }),
     });
     const nodeBackend = backend;
     await consensus.start();

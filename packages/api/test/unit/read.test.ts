@@ -234,9 +234,17 @@ describe("GET /status and /health", () => {
       mempool: { size: 0, bytes: 0, maxSize: 10_000 },
       consensus: { engine: "memory", round: 0, step: "idle" },
       maxTxTtl: s.maxTxTtl,
+      peers: [],
     });
     const mp = await get(`${h.url}/status`, { accept: "application/msgpack" });
     expect(mp.body).toEqual(body);
+  });
+
+  it("lists equivocation evidence (none from the memory backend)", async () => {
+    const h = await start();
+    const { status, body } = await get(`${h.url}/evidence`);
+    expect(status).toBe(200);
+    expect(body).toEqual({ evidence: [] });
   });
 
   it("reports health", async () => {
