@@ -12,16 +12,16 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fromHex, keyPairFromSecret, toHex } from "@cairn/crypto";
 import { createNativeSigner } from "@cairn/crypto/native";
 import { encode } from "@cairn/messaging";
 import { formatSummary, type ProfileSummary, summariseProfile } from "../lib/cpuprofile.ts";
+import { followEvents } from "../lib/events.ts";
 import { formatNumber, intOption, markdownTable, parseArgs, quantile } from "../lib/format.ts";
+import { type Job, Load, sendLoad, TX_COMMITTED, TX_FAILED } from "../lib/load.ts";
 import {
-  CLK_TCK,
   type ContentionReport,
   describeContention,
   describeMachine,
@@ -30,6 +30,7 @@ import {
   machineInfo,
   waitForQuiet,
 } from "../lib/machine.ts";
+import { freePort, procSample, stopNode, threadCpu, waitHealthy } from "../lib/process.ts";
 import { kvPut } from "../lib/txs.ts";
 
 const USAGE = `usage: npm run bench:solo -- [options]
@@ -106,80 +107,9 @@ function merge(base: Record<string, unknown>, patch: Record<string, unknown>): R
 }
 
 const log = (s: string) => process.stderr.write(`[bench:solo] ${s}\n`);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
 // The node process
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-    srv.on("error", rej);
-  });
-}
-
-interface ProcSample {
-  /** CPU seconds (user + system) of the whole process since it started. */
-  readonly cpuSec: number;
-  readonly userSec: number;
-  readonly sysSec: number;
-  readonly rssMiB: number;
-  readonly hwmMiB: number;
-  readonly threads: number;
-}
-
-/** CPU and memory of a process from /proc/<pid>/stat and /proc/<pid>/status. */
-function procSample(pid: number): ProcSample | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const user = Number(f[11]) / CLK_TCK;
-    const sys = Number(f[12]) / CLK_TCK;
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
-    return {
-      cpuSec: user + sys,
-      userSec: user,
-      sysSec: sys,
-      rssMiB: kb("VmRSS") / 1024,
-      hwmMiB: kb("VmHWM") / 1024,
-      threads: Number(f[17]),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU seconds per thread name (main thread "node", the verify workers, libuv, V8 helpers...). */
-function threadCpu(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  const count = new Map<string, number>();
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        const cpu = (Number(f[11]) + Number(f[12])) / CLK_TCK;
-        // The main thread is the one whose tid is the pid.
-        const key = tid === String(pid) ? `${name} (main)` : name;
-        out.set(key, (out.get(key) ?? 0) + cpu);
-        count.set(key, (count.get(key) ?? 0) + 1);
-      } catch {
-        // the thread ended
-      }
-    }
-  } catch {
-    // the process ended
-  }
-  // "WorkerThread x2": the name says how many threads share it.
-  return new Map([...out].map(([k, v]) => [(count.get(k) ?? 1) > 1 ? `${k} x${count.get(k)}` : k, v]));
-}
 
 function startNode(home: string, logFile: string): ChildProcess {
   const nodeArgs = CPU_PROF === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", CPU_PROF];
@@ -197,33 +127,6 @@ function startNode(home: string, logFile: string): ChildProcess {
   return child;
 }
 
-async function waitHealthy(url: string, child: ChildProcess, logFile: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the node exited (${child.exitCode ?? child.signalCode}):\n${readFileSync(logFile, "utf8")}`);
-    }
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(`the node did not answer /health within 60 s:\n${readFileSync(logFile, "utf8")}`);
-    await sleep(100);
-  }
-}
-
-async function stopNode(child: ChildProcess): Promise<number | string | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? child.signalCode;
-  const exited = new Promise<number | string | null>((r) => child.once("exit", (code, sig) => r(code ?? sig)));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  const code = await exited;
-  clearTimeout(timer);
-  return code;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The committed-block stream
 
@@ -234,199 +137,6 @@ interface BlockSeen {
   readonly at: number;
   /** Block header time (node clock, ms since epoch). */
   readonly time: number;
-}
-
-interface BlockEvent {
-  height: number;
-  time: number;
-  txCount: number;
-  receipts: { txHash: string; code: string }[];
-}
-
-/** Follows GET /events; resolves `ready` once the stream is open (subscribed). */
-function followEvents(url: string, onBlock: (e: BlockEvent, at: number) => void, signal: AbortSignal) {
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((r) => {
-    markReady = r;
-  });
-  const done = (async () => {
-    const res = await fetch(`${url}/events`, { signal, headers: { accept: "text/event-stream" } });
-    if (!res.ok || res.body === null) throw new Error(`GET /events answered ${res.status}`);
-    const decoder = new TextDecoder();
-    let buf = "";
-    try {
-      for await (const chunk of res.body) {
-        markReady();
-        buf += decoder.decode(chunk as Uint8Array, { stream: true });
-        for (let end = buf.indexOf("\n\n"); end >= 0; end = buf.indexOf("\n\n")) {
-          const ev = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          const at = performance.now();
-          let data: string | undefined;
-          let type = "message";
-          for (const line of ev.split("\n")) {
-            if (line.startsWith("data: ")) data = line.slice(6);
-            else if (line.startsWith("event: ")) type = line.slice(7);
-          }
-          if (type === "block" && data !== undefined) onBlock(JSON.parse(data) as BlockEvent, at);
-        }
-      }
-    } catch (e) {
-      if (!signal.aborted) throw e;
-    }
-  })();
-  return { ready, done };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The load
-
-interface SubmitResultJson {
-  hash?: string;
-  status?: string;
-  error?: { code: string; message: string };
-}
-
-const TX_PENDING = 0;
-const TX_ACCEPTED = 1;
-const TX_COMMITTED = 2;
-const TX_FAILED = 3;
-
-class Load {
-  readonly state: Uint8Array;
-  readonly firstSent: Float64Array;
-  /** Time of the send that was accepted. */
-  readonly acceptedSent: Float64Array;
-  readonly committedAt: Float64Array;
-  readonly rejections = new Map<string, number>();
-  readonly receiptFailures = new Map<string, number>();
-  readonly httpErrors = new Map<string, number>();
-  committed = 0;
-  failed = 0;
-  accepted = 0;
-  requests = 0;
-  resent = 0;
-  lastAcceptAt = 0;
-  constructor(n: number) {
-    this.state = new Uint8Array(n);
-    this.firstSent = new Float64Array(n).fill(Number.NaN);
-    this.acceptedSent = new Float64Array(n).fill(Number.NaN);
-    this.committedAt = new Float64Array(n).fill(Number.NaN);
-  }
-  count(map: Map<string, number>, code: string, n = 1): void {
-    map.set(code, (map.get(code) ?? 0) + n);
-  }
-  get finished(): number {
-    return this.committed + this.failed;
-  }
-}
-
-interface Job {
-  readonly indices: number[];
-  /** Pre-encoded msgpack body (fresh batches); resends are encoded when sent. */
-  readonly body?: Uint8Array;
-}
-
-async function sendLoad(
-  url: string,
-  envelopes: readonly Uint8Array[],
-  bodies: readonly Job[],
-  load: Load,
-  deadline: number,
-): Promise<void> {
-  const fresh = [...bodies];
-  let next = 0;
-  // Refused with MEMPOOL_FULL (or a transient HTTP failure): sent again once `readyAt` has passed.
-  const retry: { index: number; readyAt: number }[] = [];
-  let backoff = 10;
-
-  const take = (): Job | "wait" | undefined => {
-    const now = performance.now();
-    if (retry.length > 0 && (retry[0] as { readyAt: number }).readyAt <= now) {
-      const indices: number[] = [];
-      while (indices.length < BATCH && retry.length > 0 && (retry[0] as { readyAt: number }).readyAt <= now) {
-        indices.push((retry.shift() as { index: number }).index);
-      }
-      return { indices };
-    }
-    if (next < fresh.length) return fresh[next++];
-    return retry.length > 0 ? "wait" : undefined;
-  };
-
-  const requeue = (indices: readonly number[]) => {
-    const readyAt = performance.now() + backoff;
-    for (const index of indices) retry.push({ index, readyAt });
-    load.resent += indices.length;
-    backoff = Math.min(backoff * 2, 500);
-  };
-
-  const worker = async () => {
-    for (;;) {
-      if (performance.now() > deadline) return;
-      const job = take();
-      if (job === undefined) return;
-      if (job === "wait") {
-        await sleep(Math.max(1, (retry[0]?.readyAt ?? performance.now()) - performance.now()));
-        continue;
-      }
-      const body = (job.body ?? encode(job.indices.map((i) => envelopes[i] as Uint8Array))) as Uint8Array<ArrayBuffer>;
-      const sentAt = performance.now();
-      for (const i of job.indices) if (Number.isNaN(load.firstSent[i] as number)) load.firstSent[i] = sentAt;
-      load.requests++;
-      let res: Response;
-      try {
-        res = await fetch(`${url}/txs`, {
-          method: "POST",
-          headers: { "content-type": "application/msgpack", accept: "application/json" },
-          body,
-        });
-      } catch (e) {
-        load.count(load.httpErrors, `network: ${(e as Error).message}`);
-        requeue(job.indices);
-        continue;
-      }
-      const text = await res.text();
-      if (res.status !== 200) {
-        let code = `HTTP ${res.status}`;
-        try {
-          code = `${code} ${(JSON.parse(text) as { error: { code: string } }).error.code}`;
-        } catch {
-          // not our error format
-        }
-        load.count(load.httpErrors, code);
-        if (res.status === 503) requeue(job.indices);
-        else {
-          for (const i of job.indices) load.state[i] = TX_FAILED;
-          load.failed += job.indices.length;
-        }
-        continue;
-      }
-      const results = (JSON.parse(text) as { results: SubmitResultJson[] }).results;
-      const full: number[] = [];
-      for (let k = 0; k < job.indices.length; k++) {
-        const i = job.indices[k] as number;
-        const r = results[k] as SubmitResultJson;
-        if (r.status === "pending") {
-          // The commit may already have been seen (a fast block): keep it.
-          if (load.state[i] === TX_PENDING) load.state[i] = TX_ACCEPTED;
-          load.acceptedSent[i] = sentAt;
-          load.accepted++;
-          continue;
-        }
-        const code = r.error?.code ?? "UNKNOWN";
-        load.count(load.rejections, code);
-        if (code === "MEMPOOL_FULL") full.push(i);
-        else if (load.state[i] !== TX_COMMITTED) {
-          load.state[i] = TX_FAILED;
-          load.failed++;
-        }
-      }
-      load.lastAcceptAt = performance.now();
-      if (full.length > 0) requeue(full);
-      else backoff = 10;
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -629,7 +339,7 @@ async function main(): Promise<SoloResults> {
     const timeout = new Promise<"timeout">((r) => {
       timer = setTimeout(() => r("timeout"), Math.max(0, deadline - performance.now()));
     });
-    await sendLoad(url, envelopes, jobs, load, deadline);
+    await sendLoad({ urls: [url], envelopes, jobs, load, deadline, batch: BATCH, concurrency: CONCURRENCY });
     if (load.finished >= N) allDone();
     const outcome = await Promise.race([finished.then(() => "completed" as const), timeout]);
     clearTimeout(timer);

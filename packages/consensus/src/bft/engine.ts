@@ -184,14 +184,16 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   }
 
   private receive(bytes: Uint8Array, from: string): void {
-    // A peer has moved on: stop waiting for transactions (see waitForWork).
-    this.wakeIdle?.();
     let m: ConsensusMessage;
     try {
       m = decodeConsensusMessage(bytes);
     } catch {
       return; // the network layer scores malformed gossip; nothing to do here
     }
+    // A peer has started the next height: stop waiting for transactions (see waitForWork). Late
+    // votes of the height just committed must not wake us, or an idle chain would never rest.
+    const msgHeight = m.kind === "proposal" ? m.proposal.height : m.vote.height;
+    if (msgHeight > this.c.ledger.head().height) this.wakeIdle?.();
     this.enqueue(async () => {
       const height = m.kind === "proposal" ? m.proposal.height : m.vote.height;
       // A message from beyond our height: the peer has committed blocks we have not. Gossip will

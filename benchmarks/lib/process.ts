@@ -1,0 +1,111 @@
+// The node processes a macro benchmark drives: free ports, health, stopping, and their CPU and
+// memory read from /proc.
+import type { ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { CLK_TCK } from "./machine.ts";
+
+export const sleep = (ms: number): Promise<void> => new Promise<void>((r) => setTimeout(r, ms));
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => res(port));
+    });
+    srv.on("error", rej);
+  });
+}
+
+export interface ProcSample {
+  /** CPU seconds (user + system) of the whole process since it started. */
+  readonly cpuSec: number;
+  readonly userSec: number;
+  readonly sysSec: number;
+  readonly rssMiB: number;
+  readonly hwmMiB: number;
+  readonly threads: number;
+}
+
+/** CPU and memory of a process from /proc/<pid>/stat and /proc/<pid>/status. */
+export function procSample(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const user = Number(f[11]) / CLK_TCK;
+    const sys = Number(f[12]) / CLK_TCK;
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+    return {
+      cpuSec: user + sys,
+      userSec: user,
+      sysSec: sys,
+      rssMiB: kb("VmRSS") / 1024,
+      hwmMiB: kb("VmHWM") / 1024,
+      threads: Number(f[17]),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds per thread name (main thread "node", the verify workers, libuv, V8 helpers...). */
+export function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const count = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const cpu = (Number(f[11]) + Number(f[12])) / CLK_TCK;
+        // The main thread is the one whose tid is the pid.
+        const key = tid === String(pid) ? `${name} (main)` : name;
+        out.set(key, (out.get(key) ?? 0) + cpu);
+        count.set(key, (count.get(key) ?? 0) + 1);
+      } catch {
+        // the thread ended
+      }
+    }
+  } catch {
+    // the process ended
+  }
+  // "WorkerThread x2": the name says how many threads share it.
+  return new Map([...out].map(([k, v]) => [(count.get(k) ?? 1) > 1 ? `${k} x${count.get(k)}` : k, v]));
+}
+export async function waitHealthy(
+  url: string,
+  child: ChildProcess,
+  logFile: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the node exited (${child.exitCode ?? child.signalCode}):\n${readFileSync(logFile, "utf8")}`);
+    }
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `the node did not answer /health within ${timeoutMs / 1000} s:\n${readFileSync(logFile, "utf8")}`,
+      );
+    await sleep(100);
+  }
+}
+
+export async function stopNode(child: ChildProcess): Promise<number | string | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? child.signalCode;
+  const exited = new Promise<number | string | null>((r) => child.once("exit", (code, sig) => r(code ?? sig)));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
