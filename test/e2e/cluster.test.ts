@@ -25,7 +25,7 @@ async function height(url: string): Promise<number> {
 }
 
 describe("a 4-validator cluster", () => {
-  it("agrees on every block, survives a SIGKILLed validator, and the validator catches up", {
+  it("agrees on every block; under load a SIGKILLed validator loses nothing; paused or restarted validators catch up; no quorum, no commit", {
     timeout: 180_000,
   }, async () => {
     const out = tempDir("cluster");
@@ -60,9 +60,38 @@ describe("a 4-validator cluster", () => {
     expect(st.peers).toHaveLength(3);
     expect((await getJson(`${urls[0]}/evidence`)).body).toEqual({ evidence: [] });
 
-    // One validator killed: the other three keep committing.
+    // Under load sent to three nodes, one validator is killed: everything the API accepted is
+    // committed exactly once.
+    const accepted: string[] = [];
+    const load = (async () => {
+      for (let round = 0; round < 6; round++) {
+        for (let n = 0; n < 3; n++) {
+          const batch = Array.from({ length: 25 }, (_, i) => kvPut(admin, chainId, `l${round}-${n}-${i}`, "x", 300));
+          const r = await postTxs(urls[n]!, batch);
+          for (const item of r.body.results) if (item.status === "pending") accepted.push(item.hash);
+        }
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 250));
     await nodes[3]!.kill();
     nodes[3] = undefined;
+    await load;
+    expect(accepted.length).toBe(450);
+    await waitFor("every accepted transaction to commit", async () => {
+      for (const hash of accepted.slice(-20))
+        if ((await getJson(`${urls[0]}/txs/${hash}`)).body.status !== "committed") return false;
+      return true;
+    });
+    const seen = new Map<string, number>();
+    const top = await height(urls[0]!);
+    for (let h = 1; h <= top; h++) {
+      for (const t of (await getJson(`${urls[0]}/blocks/${h}`)).body.txs as string[])
+        seen.set(t, (seen.get(t) ?? 0) + 1);
+    }
+    for (const hash of accepted) expect(seen.get(hash), hash).toBe(1);
+
+    // The other three keep committing.
     const second = Array.from({ length: 30 }, (_, i) => kvPut(admin, chainId, `b${i}`, `v${i}`, 300));
     const res2 = await postTxs(urls[0]!, second, true);
     expect(res2.body.committed).toBe(30);
@@ -90,5 +119,34 @@ describe("a 4-validator cluster", () => {
     await waitFor("the paused node to catch up", async () => (await height(urls[2]!)) >= target, 60_000);
     const [x, y] = await Promise.all([getJson(`${urls[0]}/blocks/${target}`), getJson(`${urls[2]}/blocks/${target}`)]);
     expect(y.body.hash).toBe(x.body.hash);
+
+    // Two of four validators unreachable (paused): no quorum, so nothing commits and nothing forks;
+    // when they come back, the pending transaction commits everywhere.
+    nodes[2]!.child.kill("SIGSTOP");
+    nodes[3]!.child.kill("SIGSTOP");
+    const stuckAt = await height(urls[0]!);
+    const pending = await postTxs(urls[0]!, [kvPut(admin, chainId, "f", "no quorum", 300)]);
+    const fHash = pending.body.results[0].hash as string;
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await height(urls[0]!)).toBe(stuckAt);
+    expect(await height(urls[1]!)).toBe(stuckAt);
+    expect((await getJson(`${urls[0]}/txs/${fHash}`)).body.status).toBe("pending");
+    nodes[2]!.child.kill("SIGCONT");
+    nodes[3]!.child.kill("SIGCONT");
+    await waitFor(
+      "the pending transaction to commit after quorum returns",
+      async () => {
+        return (await getJson(`${urls[0]}/txs/${fHash}`)).body.status === "committed";
+      },
+      60_000,
+    );
+    const fh = (await getJson(`${urls[0]}/txs/${fHash}`)).body.height as number;
+    await waitFor(
+      "all nodes at that height",
+      async () => (await Promise.all(urls.map(height))).every((h) => h >= fh),
+      60_000,
+    );
+    const finals = await Promise.all(urls.map((u) => getJson(`${u}/blocks/${fh}`)));
+    expect(new Set(finals.map((b) => b.body.hash)).size).toBe(1);
   });
 });
