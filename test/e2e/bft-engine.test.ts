@@ -43,7 +43,7 @@ afterAll(async () => {
 
 /** Delivers every broadcast to every other node, asynchronously, like gossip. */
 function bus() {
-  const handlers = new Map<number, (m: Uint8Array, from: string) => void>();
+  const handlers = new Map<number, (m: Uint8Array, from: string) => boolean>();
   return (i: number): ConsensusTransport => ({
     broadcast(message) {
       for (const [j, h] of handlers)

@@ -89,7 +89,9 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
           signer,
           transport: {
             broadcast: (bytes) => void net.publish("consensus", bytes).catch(() => {}),
-            onMessage: (handler) => net.subscribe("consensus", (bytes, from) => handler(bytes, from)),
+            onMessage: (handler) =>
+              // Malformed consensus gossip is rejected: not relayed, and gossipsub penalises the sender.
+              net.subscribe("consensus", (bytes, from) => (handler(bytes, from) ? "accept" : "reject")),
           },
           safety: createSafetyStore(db),
           verify: nativeVerify,

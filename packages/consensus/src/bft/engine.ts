@@ -30,7 +30,8 @@ import type { Evidence } from "./vote-set.ts";
 /** How consensus messages travel (gossip on the network layer, or an in-memory bus in tests). */
 export interface ConsensusTransport {
   broadcast(message: Uint8Array): void;
-  onMessage(handler: (message: Uint8Array, from: string) => void): () => void;
+  /** `handler` returns false for a message that is not a well-formed consensus message. */
+  onMessage(handler: (message: Uint8Array, from: string) => boolean): () => void;
 }
 
 /** Durable storage of the machine's safety record: `save` resolves only once it is on disk. */
@@ -183,12 +184,12 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     });
   }
 
-  private receive(bytes: Uint8Array, from: string): void {
+  private receive(bytes: Uint8Array, from: string): boolean {
     let m: ConsensusMessage;
     try {
       m = decodeConsensusMessage(bytes);
     } catch {
-      return; // the network layer scores malformed gossip; nothing to do here
+      return false; // the transport penalises the sender
     }
     // A peer has started the next height: stop waiting for transactions (see waitForWork). Late
     // votes of the height just committed must not wake us, or an idle chain would never rest.
@@ -214,6 +215,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       }
       await this.apply((this.machine as Tendermint).onMessage(m));
     });
+    return true;
   }
 
   /**
