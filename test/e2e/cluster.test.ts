@@ -3,6 +3,9 @@
 // the others; restarted, it catches up from its peers.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { proposerSchedule } from "@cairn/consensus";
+import { toHex } from "@cairn/crypto";
+import { parseGenesis } from "@cairn/ledger";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, type NodeProcess, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
 import { getJson, kvPut, postTxs, readKey } from "../helpers/txs.ts";
@@ -25,7 +28,7 @@ async function height(url: string): Promise<number> {
 }
 
 describe("a 4-validator cluster", () => {
-  it("agrees on every block; under load a SIGKILLed validator loses nothing; paused or restarted validators catch up; no quorum, no commit", {
+  it("agrees on every block; under load a SIGKILLed validator loses nothing; paused or restarted validators catch up; no quorum, no commit; a killed proposer is replaced", {
     timeout: 180_000,
   }, async () => {
     const out = tempDir("cluster");
@@ -148,5 +151,18 @@ describe("a 4-validator cluster", () => {
     );
     const finals = await Promise.all(urls.map((u) => getJson(`${u}/blocks/${fh}`)));
     expect(new Set(finals.map((b) => b.body.hash)).size).toBe(1);
+
+    // The proposer of the next height is killed: the others time out, change round, and commit.
+    const genesis = parseGenesis(JSON.parse(readFileSync(join(homes[0]!, "genesis.json"), "utf8")));
+    const next = (await height(urls[0]!)) + 1;
+    const proposerKey = toHex(proposerSchedule(genesis.validators)(next, 0).publicKey);
+    const victim = genesis.validators.findIndex((v) => toHex(v.publicKey) === proposerKey);
+    await nodes[victim]!.kill();
+    nodes[victim] = undefined;
+    const via = urls[(victim + 1) % 4]!;
+    const afterKill = await postTxs(via, [kvPut(admin, chainId, "g", "new proposer", 300)], true);
+    expect(afterKill.body.results[0].status).toBe("committed");
+    const block = (await getJson(`${via}/blocks/${afterKill.body.results[0].height}`)).body;
+    expect(block.header.proposer).not.toBe(proposerKey);
   });
 });
