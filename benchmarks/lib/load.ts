@@ -30,6 +30,8 @@ export class Load {
   requests = 0;
   resent = 0;
   lastAcceptAt = 0;
+  /** Set by the caller once sendLoad has returned. */
+  sendDone = false;
   constructor(n: number) {
     this.state = new Uint8Array(n);
     this.firstSent = new Float64Array(n).fill(Number.NaN);
@@ -233,7 +235,10 @@ export interface Percentiles {
 
 function percentiles(sorted: readonly number[]): Percentiles {
   const r = (x: number) => Math.round(x * 10) / 10;
-  const q = (p: number) => (sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number));
+  const q = (p: number) =>
+    sorted.length === 0
+      ? Number.NaN
+      : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number);
   return {
     p50: r(q(0.5)),
     p95: r(q(0.95)),
@@ -272,5 +277,11 @@ export function loadStats(load: Load): {
   }
   lat.sort((a, b) => a - b);
   latAccepted.sort((a, b) => a - b);
-  return { sent, firstSend, lastCommit, latencyMs: percentiles(lat), latencyFromAcceptedSendMs: percentiles(latAccepted) };
+  return {
+    sent,
+    firstSend,
+    lastCommit,
+    latencyMs: percentiles(lat),
+    latencyFromAcceptedSendMs: percentiles(latAccepted),
+  };
 }
