@@ -1,5 +1,6 @@
 // Sending pre-signed transactions to nodes over HTTP and keeping track of each one until it commits.
 import { encode } from "@cairn/messaging";
+import { quantile } from "./format.ts";
 import { sleep } from "./process.ts";
 
 export interface SubmitResultJson {
@@ -235,10 +236,7 @@ export interface Percentiles {
 
 function percentiles(sorted: readonly number[]): Percentiles {
   const r = (x: number) => Math.round(x * 10) / 10;
-  const q = (p: number) =>
-    sorted.length === 0
-      ? Number.NaN
-      : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number);
+  const q = (p: number) => quantile(sorted, p);
   return {
     p50: r(q(0.5)),
     p95: r(q(0.95)),

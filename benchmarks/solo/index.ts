@@ -19,8 +19,8 @@ import { createNativeSigner } from "@cairn/crypto/native";
 import { encode } from "@cairn/messaging";
 import { formatSummary, type ProfileSummary, summariseProfile } from "../lib/cpuprofile.ts";
 import { followEvents } from "../lib/events.ts";
-import { formatNumber, intOption, markdownTable, parseArgs, quantile } from "../lib/format.ts";
-import { type Job, Load, sendLoad, TX_COMMITTED, TX_FAILED } from "../lib/load.ts";
+import { formatNumber, intOption, markdownTable, parseArgs } from "../lib/format.ts";
+import { type Job, Load, loadStats, recordBlock, sendLoad } from "../lib/load.ts";
 import {
   type ContentionReport,
   describeContention,
@@ -278,15 +278,7 @@ async function main(): Promise<SoloResults> {
       url,
       (e, at) => {
         blocks.push({ height: e.height, txCount: e.txCount, at, time: e.time });
-        for (const r of e.receipts) {
-          const i = hashIndex.get(r.txHash);
-          if (i === undefined || load.state[i] === TX_COMMITTED) continue;
-          if (load.state[i] === TX_FAILED) load.failed--;
-          load.state[i] = TX_COMMITTED;
-          load.committedAt[i] = at;
-          load.committed++;
-          if (r.code !== "OK") load.count(load.receiptFailures, r.code);
-        }
+        recordBlock(load, hashIndex, e.receipts, at);
         if (load.finished >= N) allDone();
       },
       abort.signal,
@@ -359,29 +351,9 @@ async function main(): Promise<SoloResults> {
     log(`node stopped (exit ${exit})`);
 
     // Statistics.
-    let firstSend = Number.POSITIVE_INFINITY;
-    let lastCommit = 0;
-    const lat: number[] = [];
-    const latAccepted: number[] = [];
-    let sent = 0;
-    let ok = 0;
-    for (let i = 0; i < N; i++) {
-      const f = load.firstSent[i] as number;
-      if (!Number.isNaN(f)) {
-        sent++;
-        firstSend = Math.min(firstSend, f);
-      }
-      const c = load.committedAt[i] as number;
-      if (!Number.isNaN(c)) {
-        lastCommit = Math.max(lastCommit, c);
-        lat.push(c - f);
-        latAccepted.push(c - (load.acceptedSent[i] as number));
-      }
-    }
+    const { sent, firstSend, lastCommit, latencyMs, latencyFromAcceptedSendMs } = loadStats(load);
+    let ok = load.committed;
     for (const r of load.receiptFailures.values()) ok -= r;
-    ok += load.committed;
-    lat.sort((a, b) => a - b);
-    latAccepted.sort((a, b) => a - b);
     const windowSec = (lastCommit - firstSend) / 1000;
     const txBlocks = blocks.filter((b) => b.txCount > 0);
     const threadCpuSec: Record<string, number> = {};
@@ -426,19 +398,8 @@ async function main(): Promise<SoloResults> {
       rejections: Object.fromEntries(load.rejections),
       receiptFailures: Object.fromEntries(load.receiptFailures),
       httpErrors: Object.fromEntries(load.httpErrors),
-      latencyMs: {
-        p50: r(quantile(lat, 0.5)),
-        p95: r(quantile(lat, 0.95)),
-        p99: r(quantile(lat, 0.99)),
-        max: r(lat.at(-1) ?? Number.NaN),
-        mean: r(lat.reduce((s, x) => s + x, 0) / lat.length),
-      },
-      latencyFromAcceptedSendMs: {
-        p50: r(quantile(latAccepted, 0.5)),
-        p95: r(quantile(latAccepted, 0.95)),
-        p99: r(quantile(latAccepted, 0.99)),
-        max: r(latAccepted.at(-1) ?? Number.NaN),
-      },
+      latencyMs,
+      latencyFromAcceptedSendMs,
       acceptedTxPerSec: Math.round(load.accepted / ((load.lastAcceptAt - firstSend) / 1000)),
       blocks: {
         count: txBlocks.length,
