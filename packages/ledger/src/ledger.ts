@@ -1,4 +1,4 @@
-import { ContractError, type ContractRegistry } from "@cairn/contracts";
+import { ContractError, type ContractRegistry, tokenContract, tokenGenesisState } from "@cairn/contracts";
 import { concatBytes, equalBytes, type MerkleProof, merkleProof, merkleRoot, sha256, toHex } from "@cairn/crypto";
 import {
   type Block,
@@ -140,12 +140,7 @@ export class Ledger {
     }
     // First start: the genesis accounts become the state at height 0.
     const overlay = state.overlay();
-    let supply = 0n;
-    for (const a of opts.genesis.accounts) {
-      overlay.set("token", a.publicKey, u64beBig(a.balance));
-      supply += a.balance;
-    }
-    if (supply > 0n) overlay.set("token", new TextEncoder().encode("supply"), u64beBig(supply));
+    for (const [key, value] of tokenGenesisState(opts.genesis.accounts)) overlay.set(tokenContract.name, key, value);
     const prepared = await state.prepare(overlay);
     const batch = opts.db.batch();
     state.commit(prepared, batch);
@@ -434,12 +429,6 @@ export class Ledger {
       proof: merkleProof(block.txs, location.index),
     };
   }
-}
-
-function u64beBig(n: bigint): Uint8Array {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, n);
-  return out;
 }
 
 /** Contract and codec errors keep their codes; anything else is an execution error. */

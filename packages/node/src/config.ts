@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fromHex, generateKeyPair, type KeyPair, keyPairFromSecret, toHex } from "@cairn/crypto";
+import { encodeKeyFile, parseKeyFile } from "@cairn/client";
+import { generateKeyPair, type KeyPair } from "@cairn/crypto";
 import { defaultChainParams, type Genesis, type GenesisJson, genesisToJson, parseGenesis } from "@cairn/ledger";
 import { NodeError } from "./errors.ts";
 
@@ -50,39 +51,18 @@ export function homePaths(home: string) {
   };
 }
 
-export interface KeyFile {
-  type: "ed25519";
-  publicKey: string;
-  secretKey: string;
-}
-
-export function keyToFile(k: KeyPair): KeyFile {
-  return { type: "ed25519", publicKey: toHex(k.publicKey), secretKey: toHex(k.secretKey) };
-}
-
+/** Reads a key file in the SDK's format (@cairn/client `parseKeyFile`), naming the file on error. */
 export async function readKeyFile(path: string): Promise<KeyPair> {
-  let json: KeyFile;
   try {
-    json = JSON.parse(await readFile(path, "utf8"));
+    return parseKeyFile(await readFile(path, "utf8"));
   } catch (cause) {
-    throw new NodeError("BAD_KEY_FILE", `cannot read key file ${path}: ${(cause as Error).message}`, { cause });
+    throw new NodeError("BAD_KEY_FILE", `cannot use key file ${path}: ${(cause as Error).message}`, { cause });
   }
-  if (json?.type !== "ed25519" || typeof json.secretKey !== "string" || !/^[0-9a-f]{64}$/.test(json.secretKey)) {
-    throw new NodeError(
-      "BAD_KEY_FILE",
-      `${path} is not a Cairn key file (expected {"type":"ed25519","secretKey":"<64 hex>"})`,
-    );
-  }
-  const kp = keyPairFromSecret(fromHex(json.secretKey));
-  if (json.publicKey !== undefined && json.publicKey !== toHex(kp.publicKey)) {
-    throw new NodeError("BAD_KEY_FILE", `${path}: publicKey does not match secretKey`);
-  }
-  return kp;
 }
 
 export async function writeKeyFile(path: string, k: KeyPair): Promise<void> {
   // Secret keys are readable by the owner only.
-  await writeFile(path, `${JSON.stringify(keyToFile(k), null, 2)}\n`, { mode: 0o600, flag: "wx" });
+  await writeFile(path, encodeKeyFile(k), { mode: 0o600, flag: "wx" });
 }
 
 export async function readJson(path: string, what: string): Promise<unknown> {

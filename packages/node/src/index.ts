@@ -7,8 +7,6 @@ export {
   type InitOptions,
   type InitResult,
   initHome,
-  type KeyFile,
-  keyToFile,
   loadConfig,
   loadGenesis,
   type NodeConfig,

@@ -1,3 +1,4 @@
+import { equalBytes } from "@cairn/crypto";
 import {
   type Block,
   blockHash,
@@ -110,7 +111,7 @@ export async function applySyncedBlocks<E extends ExecutedBlockView>(
     verifyCommit(ledger.chainId, commit, hash, ledger.validators(), verify);
     const txs = block.txs.map((t) => decodeTransaction(t));
     const executed = await ledger.execute({ time: h.time, proposer: h.proposer, txs, lastCommit: block.lastCommit });
-    if (executed.hash.length !== hash.length || !executed.hash.every((b, i) => b === hash[i])) {
+    if (!equalBytes(executed.hash, hash)) {
       throw new ConsensusError(
         "BAD_SYNC_BLOCK",
         `block ${h.height}: executing it here does not reproduce the certified block (different state or contents)`,

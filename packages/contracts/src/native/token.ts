@@ -18,6 +18,24 @@ export function encodeBalance(amount: bigint): Uint8Array {
 // The key under which the total supply is kept: shorter than any account key, so it cannot clash.
 const SUPPLY_KEY = new TextEncoder().encode("supply");
 
+/**
+ * The token's state at genesis: each account's balance and the total supply, as the key/value
+ * pairs the ledger writes into the `token` namespace before block 1.
+ */
+export function tokenGenesisState(
+  accounts: readonly { publicKey: Uint8Array; balance: bigint }[],
+): [Uint8Array, Uint8Array][] {
+  const out: [Uint8Array, Uint8Array][] = [];
+  let supply = 0n;
+  for (const a of accounts) {
+    out.push([a.publicKey, encodeBalance(a.balance)]);
+    supply += a.balance;
+  }
+  if (supply > MAX_UINT64) throw new ContractError("SUPPLY_OVERFLOW", "genesis balances exceed 2^64-1 in total");
+  if (supply > 0n) out.push([SUPPLY_KEY, encodeBalance(supply)]);
+  return out;
+}
+
 async function balanceOf(storage: ContractStorage, account: Uint8Array): Promise<bigint> {
   return decodeBalance(await storage.get(account));
 }

@@ -1,10 +1,9 @@
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { CairnApiError, type ContractCall, createClient, kv, parseKeyFile, token } from "@cairn/client";
+import { CairnApiError, type ContractCall, createClient, encodeKeyFile, kv, token } from "@cairn/client";
 import { generateKeyPair, type KeyPair, toHex } from "@cairn/crypto";
 import { Command, CommanderError, Option } from "commander";
-import { homePaths, initHome, keyToFile, loadConfig } from "../config.ts";
+import { homePaths, initHome, loadConfig, readKeyFile, writeKeyFile } from "../config.ts";
 import { VERSION } from "../version.ts";
 import { printJson, printLine } from "./output.ts";
 
@@ -40,13 +39,7 @@ async function signingKey(o: ConnectionOpts & { key?: string }): Promise<KeyPair
   const path = o.key ?? (o.home !== undefined ? homePaths(o.home).adminKey : undefined);
   if (path === undefined)
     throw new CliError("NO_KEY", "no signing key: pass --key FILE (see `cairn keys new`) or --home DIR");
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    throw new CliError("NO_KEY", `cannot read key file ${path}`);
-  }
-  return parseKeyFile(text);
+  return readKeyFile(path);
 }
 
 function connectionOptions(cmd: Command): Command {
@@ -232,17 +225,15 @@ export function buildProgram(): Command {
     .action(async (o: { out?: string }) => {
       const k = generateKeyPair();
       if (o.out === undefined) {
-        printJson(keyToFile(k));
+        process.stdout.write(encodeKeyFile(k));
         return;
       }
-      await writeFile(o.out, `${JSON.stringify(keyToFile(k), null, 2)}\n`, { mode: 0o600, flag: "wx" }).catch(
-        (e: NodeJS.ErrnoException) => {
-          throw new CliError(
-            "KEY_EXISTS",
-            e.code === "EEXIST" ? `${o.out} already exists; choose another --out` : e.message,
-          );
-        },
-      );
+      await writeKeyFile(o.out, k).catch((e: NodeJS.ErrnoException) => {
+        throw new CliError(
+          "KEY_EXISTS",
+          e.code === "EEXIST" ? `${o.out} already exists; choose another --out` : e.message,
+        );
+      });
       printLine(toHex(k.publicKey));
     });
   keys
