@@ -57,6 +57,31 @@ describe("network", () => {
     await expect(a.publish("unknown", bytes("x"))).rejects.toMatchObject({ code: "NETWORK_UNKNOWN_TOPIC" });
   });
 
+  it("gossip reaches a member that is not connected to its author (lazy gossip, no mesh relay)", {
+    timeout: 20_000,
+  }, async () => {
+    // A line A - B - C: A and C do not admit each other, B admits both. Nobody relays on receipt
+    // (empty mesh), so C can only get A's message from B's lazy gossip (IHAVE, then IWANT).
+    const [ka, kb, kc] = await Promise.all([h.key("a"), h.key("b"), h.key("c")]);
+    const a = await h.start(ka.path, { members: [ka.id, kb.id] });
+    const b = await h.start(kb.path, { members: [ka.id, kb.id, kc.id], bootstrap: [addr(a)] });
+    const c = await h.start(kc.path, { members: [kb.id, kc.id], bootstrap: [addr(b)] });
+    const got: Record<string, { data: string; from: string }[]> = { b: [], c: [] };
+    b.subscribe("txs", (data, from) => {
+      got.b!.push({ data: text(data), from });
+    });
+    c.subscribe("txs", (data, from) => {
+      got.c!.push({ data: text(data), from });
+    });
+    await waitFor(() => a.subscribers("txs").length === 1 && b.subscribers("txs").length === 1, 10_000, "line formed");
+    expect(a.peers()).toEqual([b.peerId]);
+    expect(c.peers()).toEqual([b.peerId]);
+    await a.publish("txs", bytes("over the line"));
+    await waitFor(() => got.c!.length > 0, 8_000, "C receives A's message through B");
+    expect(got.b).toEqual([{ data: "over the line", from: a.peerId }]);
+    expect(got.c).toEqual([{ data: "over the line", from: b.peerId }]);
+  });
+
   it("request/response: round trip, timeout, handler error, oversized request and response", {
     timeout: 15_000,
   }, async () => {
