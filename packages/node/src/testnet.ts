@@ -6,6 +6,13 @@ import { loadOrCreatePeerKey, peerIdFromKeyFile } from "@cairn/network";
 import { defaultNodeConfig, homePaths, type NodeConfig, writeKeyFile } from "./config.ts";
 import { NodeError } from "./errors.ts";
 
+/**
+ * A BFT block must reach every validator and be re-executed by each of them within the propose
+ * timeout, so it is bounded well below the solo default: under overload, blocks of 10,000
+ * transactions missed their rounds (nothing committed for ~20 s), blocks of 2,000 commit in round 0.
+ */
+export const BFT_MAX_BLOCK_TXS = 2_000;
+
 export interface TestnetOptions {
   readonly validators: number;
   readonly out: string;
@@ -66,7 +73,7 @@ export async function createTestnet(opts: TestnetOptions): Promise<TestnetResult
       { publicKey: client.publicKey, balance: 1_000_000_000n },
     ],
     members: peerIds.map((peerId, i) => ({ name: `node${i}`, peerId })),
-    params: defaultChainParams,
+    params: { ...defaultChainParams, maxBlockTxs: BFT_MAX_BLOCK_TXS },
   };
   const genesisText = `${JSON.stringify(genesisToJson(genesis), null, 2)}\n`;
   const p2pAddr = (i: number) => `/ip4/127.0.0.1/tcp/${basePort + 100 + i}`;
