@@ -58,21 +58,33 @@ export interface NodeProcess {
   stop(): Promise<number | null>;
 }
 
+export interface StartOptions {
+  /** API host to listen on and to call (default 127.0.0.1). */
+  readonly host?: string;
+  /** Run the node inside this network namespace (`ip netns exec`, which execs: the pid is the node's). */
+  readonly netns?: string;
+}
+
 /** Starts `cairn start --home HOME --api-port PORT` and waits until its API answers /health. */
-export async function startNodeProcess(home: string, port: number, extra: string[] = []): Promise<NodeProcess> {
-  const child = spawn(
-    process.execPath,
-    [CAIRN, "start", "--home", home, "--api-port", String(port), "--log-level", "warn", ...extra],
-    {
-      cwd: REPO,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+export async function startNodeProcess(
+  home: string,
+  port: number,
+  extra: string[] = [],
+  opts: StartOptions = {},
+): Promise<NodeProcess> {
+  const host = opts.host ?? "127.0.0.1";
+  const args = [CAIRN, "start", "--home", home, "--api-port", String(port), "--api-host", host];
+  args.push("--log-level", "warn", ...extra);
+  const [cmd, argv] =
+    opts.netns === undefined
+      ? [process.execPath, args]
+      : ["ip", ["netns", "exec", opts.netns, process.execPath, ...args]];
+  const child = spawn(cmd, argv, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (d) => (out += d));
   child.stderr?.on("data", (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`node exited with ${child.exitCode}:\n${out}`);
