@@ -43,11 +43,11 @@ afterAll(async () => {
 
 /** Delivers every broadcast to every other node, asynchronously, like gossip. */
 function bus() {
-  const handlers = new Map<number, (m: Uint8Array, from: string) => boolean>();
+  const handlers = new Map<number, (m: Uint8Array, from: string) => Promise<unknown>>();
   return (i: number): ConsensusTransport => ({
     broadcast(message) {
       for (const [j, h] of handlers)
-        if (j !== i) setTimeout(() => h(message, String(i)), 1 + Math.floor(Math.random() * 5));
+        if (j !== i) setTimeout(() => void h(message, String(i)), 1 + Math.floor(Math.random() * 5));
     },
     onMessage(handler) {
       handlers.set(i, handler);

@@ -1,18 +1,44 @@
 // One Byzantine validator in a 4-validator cluster of real processes: for every proposal it sees it
 // signs conflicting prevotes and precommits (for the block and for a random hash) and never proposes.
 // The three honest validators keep committing identical blocks, and record its equivocation as
-// evidence served by GET /evidence.
+// evidence served by GET /evidence, kept across a restart and checkable from the validator set.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeConsensusMessage, encodeConsensusMessage, signVote } from "@cairn/consensus";
-import { toHex } from "@cairn/crypto";
-import { createNativeSigner } from "@cairn/crypto/native";
+import {
+  decodeConsensusMessage,
+  type Evidence,
+  encodeConsensusMessage,
+  signVote,
+  verifyEvidence,
+} from "@cairn/consensus";
+import { fromHex, toHex } from "@cairn/crypto";
+import { createNativeSigner, nativeVerify } from "@cairn/crypto/native";
 import { VoteType } from "@cairn/messaging";
 import { createNetwork, type Network } from "@cairn/network";
 import { readKeyFile } from "@cairn/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, type NodeProcess, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
 import { getJson, kvPut, postTxs, readKey } from "../helpers/txs.ts";
+
+interface EvidenceJson {
+  validator: string;
+  height: number;
+  round: number;
+  type: number;
+  votes: { blockHash: string; signature: string }[];
+}
+
+function fromJson(e: EvidenceJson): Evidence {
+  const [a, b] = e.votes.map((v) => ({
+    type: e.type as VoteType,
+    height: e.height,
+    round: e.round,
+    blockHash: fromHex(v.blockHash),
+    validator: fromHex(e.validator),
+    signature: fromHex(v.signature),
+  }));
+  return { first: a!, second: b! };
+}
 
 const nodes: NodeProcess[] = [];
 let byzantine: Network | undefined;
@@ -83,5 +109,17 @@ describe("a Byzantine validator", () => {
     const byzKey = toHex(key3.publicKey);
     expect(evidence.some((list: { validator: string }[]) => list.some((e) => e.validator === byzKey))).toBe(true);
     for (const list of evidence) for (const e of list as { validator: string }[]) expect(e.validator).toBe(byzKey);
+
+    // Anyone holding the validator set can check the evidence: two votes, both signed by it.
+    for (const e of evidence.flat() as EvidenceJson[])
+      expect(verifyEvidence(chainId, fromJson(e), nativeVerify)).toBe(true);
+
+    // Evidence is kept on disk: a restarted node still serves what it had recorded.
+    const kept = evidence[0] as EvidenceJson[];
+    expect(kept.length).toBeGreaterThan(0);
+    expect(await nodes[0]!.stop()).toBe(0);
+    nodes[0] = await startNodeProcess(homes[0]!, base);
+    const again = (await getJson(`${urls[0]}/evidence`)).body.evidence as EvidenceJson[];
+    for (const e of kept) expect(again).toContainEqual(e);
   });
 });

@@ -8,8 +8,11 @@ export {
   type ConsensusTransport,
   createBftEngine,
   defaultBftEngineOptions,
+  type MessageVerdict,
   type SafetyStore,
+  verdictOf,
 } from "./bft/engine.ts";
+export { decodeEvidence, encodeEvidence, evidenceId, verifyEvidence } from "./bft/evidence.ts";
 // The Tendermint BFT core (issue [2/6]): a deterministic state machine, not yet wired to the network.
 export {
   type ConsensusMessage,

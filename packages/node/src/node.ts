@@ -10,6 +10,7 @@ import { type Commit, encode, txSigningBytes } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
 import { NodeBackend } from "./backend.ts";
 import { homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
+import { createEvidenceStore } from "./evidence-store.ts";
 import { catchUpFrom, startNetwork } from "./p2p.ts";
 import { createSafetyStore } from "./safety-store.ts";
 import { VERSION } from "./version.ts";
@@ -82,6 +83,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       closers.push(() => net.stop());
       onAccepted = (envelopes) => void net.publish("txs", encode(envelopes)).catch(() => {});
       peers = () => net.peers();
+      const evidenceStore = await createEvidenceStore(db);
       const engine = createBftEngine<ExecutedBlock>(
         {
           ledger,
@@ -89,9 +91,9 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
           signer,
           transport: {
             broadcast: (bytes) => void net.publish("consensus", bytes).catch(() => {}),
-            onMessage: (handler) =>
-              // Malformed consensus gossip is rejected: not relayed, and gossipsub penalises the sender.
-              net.subscribe("consensus", (bytes, from) => (handler(bytes, from) ? "accept" : "reject")),
+            // The engine's verdict feeds gossipsub's peer score: malformed or badly signed consensus
+            // messages, or ones from non-validators, count against the peer that sent them.
+            onMessage: (handler) => net.subscribe("consensus", (bytes, from) => handler(bytes, from)),
           },
           safety: createSafetyStore(db),
           verify: nativeVerify,
@@ -106,6 +108,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
           },
           logger: loggers.layer("consensus"),
           onCommit,
+          onEvidence: (e) => evidenceStore.add(e),
           catchUp: (peer) => catchUpFrom(net, peer, ledger, loggers.layer("network")),
         },
         {
@@ -118,7 +121,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       );
       consensus = engine;
       evidence = () =>
-        engine.evidence().map((e) => ({
+        evidenceStore.list().map((e) => ({
           validator: e.first.validator,
           height: e.first.height,
           round: e.first.round,

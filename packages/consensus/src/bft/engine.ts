@@ -20,18 +20,45 @@ import type {
 } from "../types.ts";
 import { type ConsensusMessage, decodeConsensusMessage, encodeConsensusMessage, type Proposal } from "./messages.ts";
 import type { SafetyRecord } from "./record.ts";
-import { createTendermint, type Effect, type Tendermint } from "./tendermint.ts";
+import { createTendermint, type Effect, RejectCode, type Tendermint } from "./tendermint.ts";
 import type { Evidence } from "./vote-set.ts";
 
 // The BFT engine: runs the Tendermint state machine (./tendermint.ts) against the real ledger,
 // mempool, a transport and a durable safety store. The machine decides; this adapter does the I/O
 // in the order the machine asks for it.
 
+/**
+ * What the engine made of a peer's message, for the transport's peer scoring: "reject" for what no
+ * honest node sends or relays (malformed, badly signed, from a non-validator, a proposal from the
+ * wrong proposer), "ignore" for what is merely useless here (too far ahead), "accept" otherwise.
+ */
+export type MessageVerdict = "accept" | "reject" | "ignore";
+
 /** How consensus messages travel (gossip on the network layer, or an in-memory bus in tests). */
 export interface ConsensusTransport {
   broadcast(message: Uint8Array): void;
-  /** `handler` returns false for a message that is not a well-formed consensus message. */
-  onMessage(handler: (message: Uint8Array, from: string) => boolean): () => void;
+  /** `handler` resolves once the machine has taken the message in. */
+  onMessage(handler: (message: Uint8Array, from: string) => Promise<MessageVerdict>): () => void;
+}
+
+/** Machine rejections that prove the sender (author or relay) broke the protocol. */
+const PUNISHED: ReadonlySet<string> = new Set<RejectCode>([
+  RejectCode.malformed,
+  RejectCode.badSignature,
+  RejectCode.notValidator,
+  RejectCode.notProposer,
+  RejectCode.badBlockHash,
+]);
+
+/** The verdict on a message from the effects the machine returned for it. */
+export function verdictOf(effects: readonly Effect[]): MessageVerdict {
+  let verdict: MessageVerdict = "accept";
+  for (const e of effects) {
+    if (e.type !== "reject") continue;
+    if (PUNISHED.has(e.code)) return "reject";
+    verdict = "ignore";
+  }
+  return verdict;
 }
 
 /** Durable storage of the machine's safety record: `save` resolves only once it is on disk. */
@@ -51,7 +78,8 @@ export interface BftEngineComponents<E extends ExecutedBlockView> {
   readonly verifyTxs: (txs: readonly SignedTransaction[]) => Promise<boolean>;
   readonly logger?: Logger;
   readonly onCommit?: CommitListener<E>;
-  readonly onEvidence?: (evidence: Evidence) => void;
+  /** Called once per piece of equivocation evidence; the engine waits for it (e.g. to persist it). */
+  readonly onEvidence?: (evidence: Evidence) => void | Promise<void>;
   /**
    * Fetches and commits the blocks this node missed from `peer` (block sync). Called, inside the
    * engine's queue, when a peer's messages show it is more than one height ahead.
@@ -169,13 +197,13 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     return { engine: this.name, height: s?.height ?? 0, round: s?.round ?? 0, step: s?.step ?? "stopped" };
   }
 
-  evidence(): readonly Evidence[] {
-    return this.machine?.evidence() ?? [];
-  }
-
-  private enqueue(task: () => Promise<void>): void {
+  /** Runs `task` after every task queued before it; `skipped` is called instead once the engine stopped. */
+  private enqueue(task: () => Promise<void>, skipped?: () => void): void {
     this.queue = this.queue.then(async () => {
-      if (!this.running) return;
+      if (!this.running) {
+        skipped?.();
+        return;
+      }
       try {
         await task();
       } catch (err) {
@@ -184,38 +212,49 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     });
   }
 
-  private receive(bytes: Uint8Array, from: string): boolean {
+  private receive(bytes: Uint8Array, from: string): Promise<MessageVerdict> {
     let m: ConsensusMessage;
     try {
       m = decodeConsensusMessage(bytes);
     } catch {
-      return false; // the transport penalises the sender
+      return Promise.resolve("reject"); // the transport penalises the sender
     }
     // A peer has started the next height: stop waiting for transactions (see waitForWork). Late
     // votes of the height just committed must not wake us, or an idle chain would never rest.
     const msgHeight = m.kind === "proposal" ? m.proposal.height : m.vote.height;
     if (msgHeight > this.c.ledger.head().height) this.wakeIdle?.();
-    this.enqueue(async () => {
-      const height = m.kind === "proposal" ? m.proposal.height : m.vote.height;
-      // A message from beyond our height: the peer has committed blocks we have not. Gossip will
-      // not bring their votes again, so fetch those blocks (at most once a second).
-      if (height > this.c.ledger.head().height + 1 && this.c.catchUp !== undefined) {
-        if (Date.now() - this.lastCatchUp > 1_000) {
-          this.lastCatchUp = Date.now();
-          await this.catchUp(from);
-        }
-      }
-      if (m.kind === "proposal") {
-        const next = this.c.ledger.head().height + 1;
-        if (m.proposal.height > next) {
-          this.pendingProposals.push(m.proposal);
-          return;
-        }
-        if (m.proposal.height === next) await this.prevalidate(m.proposal);
-      }
-      await this.apply((this.machine as Tendermint).onMessage(m));
+    return new Promise<MessageVerdict>((resolve) => {
+      let verdict: MessageVerdict = "accept";
+      this.enqueue(
+        async () => {
+          try {
+            const height = m.kind === "proposal" ? m.proposal.height : m.vote.height;
+            // A message from beyond our height: the peer has committed blocks we have not. Gossip will
+            // not bring their votes again, so fetch those blocks (at most once a second).
+            if (height > this.c.ledger.head().height + 1 && this.c.catchUp !== undefined) {
+              if (Date.now() - this.lastCatchUp > 1_000) {
+                this.lastCatchUp = Date.now();
+                await this.catchUp(from);
+              }
+            }
+            if (m.kind === "proposal") {
+              const next = this.c.ledger.head().height + 1;
+              if (m.proposal.height > next) {
+                this.pendingProposals.push(m.proposal);
+                return;
+              }
+              if (m.proposal.height === next) await this.prevalidate(m.proposal);
+            }
+            const effects = (this.machine as Tendermint).onMessage(m);
+            verdict = verdictOf(effects);
+            await this.apply(effects);
+          } finally {
+            resolve(verdict);
+          }
+        },
+        () => resolve(verdict),
+      );
     });
-    return true;
   }
 
   /**
@@ -284,7 +323,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
           break;
         case "evidence":
           this.c.logger?.warn({ validator: toHex(e.evidence.first.validator) }, "bft: equivocation evidence");
-          this.c.onEvidence?.(e.evidence);
+          await this.c.onEvidence?.(e.evidence);
           break;
         case "reject":
           this.c.logger?.debug({ code: e.code, reason: e.reason }, "bft: message rejected");

@@ -25,6 +25,7 @@ import {
   type Tendermint,
   type Vote,
   VoteSet,
+  verdictOf,
   verifyCommit,
 } from "../../src/index.ts";
 
@@ -180,7 +181,11 @@ describe("the Tendermint state machine", () => {
       codes(m.onVote(signVote(CHAIN, outsider, { type: VoteType.prevote, height: 1, round: 0, blockHash: NIL_HASH }))),
     ).toEqual(["NOT_VALIDATOR"]);
     const forged = { ...vote(1, VoteType.prevote, 0, A), validator: keys[2]!.publicKey };
-    expect(codes(m.onVote(forged))).toEqual(["BAD_SIGNATURE"]);
+    const forgedEffects = m.onVote(forged);
+    expect(codes(forgedEffects)).toEqual(["BAD_SIGNATURE"]);
+    // The engine turns these into a "reject" verdict for the transport's peer scoring.
+    expect(verdictOf(forgedEffects)).toBe("reject");
+    expect(verdictOf(m.onVote(vote(1, VoteType.prevote, 0, A)))).toBe("accept");
     const wrong = signProposal(CHAIN, signers[(proposerIdx(1, 0) + 1) % 4]!, {
       height: 1,
       round: 0,
@@ -279,6 +284,7 @@ describe("the Tendermint state machine", () => {
     // Rounds beyond the window are refused, so a Byzantine validator cannot fill memory with them.
     const far = m.onVote(vote(3, VoteType.prevote, 5 + 1001, null));
     expect(far.flatMap((e) => (e.type === "reject" ? [e.code] : []))).toEqual(["ROUND_TOO_FAR"]);
+    expect(verdictOf(far)).toBe("ignore"); // useless here, but not proof of a fault
   });
 });
 
