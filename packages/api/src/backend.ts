@@ -82,6 +82,56 @@ export interface CommittedBlockEvent {
   readonly view: BlockView;
 }
 
+/** A read-only call of a deployed contract's method. */
+export interface QueryRequest {
+  readonly contract: string;
+  readonly method: string;
+  /** The canonical encoding of the args array (the API has checked it decodes to an array). */
+  readonly args: Uint8Array;
+}
+
+/**
+ * The outcome of a query. A failure of the contract (its own code, `UNKNOWN_METHOD`,
+ * `OUT_OF_GAS`, ...) is a result with `ok: false`; so is `UNKNOWN_CONTRACT`, which the API
+ * answers with 404.
+ */
+export type QueryResult =
+  | {
+      readonly ok: true;
+      /** The canonical bytes the method returned; empty when it returned nothing. */
+      readonly output: Uint8Array;
+      readonly gasUsed: number;
+      /** The committed height the query ran on. */
+      readonly height: number;
+    }
+  | {
+      readonly ok: false;
+      readonly code: string;
+      readonly message: string;
+      readonly gasUsed: number;
+      readonly height: number;
+    };
+
+/** A contract as GET /contracts/:name describes it. The optional fields are for deployed (wasm) contracts. */
+export interface ContractView {
+  readonly name: string;
+  readonly kind: "native" | "wasm";
+  /** The methods a transaction or a query may call. */
+  readonly methods: readonly string[];
+  /** SHA-256 of the stored (instrumented) module. */
+  readonly codeHash?: Uint8Array;
+  /** 1 at deploy, +1 per upgrade. */
+  readonly version?: number;
+  /** Public key of the admin that deployed it. */
+  readonly deployer?: Uint8Array;
+  /** Height of the deploy. */
+  readonly deployedAt?: number;
+  /** Height of the latest deploy or upgrade. */
+  readonly updatedAt?: number;
+  /** Size of the stored module, bytes. */
+  readonly codeSize?: number;
+}
+
 export interface ApiBackend {
   status(): NodeStatus;
   /** Admits transactions into the mempool; each succeeds or fails on its own. */
@@ -93,6 +143,14 @@ export interface ApiBackend {
   getBlock(height: number | "latest"): Promise<BlockView | undefined>;
   getState(contract: string, key: Uint8Array): Promise<StateView>;
   subscribe(listener: (event: CommittedBlockEvent) => void): () => void;
+  /**
+   * Runs a read-only method of a deployed contract on the committed state, under the node's query
+   * gas bound. No contract of that name: `{ok: false, code: "UNKNOWN_CONTRACT"}` (throwing an
+   * error with that code works too).
+   */
+  query(req: QueryRequest): Promise<QueryResult>;
+  /** A contract's description, or undefined when no contract has that name. */
+  getContract(name: string): Promise<ContractView | undefined>;
   /** Alive and able to serve. */
   healthy(): boolean;
   /** Equivocation evidence this node has seen (newest last). */

@@ -19,10 +19,12 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   BAD_ARGS: 400,
   BAD_REQUEST: 400,
   BAD_HEX: 400,
+  BAD_NAME: 400,
   // Too big: split it up.
   TX_TOO_LARGE: 413,
   BODY_TOO_LARGE: 413,
   BATCH_TOO_LARGE: 413,
+  QUERY_TOO_LARGE: 413,
   DUPLICATE: 409,
   TX_NOT_FOUND: 404,
   BLOCK_NOT_FOUND: 404,

@@ -1,26 +1,38 @@
 // JSON views of the node's objects. Hashes, keys and signatures are lower-case hex without a
 // prefix; the same objects go out as msgpack when a client asks for it.
 import { type MerkleProof, sha256, toHex, utf8 } from "@cairn/crypto";
-import type {
-  BlockEventJson,
-  BlockHeader,
-  BlockJson,
-  Commit,
-  CommitJson,
-  EvidenceJson,
-  HeaderJson,
-  JsonValue,
-  ProofJson,
-  Receipt,
-  ReceiptJson,
-  SignedTransaction,
-  StateJson,
-  StateProofJson,
-  StatusJson,
-  TxJson,
-  Value,
+import {
+  type BlockEventJson,
+  type BlockHeader,
+  type BlockJson,
+  type Commit,
+  type CommitJson,
+  type ContractJson,
+  decode,
+  type EvidenceJson,
+  type HeaderJson,
+  type JsonValue,
+  type ProofJson,
+  type QueryResultJson,
+  type Receipt,
+  type ReceiptJson,
+  type SignedTransaction,
+  type StateJson,
+  type StateProofJson,
+  type StatusJson,
+  type TxJson,
+  type Value,
 } from "@cairn/messaging";
-import type { BlockView, CommittedBlockEvent, EvidenceView, NodeStatus, StateProofView, StateView } from "./backend.ts";
+import type {
+  BlockView,
+  CommittedBlockEvent,
+  ContractView,
+  EvidenceView,
+  NodeStatus,
+  QueryResult,
+  StateProofView,
+  StateView,
+} from "./backend.ts";
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -167,5 +179,34 @@ export function evidenceToJson(e: EvidenceView): EvidenceJson {
     round: e.round,
     type: e.type,
     votes: e.votes.map((v) => ({ blockHash: toHex(v.blockHash), signature: toHex(v.signature) })),
+  };
+}
+
+/** A contract's return value for reading: null when there is none or it is not a canonical value. */
+function outputToJson(output: Uint8Array): JsonValue {
+  if (output.length === 0) return null;
+  try {
+    return valueToJson(decode(output));
+  } catch {
+    return null;
+  }
+}
+
+export function queryResultToJson(r: QueryResult): QueryResultJson {
+  if (!r.ok) return { ok: false, code: r.code, message: r.message, gasUsed: r.gasUsed, height: r.height };
+  return { ok: true, output: outputToJson(r.output), outputHex: toHex(r.output), gasUsed: r.gasUsed, height: r.height };
+}
+
+export function contractToJson(c: ContractView): ContractJson {
+  return {
+    name: c.name,
+    kind: c.kind,
+    methods: [...c.methods],
+    ...(c.codeHash === undefined ? {} : { codeHash: toHex(c.codeHash) }),
+    ...(c.version === undefined ? {} : { version: c.version }),
+    ...(c.deployer === undefined ? {} : { deployer: toHex(c.deployer) }),
+    ...(c.deployedAt === undefined ? {} : { deployedAt: c.deployedAt }),
+    ...(c.updatedAt === undefined ? {} : { updatedAt: c.updatedAt }),
+    ...(c.codeSize === undefined ? {} : { codeSize: c.codeSize }),
   };
 }

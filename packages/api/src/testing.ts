@@ -2,6 +2,11 @@
 // executes transactions of the native "kv" and "token" contracts with real envelopes, Merkle roots
 // and commit signatures, but it is a test double: one validator, no consensus, no persistence, and
 // its state "proofs" are empty (its stateRoot is a plain hash of the whole state), and anyone may mint.
+//
+// Contracts: it has no WebAssembly engine. The native "contracts" contract's deploy and upgrade
+// record a module (checked with WebAssembly.validate; its methods are its exported functions), and
+// a test gives a contract its behaviour as a function (`registerContract`, `setContractHandler`),
+// which both transactions and queries call. Without a handler, a listed method does nothing.
 import {
   compareBytes,
   generateKeyPair,
@@ -20,6 +25,7 @@ import {
   blockHash,
   type Commit,
   type ContractEvent,
+  decode,
   decodeTransaction,
   encode,
   encodeCommit,
@@ -39,8 +45,11 @@ import type {
   ApiBackend,
   BlockView,
   CommittedBlockEvent,
+  ContractView,
   EvidenceView,
   NodeStatus,
+  QueryRequest,
+  QueryResult,
   StateView,
   SubmitResult,
   TxLookup,
@@ -54,6 +63,58 @@ export interface MemoryBackendOptions {
   readonly autoBlockMs?: number;
   /** Clock for block times; Date.now by default. */
   readonly now?: () => number;
+  /** Keys allowed to deploy and upgrade contracts; anyone when absent. */
+  readonly admins?: readonly Uint8Array[];
+  /** Contracts that exist from the start (see `registerContract`). */
+  readonly contracts?: readonly MemoryContract[];
+}
+
+/** What a fake contract's handler sees: one call of one method. */
+export interface MemoryCallContext {
+  readonly contract: string;
+  readonly method: string;
+  /** The decoded args array. */
+  readonly args: readonly Value[];
+  /** The height of the block executing the transaction; for a query, the committed height. */
+  readonly height: number;
+  /** The transaction's signer; 32 zero bytes for a query. */
+  readonly caller: Uint8Array;
+  /** True for a query. */
+  readonly readOnly: boolean;
+  /** Adds an event to the transaction's receipt (discarded for a query and for a failed call). */
+  emit(name: string, data: Value): void;
+}
+
+/**
+ * A fake contract's behaviour: returns the method's result (undefined for none) or throws a
+ * ContractFailure, whose code goes into the receipt or the failed query. Any other error is a
+ * fault of the backend.
+ */
+export type MemoryContractHandler = (call: MemoryCallContext) => Value | undefined;
+
+/** A contract for MemoryBackend, as a test describes it. */
+export interface MemoryContract {
+  /** Matches ^[a-z][a-z0-9_-]{0,31}$ and is not a native contract's name. */
+  readonly name: string;
+  /** Methods the contract has; calling another one fails with UNKNOWN_METHOD. */
+  readonly methods: readonly string[];
+  /** The module: gives the view's codeHash (its SHA-256) and codeSize. */
+  readonly code?: Uint8Array;
+  readonly version?: number;
+  readonly deployer?: Uint8Array;
+  readonly deployedAt?: number;
+  readonly updatedAt?: number;
+  readonly handler?: MemoryContractHandler;
+}
+
+/** A handler's refusal: the call fails with `code` (in the receipt, or as `ok: false` of a query). */
+export class ContractFailure extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "ContractFailure";
+    this.code = code;
+  }
 }
 
 interface Waiter {
@@ -96,7 +157,54 @@ function argAmount(v: Value | undefined): bigint {
   return n;
 }
 
-const METHODS: Record<string, readonly string[]> = { kv: ["put", "delete"], token: ["mint", "transfer"] };
+const METHODS: Record<string, readonly string[]> = {
+  kv: ["put", "delete"],
+  token: ["mint", "transfer"],
+  contracts: ["deploy", "upgrade"],
+};
+
+/** The methods of a native contract, or undefined (also for "constructor" and other Object keys). */
+function nativeMethods(contract: string): readonly string[] | undefined {
+  return Object.hasOwn(METHODS, contract) ? METHODS[contract] : undefined;
+}
+
+const CONTRACT_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+/** Largest module deploy takes (the chain's own bound). */
+const MAX_CODE_BYTES = 512 * 1024;
+const METHOD_NAME = /^[a-z][A-Za-z0-9_]*$/;
+const QUERY_CALLER = new Uint8Array(32);
+
+interface ContractRecord {
+  readonly view: ContractView;
+  readonly handler: MemoryContractHandler | undefined;
+}
+
+function checkContractName(name: string): void {
+  if (!CONTRACT_NAME.test(name)) throw new ExecError("BAD_ARGS", `a contract name matches ${CONTRACT_NAME.source}`);
+  if (nativeMethods(name)) throw new ExecError("BAD_ARGS", `${name} is a native contract`);
+}
+
+/** The methods of a module: its exported functions with a method's name. */
+function moduleMethods(code: Uint8Array): string[] {
+  const bytes = code as Uint8Array<ArrayBuffer>;
+  if (!WebAssembly.validate(bytes)) throw new ExecError("INVALID_MODULE", "not a valid WebAssembly module");
+  return WebAssembly.Module.exports(new WebAssembly.Module(bytes))
+    .filter((e) => e.kind === "function" && METHOD_NAME.test(e.name))
+    .map((e) => e.name);
+}
+
+function contractView(c: MemoryContract): ContractView {
+  return {
+    name: c.name,
+    kind: "wasm",
+    methods: [...c.methods],
+    ...(c.code === undefined ? {} : { codeHash: sha256(c.code), codeSize: c.code.length }),
+    ...(c.version === undefined ? {} : { version: c.version }),
+    ...(c.deployer === undefined ? {} : { deployer: c.deployer }),
+    ...(c.deployedAt === undefined ? {} : { deployedAt: c.deployedAt }),
+    ...(c.updatedAt === undefined ? {} : { updatedAt: c.updatedAt }),
+  };
+}
 
 export class MemoryBackend implements ApiBackend {
   readonly chainId: string;
@@ -112,6 +220,8 @@ export class MemoryBackend implements ApiBackend {
   private readonly maxTxTtl: number;
   private readonly autoBlockMs: number | undefined;
   private readonly now: () => number;
+  private readonly admins: readonly Uint8Array[] | undefined;
+  private readonly contracts = new Map<string, ContractRecord>();
   private readonly pending = new Map<string, SignedTransaction>();
   private readonly committed = new Map<string, { height: number; index: number }>();
   private readonly rejected = new Map<string, { code: string; message: string }>();
@@ -126,6 +236,8 @@ export class MemoryBackend implements ApiBackend {
     this.maxTxTtl = opts.maxTxTtl ?? 10_000;
     this.autoBlockMs = opts.autoBlockMs;
     this.now = opts.now ?? Date.now;
+    this.admins = opts.admins;
+    for (const c of opts.contracts ?? []) this.registerContract(c);
     this.genesisHash = sha256(utf8.encode(`genesis:${this.chainId}`));
   }
 
@@ -191,13 +303,30 @@ export class MemoryBackend implements ApiBackend {
     if (tx.expiry <= this.height) return fail("EXPIRED", `expiry ${tx.expiry} is not after height ${this.height}`);
     if (tx.expiry > this.height + this.maxTxTtl)
       return fail("EXPIRY_TOO_FAR", `expiry is beyond ${this.maxTxTtl} blocks`);
-    const methods = METHODS[tx.contract];
-    if (!methods) return fail("UNKNOWN_CONTRACT", `no contract ${tx.contract}`);
-    if (!methods.includes(tx.method)) return fail("UNKNOWN_METHOD", `no method ${tx.contract}.${tx.method}`);
+    // Native methods are checked at admission; a deployed contract's at execution.
+    const methods = nativeMethods(tx.contract);
+    if (!methods && !this.contracts.has(tx.contract)) return fail("UNKNOWN_CONTRACT", `no contract ${tx.contract}`);
+    if (methods && !methods.includes(tx.method)) return fail("UNKNOWN_METHOD", `no method ${tx.contract}.${tx.method}`);
     if (this.pending.has(key) || this.committed.has(key)) return fail("DUPLICATE", "transaction already known");
     if (this.pending.size >= this.maxMempool) return fail("MEMPOOL_FULL", "mempool is full");
     this.pending.set(key, s);
     return { ok: true, hash: s.hash };
+  }
+
+  /**
+   * Adds a contract (or replaces one of that name) as if it were deployed; without `handler`, its
+   * methods do nothing. Throws for a native or invalid name.
+   */
+  registerContract(c: MemoryContract): void {
+    checkContractName(c.name);
+    this.contracts.set(c.name, { view: contractView(c), handler: c.handler });
+  }
+
+  /** Gives a contract (registered or deployed by a transaction) its behaviour; upgrades keep it. */
+  setContractHandler(name: string, handler: MemoryContractHandler | undefined): void {
+    const c = this.contracts.get(name);
+    if (!c) throw new Error(`no contract ${name}`);
+    this.contracts.set(name, { view: c.view, handler });
   }
 
   /** Drops a pending transaction as the mempool would when it expires. */
@@ -263,7 +392,12 @@ export class MemoryBackend implements ApiBackend {
     });
     try {
       const a = tx.args;
-      if (tx.contract === "kv") {
+      if (tx.contract === "contracts") {
+        this.deployOrUpgrade(s, tx.method === "deploy", events);
+      } else if (!nativeMethods(tx.contract)) {
+        const out = this.invoke(tx.contract, tx.method, a, { height: this.height + 1, caller: tx.sender }, events);
+        if (!out.ok) throw new ExecError(out.code, out.message);
+      } else if (tx.contract === "kv") {
         const key = argBytes(a[0], "key");
         if (tx.method === "put") this.put("kv", key, argBytes(a[1], "value"));
         else this.state.delete(`kv:${toHex(key)}`);
@@ -287,6 +421,77 @@ export class MemoryBackend implements ApiBackend {
       if (err instanceof ExecError) return receipt(err.code, err.message);
       throw err;
     }
+  }
+
+  private deployOrUpgrade(s: SignedTransaction, deploy: boolean, events: ContractEvent[]): void {
+    const { tx } = s;
+    const [name, code] = tx.args;
+    if (tx.args.length !== 2) throw new ExecError("BAD_ARGS", "expected 2 arguments: name, code");
+    if (typeof name !== "string") throw new ExecError("BAD_ARGS", "name must be a string");
+    checkContractName(name);
+    const module = argBytes(code, "code");
+    if (module.length > MAX_CODE_BYTES) throw new ExecError("BAD_ARGS", `code is over ${MAX_CODE_BYTES} bytes`);
+    if (this.admins && !this.admins.some((k) => compareBytes(k, tx.sender) === 0)) {
+      throw new ExecError("UNAUTHORIZED", `only an admin key may ${tx.method}`);
+    }
+    const existing = this.contracts.get(name);
+    if (deploy && existing) throw new ExecError("ALREADY_DEPLOYED", `a contract named ${name} exists: use upgrade`);
+    if (!deploy && !existing) throw new ExecError("UNKNOWN_CONTRACT", `no contract ${name}`);
+    const methods = moduleMethods(module);
+    const height = this.height + 1;
+    const version = deploy ? 1 : (existing?.view.version ?? 0) + 1;
+    const codeHash = sha256(module);
+    if (existing?.view.codeHash && compareBytes(existing.view.codeHash, codeHash) === 0) {
+      throw new ExecError("SAME_CODE", `${name} already runs this code`);
+    }
+    const view: ContractView = {
+      name,
+      kind: "wasm",
+      methods,
+      codeHash,
+      version,
+      deployer: existing?.view.deployer ?? tx.sender,
+      deployedAt: existing?.view.deployedAt ?? height,
+      updatedAt: height,
+      codeSize: module.length,
+    };
+    this.contracts.set(name, { view, handler: existing?.handler });
+    events.push({ contract: "contracts", name: deploy ? "deployed" : "upgraded", data: [name, codeHash, version] });
+  }
+
+  /** Runs a deployed contract's method through its handler. */
+  private invoke(
+    contract: string,
+    method: string,
+    args: readonly Value[],
+    at: { height: number; caller: Uint8Array },
+    events: ContractEvent[] | undefined,
+  ): { ok: true; output: Uint8Array } | { ok: false; code: string; message: string } {
+    const c = this.contracts.get(contract);
+    if (!c) return { ok: false, code: "UNKNOWN_CONTRACT", message: `no contract ${contract}` };
+    if (!c.view.methods.includes(method)) {
+      return { ok: false, code: "UNKNOWN_METHOD", message: `no method ${contract}.${method}` };
+    }
+    const emitted: ContractEvent[] = [];
+    let result: Value | undefined;
+    try {
+      result = c.handler?.({
+        contract,
+        method,
+        args,
+        height: at.height,
+        caller: at.caller,
+        readOnly: events === undefined,
+        emit: (name, data) => {
+          emitted.push({ contract, name, data });
+        },
+      });
+    } catch (err) {
+      if (err instanceof ContractFailure) return { ok: false, code: err.code, message: err.message };
+      throw err;
+    }
+    events?.push(...emitted);
+    return { ok: true, output: result === undefined ? new Uint8Array(0) : encode(result) };
   }
 
   private put(contract: string, key: Uint8Array, value: Uint8Array): void {
@@ -362,13 +567,43 @@ export class MemoryBackend implements ApiBackend {
   }
 
   async getState(contract: string, key: Uint8Array): Promise<StateView> {
-    if (!METHODS[contract]) throw new ExecError("UNKNOWN_CONTRACT", `no contract ${contract}`);
+    if (!nativeMethods(contract) && !this.contracts.has(contract)) {
+      throw new ExecError("UNKNOWN_CONTRACT", `no contract ${contract}`);
+    }
     return {
       value: this.get(contract, key),
       height: this.height,
       stateRoot: this.stateRoot(),
       proof: { siblings: [], leaf: null },
     };
+  }
+
+  async query(req: QueryRequest): Promise<QueryResult> {
+    const height = this.height;
+    let args: Value;
+    try {
+      args = decode(req.args);
+    } catch (err) {
+      if (err instanceof MessagingError)
+        return { ok: false, code: "BAD_ARGS", message: err.message, gasUsed: 0, height };
+      throw err;
+    }
+    const gas = 100 + req.args.length;
+    if (!Array.isArray(args))
+      return { ok: false, code: "BAD_ARGS", message: "args must be an array", gasUsed: 0, height };
+    if (nativeMethods(req.contract)) {
+      const message = `${req.contract} is a native contract: read its state with GET /state/${req.contract}/KEY`;
+      return { ok: false, code: "NOT_QUERYABLE", message, gasUsed: 0, height };
+    }
+    const out = this.invoke(req.contract, req.method, args, { height, caller: QUERY_CALLER }, undefined);
+    if (!out.ok) return { ...out, gasUsed: gas, height };
+    return { ok: true, output: out.output, gasUsed: gas + out.output.length, height };
+  }
+
+  async getContract(name: string): Promise<ContractView | undefined> {
+    const native = nativeMethods(name);
+    if (native) return { name, kind: "native", methods: [...native] };
+    return this.contracts.get(name)?.view;
   }
 
   subscribe(listener: (event: CommittedBlockEvent) => void): () => void {
@@ -392,4 +627,36 @@ export class MemoryBackend implements ApiBackend {
     this.autoTimer = undefined;
     for (const w of [...this.waiters]) w.resolve();
   }
+}
+
+/** Bytes of a LEB128-encoded unsigned integer. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+/**
+ * A minimal valid WebAssembly module whose exports are empty `() -> ()` functions named `methods`:
+ * something to deploy in tests (MemoryBackend lists the exports as the contract's methods).
+ */
+export function wasmModuleExporting(methods: readonly string[]): Uint8Array {
+  const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+  const n = methods.length;
+  const exports = methods.flatMap((m, i) => {
+    const name = [...utf8.encode(m)];
+    return [...uleb(name.length), ...name, 0x00, ...uleb(i)];
+  });
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, [1, 0x60, 0, 0]),
+    ...section(3, [...uleb(n), ...new Array<number>(n).fill(0)]),
+    ...section(7, [...uleb(n), ...exports]),
+    ...section(10, [...uleb(n), ...methods.flatMap(() => [2, 0, 0x0b])]),
+  ]);
 }

@@ -1,11 +1,29 @@
 // A client of a node's HTTP API that runs wherever `fetch` does: Node, browsers, workers.
-import { type KeyPair, PUBLIC_KEY_LENGTH, toHex } from "@cairn/crypto";
-import { encode, type SignedTransaction, signTransaction } from "@cairn/messaging";
+import { fromHex, type KeyPair, PUBLIC_KEY_LENGTH, toHex } from "@cairn/crypto";
+import {
+  decode,
+  encode,
+  MessagingError,
+  type QueryResultJson,
+  type SignedTransaction,
+  signTransaction,
+  type Value,
+} from "@cairn/messaging";
 import { bytesOf } from "./bytes.ts";
 import { CairnApiError, CairnClientError } from "./errors.ts";
 import { SseParser } from "./sse.ts";
 import { buildTransaction, type ContractCall, decodeBalance } from "./tx.ts";
-import type { BatchSubmitResult, BlockEvent, BlockInfo, StateInfo, StatusInfo, SubmitResult, TxInfo } from "./types.ts";
+import type {
+  BatchSubmitResult,
+  BlockEvent,
+  BlockInfo,
+  ContractInfo,
+  QueryResult,
+  StateInfo,
+  StatusInfo,
+  SubmitResult,
+  TxInfo,
+} from "./types.ts";
 
 export interface ClientOptions {
   /** Base URL of the node's API, e.g. http://127.0.0.1:26657. */
@@ -85,6 +103,19 @@ export interface CairnClient {
   getState(contract: string, key: Uint8Array | string): Promise<StateInfo>;
   /** An account's token balance (0 if it has none). */
   balance(account: Uint8Array | string): Promise<bigint>;
+  /**
+   * Runs a read-only method of a deployed contract on the committed state. A failure of the
+   * contract is a result (`ok: false`, `code`); an unknown contract throws CairnApiError
+   * UNKNOWN_CONTRACT (404).
+   */
+  query(
+    contract: string,
+    method: string,
+    args?: readonly Value[],
+    opts?: { signal?: AbortSignal },
+  ): Promise<QueryResult>;
+  /** A contract's description, or undefined when no contract has that name. */
+  getContract(name: string): Promise<ContractInfo | undefined>;
   /** Calls `onBlock` for each committed block until `signal` aborts. */
   subscribe(onBlock: (block: BlockEvent) => void | Promise<void>, opts?: SubscribeOptions): Promise<void>;
   signer(key: KeyPair, opts?: SignerOptions): Signer;
@@ -113,6 +144,16 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** A query's return value: null for none, or for bytes that are not one canonical value. */
+function decodeOutput(hex: string): Value {
+  if (hex === "") return null;
+  try {
+    return decode(fromHex(hex));
+  } catch {
+    return null;
+  }
 }
 
 function envelopeOf(t: SignedTransaction | Uint8Array): Uint8Array {
@@ -216,6 +257,48 @@ export function createClient(opts: ClientOptions): CairnClient {
   async function balance(account: Uint8Array | string): Promise<bigint> {
     const s = await getState("token", bytesOf(account, "account", PUBLIC_KEY_LENGTH));
     return decodeBalance(s.value === null ? undefined : bytesOf(s.value, "balance"));
+  }
+
+  async function query(
+    contract: string,
+    method: string,
+    args: readonly Value[] = [],
+    o: { signal?: AbortSignal } = {},
+  ): Promise<QueryResult> {
+    let body: Uint8Array;
+    try {
+      body = encode([contract, method, args as Value[]]);
+    } catch (err) {
+      if (err instanceof MessagingError) throw new CairnClientError("BAD_ARGS", err.message, { cause: err });
+      throw err;
+    }
+    const r = await call<QueryResultJson>("/query", {
+      method: "POST",
+      headers: { "content-type": "application/msgpack" },
+      body: body as Uint8Array<ArrayBuffer>,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    if (!r.ok) {
+      const { code, message, gasUsed, height } = r;
+      return { ok: false, output: null, outputJson: null, outputHex: "", gasUsed, height, code, message };
+    }
+    return {
+      ok: true,
+      output: decodeOutput(r.outputHex),
+      outputJson: r.output,
+      outputHex: r.outputHex,
+      gasUsed: r.gasUsed,
+      height: r.height,
+    };
+  }
+
+  async function getContract(name: string): Promise<ContractInfo | undefined> {
+    try {
+      return await call<ContractInfo>(`/contracts/${encodeURIComponent(name)}`);
+    } catch (err) {
+      if (err instanceof CairnApiError && err.code === "UNKNOWN_CONTRACT") return undefined;
+      throw err;
+    }
   }
 
   async function subscribe(onBlock: (b: BlockEvent) => void | Promise<void>, o: SubscribeOptions = {}): Promise<void> {
@@ -366,6 +449,8 @@ export function createClient(opts: ClientOptions): CairnClient {
     getBlock,
     getState,
     balance,
+    query,
+    getContract,
     subscribe,
     signer,
   };

@@ -1,6 +1,6 @@
 // Cairn's SDK: keys, transaction building and signing, and a fetch-based client of a node's API.
 // Runs in Node and in browsers: it uses only @cairn/crypto's pure-JS root, @cairn/messaging and fetch.
-export { signTransaction } from "@cairn/messaging";
+export { signTransaction, type Value } from "@cairn/messaging";
 export {
   type CairnClient,
   type ClientOptions,
@@ -19,6 +19,8 @@ export {
   type BuildTransactionParams,
   buildTransaction,
   type ContractCall,
+  call,
+  contracts,
   decodeBalance,
   kv,
   NONCE_BYTES,
@@ -31,8 +33,10 @@ export type {
   BlockHeaderInfo,
   BlockInfo,
   CommitInfo,
+  ContractInfo,
   InclusionProof,
   JsonValue,
+  QueryResult,
   Receipt,
   StateInfo,
   StatusInfo,

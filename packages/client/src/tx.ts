@@ -74,6 +74,50 @@ export const token = {
   },
 };
 
+const CONTRACT_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+function contractName(name: string): string {
+  if (typeof name !== "string" || !CONTRACT_NAME.test(name)) {
+    throw new CairnClientError(
+      "BAD_NAME",
+      `a contract name matches ${CONTRACT_NAME.source}, got ${JSON.stringify(name)}`,
+    );
+  }
+  return name;
+}
+
+function moduleBytes(code: Uint8Array): Uint8Array {
+  if (!(code instanceof Uint8Array) || !WASM_MAGIC.every((b, i) => code[i] === b)) {
+    throw new CairnClientError("BAD_CODE", "code must be the bytes of a WebAssembly module (a .wasm file)");
+  }
+  return code;
+}
+
+/**
+ * The system contract that manages deployed (WebAssembly) contracts; admin keys only. The receipt
+ * of a successful deploy or upgrade has an event `deployed` / `upgraded` with data
+ * `[name, codeHash, version]`.
+ */
+export const contracts = {
+  /** Deploys `code` under `name` (a new name; not a native contract's). */
+  deploy(name: string, code: Uint8Array): ContractCall {
+    return { contract: "contracts", method: "deploy", args: [contractName(name), moduleBytes(code)] };
+  },
+  /** Replaces the code of the deployed contract `name`, keeping its state. */
+  upgrade(name: string, code: Uint8Array): ContractCall {
+    return { contract: "contracts", method: "upgrade", args: [contractName(name), moduleBytes(code)] };
+  },
+};
+
+/** A call of any contract method: the args are canonical values (see `Value`). */
+export function call(contract: string, method: string, args: readonly Value[] = []): ContractCall {
+  if (typeof contract !== "string" || contract === "" || typeof method !== "string" || method === "") {
+    throw new CairnClientError("BAD_NAME", "contract and method must be non-empty strings");
+  }
+  return { contract, method, args };
+}
+
 /** A token balance as stored in state: 8 bytes, big-endian. */
 export function decodeBalance(value: Uint8Array | undefined): bigint {
   if (value === undefined) return 0n;

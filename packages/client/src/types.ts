@@ -5,13 +5,16 @@ import type {
   BlockEventJson,
   BlockJson,
   CommitJson,
+  ContractJson,
   ErrorJson,
   HeaderJson,
+  JsonValue,
   ProofJson,
   ReceiptJson,
   StateJson,
   StatusJson,
   TxJson,
+  Value,
 } from "@cairn/messaging";
 
 export type { JsonValue } from "@cairn/messaging";
@@ -28,6 +31,30 @@ export type StatusInfo = StatusJson;
 export type ValidatorInfo = StatusJson["validators"][number];
 /** One committed block, as GET /events streams it. */
 export type BlockEvent = BlockEventJson;
+/** GET /contracts/:name: a native or deployed contract; bytes are hex. */
+export type ContractInfo = ContractJson;
+
+/** The outcome of `client.query`: a read-only call of a contract method on the committed state. */
+export interface QueryResult {
+  /** True when the method returned; false when it failed (see `code` and `message`). */
+  readonly ok: boolean;
+  /**
+   * The decoded return value (64-bit integers beyond 2^53 as bigint, binary as Uint8Array); null
+   * when the call failed, when the method returned nothing, or when its bytes are not a canonical
+   * value (see `outputHex`).
+   */
+  readonly output: Value;
+  /** The same value as JSON (binary as "0x" hex, large integers as decimal strings), as the node rendered it. */
+  readonly outputJson: JsonValue;
+  /** The canonical bytes of the return value, hex; "" when there are none. */
+  readonly outputHex: string;
+  readonly gasUsed: number;
+  /** The committed height the query ran on. */
+  readonly height: number;
+  /** Why it failed: the contract's own code, UNKNOWN_METHOD, OUT_OF_GAS, ... */
+  readonly code?: string;
+  readonly message?: string;
+}
 
 export type TxStatus = "pending" | "committed" | "rejected" | "unknown";
 

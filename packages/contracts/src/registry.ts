@@ -3,8 +3,9 @@ import { ContractError } from "./errors.ts";
 import { kvContract } from "./native/kv.ts";
 import { tokenContract } from "./native/token.ts";
 import type { Contract, ContractMethod } from "./types.ts";
+import { createSystemContract } from "./wasm/system.ts";
 
-/** Looks up contracts by name. The Wasm engine (issue [3/6]) registers deployed contracts here too. */
+/** Looks up native contracts by name (deployed WebAssembly contracts are found in the state: ./wasm). */
 export class ContractRegistry {
   private readonly contracts = new Map<string, Contract>();
 
@@ -23,6 +24,16 @@ export class ContractRegistry {
     return [...this.contracts.keys()];
   }
 
+  has(contract: string): boolean {
+    return this.contracts.has(contract);
+  }
+
+  /** The method names of a registered contract (empty when there is none). */
+  methods(contract: string): string[] {
+    const c = this.contracts.get(contract);
+    return c === undefined ? [] : Object.keys(c.methods);
+  }
+
   /** The method to run, or UNKNOWN_CONTRACT / UNKNOWN_METHOD. */
   method(contract: string, method: string): ContractMethod {
     const c = this.contracts.get(contract);
@@ -39,7 +50,11 @@ export class ContractRegistry {
   }
 }
 
-/** The registry every node starts with: the built-in native contracts. */
+/**
+ * The registry every node starts with: the built-in native contracts, and the system contract
+ * `contracts` that deploys and upgrades WebAssembly contracts.
+ */
 export function createNativeRegistry(): ContractRegistry {
-  return new ContractRegistry([kvContract, tokenContract]);
+  const natives = [kvContract, tokenContract];
+  return new ContractRegistry([...natives, createSystemContract(natives.map((c) => c.name))]);
 }

@@ -12,6 +12,8 @@ export interface ChainParams {
   readonly maxBlockTxs: number;
   /** Largest `expiry - height` a transaction may carry: bounds the replay-protection index. */
   readonly maxTxTtl: number;
+  /** Gas a transaction may use in a WebAssembly contract (the same on every node: part of consensus). */
+  readonly maxTxGas: number;
 }
 
 export const defaultChainParams: ChainParams = {
@@ -19,6 +21,7 @@ export const defaultChainParams: ChainParams = {
   maxBlockBytes: 8 * 1024 * 1024,
   maxBlockTxs: 10_000,
   maxTxTtl: 1_000,
+  maxTxGas: 50_000_000,
 };
 
 export interface GenesisAccount {
@@ -142,7 +145,7 @@ export function genesisHash(g: Genesis): Uint8Array {
       g.validators.map((v) => [v.publicKey, v.power, v.name]),
       g.admins as Uint8Array[],
       g.accounts.map((a) => [a.publicKey, a.balance]),
-      [p.maxTxBytes, p.maxBlockBytes, p.maxBlockTxs, p.maxTxTtl],
+      [p.maxTxBytes, p.maxBlockBytes, p.maxBlockTxs, p.maxTxTtl, p.maxTxGas],
       g.members.map((m) => [m.name, m.peerId]),
     ]),
   );

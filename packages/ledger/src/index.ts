@@ -15,12 +15,14 @@ export {
 } from "./genesis.ts";
 export {
   type BlockProposal,
+  type ContractInfo,
   createLedger,
   type ExecutedBlock,
   INTRINSIC_GAS,
   Ledger,
   type LedgerHead,
   type LedgerOptions,
+  type QueryResult,
   type TxLocation,
 } from "./ledger.ts";
 export * from "./state/index.ts";

@@ -1,4 +1,13 @@
-import { ContractError, type ContractRegistry, tokenContract, tokenGenesisState } from "@cairn/contracts";
+import {
+  ContractError,
+  type ContractMeta,
+  type ContractRegistry,
+  tokenContract,
+  tokenGenesisState,
+  type WasmResult,
+  WasmRunner,
+  type WasmState,
+} from "@cairn/contracts";
 import { concatBytes, equalBytes, type MerkleProof, merkleProof, merkleRoot, sha256, toHex } from "@cairn/crypto";
 import {
   type Block,
@@ -80,7 +89,19 @@ export interface LedgerOptions {
   readonly contracts: ContractRegistry;
   /** fsync each committed block (default true). */
   readonly sync?: boolean;
+  /** Runs deployed WebAssembly contracts (default: one with its own VM and module cache). */
+  readonly wasm?: WasmRunner;
+  /** Gas bound of a read-only query (default: the chain's maxTxGas). */
+  readonly maxQueryGas?: number;
 }
+
+/** A contract as `Ledger.contract` describes it. */
+export type ContractInfo =
+  | { readonly name: string; readonly kind: "native"; readonly methods: readonly string[] }
+  | ({ readonly name: string; readonly kind: "wasm" } & ContractMeta);
+
+/** The answer to a read-only query, with the committed height it was computed at. */
+export type QueryResult = WasmResult & { readonly height: number };
 
 function replayKey(tx: SignedTransaction): Uint8Array {
   return concatBytes(tx.tx.sender, tx.tx.nonce);
@@ -107,6 +128,8 @@ export class Ledger {
   readonly state: WorldState;
   private readonly db: Database;
   private readonly contracts: ContractRegistry;
+  private readonly wasm: WasmRunner;
+  private readonly maxQueryGas: number;
   private readonly adminKeys: Set<string>;
   private readonly sync: boolean;
   private headValue: LedgerHead;
@@ -116,6 +139,8 @@ export class Ledger {
     this.genesis = opts.genesis;
     this.genesisHash = genesisHash(opts.genesis);
     this.contracts = opts.contracts;
+    this.wasm = opts.wasm ?? new WasmRunner();
+    this.maxQueryGas = opts.maxQueryGas ?? opts.genesis.params.maxTxGas;
     this.state = state;
     this.sync = opts.sync ?? true;
     this.adminKeys = new Set(opts.genesis.admins.map(toHex));
@@ -175,12 +200,25 @@ export class Ledger {
   async checkAdmission(txs: readonly SignedTransaction[]): Promise<(LedgerError | null)[]> {
     const height = this.headValue.height;
     const seen = await this.db.getMany(Columns.replay, txs.map(replayKey));
+    // Deployed contracts are described in the committed state: look each one up once.
+    const deployed = new Map<string, ContractMeta | undefined>();
+    for (const stx of txs) {
+      const name = stx.tx.contract;
+      if (!this.contracts.has(name) && !deployed.has(name)) deployed.set(name, await this.wasm.meta(this.state, name));
+    }
     return txs.map((stx, i) => {
       try {
         this.checkEnvelope(stx, height + 1);
         if (seen[i] !== undefined)
           throw new LedgerError("DUPLICATE", "a transaction with this sender and nonce was already committed");
-        this.contracts.check(stx.tx.contract, stx.tx.method, stx.tx.args);
+        const { contract, method, args } = stx.tx;
+        if (this.contracts.has(contract)) this.contracts.check(contract, method, args);
+        else {
+          const meta = deployed.get(contract);
+          if (meta === undefined) throw new LedgerError("UNKNOWN_CONTRACT", `no contract named ${contract}`);
+          if (!meta.methods.includes(method))
+            throw new LedgerError("UNKNOWN_METHOD", `contract ${contract} has no method ${method}`);
+        }
         return null;
       } catch (e) {
         return asLedgerError(e);
@@ -298,6 +336,25 @@ export class Ledger {
     const checkpoint = overlay.checkpoint();
     const events: ContractEvent[] = [];
     let gas = INTRINSIC_GAS;
+    if (!this.contracts.has(tx.contract)) {
+      const r = await this.wasm.call(this.wasmState(overlay), {
+        contract: tx.contract,
+        method: tx.method,
+        args: tx.args,
+        caller: tx.sender,
+        height,
+        time,
+        gasLimit: this.genesis.params.maxTxGas,
+      });
+      gas += r.gasUsed;
+      if (!r.ok) {
+        overlay.revertTo(checkpoint);
+        return { txHash: stx.hash, code: r.code, message: r.message.slice(0, 1024), events: [], gasUsed: gas };
+      }
+      const contract = tx.contract;
+      for (const e of r.events) events.push({ contract, name: e.name, data: e.data });
+      return { txHash: stx.hash, code: RECEIPT_OK, message: "", events, gasUsed: gas };
+    }
     try {
       const method = this.contracts.method(tx.contract, tx.method);
       method.check(tx.args);
@@ -329,6 +386,75 @@ export class Ledger {
       const err = asLedgerError(e);
       return { txHash: stx.hash, code: err.code, message: err.message.slice(0, 1024), events: [], gasUsed: gas };
     }
+  }
+
+  /** The block's overlay as the WebAssembly runner sees it. */
+  private wasmState(overlay: StateOverlay): WasmState {
+    return {
+      get: (c, k) => overlay.get(c, k),
+      getSync: (c, k) => overlay.getSync(c, k),
+      set: (c, k, v) => overlay.set(c, k, v),
+      delete: (c, k) => overlay.delete(c, k),
+      written: (c, prefix) => overlay.written(c, prefix),
+      committedKeys: (c, prefix, after, limit) => this.committedKeys(c, prefix, after, limit),
+      checkpoint: () => overlay.checkpoint(),
+      revertTo: (n) => overlay.revertTo(n),
+    };
+  }
+
+  private async committedKeys(
+    contract: string,
+    prefix: Uint8Array,
+    after: Uint8Array | undefined,
+    limit: number,
+  ): Promise<Uint8Array[]> {
+    const keys: Uint8Array[] = [];
+    const opts = after === undefined ? { prefix, limit } : { prefix, after, limit };
+    for await (const [k] of this.state.iterate(contract, opts)) keys.push(k.slice());
+    return keys;
+  }
+
+  /**
+   * Runs a read-only method of a deployed contract on the committed state, bounded by
+   * `maxQueryGas`. Writes and events fail the call (READ_ONLY); the caller is 32 zero bytes.
+   */
+  async query(contract: string, method: string, args: readonly Value[]): Promise<QueryResult> {
+    const head = this.headValue;
+    if (this.contracts.has(contract)) {
+      const message = `${contract} is a native contract: read its state with GET /state/${contract}/KEY`;
+      return { ok: false, code: "NOT_QUERYABLE", message, gasUsed: 0, height: head.height };
+    }
+    const reject = (): never => {
+      throw new LedgerError("READ_ONLY", "a query cannot write");
+    };
+    const state: WasmState = {
+      get: (c, k) => this.state.get(c, k),
+      getSync: (c, k) => this.state.getSync(c, k),
+      set: reject,
+      delete: reject,
+      written: () => [],
+      committedKeys: (c, prefix, after, limit) => this.committedKeys(c, prefix, after, limit),
+      checkpoint: () => 0,
+      revertTo: () => {},
+    };
+    const r = await this.wasm.call(state, {
+      contract,
+      method,
+      args,
+      caller: new Uint8Array(32),
+      height: head.height,
+      time: head.time,
+      gasLimit: this.maxQueryGas,
+      readOnly: true,
+    });
+    return { ...r, height: head.height };
+  }
+
+  /** A native or deployed contract's description, or undefined when there is none with that name. */
+  async contract(name: string): Promise<ContractInfo | undefined> {
+    if (this.contracts.has(name)) return { name, kind: "native", methods: this.contracts.methods(name) };
+    const meta = await this.wasm.meta(this.state, name);
+    return meta === undefined ? undefined : { name, kind: "wasm", ...meta };
   }
 
   /**

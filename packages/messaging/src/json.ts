@@ -122,6 +122,56 @@ export interface BlockEventJson {
   readonly receipts: readonly { readonly txHash: string; readonly code: string; readonly gasUsed: number }[];
 }
 
+/** POST /query with a JSON body. */
+export interface QueryRequestJson {
+  readonly contract: string;
+  readonly method: string;
+  /** Hex of the canonical encoding of the args array; absent means no arguments. */
+  readonly args?: string;
+}
+
+/**
+ * POST /query: the outcome of a read-only contract call on the committed state. A failure of the
+ * contract is a result (`ok: false` with its code), not an HTTP error.
+ */
+export type QueryResultJson =
+  | {
+      readonly ok: true;
+      /** The return value for reading; null when the method returned nothing (`outputHex` is authoritative). */
+      readonly output: JsonValue;
+      /** The canonical bytes of the return value, hex; "" when the method returned nothing. */
+      readonly outputHex: string;
+      readonly gasUsed: number;
+      /** The committed height the query ran on. */
+      readonly height: number;
+    }
+  | {
+      readonly ok: false;
+      readonly code: string;
+      readonly message: string;
+      readonly gasUsed: number;
+      readonly height: number;
+    };
+
+/** GET /contracts/:name */
+export interface ContractJson {
+  readonly name: string;
+  readonly kind: "native" | "wasm";
+  readonly methods: readonly string[];
+  /** Deployed contracts only: SHA-256 of the stored (instrumented) module, hex. */
+  readonly codeHash?: string;
+  /** 1 at deploy, +1 per upgrade. */
+  readonly version?: number;
+  /** Public key of the admin that deployed it, hex. */
+  readonly deployer?: string;
+  /** Height of the deploy. */
+  readonly deployedAt?: number;
+  /** Height of the latest deploy or upgrade. */
+  readonly updatedAt?: number;
+  /** Size of the stored module, bytes. */
+  readonly codeSize?: number;
+}
+
 /** The error body of every 4xx/5xx answer. */
 export interface ErrorJson {
   readonly code: string;

@@ -3,8 +3,11 @@ import type {
   ApiBackend,
   BlockView,
   CommittedBlockEvent,
+  ContractView,
   EvidenceView,
   NodeStatus,
+  QueryRequest,
+  QueryResult,
   StateView,
   SubmitResult,
   TxLookup,
@@ -13,7 +16,7 @@ import type { ConsensusEngine } from "@cairn/consensus";
 import { equalBytes, toHex } from "@cairn/crypto";
 import type { ExecutedBlock, Ledger } from "@cairn/ledger";
 import type { Mempool } from "@cairn/mempool";
-import { blockHash, type Commit } from "@cairn/messaging";
+import { blockHash, type Commit, decode, type Value } from "@cairn/messaging";
 
 export interface BackendComponents {
   readonly ledger: Ledger;
@@ -171,6 +174,26 @@ export class NodeBackend implements ApiBackend {
     ]);
     if (block === undefined) return undefined;
     return { block, hash: blockHash(block.header), receipts: receipts ?? [], commit: commit ?? null };
+  }
+
+  async query(req: QueryRequest): Promise<QueryResult> {
+    const { ledger } = this.c;
+    const args = decode(req.args) as Value[];
+    // As in getState: a commit during the query would mix two states, so run it again.
+    for (;;) {
+      const head = ledger.head();
+      const r = await ledger.query(req.contract, req.method, args);
+      if (!equalBytes(ledger.head().hash, head.hash)) continue;
+      if (!r.ok) return { ok: false, code: r.code, message: r.message, gasUsed: r.gasUsed, height: r.height };
+      return { ok: true, output: r.outputBytes, gasUsed: r.gasUsed, height: r.height };
+    }
+  }
+
+  async getContract(name: string): Promise<ContractView | undefined> {
+    const info = await this.c.ledger.contract(name);
+    if (info === undefined || info.kind === "native") return info;
+    const { kind, methods, codeHash, version, deployer, deployedAt, updatedAt, codeSize } = info;
+    return { name, kind, methods, codeHash, version, deployer, deployedAt, updatedAt, codeSize };
   }
 
   async getState(contract: string, key: Uint8Array): Promise<StateView> {

@@ -2,6 +2,13 @@
 // does), plus home-directory set-up. The `cairn` CLI lives in ./bin.
 export { NodeBackend } from "./backend.ts";
 export {
+  type BuildOptions,
+  type BuildResult,
+  buildContract,
+  checkContractModule,
+  scaffoldContract,
+} from "./cli/contract.ts";
+export {
   defaultNodeConfig,
   homePaths,
   type InitOptions,

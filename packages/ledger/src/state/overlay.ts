@@ -1,3 +1,4 @@
+import { compareBytes } from "@cairn/crypto";
 import { StateError } from "./errors.ts";
 import { encodeStateKey } from "./hashing.ts";
 
@@ -19,6 +20,10 @@ export interface StateOverlay {
   /** Number of distinct keys written (including deletes). */
   readonly size: number;
   get(contract: string, key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** `get` without awaiting (a blocking read on a miss): for contract host functions, which are synchronous. */
+  getSync(contract: string, key: Uint8Array): Uint8Array | undefined;
+  /** This overlay's own writes to `contract` under `prefix` (deletes as undefined), in key order. */
+  written(contract: string, prefix: Uint8Array): StateChange[];
   set(contract: string, key: Uint8Array, value: Uint8Array): void;
   delete(contract: string, key: Uint8Array): void;
   /** Marks the current writes; `revertTo` undoes everything written after it (e.g. one failed transaction). */
@@ -42,6 +47,9 @@ export type CommittedReader = (
   baseRoot: Uint8Array,
 ) => Promise<Uint8Array | undefined>;
 
+/** The synchronous form of CommittedReader. */
+export type CommittedSyncReader = (stateKey: Uint8Array, id: string) => Uint8Array | undefined;
+
 export function stateId(stateKey: Uint8Array): string {
   return Buffer.from(stateKey.buffer, stateKey.byteOffset, stateKey.byteLength).toString("latin1");
 }
@@ -56,13 +64,15 @@ export class Overlay implements StateOverlay {
   /** The WorldState that created this overlay (prepare refuses another's). */
   readonly owner: object;
   #read: CommittedReader;
+  #readSync: CommittedSyncReader;
   #entries = new Map<string, OverlayEntry>();
   #journal: JournalEntry[] = [];
 
-  constructor(owner: object, baseRoot: Uint8Array, read: CommittedReader) {
+  constructor(owner: object, baseRoot: Uint8Array, read: CommittedReader, readSync: CommittedSyncReader) {
     this.owner = owner;
     this.baseRoot = baseRoot;
     this.#read = read;
+    this.#readSync = readSync;
   }
 
   get size(): number {
@@ -75,6 +85,24 @@ export class Overlay implements StateOverlay {
     const e = this.#entries.get(id);
     if (e !== undefined) return e.value;
     return this.#read(stateKey, id, this.baseRoot);
+  }
+
+  getSync(contract: string, key: Uint8Array): Uint8Array | undefined {
+    const stateKey = encodeStateKey(contract, key);
+    const id = stateId(stateKey);
+    const e = this.#entries.get(id);
+    if (e !== undefined) return e.value;
+    return this.#readSync(stateKey, id);
+  }
+
+  written(contract: string, prefix: Uint8Array): StateChange[] {
+    const out: StateChange[] = [];
+    for (const e of this.#entries.values()) {
+      if (e.contract !== contract || e.key.length < prefix.length) continue;
+      if (compareBytes(e.key.subarray(0, prefix.length), prefix) === 0)
+        out.push({ contract, key: e.key, value: e.value });
+    }
+    return out.sort((a, b) => compareBytes(a.key, b.key));
   }
 
   set(contract: string, key: Uint8Array, value: Uint8Array): void {

@@ -62,6 +62,8 @@ export interface PreparedState {
 export interface IterateStateOptions {
   /** Only keys starting with these bytes. */
   readonly prefix?: Uint8Array;
+  /** Only keys greater than this one (in byte order). */
+  readonly after?: Uint8Array;
   readonly limit?: number;
 }
 
@@ -84,6 +86,7 @@ interface PendingValue {
 }
 
 const ROOT_KEY = new Uint8Array(0);
+const ZERO_BYTE = new Uint8Array([0]);
 const prepared = new WeakMap<PreparedState, PreparedInternal>();
 
 function stale(what: string): StateError {
@@ -180,6 +183,23 @@ export class WorldState {
     return this.#read(stateKey, stateId(stateKey));
   }
 
+  /** `get` without awaiting: a blocking LevelDB read on a cache miss (see Database.getSync). */
+  getSync(contract: string, key: Uint8Array): Uint8Array | undefined {
+    const stateKey = encodeStateKey(contract, key);
+    return this.#readSync(stateKey, stateId(stateKey));
+  }
+
+  #readSync(stateKey: Uint8Array, id: string): Uint8Array | undefined {
+    const p = this.#pendingValues.get(id);
+    if (p !== undefined) return p.entry.value;
+    const c = this.#values.get(id);
+    if (c !== undefined) return c ?? undefined;
+    // Nothing can commit in between: this runs to completion without yielding.
+    const v = this.#db.getSync(this.#valuesColumn, stateKey);
+    this.#values.set(id, v ?? null);
+    return v;
+  }
+
   async #read(stateKey: Uint8Array, id: string): Promise<Uint8Array | undefined> {
     for (;;) {
       const p = this.#pendingValues.get(id);
@@ -204,13 +224,17 @@ export class WorldState {
     const cut = contractPrefix.length;
     const strip = (k: Uint8Array) => new Uint8Array(k.buffer, k.byteOffset + cut, k.byteLength - cut);
     // Committed changes whose batch is not on disk yet are merged in.
+    // The smallest key greater than `after` is `after` followed by a zero byte.
+    const gte = options.after === undefined ? undefined : concatBytes(contractPrefix, options.after, ZERO_BYTE);
     const pending: OverlayEntry[] = [];
     for (const { entry } of this.#pendingValues.values()) {
       const k = entry.stateKey;
-      if (k.length >= prefix.length && compareBytes(k.subarray(0, prefix.length), prefix) === 0) pending.push(entry);
+      if (k.length < prefix.length || compareBytes(k.subarray(0, prefix.length), prefix) !== 0) continue;
+      if (gte === undefined || compareBytes(k, gte) >= 0) pending.push(entry);
     }
     pending.sort((a, b) => compareBytes(a.stateKey, b.stateKey));
-    const dbOptions = pending.length === 0 && Number.isFinite(limit) ? { prefix, limit } : { prefix };
+    const bounds = gte === undefined ? { prefix } : { prefix, gte };
+    const dbOptions = pending.length === 0 && Number.isFinite(limit) ? { ...bounds, limit } : bounds;
     let n = 0;
     let i = 0;
     for await (const [k, v] of this.#db.iterate(this.#valuesColumn, dbOptions)) {
@@ -244,12 +268,21 @@ export class WorldState {
   overlay(): StateOverlay {
     const base = this.root();
     const baseHash = refHash(this.#root);
-    return new Overlay(this, base, (stateKey, id) => {
-      if (refHash(this.#root) !== baseHash) {
-        return Promise.reject(stale("the overlay's base root is no longer the committed state root"));
-      }
-      return this.#read(stateKey, id);
-    });
+    return new Overlay(
+      this,
+      base,
+      (stateKey, id) => {
+        if (refHash(this.#root) !== baseHash) {
+          return Promise.reject(stale("the overlay's base root is no longer the committed state root"));
+        }
+        return this.#read(stateKey, id);
+      },
+      (stateKey, id) => {
+        if (refHash(this.#root) !== baseHash)
+          throw stale("the overlay's base root is no longer the committed state root");
+        return this.#readSync(stateKey, id);
+      },
+    );
   }
 
   /** Reads tree records, refusing (STATE_STALE) a result that a commit overtook. */

@@ -1,66 +1,23 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CairnApiError, type ContractCall, createClient, encodeKeyFile, kv, token } from "@cairn/client";
-import { generateKeyPair, type KeyPair, toHex } from "@cairn/crypto";
+import { generateKeyPair, toHex } from "@cairn/crypto";
 import { Command, CommanderError, Option } from "commander";
-import { homePaths, initHome, loadConfig, readKeyFile, writeKeyFile } from "../config.ts";
+import { homePaths, initHome, writeKeyFile } from "../config.ts";
 import { VERSION } from "../version.ts";
+import { contractCommands } from "./contract.ts";
+import { registerContractTxCommands } from "./contract-tx.ts";
 import { printJson, printLine } from "./output.ts";
-
-/** An error the user can fix: printed without a stack trace. */
-class CliError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-interface ConnectionOpts {
-  url?: string;
-  home?: string;
-}
-
-const DEFAULT_URL = "http://127.0.0.1:26657";
-
-/** The API to talk to: --url, else the node in --home, else the default local node. */
-async function apiUrl(o: ConnectionOpts): Promise<string> {
-  if (o.url !== undefined) return o.url;
-  if (o.home !== undefined) {
-    const c = await loadConfig(o.home);
-    const host = c.api.host === "0.0.0.0" ? "127.0.0.1" : c.api.host;
-    return `http://${host}:${c.api.port}`;
-  }
-  return DEFAULT_URL;
-}
-
-/** The signing key: --key FILE, else the admin key of the dev chain in --home. */
-async function signingKey(o: ConnectionOpts & { key?: string }): Promise<KeyPair> {
-  const path = o.key ?? (o.home !== undefined ? homePaths(o.home).adminKey : undefined);
-  if (path === undefined)
-    throw new CliError("NO_KEY", "no signing key: pass --key FILE (see `cairn keys new`) or --home DIR");
-  return readKeyFile(path);
-}
-
-function connectionOptions(cmd: Command): Command {
-  return cmd
-    .option("--url <url>", `API of the node to talk to (default: the node in --home, else ${DEFAULT_URL})`)
-    .option("--home <dir>", "node home directory (for its API address and, for tx, its admin key)");
-}
-
-async function sendTx(call: ContractCall, o: ConnectionOpts & { key?: string; wait: boolean }): Promise<void> {
-  const client = createClient({ url: await apiUrl(o) });
-  const key = await signingKey(o);
-  const signer = client.signer(key);
-  const result = await signer.send(call, o.wait ? { wait: "commit" } : {});
-  printJson(result);
-  if ("receipt" in result && result.receipt !== undefined && result.receipt.code !== "OK") {
-    throw new CliError(
-      result.receipt.code,
-      `${result.receipt.code}: transaction committed but failed: ${result.receipt.message}`,
-    );
-  }
-}
+import {
+  apiUrl,
+  CliError,
+  type ConnectionOpts,
+  connectionOptions,
+  sendTx,
+  signingKey,
+  type TxOpts,
+  txOptions,
+} from "./shared.ts";
 
 function txCommand(
   parent: Command,
@@ -71,14 +28,11 @@ function txCommand(
 ) {
   const cmd = parent.command(name).description(description);
   for (const a of args) cmd.argument(`<${a}>`);
-  connectionOptions(cmd)
-    .option("--key <file>", "key file that signs the transaction (default: the admin key in --home)")
-    .option("--no-wait", "return once the node accepted it, without waiting for the commit")
-    .action(async (...params: unknown[]) => {
-      const values = params.slice(0, args.length) as string[];
-      const opts = params[args.length] as ConnectionOpts & { key?: string; wait: boolean };
-      await sendTx(build(...values), opts);
-    });
+  txOptions(cmd).action(async (...params: unknown[]) => {
+    const values = params.slice(0, args.length) as string[];
+    const opts = params[args.length] as TxOpts;
+    await sendTx(build(...values), opts);
+  });
 }
 
 function parseAmount(s: string): bigint {
@@ -301,13 +255,15 @@ export function buildProgram(): Command {
   ).action(async (o: ConnectionOpts) => {
     printJson(await createClient({ url: await apiUrl(o) }).status());
   });
+
+  registerContractTxCommands(contractCommands(program));
   return program;
 }
 
 /** Runs the CLI and returns the process exit code; errors become one clear line on stderr. */
-export async function runCli(argv: readonly string[]): Promise<number> {
+export async function runCli(argv: readonly string[], program: Command = buildProgram()): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv as string[]);
+    await program.parseAsync(argv as string[]);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
