@@ -1,11 +1,12 @@
 // `cairn contract ...`: the contract language toolchain (docs/contracts.md). `build` compiles an
 // AssemblyScript contract with the flags that keep it inside Cairn's module rules and checks the
-// result; `new` scaffolds a contract. The VM verifies every module again at deploy: the checks
-// here exist to report a mistake at build time, with a message that says what to change.
+// result with the VM's own verifier (the check every node runs at deploy), adding advice on what to
+// change; `new` scaffolds a contract.
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { defaultVmLimits, HOST_FUNCTIONS, prepareContract, VmError } from "@cairn/vm";
 import type { Command } from "commander";
 import { NodeError } from "../errors.ts";
 import { printLine } from "./output.ts";
@@ -26,8 +27,8 @@ export interface BuildResult {
   diagnostics: string;
 }
 
-/** Largest memory a contract may declare, in 64 KiB pages. */
-export const MAX_MEMORY_PAGES = 64;
+/** Largest memory a contract may declare, in 64 KiB pages (the VM's limit). */
+export const MAX_MEMORY_PAGES = defaultVmLimits.maxMemoryPages;
 
 /**
  * Every WebAssembly feature AssemblyScript 0.28 knows, all turned off: the output is a plain
@@ -66,8 +67,6 @@ export function ascFlags(optimize: boolean): string[] {
     "--noColors",
   ];
 }
-
-const METHOD_NAME = /^[a-z][A-Za-z0-9_]*$/;
 
 /**
  * The node_modules directory that holds @cairn/contract-sdk, looked up from this file the way
@@ -129,278 +128,93 @@ export async function buildContract(dir: string, options: BuildOptions = {}): Pr
 }
 
 // ---------------------------------------------------------------------------------------------
-// Module check: a small reader of the WebAssembly binary format, enough to find what Cairn's
-// rules forbid (docs/contracts.md) and to list the methods.
+// Module check: the chain's own verifier (`prepareContract` from @cairn/vm, the one every node
+// runs at deploy), with advice on what to change in an AssemblyScript contract or its build.
 
-/** Imports a contract may have, with their signatures (host ABI v1). */
-const ABI: Record<string, string> = {
-  "cairn.input_len": "()->(i32)",
-  "cairn.input_read": "(i32)->()",
-  "cairn.buffer_read": "(i32)->()",
-  "cairn.storage_get": "(i32,i32)->(i32)",
-  "cairn.storage_has": "(i32,i32)->(i32)",
-  "cairn.storage_set": "(i32,i32,i32,i32)->()",
-  "cairn.storage_delete": "(i32,i32)->()",
-  "cairn.storage_next": "(i32,i32,i32,i32)->(i32)",
-  "cairn.caller": "(i32)->()",
-  "cairn.block_height": "()->(i64)",
-  "cairn.block_time": "()->(i64)",
-  "cairn.emit": "(i32,i32,i32,i32)->()",
-  "cairn.ret": "(i32,i32)->()",
-  "cairn.fail": "(i32,i32,i32,i32)->()",
-  "env.abort": "(i32,i32,i32,i32)->()",
-};
+const FLOAT_ADVICE =
+  "use integer types (i32, i64, u32, u64). In AssemblyScript `number` is f64, and floats also come " +
+  "from fractional literals, Math.* (Math.random, Math.floor, ...), Date, and string<->number " +
+  "conversions (parseInt and parseFloat return f64, as does a `number` in a template literal: use " +
+  "i32.parse / u64.parse and toString() of an integer)";
 
-const VALTYPES: Record<number, string> = { 127: "i32", 126: "i64", 125: "f32", 124: "f64" };
+const FEATURE_ADVICE =
+  "build with `cairn contract build`, which turns off every WebAssembly feature past 1.0; a 0xFC " +
+  "instruction also comes from a saturating float-to-int conversion (nontrapping-f2i)";
 
-class Reader {
-  pos: number;
-  readonly bytes: Uint8Array;
-  readonly end: number;
-  constructor(bytes: Uint8Array, pos: number, end: number) {
-    this.bytes = bytes;
-    this.pos = pos;
-    this.end = end;
-  }
-  byte(): number {
-    if (this.pos >= this.end) throw new Error("unexpected end of section");
-    return this.bytes[this.pos++]!;
-  }
-  u32(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7;
-    }
-  }
-  /** Skips a signed LEB128 number of any width. */
-  skipLeb(): void {
-    while (this.byte() & 0x80);
-  }
-  name(): string {
-    const n = this.u32();
-    const s = new TextDecoder().decode(this.bytes.subarray(this.pos, this.pos + n));
-    this.pos += n;
-    return s;
-  }
-}
+const MEMORY_LIMIT_ADVICE = `\`cairn contract build\` passes --maximumMemory ${MAX_MEMORY_PAGES}: keep that limit`;
 
-function invalid(message: string): NodeError {
-  return new NodeError("CONTRACT_INVALID", `${message} (see the module rules in docs/contracts.md)`);
-}
+const MEMORY_ADVICE =
+  "AssemblyScript defines and exports one memory unless it is built with --importMemory, " +
+  "--noExportMemory or --sharedMemory: build with `cairn contract build`";
 
-/** Where the module first uses a float; reported after the more specific problems. */
-interface FloatUse {
-  first?: string;
-}
+const IMPORT_ADVICE = "declare host functions through @cairn/contract-sdk rather than with your own @external";
 
-function valtype(b: number, where: string, floats: FloatUse): string {
-  const t = VALTYPES[b];
-  if (t === undefined) throw invalid(`${where} uses the value type 0x${b.toString(16)}: only i32 and i64 are allowed`);
-  if ((t === "f32" || t === "f64") && floats.first === undefined) floats.first = `${where} uses ${t}`;
-  return t;
-}
-
-/** Opcodes (single byte) that operate on f32/f64 values. */
-function isFloatOpcode(op: number): boolean {
-  return (
-    op === 0x2a ||
-    op === 0x2b ||
-    op === 0x38 ||
-    op === 0x39 ||
-    op === 0x43 ||
-    op === 0x44 ||
-    (op >= 0x5b && op <= 0x66) ||
-    (op >= 0x8b && op <= 0xa6) ||
-    (op >= 0xa8 && op <= 0xab) ||
-    (op >= 0xae && op <= 0xbf)
-  );
-}
-
-// Prefix bytes 0xfb..0xfe of the post-1.0 instruction families.
-const PREFIXES: Record<number, string> = {
-  251: "garbage-collection",
-  252: "bulk-memory or saturating float conversion",
-  253: "SIMD",
-  254: "threads (atomics)",
-};
-
-function scanBody(r: Reader, fn: number, floats: FloatUse): void {
-  const where = `function ${fn}`;
-  for (let groups = r.u32(); groups > 0; groups--) {
-    r.u32();
-    valtype(r.byte(), `a local of ${where}`, floats);
-  }
-  while (r.pos < r.end) {
-    const op = r.byte();
-    const prefix = PREFIXES[op];
-    if (prefix !== undefined) throw invalid(`${where} uses a ${prefix} instruction (prefix 0x${op.toString(16)})`);
-    if (isFloatOpcode(op) && floats.first === undefined)
-      floats.first = `${where} uses a float instruction (opcode 0x${op.toString(16)})`;
-    if (op === 0x02 || op === 0x03 || op === 0x04) {
-      const bt = r.bytes[r.pos]!;
-      if (bt === 0x40) r.pos++;
-      else if (VALTYPES[bt] !== undefined || bt >= 0x6f) valtype(r.byte(), `a block in ${where}`, floats);
-      else throw invalid(`${where} has a multi-value block`);
-    } else if (op === 0x0c || op === 0x0d || op === 0x10 || (op >= 0x20 && op <= 0x24)) {
-      r.u32();
-    } else if (op === 0x0e) {
-      for (let n = r.u32() + 1; n > 0; n--) r.u32();
-    } else if (op === 0x11) {
-      r.u32();
-      if (r.u32() !== 0) throw invalid(`${where} uses a second table (reference types)`);
-    } else if (op >= 0x28 && op <= 0x3e) {
-      r.u32();
-      r.u32();
-    } else if (op === 0x3f || op === 0x40) {
-      r.byte();
-    } else if (op === 0x41 || op === 0x42) {
-      r.skipLeb();
-    } else if (op === 0x43 || op === 0x44) {
-      r.pos += op === 0x43 ? 4 : 8;
-    } else if (op === 0x12 || op === 0x13) {
-      throw invalid(`${where} uses a tail call`);
-    } else if (op === 0x1c || op === 0x25 || op === 0x26 || (op >= 0xd0 && op <= 0xd2)) {
-      throw invalid(`${where} uses a reference-types instruction (opcode 0x${op.toString(16)})`);
-    } else if (
-      !(
-        op <= 0x01 ||
-        op === 0x05 ||
-        op === 0x0b ||
-        op === 0x0f ||
-        op === 0x1a ||
-        op === 0x1b ||
-        (op >= 0x45 && op <= 0xc4)
-      )
-    ) {
-      throw invalid(`${where} uses the opcode 0x${op.toString(16)}, which is not WebAssembly 1.0`);
-    }
-  }
-}
+const valtypeName = (t: number): string => (t === 0x7e ? "i64" : t === 0x7f ? "i32" : `0x${t.toString(16)}`);
 
 /**
- * Checks a compiled module against Cairn's rules as far as the compiler controls them: valid
- * WebAssembly, no floats, no post-1.0 instructions, only ABI v1 imports, one exported memory with
- * a maximum of at most 64 pages, and every exported function a method `() -> ()` with a
- * `[a-z][A-Za-z0-9_]*` name. Returns the methods; throws NodeError("CONTRACT_INVALID").
+ * Advice for the VM's rule messages (packages/vm/src/validate.ts, module.ts, instructions.ts),
+ * matched on their wording, first match wins. A message without advice is reported as it is.
+ */
+const ADVICE: readonly [RegExp, (m: RegExpMatchArray) => string][] = [
+  [/floating point/, () => FLOAT_ADVICE],
+  [
+    /^import "[^"]*" "[^"]*" is not a host function/,
+    () =>
+      "a contract imports only the host ABI; an unknown import is often a standard library feature " +
+      "Cairn does not offer: console, Math.random, Date, process, trace",
+  ],
+  [
+    /^import "cairn" "([a-z_]+)" has the wrong signature/,
+    (m) => {
+      const sig = Object.hasOwn(HOST_FUNCTIONS, m[1]!) ? HOST_FUNCTIONS[m[1]!] : undefined;
+      if (sig === undefined) return IMPORT_ADVICE;
+      const list = (ts: readonly number[]) => ts.map(valtypeName).join(", ");
+      return `the host ABI has (${list(sig.params)}) -> (${list(sig.results)}); ${IMPORT_ADVICE}`;
+    },
+  ],
+  [/has the wrong signature/, () => IMPORT_ADVICE],
+  [/^memory declares no maximum|^memory maximum above/, () => MEMORY_LIMIT_ADVICE],
+  [/^exactly one memory|^memory is not exported|imported memory|shared memory/, () => MEMORY_ADVICE],
+  [
+    /imported (table|global)/,
+    () => "a contract imports only host functions: build without --importTable and declare no @external globals",
+  ],
+  [
+    /SIMD|threads|bulk memory|0xFC|reference types|multi-value|tail call|exception handling|GC |64-bit/,
+    () => FEATURE_ADVICE,
+  ],
+  [/the "cairn_" prefix is reserved/, () => "rename the export: the VM adds cairn_gas, cairn_status and cairn_start"],
+  [
+    /^module is \d+ bytes/,
+    () => "build with optimisation (no --no-optimize) and move code or data out of the contract",
+  ],
+];
+
+/**
+ * Checks a compiled module with the chain's verifier (`prepareContract` from @cairn/vm: the module
+ * rules of docs/contracts.md, with the default limits) and returns its methods: the exported
+ * functions `() -> ()` named `[a-z][A-Za-z0-9_]*`. A module that breaks a rule throws
+ * NodeError("CONTRACT_INVALID") with the VM's message and advice on what to change.
  */
 export function checkContractModule(wasm: Uint8Array): { methods: string[] } {
-  if (!WebAssembly.validate(wasm as Uint8Array<ArrayBuffer>)) throw invalid("the module is not valid WebAssembly");
-  const types: string[] = [];
-  const funcTypes: number[] = [];
-  const methods: string[] = [];
-  let memories = 0;
-  let memoryExported = false;
-  let importedFuncs = 0;
-  const floats: FloatUse = {};
-  let pos = 8;
   try {
-    while (pos < wasm.length) {
-      const head = new Reader(wasm, pos, wasm.length);
-      const id = head.byte();
-      const size = head.u32();
-      const r = new Reader(wasm, head.pos, head.pos + size);
-      pos = r.end;
-      if (id === 1) {
-        for (let n = r.u32(), i = 0; i < n; i++) {
-          if (r.byte() !== 0x60) throw invalid(`type ${i} is not a function type`);
-          const params = Array.from({ length: r.u32() }, () => valtype(r.byte(), `type ${i}`, floats));
-          const results = Array.from({ length: r.u32() }, () => valtype(r.byte(), `type ${i}`, floats));
-          if (results.length > 1) throw invalid(`type ${i} has several results (multi-value)`);
-          types.push(`(${params.join(",")})->(${results.join(",")})`);
-        }
-      } else if (id === 2) {
-        for (let n = r.u32(); n > 0; n--) {
-          const name = `${r.name()}.${r.name()}`;
-          const kind = r.byte();
-          if (kind !== 0)
-            throw invalid(`the module imports ${name}, which is not a function: contracts import only functions`);
-          const type = r.u32();
-          const sig = types[type];
-          const want = ABI[name];
-          if (want === undefined) {
-            throw invalid(
-              `the module imports ${name}, which is not part of the host ABI (often a standard library ` +
-                "feature Cairn does not offer: console, Math.random, Date, process, trace)",
-            );
-          }
-          if (sig !== want) throw invalid(`the import ${name} has the signature ${sig}; the host ABI has ${want}`);
-          funcTypes.push(type);
-          importedFuncs++;
-        }
-      } else if (id === 3) {
-        for (let n = r.u32(); n > 0; n--) funcTypes.push(r.u32());
-      } else if (id === 5) {
-        for (let n = r.u32(); n > 0; n--) {
-          memories++;
-          const flags = r.byte();
-          r.u32();
-          if (flags & 2) throw invalid("the memory is shared (threads)");
-          if (flags & 4) throw invalid("the memory is a 64-bit memory (memory64)");
-          if (!(flags & 1)) throw invalid("the memory declares no maximum");
-          const max = r.u32();
-          if (max > MAX_MEMORY_PAGES)
-            throw invalid(`the memory maximum is ${max} pages; at most ${MAX_MEMORY_PAGES} are allowed`);
-        }
-      } else if (id === 6) {
-        for (let n = r.u32(), i = 0; i < n; i++) {
-          valtype(r.byte(), `global ${i}`, floats);
-          r.byte();
-          // The initialiser is a constant expression; floats in it would be f32/f64.const.
-          for (let op = r.byte(); op !== 0x0b; op = r.byte()) {
-            if (op === 0x41 || op === 0x42) r.skipLeb();
-            else if (op === 0x43 || op === 0x44) r.pos += op === 0x43 ? 4 : 8;
-            else if (op === 0x23) r.u32();
-            else throw invalid(`global ${i} has a non-integer initialiser (opcode 0x${op.toString(16)})`);
-          }
-        }
-      } else if (id === 7) {
-        for (let n = r.u32(); n > 0; n--) {
-          const name = r.name();
-          const kind = r.byte();
-          const index = r.u32();
-          if (name.startsWith("cairn_"))
-            throw invalid(`the export "${name}" uses the prefix cairn_, which the VM reserves`);
-          if (kind === 2 && name === "memory") memoryExported = true;
-          if (kind !== 0) continue;
-          const sig = types[funcTypes[index] ?? -1];
-          if (sig !== "()->()") {
-            throw invalid(
-              `the exported function "${name}" has the signature ${sig}: a method takes no parameters and returns ` +
-                "nothing (read arguments with Args.read(), return with returnValue())",
-            );
-          }
-          if (!METHOD_NAME.test(name)) throw invalid(`the method name "${name}" does not match [a-z][A-Za-z0-9_]*`);
-          methods.push(name);
-        }
-      } else if (id === 10) {
-        for (let n = r.u32(), i = 0; i < n; i++) {
-          const size = r.u32();
-          scanBody(new Reader(wasm, r.pos, r.pos + size), importedFuncs + i, floats);
-          r.pos += size;
-        }
+    return { methods: [...prepareContract(wasm).methods] };
+  } catch (e) {
+    if (!(e instanceof VmError) || e.code !== "INVALID_MODULE") throw e;
+    let advice = "";
+    for (const [pattern, say] of ADVICE) {
+      const m = e.message.match(pattern);
+      if (m !== null) {
+        advice = `: ${say(m)}`;
+        break;
       }
     }
-  } catch (e) {
-    if (e instanceof NodeError) throw e;
-    throw invalid(`the module could not be read: ${(e as Error).message}`);
-  }
-  if (floats.first !== undefined) {
-    throw invalid(
-      `the module uses floating point (${floats.first}): use integer types (i32, i64, u32, u64). ` +
-        "In AssemblyScript `number` is f64, and fractional literals, Math.* and parseFloat are floats",
+    throw new NodeError(
+      "CONTRACT_INVALID",
+      `the module breaks Cairn's module rules (${e.message})${advice} (see docs/contracts.md)`,
+      { cause: e },
     );
   }
-  if (memories !== 1 || !memoryExported) throw invalid('a contract has exactly one memory, exported as "memory"');
-  if (methods.length === 0) {
-    throw invalid(
-      "the module exports no methods: export at least one `export function name(): void` from assembly/index.ts",
-    );
-  }
-  return { methods };
 }
 
 // ---------------------------------------------------------------------------------------------
