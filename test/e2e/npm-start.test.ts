@@ -51,8 +51,8 @@ async function stopped(run: ReturnType<typeof runNpm>, port: number): Promise<vo
 }
 
 describe("npm start", () => {
-  it("writes a 4-validator cluster on first use, starts it, prints every API, and stops every node on Ctrl-C", {
-    timeout: 120_000,
+  it("writes a 4-validator cluster on first use, starts it, prints every API, runs the example contracts, and stops every node on Ctrl-C", {
+    timeout: 240_000,
   }, async () => {
     const out = join(tempDir("npm-start"), "cluster");
     const base = 20_000 + ((await freePort()) % 20_000);
@@ -70,6 +70,17 @@ describe("npm start", () => {
         true,
       );
       expect(r.body.results[0].status).toBe("committed");
+      // The README's next step: each example contract's walkthrough deploys it and plays its use case.
+      for (const example of ["token", "provenance", "identity", "roaming"]) {
+        const walk = runNpm(`example:${example}`, [
+          "--url",
+          `http://127.0.0.1:${base + 1}`,
+          "--keys",
+          join(out, "keys"),
+        ]);
+        expect(await walk.exited, `${example}:\n${walk.output()}`).toBe(0);
+        expect(walk.output()).toContain(`${example} walkthrough completed`);
+      }
     } finally {
       run.ctrlC();
     }
