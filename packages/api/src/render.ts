@@ -99,6 +99,13 @@ export function commitToJson(c: Commit | null): CommitJson | null {
   };
 }
 
+/** Gas per block (FG DLT incentive accounting): the sum of its receipts'. */
+function blockGas(v: BlockView): number {
+  let gas = 0;
+  for (const r of v.receipts) gas += r.gasUsed;
+  return gas;
+}
+
 export function blockToJson(v: BlockView, withEnvelopes: boolean): BlockJson {
   const { header, txs, lastCommit } = v.block;
   return {
@@ -108,6 +115,7 @@ export function blockToJson(v: BlockView, withEnvelopes: boolean): BlockJson {
     txs: txs.map((t) => toHex(sha256(t))),
     ...(withEnvelopes ? { envelopes: txs.map(toHex) } : {}),
     receipts: v.receipts.map(receiptToJson),
+    gasUsed: blockGas(v),
     commit: commitToJson(v.commit),
     lastCommit: commitToJson(lastCommit),
   };
@@ -168,6 +176,7 @@ export function blockEventToJson(e: CommittedBlockEvent): BlockEventJson {
     time: header.time,
     txCount: header.txCount,
     stateRoot: toHex(header.stateRoot),
+    gasUsed: blockGas(e.view),
     receipts: e.view.receipts.map((r) => ({ txHash: toHex(r.txHash), code: r.code, gasUsed: r.gasUsed })),
   };
 }

@@ -62,6 +62,8 @@ export interface BlockJson {
   /** The envelopes themselves, hex; only with `?txs=full`. */
   readonly envelopes?: readonly string[];
   readonly receipts: readonly ReceiptJson[];
+  /** Total gas of the block's transactions (the sum of the receipts' gasUsed). */
+  readonly gasUsed: number;
   /** The certificate committing this block; null while not yet known. */
   readonly commit: CommitJson | null;
   /** The parent's certificate, carried inside this block. */
@@ -119,6 +121,8 @@ export interface BlockEventJson {
   readonly time: number;
   readonly txCount: number;
   readonly stateRoot: string;
+  /** Total gas of the block's transactions. */
+  readonly gasUsed: number;
   readonly receipts: readonly { readonly txHash: string; readonly code: string; readonly gasUsed: number }[];
 }
 

@@ -26,6 +26,8 @@ export interface NodeConfig {
   readonly logLevel: string;
   /** Worker threads verifying signatures (default: one per core). */
   readonly verifyWorkers?: number;
+  /** Gas bound of a read-only contract query (POST /query), so reads cannot tie up the node. */
+  readonly maxQueryGas: number;
 }
 
 export const defaultNodeConfig: NodeConfig = {
@@ -35,6 +37,7 @@ export const defaultNodeConfig: NodeConfig = {
   mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024 },
   storage: { sync: true },
   logLevel: "info",
+  maxQueryGas: 10_000_000,
 };
 
 /** Where a node keeps its files. */
@@ -99,6 +102,9 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
       "BAD_CONFIG",
       `config.consensus.engine "${c.consensus.engine}" is unknown (engines: solo, tendermint)`,
     );
+  }
+  if (!Number.isSafeInteger(c.maxQueryGas) || c.maxQueryGas < 1) {
+    throw new NodeError("BAD_CONFIG", `config.maxQueryGas must be a positive integer, got ${c.maxQueryGas}`);
   }
   if (c.consensus.engine === "tendermint" && c.p2p === undefined) {
     throw new NodeError("BAD_CONFIG", "config.p2p (listen, bootstrap) is required with the tendermint engine");

@@ -65,7 +65,13 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     for (const c of closers.reverse()) await c().catch((err) => log.error({ err }, "error while stopping"));
   };
   try {
-    const ledger = await createLedger({ db, genesis, contracts: createNativeRegistry(), sync: config.storage.sync });
+    const ledger = await createLedger({
+      db,
+      genesis,
+      contracts: createNativeRegistry(),
+      sync: config.storage.sync,
+      maxQueryGas: config.maxQueryGas,
+    });
     const verifier = new VerifyPool(config.verifyWorkers === undefined ? {} : { workers: config.verifyWorkers });
     closers.push(() => verifier.close());
     const mempool = new Mempool(

@@ -70,6 +70,7 @@ describe("GET /events", () => {
         time: view.block.header.time,
         txCount: 1,
         stateRoot: toHex(view.block.header.stateRoot),
+        gasUsed: view.receipts[0]!.gasUsed,
         receipts: [{ txHash: toHex(s.hash), code: "OK", gasUsed: view.receipts[0]!.gasUsed }],
       },
     });

@@ -46,6 +46,7 @@ describe("subscribe", () => {
       time: view.block.header.time,
       txCount: 1,
       stateRoot: toHex(view.block.header.stateRoot),
+      gasUsed: view.receipts[0]!.gasUsed,
       receipts: [{ txHash: toHex(tx.hash), code: "OK", gasUsed: view.receipts[0]!.gasUsed }],
     });
     ac.abort();
