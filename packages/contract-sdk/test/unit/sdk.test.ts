@@ -1,31 +1,17 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { decode, encode, type Value } from "@cairn/messaging";
-import { buildContract } from "@cairn/node";
-import {
-  type CallResult,
-  createMemoryHost,
-  createVm,
-  type MemoryHost,
-  type PreparedContract,
-  prepareContract,
-} from "@cairn/vm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type CallResult, createMemoryHost, createVm, type MemoryHost, type PreparedContract } from "@cairn/vm";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { buildFixture } from "./fixture.ts";
 
-// The probe contract (fixtures/probe) calls every SDK function; these tests drive it through
-// the real VM and compare what it reads and writes with @cairn/messaging's canonical codec.
-const PROBE = fileURLToPath(new URL("../../fixtures/probe", import.meta.url));
+// The probe contract (fixtures/probe) calls every SDK function but the roles (roles.test.ts); these
+// tests drive it through the real VM and compare what it reads and writes with @cairn/messaging's
+// canonical codec.
 const GAS = 20_000_000;
 
-let out: string;
 let probe: PreparedContract;
 beforeAll(async () => {
-  out = mkdtempSync(join(tmpdir(), "cairn-sdk-"));
-  probe = prepareContract((await buildContract(PROBE, { out: join(out, "probe.wasm") })).wasm);
+  probe = await buildFixture("probe");
 });
-afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const vm = createVm();
 let host: MemoryHost;
@@ -179,6 +165,37 @@ describe("storage", () => {
     expect(call("text", ["t", "ünïcode"])).toEqual([null, "ünïcode"]);
     expect(call("text", ["t", ""])).toEqual(["ünïcode", ""]);
     expect(host.entries()).toEqual([[k("t"), new Uint8Array(0)]]);
+  });
+});
+
+describe("argument checks", () => {
+  const checks = (id: string, idMax: number, text: string, min: number, max: number) =>
+    run("checks", encode([id, idMax, text, min, max]));
+
+  it("checkId takes 1..max characters from [A-Za-z0-9._:-], or fails BAD_ARGS naming the argument", () => {
+    expect(checks("aZ09._:-", 8, "", 0, 0).ok).toBe(true);
+    expect(checks("a", 1, "", 0, 0).ok).toBe(true);
+    expect(failure("checks", ["", 8, "", 0, 0])).toEqual({ code: "BAD_ARGS", message: "id must be 1..8 characters" });
+    expect(failure("checks", ["a".repeat(9), 8, "", 0, 0])).toEqual({
+      code: "BAD_ARGS",
+      message: "id must be 1..8 characters",
+    });
+    for (const id of ["a/b", "a b", "é", "a\u0000", "a+b"]) {
+      expect(failure("checks", [id, 8, "", 0, 0])).toEqual({
+        code: "BAD_ARGS",
+        message: "id may contain only letters, digits and . _ : -",
+      });
+    }
+  });
+
+  it("checkText takes min..max bytes of UTF-8, or fails BAD_ARGS with the length it got", () => {
+    expect(checks("x", 1, "éé", 4, 4).ok).toBe(true);
+    expect(checks("x", 1, "", 0, 4).ok).toBe(true);
+    expect(failure("checks", ["x", 1, "ééé", 0, 4])).toEqual({
+      code: "BAD_ARGS",
+      message: "text must be 0..4 bytes, got 6",
+    });
+    expect(failure("checks", ["x", 1, "", 1, 4]).message).toBe("text must be 1..4 bytes, got 0");
   });
 });
 

@@ -5,14 +5,33 @@
 // revoked nor expired and its issuer is still registered.
 //
 // Storage (keys are UTF-8 prefixes followed by raw bytes; values are canonical arrays):
-//   "owner"                         -> the owner's key
+//   "owner"                         -> the owner's key (the SDK's initOwner)
 //   "n/issuers"                     -> number of registered issuers (8-byte big-endian)
-//   "i/" + key                      -> [name, addedAt]
+//   "i/" + key                      -> [name, addedAt] (the SDK's Members)
 //   "c/" + subject (32 bytes) + claimType
 //                                   -> [issuer, value, issuedAt, expiresAt, revoked, revokedAt]
 // The subject has a fixed length, so "c/" + subject is the prefix of exactly the subject's claims.
 // One claim per (subject, claimType): issuing again replaces it (see `issue`).
-import { Args, concat, context, emit, equal, fail, require, returnValue, storage, utf8, Writer } from "@cairn/contract-sdk";
+import {
+  Args,
+  checkId,
+  checkText,
+  concat,
+  context,
+  emit,
+  equal,
+  fail,
+  initOwner,
+  Members,
+  owner,
+  require,
+  requireInitialized,
+  requireOwner,
+  returnValue,
+  storage,
+  utf8,
+  Writer,
+} from "@cairn/contract-sdk";
 
 const MAX_NAME_BYTES = 64;
 const MAX_TYPE_BYTES = 64;
@@ -25,21 +44,8 @@ const ISSUERS_PAGE = 100;
 // ---------------------------------------------------------------------------------------------
 // Keys and records
 
-function ownerKey(): Uint8Array {
-  return utf8("owner");
-}
-
-function issuersCountKey(): Uint8Array {
-  return utf8("n/issuers");
-}
-
-function issuerPrefix(): Uint8Array {
-  return utf8("i/");
-}
-
-function issuerKey(key: Uint8Array): Uint8Array {
-  return concat(issuerPrefix(), key);
-}
+/** The registered issuers. */
+const ISSUERS = new Members("i/", "n/issuers");
 
 function claimPrefix(subject: Uint8Array): Uint8Array {
   return concat(utf8("c/"), subject);
@@ -93,7 +99,7 @@ class Claim {
   }
 
   issuerActive(): bool {
-    return storage.has(issuerKey(this.issuer));
+    return ISSUERS.has(this.issuer);
   }
 
   /** "revoked", "expired", "issuer-removed" (the first that applies, in that order) or "valid". */
@@ -106,37 +112,7 @@ class Claim {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Checks
-
-function checkText(s: string, what: string, min: i32, max: i32): void {
-  const n = String.UTF8.byteLength(s);
-  if (n < min || n > max) {
-    fail("BAD_ARGS", what + " must be " + min.toString() + ".." + max.toString() + " bytes, got " + n.toString());
-  }
-}
-
-/** A claim type is 1..64 characters from [A-Za-z0-9._:-]. */
-function checkClaimType(t: string): void {
-  const n = t.length;
-  if (n == 0 || n > MAX_TYPE_BYTES) fail("BAD_ARGS", "claimType must be 1.." + MAX_TYPE_BYTES.toString() + " characters");
-  for (let i = 0; i < n; i++) {
-    const c = t.charCodeAt(i);
-    const ok =
-      (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 46 || c == 95 || c == 58 || c == 45;
-    if (!ok) fail("BAD_ARGS", "claimType may contain only letters, digits and . _ : -");
-  }
-}
-
-function requireOwner(): void {
-  const owner = storage.get(ownerKey());
-  if (owner === null) fail("NOT_INITIALIZED", "call init first");
-  require(equal(context.caller(), owner!), "NOT_OWNER", "only the owner can manage issuers");
-}
-
-function issuerName(key: Uint8Array): string {
-  const raw = storage.get(issuerKey(key));
-  return raw === null ? "" : Args.from(raw).str();
-}
+// Helpers
 
 function loadClaim(subject: Uint8Array, claimType: string): Claim {
   const c = Claim.load(subject, claimType);
@@ -150,10 +126,8 @@ function loadClaim(subject: Uint8Array, claimType: string): Claim {
 /** init(): makes the caller the owner, who adds and removes issuers; only once. */
 export function init(): void {
   Args.read().done();
-  if (storage.has(ownerKey())) fail("ALREADY_INITIALIZED", "the registry is already initialised");
-  const owner = context.caller();
-  storage.set(ownerKey(), owner);
-  emit("init", new Writer().array(1).bytes(owner));
+  const key = initOwner("the registry is already initialised");
+  emit("init", new Writer().array(1).bytes(key));
 }
 
 /** addIssuer(key: key, name: str): the owner registers a trusted issuer. */
@@ -162,11 +136,9 @@ export function addIssuer(): void {
   const key = args.key();
   const name = args.str();
   args.done();
-  requireOwner();
+  requireOwner("only the owner can manage issuers");
   checkText(name, "name", 1, MAX_NAME_BYTES);
-  if (storage.has(issuerKey(key))) fail("ISSUER_EXISTS", "the key is already the issuer " + issuerName(key));
-  storage.set(issuerKey(key), new Writer().array(2).str(name).u64(context.height()).finish());
-  storage.setU64(issuersCountKey(), storage.getU64(issuersCountKey()) + 1);
+  if (!ISSUERS.add(key, name)) fail("ISSUER_EXISTS", "the key is already the issuer " + ISSUERS.name(key));
   emit("issuerAdded", new Writer().array(2).bytes(key).str(name));
 }
 
@@ -178,10 +150,8 @@ export function removeIssuer(): void {
   const args = Args.read();
   const key = args.key();
   args.done();
-  requireOwner();
-  require(storage.has(issuerKey(key)), "NOT_ISSUER", "the key is not a registered issuer");
-  storage.remove(issuerKey(key));
-  storage.setU64(issuersCountKey(), storage.getU64(issuersCountKey()) - 1);
+  requireOwner("only the owner can manage issuers");
+  require(ISSUERS.remove(key), "NOT_ISSUER", "the key is not a registered issuer");
   emit("issuerRemoved", new Writer().array(1).bytes(key));
 }
 
@@ -198,18 +168,18 @@ export function issue(): void {
   const value = args.str();
   const expiresAt = args.u64();
   args.done();
-  if (!storage.has(ownerKey())) fail("NOT_INITIALIZED", "call init first");
-  checkClaimType(claimType);
+  requireInitialized();
+  checkId(claimType, "claimType", MAX_TYPE_BYTES);
   checkText(value, "value", 0, MAX_VALUE_BYTES);
   const caller = context.caller();
-  require(storage.has(issuerKey(caller)), "NOT_ISSUER", "only a registered issuer can issue claims");
+  require(ISSUERS.has(caller), "NOT_ISSUER", "only a registered issuer can issue claims");
   const height = context.height();
   if (expiresAt != 0 && expiresAt <= height) {
     fail("BAD_ARGS", "expiresAt " + expiresAt.toString() + " is not after the current height " + height.toString());
   }
   const existing = Claim.load(subject, claimType);
   if (existing !== null && !equal(existing.issuer, caller) && existing.status(height) == "valid") {
-    fail("CLAIM_EXISTS", "the subject has a valid " + claimType + " claim from " + issuerName(existing.issuer));
+    fail("CLAIM_EXISTS", "the subject has a valid " + claimType + " claim from " + ISSUERS.name(existing.issuer));
   }
   const c = new Claim();
   c.issuer = caller;
@@ -255,7 +225,7 @@ export function verify(): void {
       .array(8)
       .bool(!c.revoked && !expired && active)
       .bytes(c.issuer)
-      .str(issuerName(c.issuer))
+      .str(ISSUERS.name(c.issuer))
       .str(c.value)
       .bool(expired)
       .bool(c.revoked)
@@ -296,32 +266,17 @@ export function issuer(): void {
   const args = Args.read();
   const key = args.key();
   args.done();
-  const raw = storage.get(issuerKey(key));
-  if (raw === null) {
-    returnValue(new Writer().nil());
-    return;
-  }
-  const r = Args.from(raw);
-  returnValue(new Writer().array(2).str(r.str()).u64(r.u64()));
+  returnValue(ISSUERS.encode(key));
 }
 
 /** issuers() -> [[key, name, addedAt: u64], ...]: the registered issuers in key order (first 100). */
 export function issuers(): void {
   Args.read().done();
-  const prefix = issuerPrefix();
-  const keys = storage.keys(prefix, ISSUERS_PAGE);
-  const w = new Writer().array(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const r = Args.from(storage.get(keys[i])!);
-    w.array(3).bytes(keys[i].subarray(prefix.length)).str(r.str()).u64(r.u64());
-  }
-  returnValue(w);
+  returnValue(ISSUERS.encodeList(ISSUERS_PAGE));
 }
 
 /** info() -> [owner: key, issuers: u64]; fails NOT_INITIALIZED before init. */
 export function info(): void {
   Args.read().done();
-  const owner = storage.get(ownerKey());
-  if (owner === null) fail("NOT_INITIALIZED", "call init first");
-  returnValue(new Writer().array(2).bytes(owner!).u64(storage.getU64(issuersCountKey())));
+  returnValue(new Writer().array(2).bytes(owner()).u64(ISSUERS.count()));
 }

@@ -5,14 +5,33 @@
 // an item has been.
 //
 // Storage (keys are UTF-8 prefixes followed by raw bytes; values are canonical arrays):
-//   "owner"                         -> the owner's key
+//   "owner"                         -> the owner's key (the SDK's initOwner)
 //   "n/parties", "n/items"          -> counters (8-byte big-endian)
-//   "p/" + key                      -> [name, registeredAt]
+//   "p/" + key                      -> [name, registeredAt] (the SDK's Members)
 //   "i/" + itemId                   -> [description, creator, holder, retired, steps, createdAt, updatedAt]
 //   "h/" + itemId + "/" + seq (u64 big-endian, so that byte order is step order)
 //                                   -> [seq, action, from | nil, to | nil, note, height, time]
 // Item ids contain no "/", so "h/<itemId>/" is the prefix of exactly one item's history.
-import { Args, concat, context, emit, equal, fail, require, returnValue, storage, utf8, Writer } from "@cairn/contract-sdk";
+import {
+  Args,
+  checkId,
+  checkText,
+  concat,
+  context,
+  emit,
+  equal,
+  fail,
+  initOwner,
+  Members,
+  owner,
+  require,
+  requireInitialized,
+  requireOwner,
+  returnValue,
+  storage,
+  utf8,
+  Writer,
+} from "@cairn/contract-sdk";
 
 const MAX_NAME_BYTES = 64;
 const MAX_ID_BYTES = 64;
@@ -25,24 +44,11 @@ const PARTIES_PAGE = 100;
 // ---------------------------------------------------------------------------------------------
 // Keys and records
 
-function ownerKey(): Uint8Array {
-  return utf8("owner");
-}
-
-function partiesCountKey(): Uint8Array {
-  return utf8("n/parties");
-}
+/** The registered parties. */
+const PARTIES = new Members("p/", "n/parties");
 
 function itemsCountKey(): Uint8Array {
   return utf8("n/items");
-}
-
-function partyPrefix(): Uint8Array {
-  return utf8("p/");
-}
-
-function partyKey(key: Uint8Array): Uint8Array {
-  return concat(partyPrefix(), key);
 }
 
 function itemKey(itemId: string): Uint8Array {
@@ -102,51 +108,12 @@ class Item {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Checks
-
-function byteLength(s: string): i32 {
-  return String.UTF8.byteLength(s);
-}
-
-/** An id is 1..64 characters from [A-Za-z0-9._:-]: printable, and free of the "/" keys use. */
-function checkId(id: string, what: string): void {
-  const n = id.length;
-  if (n == 0 || n > MAX_ID_BYTES) fail("BAD_ARGS", what + " must be 1.." + MAX_ID_BYTES.toString() + " characters");
-  for (let i = 0; i < n; i++) {
-    const c = id.charCodeAt(i);
-    const ok =
-      (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 46 || c == 95 || c == 58 || c == 45;
-    if (!ok) fail("BAD_ARGS", what + " may contain only letters, digits and . _ : -");
-  }
-}
-
-function checkText(s: string, what: string, min: i32, max: i32): void {
-  const n = byteLength(s);
-  if (n < min || n > max) {
-    fail("BAD_ARGS", what + " must be " + min.toString() + ".." + max.toString() + " bytes, got " + n.toString());
-  }
-}
-
-function requireInitialized(): Uint8Array {
-  const owner = storage.get(ownerKey());
-  if (owner === null) fail("NOT_INITIALIZED", "call init first");
-  return owner!;
-}
-
-function isParty(key: Uint8Array): bool {
-  return storage.has(partyKey(key));
-}
+// Helpers
 
 function loadItem(itemId: string): Item {
   const item = Item.load(itemId);
   if (item === null) fail("UNKNOWN_ITEM", "no item " + itemId);
   return item!;
-}
-
-function partyName(key: Uint8Array): string {
-  const raw = storage.get(partyKey(key));
-  if (raw === null) return "";
-  return Args.from(raw).str();
 }
 
 /** Appends a step to the item's history and bumps its step count and update height. */
@@ -175,10 +142,8 @@ function bump(key: Uint8Array): void {
 /** init(): makes the caller the owner, who registers parties; only once. */
 export function init(): void {
   Args.read().done();
-  if (storage.has(ownerKey())) fail("ALREADY_INITIALIZED", "the registry is already initialised");
-  const owner = context.caller();
-  storage.set(ownerKey(), owner);
-  emit("init", new Writer().array(1).bytes(owner));
+  const key = initOwner("the registry is already initialised");
+  emit("init", new Writer().array(1).bytes(key));
 }
 
 /** registerParty(key: key, name: str): the owner registers a party of the supply chain. */
@@ -187,12 +152,9 @@ export function registerParty(): void {
   const key = args.key();
   const name = args.str();
   args.done();
-  const owner = requireInitialized();
-  require(equal(context.caller(), owner), "NOT_OWNER", "only the owner can register parties");
+  requireOwner("only the owner can register parties");
   checkText(name, "name", 1, MAX_NAME_BYTES);
-  if (isParty(key)) fail("PARTY_EXISTS", "the key is already registered as " + partyName(key));
-  storage.set(partyKey(key), new Writer().array(2).str(name).u64(context.height()).finish());
-  bump(partiesCountKey());
+  if (!PARTIES.add(key, name)) fail("PARTY_EXISTS", "the key is already registered as " + PARTIES.name(key));
   emit("partyRegistered", new Writer().array(2).bytes(key).str(name));
 }
 
@@ -203,10 +165,10 @@ export function create(): void {
   const description = args.str();
   args.done();
   requireInitialized();
-  checkId(itemId, "itemId");
+  checkId(itemId, "itemId", MAX_ID_BYTES);
   checkText(description, "description", 0, MAX_TEXT_BYTES);
   const caller = context.caller();
-  require(isParty(caller), "NOT_PARTY", "only a registered party can create items");
+  require(PARTIES.has(caller), "NOT_PARTY", "only a registered party can create items");
   if (storage.has(itemKey(itemId))) fail("ITEM_EXISTS", "an item " + itemId + " exists already");
   const item = new Item();
   item.description = description;
@@ -232,7 +194,7 @@ export function transfer(): void {
   if (item.retired) fail("RETIRED", "item " + itemId + " is retired");
   const caller = context.caller();
   require(equal(caller, item.holder), "NOT_HOLDER", "only the current holder can transfer item " + itemId);
-  require(isParty(to), "NOT_PARTY", "the recipient is not a registered party");
+  require(PARTIES.has(to), "NOT_PARTY", "the recipient is not a registered party");
   require(!equal(to, caller), "SAME_HOLDER", "the recipient already holds item " + itemId);
   const seq = appendStep(itemId, item, "transfer", caller, to, note);
   item.holder = to;
@@ -274,7 +236,7 @@ export function item(): void {
       .str(it.description)
       .bytes(it.creator)
       .bytes(it.holder)
-      .str(partyName(it.holder))
+      .str(PARTIES.name(it.holder))
       .str(it.retired ? "retired" : "active")
       .u64(it.steps)
       .u64(it.createdAt)
@@ -324,33 +286,17 @@ export function party(): void {
   const args = Args.read();
   const key = args.key();
   args.done();
-  const raw = storage.get(partyKey(key));
-  if (raw === null) {
-    returnValue(new Writer().nil());
-    return;
-  }
-  const r = Args.from(raw);
-  returnValue(new Writer().array(2).str(r.str()).u64(r.u64()));
+  returnValue(PARTIES.encode(key));
 }
 
 /** parties() -> [[key, name, registeredAt: u64], ...]: the registered parties in key order (first 100). */
 export function parties(): void {
   Args.read().done();
-  const prefix = partyPrefix();
-  const keys = storage.keys(prefix, PARTIES_PAGE);
-  const w = new Writer().array(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const r = Args.from(storage.get(keys[i])!);
-    w.array(3).bytes(keys[i].subarray(prefix.length)).str(r.str()).u64(r.u64());
-  }
-  returnValue(w);
+  returnValue(PARTIES.encodeList(PARTIES_PAGE));
 }
 
 /** info() -> [owner: key, parties: u64, items: u64]; fails NOT_INITIALIZED before init. */
 export function info(): void {
   Args.read().done();
-  const owner = requireInitialized();
-  returnValue(
-    new Writer().array(3).bytes(owner).u64(storage.getU64(partiesCountKey())).u64(storage.getU64(itemsCountKey())),
-  );
+  returnValue(new Writer().array(3).bytes(owner()).u64(PARTIES.count()).u64(storage.getU64(itemsCountKey())));
 }

@@ -9,15 +9,33 @@
 // product and sum is checked and fails with OVERFLOW rather than wrapping.
 //
 // Storage (keys are UTF-8 prefixes followed by raw 32-byte keys; values are canonical arrays):
-//   "owner"                                     -> the owner's key
+//   "owner"                                     -> the owner's key (the SDK's initOwner)
 //   "count/operators"                           -> number of operators (8-byte big-endian)
-//   "o/" + operator                             -> [name, addedAt]
+//   "o/" + operator                             -> [name, addedAt] (the SDK's Members)
 //   "t/" + visited + home                       -> [perMinute, perMB, setAt]
 //   "p/" + periodId                             -> [closed, records, pairs, positions, closedAt]
 //   "u/" + periodId + "/" + visited + home      -> [minutes, megabytes, amount, records]
 //   "s/" + periodId + "/" + a + b (a < b)       -> [aOwes, bOwes, settled, settledAt] (at close)
 // Period ids contain no "/", so "u/<periodId>/" is the prefix of exactly one period's usage.
-import { Args, concat, context, emit, equal, fail, require, returnValue, storage, utf8, Writer } from "@cairn/contract-sdk";
+import {
+  Args,
+  checkId,
+  concat,
+  context,
+  emit,
+  equal,
+  fail,
+  initOwner,
+  Members,
+  owner,
+  require,
+  requireInitialized,
+  requireOwner,
+  returnValue,
+  storage,
+  utf8,
+  Writer,
+} from "@cairn/contract-sdk";
 
 const MAX_NAME_BYTES = 64;
 const MAX_ID_BYTES = 32;
@@ -27,21 +45,8 @@ const LIST_PAGE = 100;
 // ---------------------------------------------------------------------------------------------
 // Keys
 
-function ownerKey(): Uint8Array {
-  return utf8("owner");
-}
-
-function operatorsCountKey(): Uint8Array {
-  return utf8("count/operators");
-}
-
-function operatorPrefix(): Uint8Array {
-  return utf8("o/");
-}
-
-function operatorKey(key: Uint8Array): Uint8Array {
-  return concat(operatorPrefix(), key);
-}
+/** The registered operators. */
+const OPERATORS = new Members("o/", "count/operators");
 
 function tariffKey(visited: Uint8Array, home: Uint8Array): Uint8Array {
   return concat(concat(utf8("t/"), visited), home);
@@ -212,41 +217,16 @@ function writeKeyOrNil(w: Writer, k: Uint8Array | null): void {
 // ---------------------------------------------------------------------------------------------
 // Checks
 
-function checkPeriodId(id: string): void {
-  const n = id.length;
-  if (n == 0 || n > MAX_ID_BYTES) fail("BAD_ARGS", "periodId must be 1.." + MAX_ID_BYTES.toString() + " characters");
-  for (let i = 0; i < n; i++) {
-    const c = id.charCodeAt(i);
-    const ok =
-      (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 46 || c == 95 || c == 58 || c == 45;
-    if (!ok) fail("BAD_ARGS", "periodId may contain only letters, digits and . _ : -");
-  }
-}
-
-function requireInitialized(): Uint8Array {
-  const owner = storage.get(ownerKey());
-  if (owner === null) fail("NOT_INITIALIZED", "call init first");
-  return owner!;
-}
-
-function requireOwner(): void {
-  require(equal(context.caller(), requireInitialized()), "NOT_OWNER", "only the owner can do this");
-}
-
-function isOperator(key: Uint8Array): bool {
-  return storage.has(operatorKey(key));
-}
-
 /** The caller, which must be a registered operator. */
 function callerOperator(): Uint8Array {
   requireInitialized();
   const caller = context.caller();
-  require(isOperator(caller), "NOT_OPERATOR", "the caller is not a registered operator");
+  require(OPERATORS.has(caller), "NOT_OPERATOR", "the caller is not a registered operator");
   return caller;
 }
 
 function requireOperator(key: Uint8Array, what: string): void {
-  require(isOperator(key), "UNKNOWN_OPERATOR", what + " is not a registered operator");
+  require(OPERATORS.has(key), "UNKNOWN_OPERATOR", what + " is not a registered operator");
 }
 
 function loadPeriod(periodId: string): Period {
@@ -261,10 +241,8 @@ function loadPeriod(periodId: string): Period {
 /** init(): makes the caller the owner, who registers operators and closes periods; only once. */
 export function init(): void {
   Args.read().done();
-  if (storage.has(ownerKey())) fail("ALREADY_INITIALIZED", "the settlement is already initialised");
-  const owner = context.caller();
-  storage.set(ownerKey(), owner);
-  emit("init", new Writer().array(1).bytes(owner));
+  const key = initOwner("the settlement is already initialised");
+  emit("init", new Writer().array(1).bytes(key));
 }
 
 /** addOperator(key: key, name: str): the owner registers an operator. */
@@ -276,9 +254,7 @@ export function addOperator(): void {
   requireOwner();
   const n = String.UTF8.byteLength(name);
   require(n >= 1 && n <= MAX_NAME_BYTES, "BAD_ARGS", "name must be 1..64 bytes");
-  if (isOperator(key)) fail("OPERATOR_EXISTS", "the key is already a registered operator");
-  storage.set(operatorKey(key), new Writer().array(2).str(name).u64(context.height()).finish());
-  storage.setU64(operatorsCountKey(), storage.getU64(operatorsCountKey()) + 1);
+  require(OPERATORS.add(key, name), "OPERATOR_EXISTS", "the key is already a registered operator");
   emit("operatorAdded", new Writer().array(2).bytes(key).str(name));
 }
 
@@ -315,7 +291,7 @@ export function recordUsage(): void {
   const megabytes = args.u64();
   args.done();
   const visited = callerOperator();
-  checkPeriodId(periodId);
+  checkId(periodId, "periodId", MAX_ID_BYTES);
   requireOperator(home, "the home operator");
   require(!equal(visited, home), "BAD_ARGS", "an operator does not roam on its own network");
   require(minutes > 0 || megabytes > 0, "BAD_AMOUNT", "usage must be positive");
@@ -499,31 +475,17 @@ export function operator(): void {
   const args = Args.read();
   const key = args.key();
   args.done();
-  const raw = storage.get(operatorKey(key));
-  if (raw === null) {
-    returnValue(new Writer().nil());
-    return;
-  }
-  const r = Args.from(raw);
-  returnValue(new Writer().array(2).str(r.str()).u64(r.u64()));
+  returnValue(OPERATORS.encode(key));
 }
 
 /** operators() -> [[key, name, addedAt], ...]: the registered operators in key order (first 100). */
 export function operators(): void {
   Args.read().done();
-  const prefix = operatorPrefix();
-  const keys = storage.keys(prefix, LIST_PAGE);
-  const w = new Writer().array(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const r = Args.from(storage.get(keys[i])!);
-    w.array(3).bytes(keys[i].subarray(prefix.length)).str(r.str()).u64(r.u64());
-  }
-  returnValue(w);
+  returnValue(OPERATORS.encodeList(LIST_PAGE));
 }
 
 /** info() -> [owner: key, operators: u64]; fails NOT_INITIALIZED before init. */
 export function info(): void {
   Args.read().done();
-  const owner = requireInitialized();
-  returnValue(new Writer().array(2).bytes(owner).u64(storage.getU64(operatorsCountKey())));
+  returnValue(new Writer().array(2).bytes(owner()).u64(OPERATORS.count()));
 }
