@@ -1,9 +1,11 @@
 // Macro benchmark of a 4-validator Tendermint cluster on loopback, started the way a user starts it:
 // `npm run bench:cluster`.
 //
-//   1. `cairn testnet --validators 4 --out DIR --base-port P`, pre-sign N kv puts with the admin key
-//      in DIR/keys/admin.json (untimed);
-//   2. `cairn start --home DIR/nodeI` for each of the 4 validators, as separate processes;
+//   1. `cairn testnet --validators 4 --out DIR --base-port P`;
+//   2. `cairn start --home DIR/nodeI` for each of the 4 validators, as separate processes; untimed:
+//      the workload's setup (`--workload token`: mint native tokens to 64 fresh senders;
+//      `wasm-token`: deploy the example WebAssembly token, init, mint to the senders), then pre-sign
+//      N transactions (kv puts with the admin key in DIR/keys/admin.json, or token transfers);
 //   3. send the transactions over HTTP to all 4 nodes' APIs in turn (POST /txs, msgpack batches,
 //      C requests in flight; resent after a back-off when refused with MEMPOOL_FULL or 503), either
 //      as fast as admitted (closed loop, default) or at a fixed rate (`--rate`, open loop);
@@ -39,9 +41,12 @@ import {
   waitForQuiet,
 } from "../lib/machine.ts";
 import { freePort, type ProcSample, procSample, sleep, stopNode, threadCpu, waitHealthy } from "../lib/process.ts";
-import { kvPut } from "../lib/txs.ts";
+import { isWorkload, prepareWorkload, WORKLOADS, type Workload, type WorkloadSetup } from "../lib/workloads.ts";
 
 const USAGE = `usage: npm run bench:cluster -- [options]
+  --workload W        kv (default): kv puts by the admin key; token: native token transfers;
+                      wasm-token: transfers in the example Wasm token (deployed and funded untimed)
+  --senders S         funded sender keys of the token workloads (default 64)
   --txs N             transactions to commit (default 30000, at most 1000000)
   --batch B           transactions per POST /txs (default 500; 100 with --rate)
   --concurrency C     POST requests in flight, over all nodes (default 8; 32 with --rate)
@@ -50,9 +55,10 @@ const USAGE = `usage: npm run bench:cluster -- [options]
   --kill-proposer     SIGKILL the validator due to propose the next height --kill-after seconds in;
                       time from the kill to the next commit
   --kill-after S      seconds into the measured phase for the kill (default 5)
-  --json FILE         results file (default benchmarks/results/cluster-latest.json)
+  --json FILE         results file (default benchmarks/results/cluster-latest.json for kv,
+                      cluster-<workload>-latest.json for the others)
   --timeout S         abort the measured phase after S seconds (default 300)
-  --expiry H          expiry height of every transaction (default: the genesis maxTxTtl, 1000)
+  --expiry H          expiry height of every transaction (default: the height when signing + maxTxTtl)
   --cpu-prof DIR      run node0 under \`node --cpu-prof\`, write its profile to DIR and summarise it
   --log-level SPEC    passed to \`cairn start --log-level\` (default: the node's config)
   --wait-quiet        wait (up to 5 min) for other processes to leave the CPU idle before measuring
@@ -61,6 +67,8 @@ const USAGE = `usage: npm run bench:cluster -- [options]
 const opts = parseArgs(
   process.argv.slice(2),
   {
+    workload: "string",
+    senders: "string",
     txs: "string",
     batch: "string",
     concurrency: "string",
@@ -81,6 +89,13 @@ const opts = parseArgs(
 const ROOT = new URL("../../", import.meta.url).pathname;
 const CAIRN = join(ROOT, "packages/node/bin/cairn.js");
 const VALIDATORS = 4;
+const workloadOpt = opts.get("workload") ?? "kv";
+if (!isWorkload(workloadOpt)) {
+  process.stderr.write(`--workload must be one of ${WORKLOADS.join(", ")}, got ${String(workloadOpt)}\n`);
+  process.exit(2);
+}
+const WORKLOAD: Workload = workloadOpt;
+const SENDERS = intOption(opts, "senders", 64);
 const N = intOption(opts, "txs", 30_000);
 const RATE = opts.has("rate") ? intOption(opts, "rate", 1) : undefined;
 const BATCH = intOption(opts, "batch", RATE === undefined ? 500 : 100);
@@ -95,7 +110,12 @@ const KILL: "validator" | "proposer" | undefined = opts.has("kill-proposer")
     : undefined;
 const LOG_LEVEL = opts.get("log-level") as string | undefined;
 const CPU_PROF = opts.has("cpu-prof") ? resolve(String(opts.get("cpu-prof"))) : undefined;
-const JSON_OUT = resolve(String(opts.get("json") ?? join(ROOT, "benchmarks/results/cluster-latest.json")));
+const JSON_OUT = resolve(
+  String(
+    opts.get("json") ??
+      join(ROOT, "benchmarks/results", WORKLOAD === "kv" ? "cluster-latest.json" : `cluster-${WORKLOAD}-latest.json`),
+  ),
+);
 /** Once everything is sent, the run ends when no transaction of ours commits for this long. */
 const STALL_MS = 90_000;
 if (N > 1_000_000) {
@@ -205,6 +225,7 @@ export interface ClusterResults {
   readonly kind: "cairn-cluster";
   readonly machine: MachineInfo;
   readonly options: {
+    readonly workload: Workload;
     readonly validators: number;
     readonly txs: number;
     readonly batch: number;
@@ -216,10 +237,17 @@ export interface ClusterResults {
     readonly logLevel: string | null;
   };
   readonly nodeConfig: Record<string, unknown>;
+  /** The workload and its untimed setup (funded senders, the deployed token). */
+  readonly workload: WorkloadSetup;
   readonly presign: { readonly seconds: number; readonly txPerSec: number; readonly envelopeBytes: number };
   readonly outcome: "completed" | "timeout" | "stalled";
   readonly committedTxPerSec: number;
   readonly windowSec: number;
+  /**
+   * From the first block with our transactions to the last commit: seconds after the first send of
+   * that first block, and the tx/s committed after it (the cluster's execution rate once it commits).
+   */
+  readonly afterFirstCommit: { readonly firstCommitSec: number; readonly txPerSec: number };
   readonly sent: number;
   readonly accepted: number;
   readonly acceptedByNode: number[];
@@ -283,30 +311,9 @@ async function main(): Promise<ClusterResults> {
       chainId: string;
       params?: { maxTxTtl?: number };
     };
-    // The chain is at height 0 when signing: the furthest expiry it accepts is maxTxTtl.
-    const EXPIRY = EXPIRY_OPT ?? genesis.params?.maxTxTtl ?? 1000;
     const keyFile = JSON.parse(readFileSync(join(out, "keys", "admin.json"), "utf8")) as { secretKey: string };
     const admin = keyPairFromSecret(fromHex(keyFile.secretKey));
     const signer = createNativeSigner(admin.secretKey, admin.publicKey);
-
-    log(`pre-signing ${N.toLocaleString("en-US")} kv puts (expiry ${EXPIRY})...`);
-    const t0 = performance.now();
-    const envelopes: Uint8Array[] = new Array(N);
-    const hashIndex = new Map<string, number>();
-    let envelopeBytes = 0;
-    for (let i = 0; i < N; i++) {
-      const stx = kvPut(genesis.chainId, signer, EXPIRY, "bench-", i);
-      envelopes[i] = stx.bytes;
-      envelopeBytes += stx.bytes.length;
-      hashIndex.set(toHex(stx.hash), i);
-    }
-    const jobs: Job[] = [];
-    for (let s = 0; s < N; s += BATCH) {
-      const indices = Array.from({ length: Math.min(BATCH, N - s) }, (_, k) => s + k);
-      jobs.push({ indices, body: encode(indices.map((i) => envelopes[i] as Uint8Array)) });
-    }
-    const presignSec = (performance.now() - t0) / 1000;
-    log(`pre-signed in ${presignSec.toFixed(1)} s`);
 
     if (CPU_PROF !== undefined) mkdirSync(CPU_PROF, { recursive: true });
     const profilesBefore = new Set(CPU_PROF === undefined ? [] : readdirSync(CPU_PROF));
@@ -319,8 +326,9 @@ async function main(): Promise<ClusterResults> {
     const nameOfKey = new Map(nodeIds.map((id, i) => [id, names[i] as string]));
     log(`4 nodes started (pids ${pids.join(", ")}), API ports ${base}..${base + 3}`);
 
-    // Commits as seen by node0.
+    // Commits as seen by node0 (the load's hashes are filled in once it is signed, after the setup).
     const load = new Load(N);
+    const hashIndex = new Map<string, number>();
     const blocks: { height: number; txCount: number; ours: number; at: number }[] = [];
     let allDone: () => void = () => {};
     const finished = new Promise<void>((r) => {
@@ -348,6 +356,37 @@ async function main(): Promise<ClusterResults> {
       if (performance.now() > liveDeadline) throw new Error("the cluster committed no block within 60 s of starting");
       await sleep(100);
     }
+
+    // Untimed: the workload's setup on the live chain, then the pre-signed load.
+    const workload = await prepareWorkload({
+      workload: WORKLOAD,
+      urls,
+      chainId: genesis.chainId,
+      admin,
+      adminSigner: signer,
+      senders: SENDERS,
+      log,
+    });
+    // The furthest expiry the chain accepts now is its height + maxTxTtl.
+    const signedAt = (await getJson<StatusJson>(`${urls[0]}/status`)).height;
+    const EXPIRY = EXPIRY_OPT ?? signedAt + (genesis.params?.maxTxTtl ?? 1000);
+    log(`pre-signing ${N.toLocaleString("en-US")} txs: ${workload.setup.description} (expiry ${EXPIRY})...`);
+    const t0 = performance.now();
+    const envelopes: Uint8Array[] = new Array(N);
+    let envelopeBytes = 0;
+    for (let i = 0; i < N; i++) {
+      const stx = workload.sign(i, EXPIRY);
+      envelopes[i] = stx.bytes;
+      envelopeBytes += stx.bytes.length;
+      hashIndex.set(toHex(stx.hash), i);
+    }
+    const jobs: Job[] = [];
+    for (let s = 0; s < N; s += BATCH) {
+      const indices = Array.from({ length: Math.min(BATCH, N - s) }, (_, k) => s + k);
+      jobs.push({ indices, body: encode(indices.map((i) => envelopes[i] as Uint8Array)) });
+    }
+    const presignSec = (performance.now() - t0) / 1000;
+    log(`pre-signed in ${presignSec.toFixed(1)} s`);
 
     if (opts.has("wait-quiet")) await waitForQuiet(300_000, 0.15, log);
     const machine = machineInfo();
@@ -511,6 +550,14 @@ async function main(): Promise<ClusterResults> {
     const st = loadStats(load);
     const windowSec = load.committed === 0 ? Number.NaN : (st.lastCommit - st.firstSend) / 1000;
     const txBlocks = blocks.filter((b) => b.ours > 0);
+    const firstTxBlock = txBlocks[0];
+    const afterFirstCommit =
+      firstTxBlock === undefined || txBlocks.length < 2
+        ? { firstCommitSec: Number.NaN, txPerSec: Number.NaN }
+        : {
+            firstCommitSec: Math.round((firstTxBlock.at - st.firstSend) / 100) / 10,
+            txPerSec: Math.round((load.committed - firstTxBlock.ours) / ((st.lastCommit - firstTxBlock.at) / 1000)),
+          };
     const acceptedByNode = urls.map(() => 0);
     for (let i = 0; i < N; i++) {
       const by = load.acceptedBy[i] as number;
@@ -588,6 +635,7 @@ async function main(): Promise<ClusterResults> {
       kind: "cairn-cluster",
       machine,
       options: {
+        workload: WORKLOAD,
         validators: VALIDATORS,
         txs: N,
         batch: BATCH,
@@ -599,6 +647,7 @@ async function main(): Promise<ClusterResults> {
         logLevel: LOG_LEVEL ?? null,
       },
       nodeConfig,
+      workload: workload.setup,
       presign: {
         seconds: r1(presignSec),
         txPerSec: Math.round(N / presignSec),
@@ -607,6 +656,7 @@ async function main(): Promise<ClusterResults> {
       outcome,
       committedTxPerSec: Math.round(load.committed / windowSec),
       windowSec: Math.round(windowSec * 1000) / 1000,
+      afterFirstCommit,
       sent: st.sent,
       accepted: load.accepted,
       acceptedByNode,
@@ -655,14 +705,33 @@ function report(res: ClusterResults): string {
   const met = (b: boolean) => (b ? "met" : "NOT met");
   const lat = res.latencyMs;
   const target =
-    res.options.rate === null
-      ? `target ≥ 2,000 tx/s: ${met(res.committedTxPerSec >= 2000)}`
-      : `open loop at ${formatNumber(res.options.rate)} tx/s`;
+    res.options.rate !== null
+      ? `open loop at ${formatNumber(res.options.rate)} tx/s`
+      : res.workload.workload === "kv"
+        ? `target ≥ 2,000 tx/s: ${met(res.committedTxPerSec >= 2000)}`
+        : "closed loop";
+  const w = res.workload;
+  const setup =
+    w.setupTxs === 0
+      ? "none"
+      : `${w.setupTxs} txs committed OK in ${w.seconds.toFixed(1)} s (${w.senders} senders funded${
+          w.code === undefined
+            ? ""
+            : `; ${w.contract}: ${w.code.builtBytes} B module, code hash ${w.code.codeHash.slice(0, 16)}…`
+        })`;
   const rows: [string, string][] = [
+    ["Workload", `${w.workload}: ${w.description} (\`${w.contract}.${w.method}\`)`],
+    ["Setup (untimed)", setup],
     ["Committed throughput", `**${formatNumber(res.committedTxPerSec)} tx/s** (${target})`],
     [
       "Outcome",
       `${res.outcome}: ${res.committed.toLocaleString("en-US")} of ${res.options.txs.toLocaleString("en-US")} committed in ${res.windowSec.toFixed(2)} s (first send to last commit)`,
+    ],
+    [
+      "After the first commit",
+      `first block with our txs committed ${res.afterFirstCommit.firstCommitSec} s after the first send; ${formatNumber(
+        res.afterFirstCommit.txPerSec,
+      )} tx/s from it to the last commit`,
     ],
     ["Receipts OK", res.committedOk.toLocaleString("en-US")],
     [
@@ -727,7 +796,7 @@ function report(res: ClusterResults): string {
     "Pre-signing (untimed)",
     `${res.presign.seconds} s, ${formatNumber(res.presign.txPerSec)} tx/s, ${res.presign.envelopeBytes} B per envelope`,
   ]);
-  return `## Cairn cluster benchmark (4 validators, Tendermint, loopback)\n\n${describeMachine(res.machine)}\n\n${markdownTable(["Metric", "Value"], rows)}\n`;
+  return `## Cairn cluster benchmark (4 validators, Tendermint, loopback), workload ${res.workload.workload}\n\n${describeMachine(res.machine)}\n\n${markdownTable(["Metric", "Value"], rows)}\n`;
 }
 
 const res = await main();
@@ -735,6 +804,15 @@ process.stdout.write(`\n${report(res)}\n`);
 process.stdout.write(`Load: ${describeContention(res.contention)}\n`);
 if (res.contention.otherCores > 0.2) {
   process.stdout.write("WARNING: other processes were using the CPU during the run; the numbers are not reliable.\n");
+}
+if (res.committedOk !== res.committed) {
+  process.stdout.write(
+    `WARNING: ${(res.committed - res.committedOk).toLocaleString("en-US")} committed transactions failed (receipt codes: ${Object.entries(
+      res.receiptFailures,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}).\n`,
+  );
 }
 if (res.profiles !== undefined) for (const p of res.profiles) process.stdout.write(`\n${formatSummary(p)}\n`);
 mkdirSync(dirname(JSON_OUT), { recursive: true });

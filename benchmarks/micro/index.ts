@@ -9,26 +9,31 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { type ContractCall, call, contracts } from "@cairn/client";
 import { createNativeRegistry } from "@cairn/contracts";
 import { generateKeyPair, merkleRoot, sha256, sign, verify } from "@cairn/crypto";
 import { createNativeSigner, type NativeSigner, nativeSign, nativeVerify, VerifyPool } from "@cairn/crypto/native";
-import { createLedger, defaultChainParams, type Genesis, type Ledger } from "@cairn/ledger";
+import { createLedger, defaultChainParams, type ExecutedBlock, type Genesis, type Ledger } from "@cairn/ledger";
 import { Mempool } from "@cairn/mempool";
 import {
   type Block,
   type Commit,
   decodeBlock,
   decodeTransaction,
+  encode,
   encodeBlock,
   encodeTxBody,
   type SignedTransaction,
   txSigningBytes,
+  type Value,
   VoteType,
   voteSigningBytes,
   withSignature,
 } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
+import { createMemoryHost, createVm, prepareContract } from "@cairn/vm";
 import { Bench, type BenchOptions, type Fn, type FnOptions, type FnReturnedObject } from "tinybench";
+import { buildExampleToken, WASM_TOKEN } from "../lib/contracts.ts";
 import { formatMs, formatNumber, intOption, markdownTable, parseArgs } from "../lib/format.ts";
 import {
   type ContentionReport,
@@ -39,7 +44,7 @@ import {
   machineInfo,
   waitForQuiet,
 } from "../lib/machine.ts";
-import { kvPut, signedCall } from "../lib/txs.ts";
+import { freshSigners, kvPut, signedCall, tokenTransfers } from "../lib/txs.ts";
 
 const USAGE = `usage: npm run bench -- [--compare FILE] [--json FILE] [--filter REGEX] [--quick] [--workers N] [--wait-quiet]
   --compare FILE  print the ratio of every case against an earlier results JSON
@@ -96,6 +101,13 @@ export interface MicroResults {
   /** CPU use of other processes during the run: numbers taken on a busy machine are not comparable. */
   readonly contention: ContentionReport;
   readonly results: MicroResult[];
+  /** Ratios between cases of the run (e.g. the Wasm token's cost per transfer over the native token's). */
+  readonly ratios?: MicroRatio[];
+}
+
+export interface MicroRatio {
+  readonly name: string;
+  readonly ratio: number;
 }
 
 interface CaseSpec {
@@ -109,6 +121,7 @@ interface CaseSpec {
 }
 
 const results: MicroResult[] = [];
+const ratios: MicroRatio[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 const started = performance.now();
 
@@ -315,7 +328,7 @@ async function storageCases(): Promise<void> {
   ]);
 }
 
-/** A fresh ledger in a temp dir whose genesis funds `accounts`. */
+/** A fresh ledger in a temp dir whose genesis funds `accounts`; the bench `admin` key is its admin. */
 async function freshLedger(name: string, accounts: readonly Uint8Array[], validator: NativeSigner): Promise<Ledger> {
   const db: Database = await openDatabase(join(await tempDir(name), "db"));
   cleanups.push(() => db.close());
@@ -331,67 +344,102 @@ async function freshLedger(name: string, accounts: readonly Uint8Array[], valida
   return createLedger({ db, genesis, contracts: createNativeRegistry() });
 }
 
-async function ledgerCases(): Promise<void> {
-  const vkp = generateKeyPair();
-  const vSigner = createNativeSigner(vkp.secretKey, vkp.publicKey);
-  const senders = Array.from({ length: 100 }, () => {
-    const kp = generateKeyPair();
-    return createNativeSigner(kp.secretKey, kp.publicKey);
-  });
-  const ledger = await freshLedger(
-    "ledger",
-    senders.map((s) => s.publicKey),
-    vSigner,
-  );
-  let lastCommit: Commit | null = null;
-  const breakdown = new Map<string, number[]>();
-  let blocks = 0;
+/** A fresh ledger (see freshLedger) with a new validator key, ready to commit blocks. */
+async function freshChain(name: string, accounts: readonly Uint8Array[]): Promise<Chain> {
+  const [validator] = freshSigners(1) as [NativeSigner];
+  return new Chain(await freshLedger(name, accounts, validator), validator);
+}
 
-  const transfers = (height: number): SignedTransaction[] =>
-    Array.from({ length: 1_000 }, (_, i) =>
-      signedCall({
-        chainId: CHAIN_ID,
-        signer: senders[i % senders.length] as NativeSigner,
-        expiry: height + 500,
-        contract: "token",
-        method: "transfer",
-        // Every transfer pays a new account: the state grows by 1,000 keys per block.
-        args: [new Uint8Array(randomBytes(32)), 1],
-      }),
+/** One ledger with one validator: executes and commits blocks the way a node does. */
+class Chain {
+  readonly ledger: Ledger;
+  readonly validator: NativeSigner;
+  #lastCommit: Commit | null = null;
+  constructor(ledger: Ledger, validator: NativeSigner) {
+    this.ledger = ledger;
+    this.validator = validator;
+  }
+  get height(): number {
+    return this.ledger.head().height;
+  }
+  /** Executes `txs` as the next block and commits it (fsync); the two phases' times in ms. */
+  async block(txs: SignedTransaction[]): Promise<{ executed: ExecutedBlock; executeMs: number; commitMs: number }> {
+    const height = this.height + 1;
+    const t0 = performance.now();
+    const executed = await this.ledger.execute({
+      time: Date.now(),
+      proposer: this.validator.publicKey,
+      txs,
+      lastCommit: this.#lastCommit,
+    });
+    const t1 = performance.now();
+    const signature = this.validator.sign(
+      voteSigningBytes({ chainId: CHAIN_ID, height, round: 0, type: VoteType.precommit, blockHash: executed.hash }),
     );
+    const commit: Commit = {
+      height,
+      round: 0,
+      blockHash: executed.hash,
+      signatures: [{ validator: this.validator.publicKey, signature }],
+    };
+    await this.ledger.commit(executed, commit);
+    this.#lastCommit = commit;
+    return { executed, executeMs: t1 - t0, commitMs: performance.now() - t1 };
+  }
+}
 
-  const block = timedPart(async () => {
-    const height = ledger.head().height + 1;
-    const txs = transfers(height);
+/** Throws unless every receipt of the block is OK (`what` names the block in the message). */
+function allOk(executed: ExecutedBlock, what: string): void {
+  const bad = executed.receipts.find((r) => r.code !== "OK");
+  if (bad !== undefined) throw new Error(`${what}: a transaction failed with ${bad.code}: ${bad.message}`);
+}
+
+const BLOCK_TRANSFERS = 1_000;
+
+/**
+ * A case: execute + commit of a block of 1,000 pre-signed `contract.transfer` calls by `senders`
+ * (each to a new account), signed untimed; the execute / commit split goes to `breakdown`.
+ */
+function transferBlock(
+  chain: Chain,
+  senders: readonly NativeSigner[],
+  contract: string,
+  breakdown: Map<string, number[]>,
+): Fn {
+  let blocks = 0;
+  return timedPart(async () => {
+    const txs = tokenTransfers({
+      chainId: CHAIN_ID,
+      senders,
+      expiry: chain.height + 500,
+      contract,
+      count: BLOCK_TRANSFERS,
+    });
     return async () => {
-      const t0 = performance.now();
-      const executed = await ledger.execute({ time: Date.now(), proposer: vSigner.publicKey, txs, lastCommit });
-      const t1 = performance.now();
-      const signature = vSigner.sign(
-        voteSigningBytes({ chainId: CHAIN_ID, height, round: 0, type: VoteType.precommit, blockHash: executed.hash }),
-      );
-      const commit: Commit = {
-        height,
-        round: 0,
-        blockHash: executed.hash,
-        signatures: [{ validator: vSigner.publicKey, signature }],
-      };
-      await ledger.commit(executed, commit);
-      const t2 = performance.now();
-      lastCommit = commit;
-      record(breakdown, "execute", t1 - t0);
-      record(breakdown, "commit", t2 - t1);
-      if (blocks++ === 0 && executed.receipts.some((r) => r.code !== "OK")) {
-        throw new Error(`a transfer failed: ${executed.receipts.find((r) => r.code !== "OK")?.code}`);
-      }
+      const cpu0 = process.cpuUsage();
+      const { executed, executeMs, commitMs } = await chain.block(txs);
+      const cpu = process.cpuUsage(cpu0);
+      record(breakdown, "execute", executeMs);
+      record(breakdown, "commit", commitMs);
+      // CPU of the whole process, V8's GC helper threads included: more than the wall time when they work.
+      record(breakdown, "process CPU", (cpu.user + cpu.system) / 1000);
+      if (blocks++ === 0) allOk(executed, `${contract} transfers`);
     };
   });
+}
 
+async function ledgerCases(): Promise<void> {
+  const senders = freshSigners(100);
+  const chain = await freshChain(
+    "ledger",
+    senders.map((s) => s.publicKey),
+  );
+  const breakdown = new Map<string, number[]>();
   await runGroup("ledger", { time: 0, warmupTime: 0, warmupIterations: 2, iterations: 12 }, [
     {
       name: "ledger execute+commit, block of 1,000 token transfers (fsync)",
-      fn: block,
-      items: 1_000,
+      fn: transferBlock(chain, senders, "token", breakdown),
+      items: BLOCK_TRANSFERS,
       itemLabel: "transfer",
       fnOptions: { async: true },
       breakdown,
@@ -399,9 +447,114 @@ async function ledgerCases(): Promise<void> {
   ]);
 }
 
+/** Whether any of the cases (or their group) passes --filter: to skip an expensive setup. */
+function wanted(group: string, names: readonly string[]): boolean {
+  return FILTER === undefined || FILTER.test(group) || names.some((n) => FILTER.test(n));
+}
+
+async function contractCases(): Promise<void> {
+  const CALLS = "contracts: deploy and calls";
+  const TRANSFERS = "contracts: token transfers, Wasm vs native";
+  const names = {
+    prepare: "contract deploy: prepareContract (verify + instrument) of the example token",
+    supply: "contract call: token supply() query, createVm + memory host (module cached)",
+    transfer: "contract call: token transfer(), createVm + memory host (module cached)",
+    native: "native token: ledger execute+commit, block of 1,000 transfers (fsync)",
+    wasm: "Wasm token: ledger execute+commit, block of 1,000 transfers (fsync)",
+  };
+  const runCalls = wanted(CALLS, [names.prepare, names.supply, names.transfer]);
+  const runTransfers = wanted(TRANSFERS, [names.native, names.wasm]);
+  if (!runCalls && !runTransfers) return;
+  // Untimed: `buildContract` of packages/contract-examples/contracts/token.
+  const wasm = await buildExampleToken();
+  const prepared = prepareContract(wasm);
+  const kib = (wasm.length / 1024).toFixed(1);
+
+  if (runCalls) {
+    const vm = createVm();
+    const alice = new Uint8Array(32).fill(1);
+    const bob = new Uint8Array(32).fill(2);
+    const host = createMemoryHost({ caller: alice, height: 7, time: Date.now() });
+    const GAS = defaultChainParams.maxTxGas;
+    const call = (method: string, args: Value[], readOnly = false) => {
+      const r = vm.call({ ...prepared, method, input: encode(args), gasLimit: GAS, host, readOnly });
+      if (!r.ok) throw new Error(`${method} failed: ${r.code}: ${r.message}`);
+      return r;
+    };
+    call("init", ["Bench", "BNCH"]);
+    call("mint", [alice, 1n << 62n]);
+    const supplyGas = call("supply", [], true).gasUsed;
+    const transferGas = call("transfer", [bob, 1]).gasUsed;
+    const supplyInput = encode([]);
+    const transferInput = encode([bob, 1]);
+    await runGroup(CALLS, { time: 1000, warmupTime: 200 }, [
+      { name: `${names.prepare} (${kib} KiB)`, fn: () => prepareContract(wasm) },
+      {
+        name: `${names.supply}, ${supplyGas} gas`,
+        fn: () => vm.call({ ...prepared, method: "supply", input: supplyInput, gasLimit: GAS, host, readOnly: true }),
+      },
+      {
+        name: `${names.transfer}, ${transferGas} gas`,
+        fn: () => vm.call({ ...prepared, method: "transfer", input: transferInput, gasLimit: GAS, host }),
+      },
+    ]);
+  }
+
+  if (runTransfers) {
+    const senders = freshSigners(100);
+    const native = await freshChain(
+      "contracts-native",
+      senders.map((s) => s.publicKey),
+    );
+    // The Wasm token: deployed, initialised and minted to the senders in one setup block (untimed).
+    const wasmChain = await freshChain("contracts-wasm", []);
+    const setupCall = (c: ContractCall) =>
+      signedCall({ chainId: CHAIN_ID, signer: adminSigner, expiry: wasmChain.height + 500, ...c });
+    const setup = await wasmChain.block([
+      setupCall(contracts.deploy(WASM_TOKEN, wasm)),
+      setupCall(call(WASM_TOKEN, "init", ["Bench token", "BNCH"])),
+      ...senders.map((s) => setupCall(call(WASM_TOKEN, "mint", [s.publicKey, 1_000_000_000_000]))),
+    ]);
+    allOk(setup.executed, "Wasm token setup (deploy, init, mint)");
+    const nativeBreakdown = new Map<string, number[]>();
+    const wasmBreakdown = new Map<string, number[]>();
+    await runGroup(TRANSFERS, { time: 0, warmupTime: 0, warmupIterations: 2, iterations: 12 }, [
+      {
+        name: names.native,
+        fn: transferBlock(native, senders, "token", nativeBreakdown),
+        items: BLOCK_TRANSFERS,
+        itemLabel: "transfer",
+        fnOptions: { async: true },
+        breakdown: nativeBreakdown,
+      },
+      {
+        name: names.wasm,
+        fn: transferBlock(wasmChain, senders, WASM_TOKEN, wasmBreakdown),
+        items: BLOCK_TRANSFERS,
+        itemLabel: "transfer",
+        fnOptions: { async: true },
+        breakdown: wasmBreakdown,
+      },
+    ]);
+    const n = results.find((r) => r.name === names.native);
+    const w = results.find((r) => r.name === names.wasm);
+    if (n !== undefined && w !== undefined) {
+      ratios.push({ name: "Wasm / native token transfer, execute+commit", ratio: w.perItemUs / n.perItemUs });
+      const part = (r: MicroResult, k: string) => r.breakdownMs?.[k] ?? Number.NaN;
+      ratios.push({
+        name: "Wasm / native token transfer, execute only",
+        ratio: part(w, "execute") / part(n, "execute"),
+      });
+      ratios.push({
+        name: "Wasm / native token transfer, process CPU (all threads)",
+        ratio: part(w, "process CPU") / part(n, "process CPU"),
+      });
+    }
+  }
+}
+
 async function mempoolCases(): Promise<void> {
-  const vkp = generateKeyPair();
-  const ledger = await freshLedger("mempool", [], createNativeSigner(vkp.secretKey, vkp.publicKey));
+  const ledger = await freshLedger("mempool", [], freshSigners(1)[0] as NativeSigner);
   const pool = new VerifyPool({ workers: WORKERS });
   cleanups.push(() => pool.close());
   const mempool = new Mempool({ admission: ledger, verifier: pool, maxTxBytes: defaultChainParams.maxTxBytes });
@@ -453,6 +606,7 @@ function printResults(machine: MachineInfo): void {
     const parts = Object.entries(r.breakdownMs).map(([k, v]) => `${k} ${formatMs(v)}`);
     process.stdout.write(`\n${r.name}: mean ${parts.join(", ")}\n`);
   }
+  for (const q of ratios) process.stdout.write(`\n${q.name}: ${q.ratio.toFixed(2)}x\n`);
 }
 
 function printComparison(file: string, machine: MachineInfo): void {
@@ -499,6 +653,7 @@ try {
   await storageCases();
   await ledgerCases();
   await mempoolCases();
+  await contractCases();
 } finally {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 }
@@ -511,6 +666,7 @@ const out: MicroResults = {
   durationSec: Math.round((performance.now() - started) / 100) / 10,
   contention,
   results,
+  ...(ratios.length === 0 ? {} : { ratios }),
 };
 printResults(machine);
 process.stdout.write(`\nLoad: ${describeContention(contention)}\n`);
