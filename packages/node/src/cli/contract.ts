@@ -4,7 +4,7 @@
 // change; `new` scaffolds a contract.
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultVmLimits, HOST_FUNCTIONS, prepareContract, VmError } from "@cairn/vm";
 import type { Command } from "commander";
@@ -102,7 +102,8 @@ export async function buildContract(dir: string, options: BuildOptions = {}): Pr
   let wasm: Uint8Array | undefined;
   const sdk = sdkSearchPath();
   const argv = [entry, "--outFile", "contract.wasm", "--baseDir", root, ...ascFlags(options.optimize ?? true)];
-  if (sdk !== undefined) argv.push("--path", relative(root, sdk) || ".");
+  // Absolute: asc mis-resolves a relative --path that climbs out of baseDir into a sibling tree.
+  if (sdk !== undefined) argv.push("--path", sdk);
   const result = await asc.main(argv, {
     stdout,
     stderr,
