@@ -15,6 +15,9 @@ import { catchUpFrom, startNetwork } from "./p2p.ts";
 import { createSafetyStore } from "./safety-store.ts";
 import { VERSION } from "./version.ts";
 
+/** Request/response protocol that carries a validator's retransmitted consensus messages. */
+const CONSENSUS_RESEND = "consensus-resend";
+
 export interface NodeOptions {
   readonly home: string;
   /** Overrides applied on top of HOME/config.json (e.g. from CLI flags). */
@@ -97,9 +100,28 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
           signer,
           transport: {
             broadcast: (bytes) => void net.publish("consensus", bytes).catch(() => {}),
+            // Retransmissions go straight to each peer: gossip ids are content hashes, so gossipsub
+            // refuses to publish the same bytes twice.
+            resend: (bytes) => {
+              for (const peer of net.peers()) {
+                void net.request(peer, CONSENSUS_RESEND, bytes, { timeoutMs: 5_000 }).catch(() => {});
+              }
+            },
             // The engine's verdict feeds gossipsub's peer score: malformed or badly signed consensus
             // messages, or ones from non-validators, count against the peer that sent them.
-            onMessage: (handler) => net.subscribe("consensus", (bytes, from) => handler(bytes, from)),
+            onMessage: (handler) => {
+              const off = net.subscribe("consensus", (bytes, from) => handler(bytes, from));
+              void net
+                .handle(CONSENSUS_RESEND, (bytes, from) => {
+                  void handler(bytes, from);
+                  return new Uint8Array(0);
+                })
+                .catch((err) => log.error({ err }, "cannot serve consensus retransmissions"));
+              return () => {
+                off();
+                void net.unhandle(CONSENSUS_RESEND);
+              };
+            },
           },
           safety: createSafetyStore(db),
           verify: nativeVerify,

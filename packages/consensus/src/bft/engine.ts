@@ -37,6 +37,11 @@ export type MessageVerdict = "accept" | "reject" | "ignore";
 /** How consensus messages travel (gossip on the network layer, or an in-memory bus in tests). */
 export interface ConsensusTransport {
   broadcast(message: Uint8Array): void;
+  /**
+   * Sends a message again to every peer (retransmission). Gossip de-duplicates by content, so a
+   * second broadcast of the same bytes reaches nobody; without `resend`, `broadcast` is used.
+   */
+  resend?(message: Uint8Array): void;
   /** `handler` resolves once the machine has taken the message in. */
   onMessage(handler: (message: Uint8Array, from: string) => Promise<MessageVerdict>): () => void;
 }
@@ -407,7 +412,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   /** Gossip delivers at most once; a peer that missed our votes (restart, partition) gets them again. */
   private retransmit(): void {
     if (Date.now() - this.lastProgress < this.opts.retransmitMs) return;
-    for (const bytes of this.sent) this.c.transport.broadcast(bytes);
+    const { transport } = this.c;
+    for (const bytes of this.sent) (transport.resend ?? transport.broadcast).call(transport, bytes);
   }
 }
 
