@@ -18,19 +18,18 @@
 // Reports committed tx/s (first send -> last commit), commit latency, rejections by code, blocks
 // and rounds, per-node CPU (by thread) and memory; prints a Markdown table and writes
 // benchmarks/results/cluster-latest.json.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fromHex, keyPairFromSecret, toHex } from "@cairn/crypto";
+import { fromHex, keyPairFromSecret } from "@cairn/crypto";
 import { createNativeSigner } from "@cairn/crypto/native";
-import { encode } from "@cairn/messaging";
 import { formatSummary, type ProfileSummary, summariseProfile } from "../lib/cpuprofile.ts";
 import { type BlockEvent, followEvents } from "../lib/events.ts";
-import { formatNumber, intOption, markdownTable, parseArgs } from "../lib/format.ts";
-import { type Job, Load, loadStats, type Percentiles, recordBlock, sendLoad } from "../lib/load.ts";
+import { formatCodes, formatNumber, intOption, markdownTable, parseArgs } from "../lib/format.ts";
+import { Load, loadStats, type Percentiles, presign, recordBlock, sendLoad } from "../lib/load.ts";
 import {
   type ContentionReport,
   describeContention,
@@ -40,7 +39,18 @@ import {
   machineInfo,
   waitForQuiet,
 } from "../lib/machine.ts";
-import { freePort, type ProcSample, procSample, sleep, stopNode, threadCpu, waitHealthy } from "../lib/process.ts";
+import {
+  CAIRN,
+  freePort,
+  type ProcSample,
+  procSample,
+  ROOT,
+  sleep,
+  startCairnNode,
+  stopNode,
+  threadCpu,
+  waitHealthy,
+} from "../lib/process.ts";
 import { isWorkload, prepareWorkload, WORKLOADS, type Workload, type WorkloadSetup } from "../lib/workloads.ts";
 
 const USAGE = `usage: npm run bench:cluster -- [options]
@@ -86,8 +96,6 @@ const opts = parseArgs(
   },
   USAGE,
 );
-const ROOT = new URL("../../", import.meta.url).pathname;
-const CAIRN = join(ROOT, "packages/node/bin/cairn.js");
 const VALIDATORS = 4;
 const workloadOpt = opts.get("workload") ?? "kv";
 if (!isWorkload(workloadOpt)) {
@@ -129,20 +137,12 @@ if (opts.has("kill-proposer") && opts.has("kill-validator")) {
 
 const log = (s: string) => process.stderr.write(`[bench:cluster] ${s}\n`);
 
+/** `cairn start` of one validator; only node0 is profiled (it times the commits). */
 function startNode(home: string, logFile: string, profile: boolean): ChildProcess {
-  const nodeArgs = profile && CPU_PROF !== undefined ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF] : [];
-  const args = [
-    ...nodeArgs,
-    CAIRN,
-    "start",
-    "--home",
-    home,
-    ...(LOG_LEVEL === undefined ? [] : ["--log-level", LOG_LEVEL]),
-  ];
-  const fd = openSync(logFile, "a");
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", fd, fd] });
-  closeSync(fd);
-  return child;
+  return startCairnNode(home, logFile, {
+    ...(profile && CPU_PROF !== undefined ? { cpuProfDir: CPU_PROF } : {}),
+    ...(LOG_LEVEL === undefined ? {} : { logLevel: LOG_LEVEL }),
+  });
 }
 
 /** Whether the API (base+i) and p2p (base+100+i) ports of the 4 validators can be bound now. */
@@ -372,19 +372,7 @@ async function main(): Promise<ClusterResults> {
     const EXPIRY = EXPIRY_OPT ?? signedAt + (genesis.params?.maxTxTtl ?? 1000);
     log(`pre-signing ${N.toLocaleString("en-US")} txs: ${workload.setup.description} (expiry ${EXPIRY})...`);
     const t0 = performance.now();
-    const envelopes: Uint8Array[] = new Array(N);
-    let envelopeBytes = 0;
-    for (let i = 0; i < N; i++) {
-      const stx = workload.sign(i, EXPIRY);
-      envelopes[i] = stx.bytes;
-      envelopeBytes += stx.bytes.length;
-      hashIndex.set(toHex(stx.hash), i);
-    }
-    const jobs: Job[] = [];
-    for (let s = 0; s < N; s += BATCH) {
-      const indices = Array.from({ length: Math.min(BATCH, N - s) }, (_, k) => s + k);
-      jobs.push({ indices, body: encode(indices.map((i) => envelopes[i] as Uint8Array)) });
-    }
+    const { envelopes, envelopeBytes, jobs } = presign(N, BATCH, (i) => workload.sign(i, EXPIRY), hashIndex);
     const presignSec = (performance.now() - t0) / 1000;
     log(`pre-signed in ${presignSec.toFixed(1)} s`);
 
@@ -695,12 +683,7 @@ async function main(): Promise<ClusterResults> {
 }
 
 function report(res: ClusterResults): string {
-  const codes = (m: Record<string, number>) =>
-    Object.keys(m).length === 0
-      ? "none"
-      : Object.entries(m)
-          .map(([k, v]) => `${k} ${v.toLocaleString("en-US")}`)
-          .join(", ");
+  const codes = formatCodes;
   const ms = (x: number) => `${formatNumber(x)} ms`;
   const met = (b: boolean) => (b ? "met" : "NOT met");
   const lat = res.latencyMs;

@@ -24,6 +24,13 @@ export function formatNumber(n: number): string {
 }
 
 /** A duration given in milliseconds, in the most readable unit. */
+/** Counts by code as "CODE n, CODE n", or "none". */
+export function formatCodes(m: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(m);
+  if (entries.length === 0) return "none";
+  return entries.map(([k, v]) => `${k} ${v.toLocaleString("en-US")}`).join(", ");
+}
+
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   if (ms >= 1000) return `${formatNumber(ms / 1000)} s`;

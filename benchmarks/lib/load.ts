@@ -1,5 +1,6 @@
 // Sending pre-signed transactions to nodes over HTTP and keeping track of each one until it commits.
-import { encode } from "@cairn/messaging";
+import { toHex } from "@cairn/crypto";
+import { encode, type SignedTransaction } from "@cairn/messaging";
 import { quantile } from "./format.ts";
 import { sleep } from "./process.ts";
 
@@ -46,6 +47,42 @@ export class Load {
   get finished(): number {
     return this.committed + this.failed;
   }
+}
+
+/** Pre-signed transactions, ready to send: their envelopes, an index by hash and the batches. */
+export interface Presigned {
+  readonly envelopes: Uint8Array[];
+  readonly envelopeBytes: number;
+  /** Transaction hash (hex) → index. */
+  readonly hashIndex: Map<string, number>;
+  /** Batches of `batch` transactions, each with its msgpack body already encoded. */
+  readonly jobs: Job[];
+}
+
+/**
+ * Signs `n` transactions with `sign(i)` and cuts them into pre-encoded batches of `batch`;
+ * `hashIndex` (filled here) may be one a block follower already holds.
+ */
+export function presign(
+  n: number,
+  batch: number,
+  sign: (i: number) => SignedTransaction,
+  hashIndex = new Map<string, number>(),
+): Presigned {
+  const envelopes: Uint8Array[] = new Array(n);
+  let envelopeBytes = 0;
+  for (let i = 0; i < n; i++) {
+    const stx = sign(i);
+    envelopes[i] = stx.bytes;
+    envelopeBytes += stx.bytes.length;
+    hashIndex.set(toHex(stx.hash), i);
+  }
+  const jobs: Job[] = [];
+  for (let s = 0; s < n; s += batch) {
+    const indices = Array.from({ length: Math.min(batch, n - s) }, (_, k) => s + k);
+    jobs.push({ indices, body: encode(indices.map((i) => envelopes[i] as Uint8Array)) });
+  }
+  return { envelopes, envelopeBytes, hashIndex, jobs };
 }
 
 export interface Job {

@@ -1,9 +1,37 @@
 // The node processes a macro benchmark drives: free ports, health, stopping, and their CPU and
 // memory read from /proc.
-import type { ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { CLK_TCK } from "./machine.ts";
+
+/** The repository root, and the `cairn` launcher in it. */
+export const ROOT = new URL("../../", import.meta.url).pathname;
+export const CAIRN = join(ROOT, "packages/node/bin/cairn.js");
+
+export interface StartNodeOptions {
+  /** Run under `node --cpu-prof`, writing the profile here. */
+  readonly cpuProfDir?: string;
+  /** Passed to `cairn start --log-level`. */
+  readonly logLevel?: string;
+}
+
+/** `cairn start --home HOME` as its own process, stdout and stderr appended to `logFile`. */
+export function startCairnNode(home: string, logFile: string, o: StartNodeOptions = {}): ChildProcess {
+  const args = [
+    ...(o.cpuProfDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", o.cpuProfDir]),
+    CAIRN,
+    "start",
+    "--home",
+    home,
+    ...(o.logLevel === undefined ? [] : ["--log-level", o.logLevel]),
+  ];
+  const fd = openSync(logFile, "a");
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", fd, fd] });
+  closeSync(fd);
+  return child;
+}
 
 export const sleep = (ms: number): Promise<void> => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -9,18 +9,17 @@
 // Reports committed tx/s over the window first send -> last commit, commit latency per transaction
 // (block seen committed minus the first send of its batch), rejections by code, and the node
 // process's CPU and memory; prints a Markdown table and writes benchmarks/results/solo-latest.json.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fromHex, keyPairFromSecret, toHex } from "@cairn/crypto";
+import { fromHex, keyPairFromSecret } from "@cairn/crypto";
 import { createNativeSigner } from "@cairn/crypto/native";
-import { encode } from "@cairn/messaging";
 import { formatSummary, type ProfileSummary, summariseProfile } from "../lib/cpuprofile.ts";
 import { followEvents } from "../lib/events.ts";
-import { formatNumber, intOption, markdownTable, parseArgs } from "../lib/format.ts";
-import { type Job, Load, loadStats, recordBlock, sendLoad } from "../lib/load.ts";
+import { formatCodes, formatNumber, intOption, markdownTable, parseArgs } from "../lib/format.ts";
+import { Load, loadStats, presign, recordBlock, sendLoad } from "../lib/load.ts";
 import {
   type ContentionReport,
   describeContention,
@@ -30,7 +29,7 @@ import {
   machineInfo,
   waitForQuiet,
 } from "../lib/machine.ts";
-import { freePort, procSample, stopNode, threadCpu, waitHealthy } from "../lib/process.ts";
+import { CAIRN, freePort, procSample, ROOT, startCairnNode, stopNode, threadCpu, waitHealthy } from "../lib/process.ts";
 import { kvPut } from "../lib/txs.ts";
 
 const USAGE = `usage: npm run bench:solo -- [options]
@@ -65,8 +64,6 @@ const opts = parseArgs(
   },
   USAGE,
 );
-const ROOT = new URL("../../", import.meta.url).pathname;
-const CAIRN = join(ROOT, "packages/node/bin/cairn.js");
 const N = intOption(opts, "txs", 60_000);
 const BATCH = intOption(opts, "batch", 500);
 const CONCURRENCY = intOption(opts, "concurrency", 4);
@@ -112,19 +109,10 @@ const log = (s: string) => process.stderr.write(`[bench:solo] ${s}\n`);
 // The node process
 
 function startNode(home: string, logFile: string): ChildProcess {
-  const nodeArgs = CPU_PROF === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", CPU_PROF];
-  const args = [
-    ...nodeArgs,
-    CAIRN,
-    "start",
-    "--home",
-    home,
-    ...(LOG_LEVEL === undefined ? [] : ["--log-level", LOG_LEVEL]),
-  ];
-  const fd = openSync(logFile, "a");
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", fd, fd] });
-  closeSync(fd);
-  return child;
+  return startCairnNode(home, logFile, {
+    ...(CPU_PROF === undefined ? {} : { cpuProfDir: CPU_PROF }),
+    ...(LOG_LEVEL === undefined ? {} : { logLevel: LOG_LEVEL }),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,20 +231,9 @@ async function main(): Promise<SoloResults> {
     // Pre-sign everything and pre-encode the batches: none of it is part of the measured phase.
     log(`pre-signing ${N.toLocaleString("en-US")} kv puts (expiry ${EXPIRY}, ${VALUE_BYTES} B values)...`);
     const t0 = performance.now();
-    const envelopes: Uint8Array[] = new Array(N);
-    const hashIndex = new Map<string, number>();
-    let envelopeBytes = 0;
-    for (let i = 0; i < N; i++) {
-      const stx = kvPut(genesis.chainId, signer, EXPIRY, "bench-", i, VALUE_BYTES);
-      envelopes[i] = stx.bytes;
-      envelopeBytes += stx.bytes.length;
-      hashIndex.set(toHex(stx.hash), i);
-    }
-    const jobs: Job[] = [];
-    for (let s = 0; s < N; s += BATCH) {
-      const indices = Array.from({ length: Math.min(BATCH, N - s) }, (_, k) => s + k);
-      jobs.push({ indices, body: encode(indices.map((i) => envelopes[i] as Uint8Array)) });
-    }
+    const { envelopes, envelopeBytes, hashIndex, jobs } = presign(N, BATCH, (i) =>
+      kvPut(genesis.chainId, signer, EXPIRY, "bench-", i, VALUE_BYTES),
+    );
     const presignSec = (performance.now() - t0) / 1000;
     log(`pre-signed in ${presignSec.toFixed(1)} s (${formatNumber(N / presignSec)} tx/s)`);
 
@@ -433,12 +410,7 @@ async function main(): Promise<SoloResults> {
 }
 
 function report(res: SoloResults): string {
-  const codes = (m: Record<string, number>) =>
-    Object.keys(m).length === 0
-      ? "none"
-      : Object.entries(m)
-          .map(([k, v]) => `${k} ${v.toLocaleString("en-US")}`)
-          .join(", ");
+  const codes = formatCodes;
   const ms = (x: number) => `${formatNumber(x)} ms`;
   const threads = Object.entries(res.node.threadCpuSec)
     .sort((a, b) => b[1] - a[1])
