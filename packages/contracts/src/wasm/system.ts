@@ -1,6 +1,6 @@
-import { toHex } from "@cairn/crypto";
+import { equalBytes } from "@cairn/crypto";
 import type { Value } from "@cairn/messaging";
-import { prepareContract } from "@cairn/vm";
+import { prepareContract, VmError } from "@cairn/vm";
 import { argCount, bytesArg } from "../args.ts";
 import { ContractError } from "../errors.ts";
 import type { CallContext, Contract, ContractMethod } from "../types.ts";
@@ -41,8 +41,7 @@ function prepare(code: Uint8Array) {
   try {
     return prepareContract(code);
   } catch (e) {
-    const err = e as { code?: unknown; message?: unknown };
-    if (typeof err.code === "string") throw new ContractError(err.code, String(err.message));
+    if (e instanceof VmError) throw new ContractError(e.code, e.message);
     throw e;
   }
 }
@@ -52,12 +51,15 @@ async function install(
   name: string,
   code: Uint8Array,
   previous: ContractMeta | undefined,
-): Promise<ContractMeta> {
+): Promise<void> {
   if (!ctx.isAdmin(ctx.sender)) {
     throw new ContractError("UNAUTHORIZED", "only an admin key may deploy or upgrade a contract");
   }
   ctx.chargeGas(code.length * DEPLOY_GAS_PER_BYTE);
   const prepared = prepare(code);
+  if (previous !== undefined && equalBytes(prepared.codeHash, previous.codeHash)) {
+    throw new ContractError("SAME_CODE", `${name} already runs this code (version ${previous.version})`);
+  }
   // Modules are stored once per code hash: two contracts with the same code share it.
   const key = codeKey(prepared.codeHash);
   if ((await ctx.storage.get(key)) === undefined) ctx.storage.set(key, prepared.code);
@@ -72,7 +74,6 @@ async function install(
   };
   ctx.storage.set(metaKey(name), encodeMeta(meta));
   ctx.emit(previous === undefined ? "deployed" : "upgraded", [name, prepared.codeHash, meta.version]);
-  return meta;
 }
 
 /**
@@ -101,11 +102,7 @@ export function createSystemContract(reserved: Iterable<string>): Contract {
       const name = nameArg(args, names);
       const current = await ctx.storage.get(metaKey(name));
       if (current === undefined) throw new ContractError("UNKNOWN_CONTRACT", `no contract named ${name}`);
-      const previous = decodeMeta(current);
-      const meta = await install(ctx, name, args[1] as Uint8Array, previous);
-      if (toHex(meta.codeHash) === toHex(previous.codeHash)) {
-        throw new ContractError("SAME_CODE", `${name} already runs this code (version ${previous.version})`);
-      }
+      await install(ctx, name, args[1] as Uint8Array, decodeMeta(current));
     },
   };
   return { name: SYSTEM_CONTRACT, methods: { deploy, upgrade } };
