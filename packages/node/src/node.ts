@@ -137,7 +137,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
           logger: loggers.layer("consensus"),
           onCommit,
           onEvidence: (e) => evidenceStore.add(e),
-          catchUp: (peer) => catchUpFrom(net, peer, ledger, loggers.layer("network")),
+          catchUp: (peer) => catchUpFrom(net, peer, ledger, mempool, loggers.layer("network")),
         },
         {
           maxBlockTxs: genesis.params.maxBlockTxs,

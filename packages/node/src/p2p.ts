@@ -3,7 +3,7 @@ import { nativeVerify } from "@cairn/crypto/native";
 import type { ExecutedBlock, Genesis, Ledger } from "@cairn/ledger";
 import type { NodeLoggers } from "@cairn/management";
 import type { Mempool } from "@cairn/mempool";
-import { decode } from "@cairn/messaging";
+import { decode, decodeTransaction } from "@cairn/messaging";
 import { createNetwork, type Network } from "@cairn/network";
 import type { homePaths, NodeConfig } from "./config.ts";
 import { NodeError } from "./errors.ts";
@@ -53,7 +53,7 @@ export async function startNetwork(c: P2pComponents): Promise<Network> {
       await mempool.add(envelopes as Uint8Array[]);
       return "accept";
     });
-    await catchUp(net, ledger, log);
+    await catchUp(net, ledger, mempool, log);
     return net;
   } catch (e) {
     await net.stop();
@@ -65,11 +65,12 @@ export async function startNetwork(c: P2pComponents): Promise<Network> {
 export async function catchUp(
   net: Network,
   ledger: Ledger,
+  mempool: Mempool,
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void },
 ): Promise<void> {
   const deadline = Date.now() + FIRST_PEER_WAIT_MS;
   while (net.peers().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  for (const peer of net.peers()) await catchUpFrom(net, peer, ledger, log);
+  for (const peer of net.peers()) await catchUpFrom(net, peer, ledger, mempool, log);
 }
 
 /** Fetches the blocks this node missed from one peer; a failure is logged, not thrown. */
@@ -77,6 +78,7 @@ export async function catchUpFrom(
   net: Network,
   peer: string,
   ledger: Ledger,
+  mempool: Mempool,
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void },
 ): Promise<void> {
   const before = ledger.head().height;
@@ -85,5 +87,15 @@ export async function catchUpFrom(
   } catch (err) {
     log.warn({ peer, err: (err as Error).message }, "block sync from peer failed");
   }
-  if (ledger.head().height > before) log.info({ peer, from: before, to: ledger.head().height }, "caught up from peer");
+  const head = ledger.head().height;
+  if (head === before) return;
+  // Gossip (including the lazy repair that replays recent messages to a node that just joined)
+  // may have admitted transactions these blocks commit: proposing them again would make this
+  // validator's own block a replay, so it would lose every round it proposes in.
+  for (let h = before + 1; h <= head; h++) {
+    const block = await ledger.getBlock(h);
+    if (block !== undefined) mempool.removeCommitted(block.txs.map((t) => decodeTransaction(t)));
+  }
+  mempool.dropExpired(head + 1);
+  log.info({ peer, from: before, to: head }, "caught up from peer");
 }
