@@ -295,7 +295,19 @@ async function main(): Promise<ClusterResults> {
     }
     const made = spawnSync(
       process.execPath,
-      [CAIRN, "testnet", "--validators", String(VALIDATORS), "--out", out, "--base-port", String(base)],
+      // The chain is permissioned: the token workloads' senders are registered clients.
+      [
+        CAIRN,
+        "testnet",
+        "--validators",
+        String(VALIDATORS),
+        "--out",
+        out,
+        "--base-port",
+        String(base),
+        "--clients",
+        String(SENDERS),
+      ],
       { cwd: ROOT, encoding: "utf8" },
     );
     if (made.status !== 0) throw new Error(`cairn testnet failed (${made.status}):\n${made.stdout}${made.stderr}`);
@@ -314,6 +326,10 @@ async function main(): Promise<ClusterResults> {
     const keyFile = JSON.parse(readFileSync(join(out, "keys", "admin.json"), "utf8")) as { secretKey: string };
     const admin = keyPairFromSecret(fromHex(keyFile.secretKey));
     const signer = createNativeSigner(admin.secretKey, admin.publicKey);
+    const clientKeys = Array.from({ length: SENDERS }, (_, i) => {
+      const f = join(out, "keys", i === 0 ? "client.json" : `client-${i}.json`);
+      return keyPairFromSecret(fromHex((JSON.parse(readFileSync(f, "utf8")) as { secretKey: string }).secretKey));
+    });
 
     if (CPU_PROF !== undefined) mkdirSync(CPU_PROF, { recursive: true });
     const profilesBefore = new Set(CPU_PROF === undefined ? [] : readdirSync(CPU_PROF));
@@ -365,6 +381,7 @@ async function main(): Promise<ClusterResults> {
       admin,
       adminSigner: signer,
       senders: SENDERS,
+      senderKeys: clientKeys,
       log,
     });
     // The furthest expiry the chain accepts now is its height + maxTxTtl.

@@ -6,7 +6,7 @@
 
 import { type ContractCall, call, contracts, createClient, type Signer, type SubmitResult, token } from "@cairn/client";
 import type { KeyPair } from "@cairn/crypto";
-import type { NativeSigner } from "@cairn/crypto/native";
+import { createNativeSigner, type NativeSigner } from "@cairn/crypto/native";
 import type { SignedTransaction } from "@cairn/messaging";
 import { buildExampleToken, WASM_TOKEN } from "./contracts.ts";
 import { sleep } from "./process.ts";
@@ -55,6 +55,11 @@ export interface WorkloadOptions {
   readonly adminSigner: NativeSigner;
   /** Senders of the token workloads (default 64). */
   readonly senders?: number;
+  /**
+   * The senders' keys, when the chain is permissioned and only registered clients may send (e.g.
+   * the keys/client*.json of `cairn testnet --clients N`); default: fresh keys (open chains).
+   */
+  readonly senderKeys?: readonly KeyPair[];
   readonly log?: (s: string) => void;
 }
 
@@ -87,7 +92,10 @@ export async function prepareWorkload(o: WorkloadOptions): Promise<PreparedWorkl
       sign: (i, expiry) => kvPut(o.chainId, o.adminSigner, expiry, "bench-", i),
     };
   }
-  const senders = freshSigners(o.senders ?? 64);
+  const senders =
+    o.senderKeys === undefined
+      ? freshSigners(o.senders ?? 64)
+      : o.senderKeys.map((k) => createNativeSigner(k.secretKey, k.publicKey));
   const client = createClient({ url: o.urls[0] as string });
   const admin = client.signer(o.admin);
   let contract = "token";

@@ -190,8 +190,10 @@ describe("the cairn CLI against the running node", () => {
     const tr = await runCairn(["tx", "token", "transfer", bob, "42", "--home", home]);
     expect(tr.code, tr.stderr).toBe(0);
     expect((await runCairn(["query", "balance", bob, "--home", home])).stdout.trim()).toBe("42");
-    const st = await runCairn(["status", "--home", home]);
+    // `cairn status` prints a summary for people; --json the status itself.
+    const st = await runCairn(["status", "--home", home, "--json"]);
     expect(JSON.parse(st.stdout).chainId).toBe(chainId);
+    expect((await runCairn(["status", "--home", home])).stdout).toContain(chainId);
     const overdraft = await runCairn([
       "tx",
       "token",
@@ -215,7 +217,8 @@ describe("the cairn CLI against the running node", () => {
     expect(badAccount.stderr).toContain("64-hex-digit");
     const down = await runCairn(["status", "--url", "http://127.0.0.1:9"]);
     expect(down.code).toBe(1);
-    expect(down.stderr).toContain("cannot reach");
+    expect(down.stderr).toContain("no node answers at http://127.0.0.1:9");
+    expect(down.stderr).toContain("Is it started?");
     const again = await runCairn(["init", "--home", home]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("already holds a node");

@@ -1,7 +1,7 @@
 // What the HTTP API needs from a node. The API package declares it (the consumer owns the
 // interface); @cairn/node implements it by wiring ledger, mempool and consensus together.
 import type { MerkleProof } from "@cairn/crypto";
-import type { Block, Commit, Receipt, SignedTransaction, Validator } from "@cairn/messaging";
+import type { Block, Commit, Receipt, SignedTransaction, Validator, Value } from "@cairn/messaging";
 
 /** A state proof as the ledger produces it; the API renders it as hex. */
 export interface StateProofView {
@@ -25,12 +25,26 @@ export interface NodeStatus {
   readonly genesisHash: Uint8Array;
   readonly validators: readonly Validator[];
   readonly mempool: { readonly size: number; readonly bytes: number; readonly maxSize: number };
-  readonly consensus: { readonly engine: string; readonly round: number; readonly step: string };
+  /** The consensus instance in progress: `height` is the height being decided (head + 1). */
+  readonly consensus: {
+    readonly engine: string;
+    readonly height: number;
+    readonly round: number;
+    readonly step: string;
+  };
   /** Largest `expiry - height` a transaction may carry (replay window). */
   readonly maxTxTtl: number;
   /** libp2p peer ids of the connected network peers (empty for a node without a network). */
   readonly peers: readonly string[];
+  /** Connected peers and the size of the member set (this node included); zeros without a network. */
+  readonly network: { readonly peers: number; readonly members: number };
+  /** Block sync: whether it runs now, and when (ms since epoch) it last brought in missed blocks. */
+  readonly sync: { readonly catchingUp: boolean; readonly lastCaughtUpAt?: number };
+  /** "validator" when this node's key is in the current validator set, else "observer". */
+  readonly role: NodeRole;
 }
+
+export type NodeRole = "validator" | "observer";
 
 /** Two conflicting signed votes from one validator for the same height, round and type. */
 export interface EvidenceView {
@@ -132,7 +146,115 @@ export interface ContractView {
   readonly codeSize?: number;
 }
 
+/**
+ * Who may read the chain through the API: "open" (anyone, no signature) or "members" (protected
+ * routes need a read signed by an active identity with the route's role; docs/api.md, "Signed reads").
+ */
+export type ReadAccess = "open" | "members";
+
+/** A registered identity as the API checks reads against it. */
+export interface IdentityView {
+  /** The member organisation the identity belongs to. */
+  readonly org: string;
+  /** Its roles: admin, client, deployer, auditor, validator. */
+  readonly roles: readonly string[];
+  /** False once revoked. */
+  readonly active: boolean;
+}
+
+/** The answer of GET /ready. */
+export interface Readiness {
+  readonly ready: boolean;
+  /** Why the node is not ready: stable machine-readable codes such as "TOO_FEW_PEERS"; empty when ready. */
+  readonly reasons: readonly string[];
+  /** Figures behind the verdict (height, peers, ...), returned as fields of the response body. */
+  readonly details?: Readonly<Record<string, number | string | boolean>>;
+}
+
+/** A metrics scrape: the body and the content type to serve it with. */
+export interface MetricsExposition {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** A governance proposal's state at the next height: "expired" once past its last approvable height. */
+export type ProposalStatusView = "open" | "executed" | "expired";
+
+/** A governance proposal (docs/governance.md), as GET /gov/proposals renders it. */
+export interface ProposalView {
+  readonly id: number;
+  /** The action: add-member, add-validator, ... */
+  readonly action: string;
+  readonly args: readonly Value[];
+  /** The meaning of each of `args` (the action's argument names), when the node knows the action. */
+  readonly argNames?: readonly string[];
+  readonly proposer: Uint8Array;
+  /** The proposer's organisation (the first approval). */
+  readonly proposerOrg?: string;
+  readonly createdAt: number;
+  /** The last height at which it can still be approved. */
+  readonly expiresAt: number;
+  /** The height it took effect at, once executed. */
+  readonly executedAt?: number;
+  /** Organisations that approved it, in order (the proposer's first). */
+  readonly approvals: readonly string[];
+  /** Approvals it needs to pass now (from the current organisations and the threshold). */
+  readonly needed: number;
+  readonly status: ProposalStatusView;
+}
+
+/** Which proposals GET /gov/proposals lists: of one status (all without), newest first, at most `limit`. */
+export interface ProposalFilter {
+  readonly status?: ProposalStatusView;
+  readonly limit: number;
+}
+
+/** A registered identity with its key (GET /gov/identities/:publicKey, GET /gov/organizations). */
+export interface GovIdentityView extends IdentityView {
+  readonly publicKey: Uint8Array;
+}
+
+export interface OrganizationView {
+  readonly name: string;
+  readonly identities: readonly GovIdentityView[];
+}
+
+/** The validator set deciding the next height, and every change of it on record. */
+export interface ValidatorScheduleView {
+  /** The height `validators` decide (head + 1). */
+  readonly height: number;
+  readonly validators: readonly Validator[];
+  /** Ascending: the set from each height on. */
+  readonly schedule: readonly { readonly from: number; readonly validators: readonly Validator[] }[];
+}
+
+/** A node admitted to the chain's peer-to-peer network (the node registry). */
+export interface NodeRecordView {
+  readonly peerId: string;
+  readonly name: string;
+  /** The organisation that runs it ("" on an open chain). */
+  readonly org: string;
+}
+
+/** Governance parameters, fixed at genesis; only a permissioned chain has them. */
+export interface GovParamsView {
+  /** A proposal passes when more than this percentage of the organisations approved it. */
+  readonly thresholdPercent: number;
+  /** Blocks a proposal stays open after the height it was made at. */
+  readonly proposalTtl: number;
+  /** A validator set change approved at height h takes effect at h + validatorDelay. */
+  readonly validatorDelay: number;
+  /** Organisations now. */
+  readonly organizations: number;
+  /** Approvals a proposal needs now. */
+  readonly needed: number;
+}
+
 export interface ApiBackend {
+  /** The chain's read policy (default "open" when the method is absent). */
+  readAccess?(): ReadAccess;
+  /** The registered identity of a key, or undefined when the key is not a member. */
+  identity?(publicKey: Uint8Array): IdentityView | undefined;
   status(): NodeStatus;
   /** Admits transactions into the mempool; each succeeds or fails on its own. */
   submit(txs: readonly Uint8Array[]): Promise<SubmitResult[]>;
@@ -153,6 +275,26 @@ export interface ApiBackend {
   getContract(name: string): Promise<ContractView | undefined>;
   /** Alive and able to serve. */
   healthy(): boolean;
+  /**
+   * Whether the node should be sent traffic (GET /ready): consensus running, enough peers, not
+   * catching up. Without it, readiness is `healthy()`.
+   */
+  readiness?(): Readiness;
+  /** The node's metrics in the Prometheus text format (GET /metrics); without it the route is 404. */
+  metrics?(): Promise<MetricsExposition>;
   /** Equivocation evidence this node has seen (newest last). */
   evidence(): readonly EvidenceView[];
+  // Governance (GET /gov/*, docs/governance.md). Without these methods, or on a chain without
+  // governance (an open chain), the routes answer empty lists.
+  /** Proposals by `filter`, newest first; empty on a chain without governance. */
+  govProposals?(filter: ProposalFilter): Promise<readonly ProposalView[]>;
+  govProposal?(id: number): Promise<ProposalView | undefined>;
+  /** The organisations with their identities (revoked ones included, inactive). */
+  govOrganizations?(): readonly OrganizationView[];
+  /** A key's identity, revoked ones included; undefined when the key was never a member. */
+  govIdentity?(publicKey: Uint8Array): GovIdentityView | undefined;
+  govValidators?(): ValidatorScheduleView;
+  govNodes?(): readonly NodeRecordView[];
+  /** Undefined on a chain without governance. */
+  govParams?(): GovParamsView | undefined;
 }

@@ -25,10 +25,20 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   BODY_TOO_LARGE: 413,
   BATCH_TOO_LARGE: 413,
   QUERY_TOO_LARGE: 413,
+  // Signed reads on a "members" chain (docs/api.md, "Signed reads"). 401: sign (again); 403: the
+  // signature is fine but the identity may not read this.
+  READ_SIGNATURE_REQUIRED: 401,
+  BAD_READ_SIGNATURE: 401,
+  READ_SIGNATURE_EXPIRED: 401,
+  UNKNOWN_IDENTITY: 403,
+  IDENTITY_REVOKED: 403,
+  ROLE_REQUIRED: 403,
   DUPLICATE: 409,
   TX_NOT_FOUND: 404,
   BLOCK_NOT_FOUND: 404,
   KEY_NOT_FOUND: 404,
+  PROPOSAL_NOT_FOUND: 404,
+  IDENTITY_NOT_FOUND: 404,
   NOT_FOUND: 404,
   UNSUPPORTED_MEDIA_TYPE: 415,
   // Transient: retry after the Retry-After header.

@@ -11,6 +11,8 @@ export interface EventStreamOptions {
   /** A client this far behind (bytes queued in its socket) is cut off rather than buffered for. */
   readonly maxBufferedBytes: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** Asked before each block is sent: false ends the stream (the reader lost the right to it). */
+  readonly allowed?: () => boolean;
 }
 
 /** The open streams, so that closing the server can end them (they would otherwise hold it open). */
@@ -81,6 +83,11 @@ export async function serveEvents(
 
   const unsubscribe = backend.subscribe((e) => {
     if (closed) return;
+    if (opts.allowed !== undefined && !opts.allowed()) {
+      req.log.info("event stream reader no longer allowed; closing");
+      end();
+      return;
+    }
     if (replaying) queued.push(e);
     else send(e);
   });

@@ -162,9 +162,20 @@ export function statusToJson(s: NodeStatus): StatusJson {
     genesisHash: toHex(s.genesisHash),
     validators: s.validators.map((v) => ({ publicKey: toHex(v.publicKey), power: v.power, name: v.name })),
     mempool: { size: s.mempool.size, bytes: s.mempool.bytes, maxSize: s.mempool.maxSize },
-    consensus: { engine: s.consensus.engine, round: s.consensus.round, step: s.consensus.step },
+    consensus: {
+      engine: s.consensus.engine,
+      height: s.consensus.height,
+      round: s.consensus.round,
+      step: s.consensus.step,
+    },
     maxTxTtl: s.maxTxTtl,
     peers: [...s.peers],
+    network: { peers: s.network.peers, members: s.network.members },
+    sync: {
+      catchingUp: s.sync.catchingUp,
+      ...(s.sync.lastCaughtUpAt === undefined ? {} : { lastCaughtUpAt: s.sync.lastCaughtUpAt }),
+    },
+    role: s.role,
   };
 }
 

@@ -10,9 +10,11 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from "fastify";
+import { type Reader, ReadGuard, routeLevel } from "./access.ts";
 import type { ApiBackend, QueryRequest, QueryResult, SubmitResult, TxLookup } from "./backend.ts";
 import { ApiError, ERROR_STATUS, RETRYABLE_CODES, statusForCode } from "./errors.ts";
 import { type StreamRegistry, serveEvents } from "./events.ts";
+import { registerGovRoutes } from "./gov.ts";
 import { MSGPACK, packResponse, wantsMsgpack } from "./negotiate.ts";
 import {
   blockToJson,
@@ -52,6 +54,11 @@ export interface ApiServerOptions {
   readonly maxEventBufferBytes?: number;
   /** Access-Control-Allow-Origin for browser clients; false sends no CORS headers. Default "*". */
   readonly corsOrigin?: string | false;
+  /**
+   * Told of every answered request, e.g. to count it in metrics. `route` is the route pattern
+   * (`/txs/:hash`), or "unmatched" for a request no route took.
+   */
+  readonly onRequestDone?: (r: { method: string; route: string; status: number; seconds: number }) => void;
 }
 
 export interface ApiServer {
@@ -371,17 +378,54 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     for (const end of [...streams]) end();
   });
 
+  const onRequestDone = opts.onRequestDone;
   app.addHook("onResponse", async (req, reply) => {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, "request");
+    if (onRequestDone !== undefined) {
+      const route = req.routeOptions.url ?? "unmatched";
+      onRequestDone({ method: req.method, route, status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
+    }
   });
 
+  // Bodies as received, for the body hash a signed read covers.
+  const rawBodies = new WeakMap<FastifyRequest, Uint8Array>();
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "string" }, app.getDefaultJsonParser("error", "error"));
-  app.addContentTypeParser([MSGPACK, "application/x-msgpack"], { parseAs: "buffer" }, (_req, body, done) => {
+  const jsonParser = app.getDefaultJsonParser("error", "error");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
+    rawBodies.set(req, body as Buffer);
+    jsonParser(req, (body as Buffer).toString("utf8"), done);
+  });
+  app.addContentTypeParser([MSGPACK, "application/x-msgpack"], { parseAs: "buffer" }, (req, body, done) => {
+    rawBodies.set(req, body as Buffer);
     done(null, new BinaryBody(body as Buffer, false));
   });
-  app.addContentTypeParser("application/octet-stream", { parseAs: "buffer" }, (_req, body, done) => {
+  app.addContentTypeParser("application/octet-stream", { parseAs: "buffer" }, (req, body, done) => {
+    rawBodies.set(req, body as Buffer);
     done(null, new BinaryBody(body as Buffer, true));
+  });
+
+  // Signed reads (access.ts): on a "members" chain, every route but the public ones needs a read
+  // signed by an active identity with the route's role. One hook, after the body is parsed (the
+  // signature covers its hash); the handlers see the reader through `readers`.
+  const guard = new ReadGuard(backend);
+  const readers = new WeakMap<FastifyRequest, Reader>();
+  app.addHook("preHandler", async (req, reply) => {
+    try {
+      const reader = guard.check({
+        method: req.method,
+        url: req.url,
+        route: req.routeOptions.url,
+        headers: req.headers,
+        body: rawBodies.get(req),
+      });
+      if (reader === undefined) return;
+      readers.set(req, reader);
+      // What one identity may read is not for shared caches to hand to another.
+      reply.header("cache-control", "private, no-store");
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) reply.header("www-authenticate", "Cairn-Read-V1");
+      throw err;
+    }
   });
 
   if (corsOrigin !== false) {
@@ -392,7 +436,10 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       reply
         .code(204)
         .header("access-control-allow-methods", "GET, POST, OPTIONS")
-        .header("access-control-allow-headers", "Content-Type, Accept, Last-Event-ID")
+        .header(
+          "access-control-allow-headers",
+          "Content-Type, Accept, Last-Event-ID, X-Cairn-Key, X-Cairn-Time, X-Cairn-Signature",
+        )
         .header("access-control-max-age", "86400")
         .send(),
     );
@@ -466,6 +513,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   app.get("/txs/:hash", async (req, reply) => {
     const hash = parseHash((req.params as { hash: string }).hash);
     const lookup = await backend.getTx(hash);
+    if ("tx" in lookup && !guard.readsTx(readers.get(req), lookup.tx.tx.sender)) {
+      throw new ApiError("ROLE_REQUIRED", "another identity's transaction needs the role auditor or admin");
+    }
     return send(req, reply, lookup.status === "unknown" ? 404 : 200, lookupView(hash, lookup));
   });
 
@@ -527,6 +577,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 
   app.get("/status", async (req, reply) => send(req, reply, 200, statusToJson(backend.status())));
 
+  // GET /gov/*: proposals, organisations and identities, validators, the node registry (gov.ts).
+  registerGovRoutes(app, backend, send);
+
   app.get("/evidence", async (req, reply) =>
     send(req, reply, 200, { evidence: backend.evidence().map(evidenceToJson) }),
   );
@@ -535,6 +588,32 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     if (backend.healthy() && !closing) return send(req, reply, 200, { ok: true });
     reply.header("retry-after", limits.retryAfter);
     return send(req, reply, 503, { ok: false, ...errorBody("NOT_READY", "the node is not ready to serve") });
+  });
+
+  // Whether to send this node traffic (load balancers, orchestrators): /health says it is alive,
+  // /ready that it also takes part in the chain (consensus running, enough peers, not catching up).
+  app.get("/ready", async (req, reply) => {
+    const r = backend.readiness?.() ?? {
+      ready: backend.healthy(),
+      reasons: backend.healthy() ? [] : ["NOT_HEALTHY"],
+    };
+    const reasons = closing && !r.reasons.includes("SHUTTING_DOWN") ? [...r.reasons, "SHUTTING_DOWN"] : [...r.reasons];
+    if (r.ready && reasons.length === 0) return send(req, reply, 200, { ...r.details, ready: true, reasons });
+    reply.header("retry-after", limits.retryAfter);
+    return send(req, reply, 503, {
+      ...r.details,
+      ready: false,
+      code: "NOT_READY",
+      reasons,
+      ...errorBody("NOT_READY", `the node is not ready: ${reasons.join(", ") || "unknown"}`),
+    });
+  });
+
+  // Prometheus scrapes: the text exposition format, with the content type the backend's registry gives.
+  app.get("/metrics", async (_req, reply) => {
+    if (backend.metrics === undefined) throw new ApiError("NOT_FOUND", "this node exports no metrics");
+    const m = await backend.metrics();
+    return reply.code(200).type(m.contentType).send(m.body);
   });
 
   app.get("/events", { exposeHeadRoute: false }, (req, reply) =>
@@ -546,6 +625,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         keepAliveMs: opts.keepAliveMs ?? 15_000,
         maxBufferedBytes: opts.maxEventBufferBytes ?? 8 * MiB,
         headers: corsHeaders,
+        // Rechecked at each block: a revoked identity's stream (or one a policy change closed) ends.
+        allowed: () => guard.stillAllowed(readers.get(req), routeLevel(req.method, req.routeOptions.url) ?? "auditor"),
       },
       streams,
     ),

@@ -9,6 +9,7 @@
 // which both transactions and queries call. Without a handler, a listed method does nothing.
 import {
   compareBytes,
+  fromHex,
   generateKeyPair,
   type KeyPair,
   merkleProof,
@@ -47,12 +48,23 @@ import type {
   CommittedBlockEvent,
   ContractView,
   EvidenceView,
+  GovIdentityView,
+  GovParamsView,
+  IdentityView,
+  MetricsExposition,
+  NodeRecordView,
   NodeStatus,
+  OrganizationView,
+  ProposalFilter,
+  ProposalView,
   QueryRequest,
   QueryResult,
+  ReadAccess,
+  Readiness,
   StateView,
   SubmitResult,
   TxLookup,
+  ValidatorScheduleView,
 } from "./backend.ts";
 
 export interface MemoryBackendOptions {
@@ -67,6 +79,54 @@ export interface MemoryBackendOptions {
   readonly admins?: readonly Uint8Array[];
   /** Contracts that exist from the start (see `registerContract`). */
   readonly contracts?: readonly MemoryContract[];
+  /** The read policy (`readPolicy`); "open" by default. */
+  readonly readAccess?: ReadAccess;
+  /** Registered identities from the start (see `setIdentity`). */
+  readonly identities?: readonly MemoryIdentity[];
+  /** What GET /gov/* reports (see `setGovernance`); an open chain (no organisations) by default. */
+  readonly governance?: MemoryGovernance;
+}
+
+/**
+ * The governance MemoryBackend reports through GET /gov/*, as a test describes it. It executes no
+ * governance: a test that sends `gov` transactions registers a `gov` contract (`registerContract`).
+ */
+export interface MemoryGovernance {
+  /** Organisation names; identities (`setIdentity`) belong to them. Empty: a chain without governance. */
+  readonly organizations: readonly string[];
+  /** Default 50. */
+  readonly thresholdPercent?: number;
+  /** Default 1000. */
+  readonly proposalTtl?: number;
+  /** Default 2. */
+  readonly validatorDelay?: number;
+  readonly proposals?: readonly MemoryProposal[];
+  readonly nodes?: readonly NodeRecordView[];
+  /** The validator schedule; by default the backend's one validator from height 1. */
+  readonly schedule?: ValidatorScheduleView["schedule"];
+}
+
+/** A proposal as stored: open, or executed once `executedAt` is set; expiry is judged at height + 1. */
+export interface MemoryProposal {
+  readonly id: number;
+  readonly action: string;
+  readonly args: readonly Value[];
+  readonly argNames?: readonly string[];
+  readonly proposer: Uint8Array;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly approvals: readonly string[];
+  readonly executedAt?: number;
+}
+
+/** A registered identity of MemoryBackend, as a test describes it. */
+export interface MemoryIdentity {
+  readonly publicKey: Uint8Array;
+  /** Default "org1". */
+  readonly org?: string;
+  readonly roles: readonly string[];
+  /** Default true; false for a revoked identity. */
+  readonly active?: boolean;
 }
 
 /** What a fake contract's handler sees: one call of one method. */
@@ -213,8 +273,12 @@ export class MemoryBackend implements ApiBackend {
   readonly blocks: BlockView[] = [];
   /** Set false to make /health fail and submissions answer NOT_READY. */
   ready = true;
+  /** Reasons GET /ready reports (and answers 503 for) even while `ready` is true, e.g. ["TOO_FEW_PEERS"]. */
+  notReadyReasons: string[] = [];
   /** When set, decides the admission of each envelope before the normal checks (to inject errors). */
   admit: ((envelope: Uint8Array) => SubmitResult | undefined) | undefined;
+  /** What `readAccess()` answers: set "members" to make the API demand signed reads. */
+  readPolicy: ReadAccess;
 
   private readonly maxMempool: number;
   private readonly maxTxTtl: number;
@@ -227,6 +291,8 @@ export class MemoryBackend implements ApiBackend {
   private readonly rejected = new Map<string, { code: string; message: string }>();
   private readonly state = new Map<string, { contract: string; key: Uint8Array; value: Uint8Array }>();
   private readonly listeners = new Set<(e: CommittedBlockEvent) => void>();
+  private readonly identities = new Map<string, IdentityView>();
+  private governance: MemoryGovernance = { organizations: [] };
   private readonly waiters = new Set<Waiter>();
   private autoTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -238,6 +304,9 @@ export class MemoryBackend implements ApiBackend {
     this.now = opts.now ?? Date.now;
     this.admins = opts.admins;
     for (const c of opts.contracts ?? []) this.registerContract(c);
+    this.readPolicy = opts.readAccess ?? "open";
+    for (const i of opts.identities ?? []) this.setIdentity(i);
+    if (opts.governance !== undefined) this.setGovernance(opts.governance);
     this.genesisHash = sha256(utf8.encode(`genesis:${this.chainId}`));
   }
 
@@ -266,9 +335,12 @@ export class MemoryBackend implements ApiBackend {
       genesisHash: this.genesisHash,
       validators: [{ publicKey: this.validator.publicKey, power: 1, name: "memory" }],
       mempool: { size: this.pending.size, bytes, maxSize: this.maxMempool },
-      consensus: { engine: "memory", round: 0, step: "idle" },
+      consensus: { engine: "memory", height: this.height + 1, round: 0, step: "idle" },
       maxTxTtl: this.maxTxTtl,
       peers: [],
+      network: { peers: 0, members: 0 },
+      sync: { catchingUp: false },
+      role: "validator",
     };
   }
 
@@ -617,8 +689,130 @@ export class MemoryBackend implements ApiBackend {
     return [];
   }
 
+  readAccess(): ReadAccess {
+    return this.readPolicy;
+  }
+
+  identity(publicKey: Uint8Array): IdentityView | undefined {
+    return this.identities.get(toHex(publicKey));
+  }
+
+  /** Registers an identity, or replaces the one of its key (say, with other roles or `active: false`). */
+  setIdentity(i: MemoryIdentity): void {
+    this.identities.set(toHex(i.publicKey), { org: i.org ?? "org1", roles: [...i.roles], active: i.active ?? true });
+  }
+
+  /** Marks a key's identity revoked (it stays known, as on a chain). */
+  revokeIdentity(publicKey: Uint8Array): void {
+    const i = this.identity(publicKey);
+    if (!i) throw new Error(`no identity ${toHex(publicKey)}`);
+    this.identities.set(toHex(publicKey), { ...i, active: false });
+  }
+
+  /** Replaces what GET /gov/* reports. */
+  setGovernance(g: MemoryGovernance): void {
+    this.governance = g;
+  }
+
+  private govParamsOf(): { thresholdPercent: number; proposalTtl: number; validatorDelay: number } {
+    const g = this.governance;
+    return {
+      thresholdPercent: g.thresholdPercent ?? 50,
+      proposalTtl: g.proposalTtl ?? 1000,
+      validatorDelay: g.validatorDelay ?? 2,
+    };
+  }
+
+  /** Approvals needed with the current organisations: more than thresholdPercent of them, at least one. */
+  private govNeeded(): number {
+    const orgs = this.governance.organizations.length;
+    return Math.max(1, Math.min(orgs, Math.floor((orgs * this.govParamsOf().thresholdPercent) / 100) + 1));
+  }
+
+  private proposalView(p: MemoryProposal): ProposalView {
+    const status = p.executedAt !== undefined ? "executed" : this.height + 1 > p.expiresAt ? "expired" : "open";
+    return {
+      id: p.id,
+      action: p.action,
+      args: p.args,
+      ...(p.argNames === undefined ? {} : { argNames: p.argNames }),
+      proposer: p.proposer,
+      ...(p.approvals[0] === undefined ? {} : { proposerOrg: p.approvals[0] }),
+      createdAt: p.createdAt,
+      expiresAt: p.expiresAt,
+      ...(p.executedAt === undefined ? {} : { executedAt: p.executedAt }),
+      approvals: p.approvals,
+      needed: this.govNeeded(),
+      status,
+    };
+  }
+
+  async govProposals(filter: ProposalFilter): Promise<readonly ProposalView[]> {
+    return (this.governance.proposals ?? [])
+      .map((p) => this.proposalView(p))
+      .filter((p) => filter.status === undefined || p.status === filter.status)
+      .sort((a, b) => b.id - a.id)
+      .slice(0, filter.limit);
+  }
+
+  async govProposal(id: number): Promise<ProposalView | undefined> {
+    const p = this.governance.proposals?.find((x) => x.id === id);
+    return p === undefined ? undefined : this.proposalView(p);
+  }
+
+  govIdentity(publicKey: Uint8Array): GovIdentityView | undefined {
+    const i = this.identities.get(toHex(publicKey));
+    if (i === undefined || this.governance.organizations.length === 0) return undefined;
+    return { publicKey, ...i, active: i.active && this.governance.organizations.includes(i.org) };
+  }
+
+  govOrganizations(): readonly OrganizationView[] {
+    const ids = [...this.identities.keys()].map((hex) => this.govIdentity(fromHex(hex)) as GovIdentityView);
+    return this.governance.organizations.map((name) => ({ name, identities: ids.filter((i) => i.org === name) }));
+  }
+
+  govValidators(): ValidatorScheduleView {
+    const height = this.height + 1;
+    const schedule = this.governance.schedule ?? [{ from: 1, validators: this.status().validators }];
+    const current = schedule.filter((e) => e.from <= height).at(-1) ?? schedule[0];
+    return { height, validators: current?.validators ?? [], schedule };
+  }
+
+  govNodes(): readonly NodeRecordView[] {
+    return this.governance.nodes ?? [];
+  }
+
+  govParams(): GovParamsView | undefined {
+    const organizations = this.governance.organizations.length;
+    if (organizations === 0) return undefined;
+    return { ...this.govParamsOf(), organizations, needed: this.govNeeded() };
+  }
+
   healthy(): boolean {
     return this.ready;
+  }
+
+  readiness(): Readiness {
+    const reasons = [...(this.ready ? [] : ["NOT_HEALTHY"]), ...this.notReadyReasons];
+    return { ready: reasons.length === 0, reasons, details: { height: this.height } };
+  }
+
+  /** A few of a node's metrics, written out in the Prometheus text format. */
+  async metrics(): Promise<MetricsExposition> {
+    const codes = new Map<string, number>();
+    for (const b of this.blocks) for (const r of b.receipts) codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
+    const lines = [
+      "# HELP cairn_ledger_height Height of the latest committed block",
+      "# TYPE cairn_ledger_height gauge",
+      `cairn_ledger_height ${this.height}`,
+      "# HELP cairn_mempool_size Transactions in the mempool",
+      "# TYPE cairn_mempool_size gauge",
+      `cairn_mempool_size ${this.pending.size}`,
+      "# HELP cairn_ledger_txs_committed_total Transactions committed, by receipt code",
+      "# TYPE cairn_ledger_txs_committed_total counter",
+      ...[...codes].map(([code, n]) => `cairn_ledger_txs_committed_total{code=${JSON.stringify(code)}} ${n}`),
+    ];
+    return { contentType: "text/plain; version=0.0.4; charset=utf-8", body: `${lines.join("\n")}\n` };
   }
 
   /** Stops the auto-block timer. */

@@ -1,16 +1,25 @@
 // A client of a node's HTTP API that runs wherever `fetch` does: Node, browsers, workers.
-import { fromHex, type KeyPair, PUBLIC_KEY_LENGTH, toHex } from "@cairn/crypto";
+import { fromHex, type KeyPair, PUBLIC_KEY_LENGTH, sign, toHex } from "@cairn/crypto";
 import {
   decode,
   encode,
   MessagingError,
   type QueryResultJson,
+  READ_KEY_HEADER,
+  READ_KEY_PARAM,
+  READ_SIGNATURE_HEADER,
+  READ_SIGNATURE_PARAM,
+  READ_TIME_HEADER,
+  READ_TIME_PARAM,
+  readBodyHash,
+  readSigningBytes,
   type SignedTransaction,
   signTransaction,
   type Value,
 } from "@cairn/messaging";
 import { bytesOf } from "./bytes.ts";
 import { CairnApiError, CairnClientError } from "./errors.ts";
+import { createGovApi, type GovApi } from "./gov.ts";
 import { SseParser } from "./sse.ts";
 import { buildTransaction, type ContractCall, decodeBalance } from "./tx.ts";
 import type {
@@ -34,6 +43,12 @@ export interface ClientOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** How long signers reuse the chain id and height they fetched, ms. Default 5000. */
   readonly statusCacheMs?: number;
+  /**
+   * Signs every read with this key (every request but GET /status and POST /txs, the event stream
+   * included), as a chain whose read policy is "members" requires: the key must be an active
+   * identity with the route's role (docs/api.md, "Signed reads"). Harmless on an open chain.
+   */
+  readonly readKey?: KeyPair;
 }
 
 export interface SubmitOptions {
@@ -118,7 +133,15 @@ export interface CairnClient {
   getContract(name: string): Promise<ContractInfo | undefined>;
   /** Calls `onBlock` for each committed block until `signal` aborts. */
   subscribe(onBlock: (block: BlockEvent) => void | Promise<void>, opts?: SubscribeOptions): Promise<void>;
+  /**
+   * The URL of GET /events for a browser's `EventSource` (which cannot send headers): with
+   * `readKey`, signed through query parameters, and then good for a connection within 60 s only:
+   * after an error, open a new EventSource with a fresh URL (and `from` the next height).
+   */
+  eventsUrl(opts?: { from?: number }): Promise<string>;
   signer(key: KeyPair, opts?: SignerOptions): Signer;
+  /** On-chain governance: proposals, organisations, validators, nodes; propose, approve, rotate, revoke. */
+  readonly gov: GovApi;
 }
 
 /** Codes after which a signer refreshes the chain status and signs the call anew, once. */
@@ -165,13 +188,61 @@ export function createClient(opts: ClientOptions): CairnClient {
   const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
   const cacheMs = opts.statusCacheMs ?? 5000;
 
-  /** Performs a request; answers with a status in `accept` are returned, others thrown as CairnApiError. */
-  async function call<T>(path: string, init: RequestInit = {}, accept: readonly number[] = []): Promise<T> {
+  // A signed read covers the request target as the node receives it: the path after the base
+  // URL's own path (a proxy in front of the node strips that), and the query string.
+  const basePath = new URL(base, "http://localhost").pathname.replace(/\/+$/, "");
+  function targetOf(path: string): string {
+    const u = new URL(`${base}${path}`, "http://localhost");
+    const p = basePath !== "" && u.pathname.startsWith(basePath) ? u.pathname.slice(basePath.length) : u.pathname;
+    return `${p}${u.search}`;
+  }
+
+  /** The x-cairn-* values of a read of `path` signed with `readKey`; undefined without one. */
+  async function signRead(
+    method: string,
+    path: string,
+    body: Uint8Array | undefined,
+  ): Promise<{ key: string; time: string; signature: string } | undefined> {
+    const key = opts.readKey;
+    if (key === undefined) return undefined;
+    const { chainId } = await chainStatus(false);
+    const time = Date.now();
+    const message = readSigningBytes({ chainId, method, target: targetOf(path), time, bodyHash: readBodyHash(body) });
+    return { key: toHex(key.publicKey), time: String(time), signature: toHex(sign(message, key.secretKey)) };
+  }
+
+  async function readHeaders(
+    method: string,
+    path: string,
+    body: Uint8Array | undefined,
+  ): Promise<Record<string, string>> {
+    const s = await signRead(method, path, body);
+    if (s === undefined) return {};
+    return { [READ_KEY_HEADER]: s.key, [READ_TIME_HEADER]: s.time, [READ_SIGNATURE_HEADER]: s.signature };
+  }
+
+  /**
+   * Performs a request; answers with a status in `accept` are returned, others thrown as
+   * CairnApiError. Signed with `readKey` unless `signed` is false (the public GET /status, POST /txs).
+   */
+  async function call<T>(
+    path: string,
+    init: RequestInit = {},
+    accept: readonly number[] = [],
+    signed = true,
+  ): Promise<T> {
     let res: Response;
+    const sent = init.body instanceof Uint8Array ? init.body : undefined;
+    const signature = signed ? await readHeaders(init.method ?? "GET", path, sent) : {};
     try {
       res = await doFetch(`${base}${path}`, {
         ...init,
-        headers: { accept: "application/json", ...opts.headers, ...(init.headers as Record<string, string>) },
+        headers: {
+          accept: "application/json",
+          ...opts.headers,
+          ...(init.headers as Record<string, string>),
+          ...signature,
+        },
       });
     } catch (err) {
       if (init.signal?.aborted) throw err;
@@ -203,7 +274,7 @@ export function createClient(opts: ClientOptions): CairnClient {
     );
   }
 
-  const status = (): Promise<StatusInfo> => call<StatusInfo>("/status");
+  const status = (): Promise<StatusInfo> => call<StatusInfo>("/status", {}, [], false);
 
   async function submit(
     input: SignedTransaction | Uint8Array | readonly (SignedTransaction | Uint8Array)[],
@@ -219,13 +290,19 @@ export function createClient(opts: ClientOptions): CairnClient {
       if (o.timeoutMs !== undefined) query.set("timeout", String(Math.max(0, Math.floor(o.timeoutMs))));
     }
     const qs = query.toString();
-    return call(`/txs${qs === "" ? "" : `?${qs}`}`, {
-      method: "POST",
-      headers: { "content-type": "application/msgpack" },
-      // Canonical encodings are ArrayBuffer-backed; fetch's types want that said.
-      body: body as Uint8Array<ArrayBuffer>,
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
+    return call(
+      `/txs${qs === "" ? "" : `?${qs}`}`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/msgpack" },
+        // Canonical encodings are ArrayBuffer-backed; fetch's types want that said.
+        body: body as Uint8Array<ArrayBuffer>,
+        ...(o.signal ? { signal: o.signal } : {}),
+      },
+      [],
+      // Public: a transaction is signed itself.
+      false,
+    );
   }
 
   const hashHex = (hash: Uint8Array | string): string => toHex(bytesOf(hash, "hash", 32));
@@ -308,8 +385,10 @@ export function createClient(opts: ClientOptions): CairnClient {
       if (signal?.aborted) return;
       let res: Response;
       try {
-        res = await doFetch(`${base}/events${next === undefined ? "" : `?from=${next}`}`, {
-          headers: { accept: "text/event-stream", ...opts.headers },
+        // Signed anew for each connection: a signature is good for 60 s, a stream for as long as it lasts.
+        const path = `/events${next === undefined ? "" : `?from=${next}`}`;
+        res = await doFetch(`${base}${path}`, {
+          headers: { accept: "text/event-stream", ...opts.headers, ...(await readHeaders("GET", path, undefined)) },
           ...(signal ? { signal } : {}),
         });
       } catch (err) {
@@ -376,7 +455,15 @@ export function createClient(opts: ClientOptions): CairnClient {
     }
   }
 
-  // Chain id, height and TTL bound, shared by this client's signers.
+  async function eventsUrl(o: { from?: number } = {}): Promise<string> {
+    const path = `/events${o.from === undefined ? "" : `?from=${o.from}`}`;
+    const s = await signRead("GET", path, undefined);
+    if (s === undefined) return `${base}${path}`;
+    const sep = o.from === undefined ? "?" : "&";
+    return `${base}${path}${sep}${READ_KEY_PARAM}=${s.key}&${READ_TIME_PARAM}=${s.time}&${READ_SIGNATURE_PARAM}=${s.signature}`;
+  }
+
+  // Chain id, height and TTL bound, shared by this client's signers (and read signatures).
   let cached: { status: StatusInfo; at: number } | undefined;
   let refreshing: Promise<StatusInfo> | undefined;
   function chainStatus(force: boolean): Promise<StatusInfo> {
@@ -452,6 +539,8 @@ export function createClient(opts: ClientOptions): CairnClient {
     query,
     getContract,
     subscribe,
+    eventsUrl,
     signer,
+    gov: createGovApi((path, accept = []) => call(path, {}, accept)),
   };
 }

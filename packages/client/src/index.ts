@@ -13,6 +13,26 @@ export {
   type WaitOptions,
 } from "./client.ts";
 export { CairnApiError, CairnClientError } from "./errors.ts";
+export {
+  createGovApi,
+  GOV_ACTIONS,
+  GOV_CONTRACT,
+  type GovApi,
+  type GovEvents,
+  type GovIdentityInfo,
+  type GovNodeInfo,
+  type GovParamsInfo,
+  type GovProposalsOptions,
+  type GovSigner,
+  type GovTxOptions,
+  type GovTxResult,
+  type GovValidatorsInfo,
+  govEvents,
+  governance,
+  type OrganizationInfo,
+  type ProposalInfo,
+  type ProposalStatus,
+} from "./gov.ts";
 export { encodeKeyFile, generateKey, type KeyFile, type KeyPair, keyFromSecret, parseKeyFile } from "./keys.ts";
 export { type SseMessage, SseParser } from "./sse.ts";
 export {
@@ -36,6 +56,7 @@ export type {
   ContractInfo,
   InclusionProof,
   JsonValue,
+  NodeRole,
   QueryResult,
   Receipt,
   StateInfo,

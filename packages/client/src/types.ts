@@ -29,6 +29,8 @@ export type BlockInfo = BlockJson;
 export type StateInfo = StateJson;
 export type StatusInfo = StatusJson;
 export type ValidatorInfo = StatusJson["validators"][number];
+/** GET /status `role`: "validator" when the node's key is in the current validator set. */
+export type NodeRole = StatusJson["role"];
 /** One committed block, as GET /events streams it. */
 export type BlockEvent = BlockEventJson;
 /** GET /contracts/:name: a native or deployed contract; bytes are hex. */

@@ -20,7 +20,10 @@ export interface ExecutedBlockView {
 export interface LedgerPort<E extends ExecutedBlockView = ExecutedBlockView> {
   readonly chainId: string;
   head(): HeadView;
+  /** The validator set deciding the next height. */
   validators(): readonly Validator[];
+  /** The validator set of `height` (known up to 2 heights past the head); default: `validators()`. */
+  validatorsAt?(height: number): readonly Validator[];
   execute(proposal: {
     time: number;
     proposer: Uint8Array;
@@ -29,6 +32,14 @@ export interface LedgerPort<E extends ExecutedBlockView = ExecutedBlockView> {
   }): Promise<E>;
   commit(executed: E, commit: Commit): Promise<void>;
   getCommit(height: number): Promise<Commit | undefined>;
+}
+
+/** The validator set of `height`, from a ledger that schedules changes or one with a fixed set. */
+export function validatorsOf(
+  ledger: Pick<LedgerPort, "validators" | "validatorsAt">,
+  height: number,
+): readonly Validator[] {
+  return ledger.validatorsAt?.(height) ?? ledger.validators();
 }
 
 export interface MempoolPort {

@@ -119,9 +119,13 @@ export class Walkthrough {
   readonly admin: Actor;
   private readonly names = new Map<string, string>();
   private deployed: string | undefined;
+  /** Parties not yet members of the chain (registered by governance before their first call). */
+  private unregistered: Actor[] = [];
+  private readonly keysDir: string;
 
-  private constructor(client: CairnClient, adminKey: KeyPair) {
+  private constructor(client: CairnClient, adminKey: KeyPair, keysDir: string) {
     this.client = client;
+    this.keysDir = keysDir;
     this.admin = this.actorOf("Admin", adminKey);
   }
 
@@ -135,7 +139,7 @@ export class Walkthrough {
     const admin = parseKeyFile(readFileSync(adminFile, "utf8"));
     const client = createClient({ url: opts.url });
     const status = await client.status();
-    const w = new Walkthrough(client, admin);
+    const w = new Walkthrough(client, admin, opts.keys);
     w.info(`node   ${client.url} (chain ${status.chainId}, height ${status.height})`);
     w.info(`admin  ${hexOf(admin.publicKey)} (${adminFile})`);
     return w;
@@ -152,11 +156,53 @@ export class Walkthrough {
     return { name, key, signer: this.client.signer(key), publicKey: key.publicKey };
   }
 
-  /** A party with a fresh key (transactions have no fees, so it needs no funds). */
+  /**
+   * A party with a fresh key (transactions have no fees, so it needs no funds). On a permissioned
+   * chain it becomes a client of org0 by governance before its first transaction.
+   */
   actor(name: string): Actor {
     const a = this.actorOf(name, generateKey());
     this.info(`${name.padEnd(8)} ${hexOf(a.publicKey).slice(0, 16)}… (new key)`);
+    this.unregistered.push(a);
     return a;
+  }
+
+  /**
+   * Registers the new parties as clients of the admin's organisation (docs/governance.md): the
+   * admin proposes one add-member per party, and the admins of the next organisations approve
+   * until the threshold is met (their keys are DIR/keys/orgI-admin.json of the cluster).
+   */
+  private async registerParties(): Promise<void> {
+    const parties = this.unregistered;
+    this.unregistered = [];
+    const params = await this.client.gov.params();
+    if (!params.permissioned || parties.length === 0) return;
+    const me = await this.client.gov.identity(this.admin.publicKey);
+    if (me === undefined) throw new WalkthroughError("the admin key is not a member of this chain");
+    this.section(`Governance: ${parties.map((p) => p.name).join(", ")} join ${me.org} as clients`);
+    const needed = params.needed ?? 1;
+    const approvers: Actor[] = [];
+    for (let i = 1; approvers.length < needed - 1; i++) {
+      const file = join(this.keysDir, `org${i}-admin.json`);
+      if (!existsSync(file)) {
+        throw new WalkthroughError(`${needed} organisations must approve, and there is no admin key at ${file}`);
+      }
+      approvers.push(this.actorOf(`org${i} admin`, parseKeyFile(readFileSync(file, "utf8"))));
+    }
+    const ids: number[] = [];
+    for (const p of parties) {
+      const r = await this.client.gov.propose(this.admin.signer, "add-member", [p.publicKey, me.org, ["client"]]);
+      if (!r.ok || r.proposalId === undefined) throw new WalkthroughError(`add-member ${p.name}: ${r.receipt?.code}`);
+      this.info(`Admin → gov.propose add-member ${p.name} ${me.org} client: proposal ${r.proposalId}`);
+      ids.push(r.proposalId);
+    }
+    for (const a of approvers) {
+      for (const id of ids) {
+        const r = await this.client.gov.approve(a.signer, id);
+        if (!r.ok) throw new WalkthroughError(`approve ${id}: ${r.receipt?.code}`);
+        this.info(`${a.name} → gov.approve ${id}${r.executed ? ": executed" : ""}`);
+      }
+    }
   }
 
   /** A value for people: known keys by name, strings quoted, nil for null. */
@@ -223,6 +269,7 @@ export class Walkthrough {
   }
 
   private async submit(actor: Actor, c: ReturnType<typeof call>, line: string, expect: string): Promise<Receipt> {
+    if (this.unregistered.length > 0 && actor !== this.admin) await this.registerParties();
     this.info(line);
     const res = await actor.signer.send(c, { wait: "commit", timeoutMs: COMMIT_TIMEOUT_MS });
     const receipt = res.receipt;

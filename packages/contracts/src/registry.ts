@@ -51,10 +51,11 @@ export class ContractRegistry {
 }
 
 /**
- * The registry every node starts with: the built-in native contracts, and the system contract
- * `contracts` that deploys and upgrades WebAssembly contracts.
+ * The registry every node starts with: the built-in native contracts, those of other layers
+ * (`extra`: the management layer's `gov`), and the system contract `contracts` that deploys and
+ * upgrades WebAssembly contracts under any other name.
  */
-export function createNativeRegistry(): ContractRegistry {
-  const natives = [kvContract, tokenContract];
+export function createNativeRegistry(extra: readonly Contract[] = []): ContractRegistry {
+  const natives = [kvContract, tokenContract, ...extra];
   return new ContractRegistry([...natives, createSystemContract(natives.map((c) => c.name))]);
 }

@@ -16,6 +16,8 @@ export interface CallContext {
   readonly storage: ContractStorage;
   /** Privilege check against the chain's admin keys (genesis, later governance). */
   isAdmin(key: Uint8Array): boolean;
+  /** Whether `key` holds a role (admin, client, deployer, auditor, validator): see @cairn/management. */
+  hasRole(key: Uint8Array, role: string): boolean;
   emit(name: string, data: Value): void;
   /** Adds gas for work beyond the method's base cost (e.g. bytes written). */
   chargeGas(amount: number): void;

@@ -1,4 +1,5 @@
 import { fromHex, sha256, toHex } from "@cairn/crypto";
+import { isRole, type Role } from "@cairn/management";
 import { checkValidator, encode, MAX_TX_BYTES, type Validator } from "@cairn/messaging";
 import { LedgerError } from "./errors.ts";
 
@@ -14,6 +15,15 @@ export interface ChainParams {
   readonly maxTxTtl: number;
   /** Gas a transaction may use in a WebAssembly contract (the same on every node: part of consensus). */
   readonly maxTxGas: number;
+  /** Blocks a governance proposal stays open for approvals. */
+  readonly proposalTtl: number;
+  /** A governance proposal passes once more than this percentage of the organisations approved it. */
+  readonly govThresholdPercent: number;
+  /**
+   * A validator set change approved in block h takes effect at h + validatorDelay (at least 2: the
+   * set of the height after the one being decided must already be committed).
+   */
+  readonly validatorDelay: number;
 }
 
 export const defaultChainParams: ChainParams = {
@@ -22,6 +32,9 @@ export const defaultChainParams: ChainParams = {
   maxBlockTxs: 10_000,
   maxTxTtl: 1_000,
   maxTxGas: 50_000_000,
+  proposalTtl: 1_000,
+  govThresholdPercent: 50,
+  validatorDelay: 2,
 };
 
 export interface GenesisAccount {
@@ -33,7 +46,18 @@ export interface GenesisAccount {
 export interface GenesisMember {
   readonly name: string;
   readonly peerId: string;
+  /** The organisation that runs it (none on an open chain). */
+  readonly org?: string;
 }
+
+/** A member organisation and its identities (keys with roles). */
+export interface GenesisOrganization {
+  readonly name: string;
+  readonly members: readonly { readonly publicKey: Uint8Array; readonly roles: readonly Role[] }[];
+}
+
+/** Who may read: anyone ("open"), or active members with signed requests ("members", docs/governance.md). */
+export type ReadAccess = "open" | "members";
 
 /** The first state of a chain, shared byte for byte by every node of it. */
 export interface Genesis {
@@ -47,6 +71,13 @@ export interface Genesis {
   readonly accounts: readonly GenesisAccount[];
   /** Nodes admitted to the peer-to-peer network; empty for a chain without one (solo). */
   readonly members: readonly GenesisMember[];
+  /**
+   * Member organisations. Declaring any makes the chain permissioned: every transaction's sender
+   * must be an active member whose roles allow the call, and membership changes by governance.
+   */
+  readonly organizations?: readonly GenesisOrganization[];
+  /** Default "open". */
+  readonly readAccess?: ReadAccess;
   readonly params: ChainParams;
 }
 
@@ -57,7 +88,9 @@ export interface GenesisJson {
   validators: { name: string; publicKey: string; power: number }[];
   admins: string[];
   accounts?: { publicKey: string; balance: string }[];
-  members?: { name: string; peerId: string }[];
+  members?: { name: string; peerId: string; org?: string }[];
+  organizations?: { name: string; members: { publicKey: string; roles: string[] }[] }[];
+  readAccess?: ReadAccess;
   params?: Partial<ChainParams>;
 }
 
@@ -107,16 +140,66 @@ export function parseGenesis(json: unknown): Genesis {
     ) {
       bad(`members[${i}] must be {"name": string, "peerId": a base58 libp2p peer id}`);
     }
-    return { name: m.name, peerId: m.peerId };
+    if (m.org !== undefined && typeof m.org !== "string") bad(`members[${i}].org must be an organisation name`);
+    return { name: m.name, peerId: m.peerId, org: m.org ?? "" };
   });
   if (new Set(members.map((m) => m.peerId)).size !== members.length) bad("members repeat a peer id");
+  if (g.organizations !== undefined && !Array.isArray(g.organizations)) bad("organizations must be an array");
+  const identities = new Set<string>();
+  const organizations = (g.organizations ?? []).map((o, i) => {
+    if (typeof o?.name !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(o.name)) {
+      bad(`organizations[${i}].name must be 1-64 letters, digits, '.', '_' or '-'`);
+    }
+    if (!Array.isArray(o.members)) bad(`organizations[${i}].members must be an array`);
+    const orgMembers = o.members.map((m, j) => {
+      const where = `organizations[${i}].members[${j}]`;
+      const publicKey = key(m?.publicKey, `${where}.publicKey`);
+      if (identities.has(toHex(publicKey))) bad(`${where}: key is already a member`);
+      identities.add(toHex(publicKey));
+      if (
+        !Array.isArray(m.roles) ||
+        m.roles.length === 0 ||
+        !m.roles.every(isRole) ||
+        new Set(m.roles).size !== m.roles.length
+      ) {
+        bad(`${where}.roles must list distinct roles of admin, client, deployer, auditor, validator`);
+      }
+      return { publicKey, roles: m.roles as Role[] };
+    });
+    return { name: o.name, members: orgMembers };
+  });
+  const orgNames = new Set(organizations.map((o) => o.name));
+  if (orgNames.size !== organizations.length) bad("organizations repeat a name");
+  if (organizations.length > 0) {
+    if (!organizations.some((o) => o.members.some((m) => m.roles.includes("admin")))) {
+      bad("a permissioned chain needs at least one member with the admin role");
+    }
+    members.forEach((m, i) => {
+      if (!orgNames.has(m.org)) bad(`members[${i}].org must name one of the organizations`);
+    });
+  }
+  const readAccess = g.readAccess ?? "open";
+  if (readAccess !== "open" && readAccess !== "members") bad('readAccess must be "open" or "members"');
+  if (readAccess === "members" && organizations.length === 0) bad('readAccess "members" needs organizations');
   const params = { ...defaultChainParams, ...(g.params ?? {}) };
   for (const [name, value] of Object.entries(params)) {
     if (!Number.isSafeInteger(value) || value < 1) bad(`params.${name} must be a positive integer`);
   }
   if (params.maxTxBytes > MAX_TX_BYTES) bad(`params.maxTxBytes may be at most ${MAX_TX_BYTES}`);
   if (params.maxTxBytes > params.maxBlockBytes) bad("params.maxTxBytes must not exceed params.maxBlockBytes");
-  return { chainId: g.chainId, genesisTime: g.genesisTime, validators, admins, accounts, members, params };
+  if (params.govThresholdPercent > 100) bad("params.govThresholdPercent must be from 1 to 100");
+  if (params.validatorDelay < 2) bad("params.validatorDelay must be at least 2");
+  return {
+    chainId: g.chainId,
+    genesisTime: g.genesisTime,
+    validators,
+    admins,
+    accounts,
+    members,
+    organizations,
+    readAccess,
+    params,
+  };
 }
 
 export function genesisToJson(g: Genesis): GenesisJson {
@@ -126,7 +209,18 @@ export function genesisToJson(g: Genesis): GenesisJson {
     validators: g.validators.map((v) => ({ name: v.name, publicKey: toHex(v.publicKey), power: v.power })),
     admins: g.admins.map(toHex),
     accounts: g.accounts.map((a) => ({ publicKey: toHex(a.publicKey), balance: a.balance.toString() })),
-    members: g.members.map((m) => ({ name: m.name, peerId: m.peerId })),
+    members: g.members.map((m) =>
+      m.org === undefined || m.org === "" ? { name: m.name, peerId: m.peerId } : { ...m },
+    ),
+    ...(g.organizations === undefined || g.organizations.length === 0
+      ? {}
+      : {
+          organizations: g.organizations.map((o) => ({
+            name: o.name,
+            members: o.members.map((m) => ({ publicKey: toHex(m.publicKey), roles: [...m.roles] })),
+          })),
+        }),
+    ...(g.readAccess === undefined || g.readAccess === "open" ? {} : { readAccess: g.readAccess }),
     params: { ...g.params },
   };
 }
@@ -145,8 +239,19 @@ export function genesisHash(g: Genesis): Uint8Array {
       g.validators.map((v) => [v.publicKey, v.power, v.name]),
       g.admins as Uint8Array[],
       g.accounts.map((a) => [a.publicKey, a.balance]),
-      [p.maxTxBytes, p.maxBlockBytes, p.maxBlockTxs, p.maxTxTtl, p.maxTxGas],
-      g.members.map((m) => [m.name, m.peerId]),
+      [
+        p.maxTxBytes,
+        p.maxBlockBytes,
+        p.maxBlockTxs,
+        p.maxTxTtl,
+        p.maxTxGas,
+        p.proposalTtl,
+        p.govThresholdPercent,
+        p.validatorDelay,
+      ],
+      g.members.map((m) => [m.name, m.peerId, m.org ?? ""]),
+      (g.organizations ?? []).map((o) => [o.name, o.members.map((m) => [m.publicKey, m.roles as string[]])]),
+      g.readAccess ?? "open",
     ]),
   );
 }

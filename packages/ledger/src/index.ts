@@ -9,9 +9,11 @@ export {
   type GenesisAccount,
   type GenesisJson,
   type GenesisMember,
+  type GenesisOrganization,
   genesisHash,
   genesisToJson,
   parseGenesis,
+  type ReadAccess,
 } from "./genesis.ts";
 export {
   type BlockProposal,

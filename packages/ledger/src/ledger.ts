@@ -9,6 +9,7 @@ import {
   type WasmState,
 } from "@cairn/contracts";
 import { concatBytes, equalBytes, type MerkleProof, merkleProof, merkleRoot, sha256, toHex } from "@cairn/crypto";
+import { type ChainRegistry, GOV_CONTRACT, governanceGenesisState, loadRegistry, type Role } from "@cairn/management";
 import {
   type Block,
   type BlockHeader,
@@ -133,8 +134,11 @@ export class Ledger {
   private readonly adminKeys: Set<string>;
   private readonly sync: boolean;
   private headValue: LedgerHead;
+  private registryValue: ChainRegistry;
+  private readonly registryListeners = new Set<(registry: ChainRegistry) => void>();
+  private readonly commitListeners = new Set<(executed: ExecutedBlock, commit: Commit) => void>();
 
-  private constructor(opts: LedgerOptions, state: WorldState, head: LedgerHead) {
+  private constructor(opts: LedgerOptions, state: WorldState, head: LedgerHead, registry: ChainRegistry) {
     this.db = opts.db;
     this.genesis = opts.genesis;
     this.genesisHash = genesisHash(opts.genesis);
@@ -145,6 +149,7 @@ export class Ledger {
     this.sync = opts.sync ?? true;
     this.adminKeys = new Set(opts.genesis.admins.map(toHex));
     this.headValue = head;
+    this.registryValue = registry;
   }
 
   /** Opens the ledger in `db`, writing the genesis state on first use. */
@@ -161,11 +166,24 @@ export class Ledger {
       }
       const head = await opts.db.get(Columns.meta, HEAD_KEY);
       if (head === undefined) throw new LedgerError("CORRUPT_DATABASE", "the database has a genesis but no head");
-      return new Ledger(opts, state, decodeHead(head));
+      return new Ledger(opts, state, decodeHead(head), await readRegistry(state));
     }
-    // First start: the genesis accounts become the state at height 0.
+    // First start: the genesis accounts and governance (organisations, identities, validator set,
+    // node registry) become the state at height 0.
+    const g = opts.genesis;
     const overlay = state.overlay();
-    for (const [key, value] of tokenGenesisState(opts.genesis.accounts)) overlay.set(tokenContract.name, key, value);
+    for (const [key, value] of tokenGenesisState(g.accounts)) overlay.set(tokenContract.name, key, value);
+    const gov = governanceGenesisState({
+      organizations: g.organizations ?? [],
+      validators: g.validators,
+      nodes: g.members.map((m) => ({ name: m.name, peerId: m.peerId, org: m.org ?? "" })),
+      params: {
+        thresholdPercent: g.params.govThresholdPercent,
+        proposalTtl: g.params.proposalTtl,
+        validatorDelay: g.params.validatorDelay,
+      },
+    });
+    for (const [key, value] of gov) overlay.set(GOV_CONTRACT, key, value);
     const prepared = await state.prepare(overlay);
     const batch = opts.db.batch();
     state.commit(prepared, batch);
@@ -173,7 +191,7 @@ export class Ledger {
     batch.put(Columns.meta, GENESIS_KEY, gHash);
     batch.put(Columns.meta, HEAD_KEY, encodeHead(head));
     await batch.write({ sync: true });
-    return new Ledger(opts, state, head);
+    return new Ledger(opts, state, head, await readRegistry(state));
   }
 
   head(): LedgerHead {
@@ -184,12 +202,50 @@ export class Ledger {
     return this.genesis.chainId;
   }
 
+  /** The validator set deciding the next height. */
   validators(): readonly Validator[] {
-    return this.genesis.validators;
+    return this.validatorsAt(this.headValue.height + 1);
+  }
+
+  /**
+   * The validator set that decides `height`, from the committed governance state: known up to
+   * `validatorDelay` heights past the head, which lets consensus reconfigure at a defined height.
+   */
+  validatorsAt(height: number): readonly Validator[] {
+    return this.registryValue.validatorsAt(height);
+  }
+
+  /** Organisations, identities and roles, the node registry and the validator schedule, as committed. */
+  get registry(): ChainRegistry {
+    return this.registryValue;
+  }
+
+  /**
+   * Called after every durable commit, in height order, whoever committed the block (consensus or
+   * block sync): the API's waits, event stream and metrics follow the ledger, not one engine.
+   */
+  onCommit(listener: (executed: ExecutedBlock, commit: Commit) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  /** Called after each commit that changed the governance state, with the new registry. */
+  onRegistryChange(listener: (registry: ChainRegistry) => void): () => void {
+    this.registryListeners.add(listener);
+    return () => this.registryListeners.delete(listener);
   }
 
   isAdmin(key: Uint8Array): boolean {
-    return this.adminKeys.has(toHex(key));
+    return this.hasRole(key, "admin");
+  }
+
+  /**
+   * Whether `key` holds `role`. On an open chain (no organisations) the genesis admins hold admin
+   * and deployer, and every key holds the other roles.
+   */
+  hasRole(key: Uint8Array, role: Role): boolean {
+    if (this.registryValue.permissioned) return this.registryValue.hasRole(key, role);
+    return role === "admin" || role === "deployer" ? this.adminKeys.has(toHex(key)) : true;
   }
 
   /**
@@ -209,6 +265,8 @@ export class Ledger {
     return txs.map((stx, i) => {
       try {
         this.checkEnvelope(stx, height + 1);
+        const refusal = this.registryValue.authorize(stx.tx.sender, stx.tx.contract, stx.tx.method);
+        if (refusal !== null) throw new LedgerError(refusal.code, refusal.message);
         if (seen[i] !== undefined)
           throw new LedgerError("DUPLICATE", "a transaction with this sender and nonce was already committed");
         const { contract, method, args } = stx.tx;
@@ -309,7 +367,7 @@ export class Ledger {
       stateRoot: prepared.root,
       receiptRoot: merkleRoot(encodedReceipts),
       lastCommitHash: proposal.lastCommit === null ? ZERO_HASH : sha256(encodeCommit(proposal.lastCommit)),
-      validatorsHash: validatorsHash(this.genesis.validators),
+      validatorsHash: validatorsHash(this.validatorsAt(height)),
       proposer: proposal.proposer,
       txCount: proposal.txs.length,
     };
@@ -336,6 +394,10 @@ export class Ledger {
     const checkpoint = overlay.checkpoint();
     const events: ContractEvent[] = [];
     let gas = INTRINSIC_GAS;
+    // Privileges as of the parent block: a membership change applies from the next block on.
+    const refusal = this.registryValue.authorize(tx.sender, tx.contract, tx.method);
+    if (refusal !== null)
+      return { txHash: stx.hash, code: refusal.code, message: refusal.message, events, gasUsed: gas };
     if (!this.contracts.has(tx.contract)) {
       const r = await this.wasm.call(this.wasmState(overlay), {
         contract: tx.contract,
@@ -371,6 +433,7 @@ export class Ledger {
             delete: (key) => overlay.delete(contract, key),
           },
           isAdmin: (key) => this.isAdmin(key),
+          hasRole: (key, role) => this.hasRole(key, role as Role),
           emit: (name, data) => {
             events.push({ contract, name, data });
           },
@@ -490,6 +553,14 @@ export class Ledger {
     batch.put(Columns.meta, HEAD_KEY, encodeHead(next));
     await batch.write({ sync: this.sync });
     this.headValue = next;
+    const governed = executed.txs.some(
+      (t, i) => t.tx.contract === GOV_CONTRACT && executed.receipts[i]?.code === RECEIPT_OK,
+    );
+    if (governed) {
+      this.registryValue = await readRegistry(this.state);
+      for (const l of this.registryListeners) l(this.registryValue);
+    }
+    for (const l of this.commitListeners) l(executed, commit);
   }
 
   // Entries that expired at or before `height` can never match an includable transaction again.
@@ -555,6 +626,13 @@ export class Ledger {
       proof: merkleProof(block.txs, location.index),
     };
   }
+}
+
+function readRegistry(state: WorldState): Promise<ChainRegistry> {
+  return loadRegistry({
+    get: async (key) => state.get(GOV_CONTRACT, key),
+    entries: (prefix) => state.iterate(GOV_CONTRACT, { prefix }),
+  });
 }
 
 /** Contract and codec errors keep their codes; anything else is an execution error. */

@@ -1,5 +1,7 @@
-// Cross-layer management (FG DLT: Operation & maintenance, System management). Today: structured
-// logs per layer. Issue [4/6] adds metrics, health/readiness, governance and on-chain node registry.
+// Cross-layer management (FG DLT: System management and Operation & maintenance): privilege
+// management (roles), nodes management and governance on chain (./governance), structured logs
+// and Prometheus metrics per layer (./metrics.ts).
+export * from "./governance/index.ts";
 export {
   createLoggers,
   LAYERS,
@@ -10,3 +12,18 @@ export {
   type NodeLoggers,
   parseLogLevel,
 } from "./logging.ts";
+export {
+  type ApiMetrics,
+  type ConsensusMetrics,
+  createNodeMetrics,
+  directorySize,
+  type LedgerMetrics,
+  type MempoolMetrics,
+  type NetworkCounters,
+  type NetworkMetrics,
+  type NodeMetrics,
+  type NodeMetricsOptions,
+  type NodeMetricsSources,
+  type StorageMetrics,
+} from "./metrics.ts";
+export { isRole, ROLES, type Role, rolesFor } from "./privilege/roles.ts";

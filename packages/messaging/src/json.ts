@@ -101,9 +101,21 @@ export interface StatusJson {
   readonly genesisHash: string;
   readonly validators: readonly { readonly publicKey: string; readonly power: number; readonly name: string }[];
   readonly mempool: { readonly size: number; readonly bytes: number; readonly maxSize: number };
-  readonly consensus: { readonly engine: string; readonly round: number; readonly step: string };
+  /** `height` is the height being decided (head + 1). */
+  readonly consensus: {
+    readonly engine: string;
+    readonly height: number;
+    readonly round: number;
+    readonly step: string;
+  };
   readonly maxTxTtl: number;
   readonly peers: readonly string[];
+  /** Connected peers and the size of the member set (this node included). */
+  readonly network: { readonly peers: number; readonly members: number };
+  /** Whether block sync is running now; when (ms since epoch) it last brought in missed blocks. */
+  readonly sync: { readonly catchingUp: boolean; readonly lastCaughtUpAt?: number };
+  /** "validator" when the node's key is in the current validator set, else "observer". */
+  readonly role: "validator" | "observer";
 }
 
 /** GET /evidence: conflicting votes of one validator (equivocation). */
@@ -180,4 +192,86 @@ export interface ContractJson {
 export interface ErrorJson {
   readonly code: string;
   readonly message: string;
+}
+
+// Governance (GET /gov/*, docs/governance.md).
+
+/** A governance proposal. Binary arguments (public keys) are hex without a prefix. */
+export interface ProposalJson {
+  readonly id: number;
+  /** add-org, add-member, add-validator, add-node, ... */
+  readonly action: string;
+  readonly args: readonly JsonValue[];
+  /** The meaning of each of `args` ("publicKey", "org", "roles", ...); empty when the node does not know the action. */
+  readonly argNames: readonly string[];
+  readonly proposer: string;
+  /** The proposer's organisation (its first approval). */
+  readonly proposerOrg?: string;
+  readonly createdAt: number;
+  /** The last height at which it can still be approved. */
+  readonly expiresAt: number;
+  /** The height it took effect at, once executed. */
+  readonly executedAt?: number;
+  /** Organisations that approved it, in order. */
+  readonly approvals: readonly string[];
+  /** Approvals it needs to pass, as the organisations stand now. */
+  readonly needed: number;
+  /** As of the next height: "expired" once past `expiresAt` without passing. */
+  readonly status: "open" | "executed" | "expired";
+}
+
+/** GET /gov/proposals: newest first. */
+export interface ProposalListJson {
+  /** The committed height the statuses were judged after (they hold for height + 1). */
+  readonly height: number;
+  readonly proposals: readonly ProposalJson[];
+}
+
+/** GET /gov/identities/:publicKey, and each identity of GET /gov/organizations. */
+export interface GovIdentityJson {
+  readonly publicKey: string;
+  readonly org: string;
+  readonly roles: readonly string[];
+  /** False once revoked (or its organisation removed). */
+  readonly active: boolean;
+}
+
+/** GET /gov/organizations: empty on an open chain. */
+export interface OrganizationsJson {
+  readonly organizations: readonly {
+    readonly name: string;
+    readonly identities: readonly GovIdentityJson[];
+  }[];
+}
+
+export interface ValidatorJson {
+  readonly publicKey: string;
+  readonly power: number;
+  readonly name: string;
+}
+
+/** GET /gov/validators: the set deciding the next height, and the schedule of changes. */
+export interface GovValidatorsJson {
+  /** The height `validators` decide (head + 1). */
+  readonly height: number;
+  readonly validators: readonly ValidatorJson[];
+  /** Ascending: the set from each height on (a change approved at h appears from h + validatorDelay). */
+  readonly schedule: readonly { readonly from: number; readonly validators: readonly ValidatorJson[] }[];
+}
+
+/** GET /gov/nodes: the node registry (libp2p peer ids allowed on the network). */
+export interface GovNodesJson {
+  readonly nodes: readonly { readonly peerId: string; readonly name: string; readonly org: string }[];
+}
+
+/** GET /gov/params: `permissioned` false (and nothing else) on a chain without governance. */
+export interface GovParamsJson {
+  readonly permissioned: boolean;
+  readonly thresholdPercent?: number;
+  readonly proposalTtl?: number;
+  readonly validatorDelay?: number;
+  /** Organisations now. */
+  readonly organizations?: number;
+  /** Approvals a proposal needs now. */
+  readonly needed?: number;
 }

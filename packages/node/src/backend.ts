@@ -5,18 +5,31 @@ import type {
   CommittedBlockEvent,
   ContractView,
   EvidenceView,
+  GovIdentityView,
+  GovParamsView,
+  IdentityView,
+  MetricsExposition,
+  NodeRecordView,
   NodeStatus,
+  OrganizationView,
+  ProposalFilter,
+  ProposalView,
   QueryRequest,
   QueryResult,
+  ReadAccess,
+  Readiness,
   StateView,
   SubmitResult,
   TxLookup,
+  ValidatorScheduleView,
 } from "@cairn/api";
 import type { ConsensusEngine } from "@cairn/consensus";
 import { equalBytes, toHex } from "@cairn/crypto";
 import type { ExecutedBlock, Ledger } from "@cairn/ledger";
+import type { NodeMetrics } from "@cairn/management";
 import type { Mempool } from "@cairn/mempool";
 import { blockHash, type Commit, decode, type Value } from "@cairn/messaging";
+import * as gov from "./gov-views.ts";
 
 export interface BackendComponents {
   readonly ledger: Ledger;
@@ -29,8 +42,45 @@ export interface BackendComponents {
   readonly onAccepted?: (envelopes: Uint8Array[]) => void;
   /** Connected network peers (none without a network). */
   readonly peers?: () => readonly string[];
+  /** The network's member set (none without a network). */
+  readonly members?: () => readonly string[];
+  /** Whether block sync runs now and when it last brought in blocks (never, without a network). */
+  readonly sync?: () => { catchingUp: boolean; lastCaughtUpAt?: number };
   /** Equivocation evidence seen by the consensus engine. */
   readonly evidence?: () => readonly EvidenceView[];
+  /** The node's metrics: commits, admission rejects and commit latency are recorded here. */
+  readonly metrics?: NodeMetrics;
+}
+
+/**
+ * Readiness of a node (GET /ready), from what it can see of itself. Reasons, each a stable code:
+ * SHUTTING_DOWN (the node is stopping), CONSENSUS_STOPPED (the engine is not running),
+ * TOO_FEW_PEERS (with a network: this node and its connected member peers are not more than 2/3 of
+ * the member set, so it cannot take part in a quorum), CATCHING_UP (block sync is fetching blocks it
+ * missed). A node without a network (solo) is ready once started.
+ */
+export function assessReadiness(s: {
+  readonly running: boolean;
+  readonly consensusStep: string;
+  /** Connected peers and the member set (this node included); absent without a network. */
+  readonly network?: { readonly peers: readonly string[]; readonly members: readonly string[] };
+  readonly catchingUp: boolean;
+}): { ready: boolean; reasons: string[]; reachable?: number; members?: number; needed?: number } {
+  const reasons: string[] = [];
+  if (!s.running) reasons.push("SHUTTING_DOWN");
+  if (s.consensusStep === "stopped") reasons.push("CONSENSUS_STOPPED");
+  let quorum: { reachable: number; members: number; needed: number } | undefined;
+  if (s.network !== undefined) {
+    const members = new Set(s.network.members);
+    // This node plus the connected peers that are members (the gater admits nobody else).
+    const reachable = 1 + s.network.peers.filter((p) => members.has(p)).length;
+    const total = Math.max(members.size, 1);
+    const needed = Math.floor((2 * total) / 3) + 1;
+    quorum = { reachable, members: total, needed };
+    if (reachable < needed) reasons.push("TOO_FEW_PEERS");
+  }
+  if (s.catchingUp) reasons.push("CATCHING_UP");
+  return { ready: reasons.length === 0, reasons, ...quorum };
 }
 
 /**
@@ -43,9 +93,15 @@ export class NodeBackend implements ApiBackend {
   /** tx hash hex → callbacks of requests waiting for it to commit. */
   private readonly waiters = new Map<string, Set<() => void>>();
   private running = true;
+  /** tx hash hex → when this node admitted it from its API (performance.now()), for commit latency. */
+  private readonly admittedAt = new Map<string, number>();
+  /** The last block committed through onCommit, for the block interval. */
+  private lastBlock: { height: number; time: number } | undefined;
 
   constructor(components: BackendComponents) {
     this.c = components;
+    const head = components.ledger.head();
+    if (head.height > 0) this.lastBlock = { height: head.height, time: head.time };
     // Every API stream subscribes here; the default limit of 10 would warn under normal use.
     this.events.setMaxListeners(0);
   }
@@ -67,12 +123,50 @@ export class NodeBackend implements ApiBackend {
         for (const f of w) f();
       }
     }
+    if (this.c.metrics !== undefined) this.recordCommit(this.c.metrics, executed, commit);
     const view: BlockView = { block: executed.block, hash: executed.hash, receipts: executed.receipts, commit };
     this.events.emit("block", { view } satisfies CommittedBlockEvent);
   }
 
+  private recordCommit(m: NodeMetrics, executed: ExecutedBlock, commit: Commit): void {
+    const now = performance.now();
+    const codes = new Map<string, number>();
+    const gas = new Map<string, number>();
+    executed.txs.forEach((stx, i) => {
+      const receipt = executed.receipts[i];
+      if (receipt !== undefined) {
+        codes.set(receipt.code, (codes.get(receipt.code) ?? 0) + 1);
+        gas.set(stx.tx.contract, (gas.get(stx.tx.contract) ?? 0) + receipt.gasUsed);
+      }
+      if (this.admittedAt.size > 0) {
+        const hex = toHex(stx.hash);
+        const at = this.admittedAt.get(hex);
+        if (at !== undefined) {
+          this.admittedAt.delete(hex);
+          m.consensus.commitLatency.observe((now - at) / 1000);
+        }
+      }
+    });
+    // Admissions that never commit (expired, or replaced) must not pile up: the oldest go first.
+    for (const hex of this.admittedAt.keys()) {
+      if (this.admittedAt.size <= this.c.mempool.maxSize) break;
+      this.admittedAt.delete(hex);
+    }
+    for (const [code, n] of codes) m.ledger.txsCommitted.inc({ code }, n);
+    for (const [contract, n] of gas) m.ledger.gasUsed.inc({ contract }, n);
+    m.ledger.blocksCommitted.inc();
+    m.consensus.roundChanges.inc(commit.round);
+    const { height, time } = executed.block.header;
+    // Blocks fetched by block sync do not pass through here: only consecutive heights have an interval.
+    if (this.lastBlock !== undefined && this.lastBlock.height === height - 1) {
+      m.consensus.blockInterval.observe(Math.max(0, time - this.lastBlock.time) / 1000);
+    }
+    this.lastBlock = { height, time };
+  }
+
   stop(): void {
     this.running = false;
+    this.admittedAt.clear();
     for (const w of this.waiters.values()) for (const f of w) f();
     this.waiters.clear();
   }
@@ -81,6 +175,8 @@ export class NodeBackend implements ApiBackend {
     const { ledger, mempool, consensus } = this.c;
     const head = ledger.head();
     const cs = consensus.status();
+    const validators = ledger.validators();
+    const peers = this.c.peers?.() ?? [];
     return {
       chainId: ledger.chainId,
       nodeId: toHex(this.c.nodeId),
@@ -91,16 +187,27 @@ export class NodeBackend implements ApiBackend {
       stateRoot: head.stateRoot,
       blockTime: head.height === 0 ? 0 : head.time,
       genesisHash: ledger.genesisHash,
-      validators: ledger.validators(),
+      validators,
       mempool: { size: mempool.size, bytes: mempool.bytes, maxSize: mempool.maxSize },
-      consensus: { engine: cs.engine, round: cs.round, step: cs.step },
+      consensus: { engine: cs.engine, height: cs.height, round: cs.round, step: cs.step },
       maxTxTtl: ledger.genesis.params.maxTxTtl,
-      peers: this.c.peers?.() ?? [],
+      peers,
+      network: { peers: peers.length, members: this.c.members?.().length ?? 0 },
+      sync: this.c.sync?.() ?? { catchingUp: false },
+      role: validators.some((v) => equalBytes(v.publicKey, this.c.nodeId)) ? "validator" : "observer",
     };
   }
 
   async submit(txs: readonly Uint8Array[]): Promise<SubmitResult[]> {
     const results = await this.c.mempool.add(txs);
+    const m = this.c.metrics;
+    if (m !== undefined) {
+      const now = performance.now();
+      for (const r of results) {
+        if (r.ok) this.admittedAt.set(toHex(r.hash), now);
+        else m.ledger.txsRejected.inc({ code: r.code });
+      }
+    }
     if (this.c.onAccepted !== undefined) {
       const accepted = txs.filter((_, i) => results[i]?.ok === true);
       if (accepted.length > 0) this.c.onAccepted(accepted);
@@ -220,5 +327,61 @@ export class NodeBackend implements ApiBackend {
 
   healthy(): boolean {
     return this.running;
+  }
+
+  readAccess(): ReadAccess {
+    return this.c.ledger.genesis.readAccess ?? "open";
+  }
+
+  /** From the committed registry: the same answer the ledger gives at admission. */
+  identity(publicKey: Uint8Array): IdentityView | undefined {
+    const id = this.c.ledger.registry.identity(publicKey);
+    return id === undefined ? undefined : { org: id.org, roles: id.roles, active: id.active };
+  }
+
+  readiness(): Readiness {
+    const members = this.c.members?.();
+    const r = assessReadiness({
+      running: this.running,
+      consensusStep: this.c.consensus.status().step,
+      ...(members === undefined ? {} : { network: { peers: this.c.peers?.() ?? [], members } }),
+      catchingUp: this.c.sync?.().catchingUp === true,
+    });
+    const { ready, reasons, ...quorum } = r;
+    return { ready, reasons, details: { height: this.c.ledger.head().height, ...quorum } };
+  }
+
+  // Governance reads (GET /gov/*), from the committed registry and proposal records (gov-views.ts).
+  govProposals(filter: ProposalFilter): Promise<readonly ProposalView[]> {
+    return gov.listProposals(this.c.ledger, filter);
+  }
+
+  govProposal(id: number): Promise<ProposalView | undefined> {
+    return gov.getProposal(this.c.ledger, id);
+  }
+
+  govOrganizations(): readonly OrganizationView[] {
+    return gov.organizations(this.c.ledger.registry);
+  }
+
+  govIdentity(publicKey: Uint8Array): GovIdentityView | undefined {
+    return gov.identity(this.c.ledger.registry, publicKey);
+  }
+
+  govValidators(): ValidatorScheduleView {
+    return gov.validators(this.c.ledger);
+  }
+
+  govNodes(): readonly NodeRecordView[] {
+    return gov.nodes(this.c.ledger.registry);
+  }
+
+  govParams(): GovParamsView | undefined {
+    return gov.params(this.c.ledger.registry);
+  }
+
+  async metrics(): Promise<MetricsExposition> {
+    if (this.c.metrics === undefined) throw Object.assign(new Error("this node has no metrics"), { code: "NOT_FOUND" });
+    return this.c.metrics.scrape();
   }
 }

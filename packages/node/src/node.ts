@@ -4,14 +4,22 @@ import { createNativeRegistry } from "@cairn/contracts";
 import { toHex } from "@cairn/crypto";
 import { createNativeSigner, nativeVerify, VerifyPool } from "@cairn/crypto/native";
 import { createLedger, type ExecutedBlock, type Genesis, type Ledger } from "@cairn/ledger";
-import { createLoggers, type NodeLoggers, parseLogLevel } from "@cairn/management";
+import {
+  createLoggers,
+  createNodeMetrics,
+  governanceContract,
+  type NetworkCounters,
+  type NodeLoggers,
+  type NodeMetrics,
+  parseLogLevel,
+} from "@cairn/management";
 import { Mempool } from "@cairn/mempool";
-import { type Commit, encode, txSigningBytes } from "@cairn/messaging";
+import { encode, txSigningBytes } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
 import { NodeBackend } from "./backend.ts";
 import { homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
 import { createEvidenceStore } from "./evidence-store.ts";
-import { catchUpFrom, startNetwork } from "./p2p.ts";
+import { catchUpFrom, followRegistry, SyncTracker, startNetwork } from "./p2p.ts";
 import { createSafetyStore } from "./safety-store.ts";
 import { VERSION } from "./version.ts";
 
@@ -38,6 +46,8 @@ export interface CairnNode {
   readonly apiUrl: string;
   readonly nodeId: string;
   readonly loggers: NodeLoggers;
+  /** The node's Prometheus metrics (served at GET /metrics). */
+  readonly metrics: NodeMetrics;
   /** Stops consensus after the block in progress, closes the API, then the database. */
   stop(): Promise<void>;
 }
@@ -71,7 +81,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     const ledger = await createLedger({
       db,
       genesis,
-      contracts: createNativeRegistry(),
+      contracts: createNativeRegistry([governanceContract]),
       sync: config.storage.sync,
       maxQueryGas: config.maxQueryGas,
     });
@@ -82,16 +92,25 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       { maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes },
     );
     let backend: NodeBackend | undefined;
-    const onCommit = (executed: ExecutedBlock, commit: Commit) => backend?.onCommit(executed, commit);
+    // Blocks committed by consensus and by block sync alike reach the API and the metrics.
+    const offCommit = ledger.onCommit((executed, commit) => backend?.onCommit(executed, commit));
+    closers.push(async () => offCommit());
     let consensus: ConsensusEngine;
     let onAccepted: ((envelopes: Uint8Array[]) => void) | undefined;
     let peers: (() => readonly string[]) | undefined;
+    let members: (() => readonly string[]) | undefined;
+    let netStats: (() => NetworkCounters) | undefined;
+    const sync = new SyncTracker();
     let evidence: (() => readonly EvidenceView[]) | undefined;
     if (config.consensus.engine === "tendermint") {
-      const net = await startNetwork({ config, genesis, paths, ledger, mempool, loggers });
+      const net = await startNetwork({ config, genesis, paths, ledger, mempool, loggers, sync });
       closers.push(() => net.stop());
+      const unfollow = followRegistry(net, ledger, loggers.layer("network"));
+      closers.push(async () => unfollow());
       onAccepted = (envelopes) => void net.publish("txs", encode(envelopes)).catch(() => {});
       peers = () => net.peers();
+      members = () => net.members();
+      netStats = () => net.stats();
       const evidenceStore = await createEvidenceStore(db);
       const engine = createBftEngine<ExecutedBlock>(
         {
@@ -135,9 +154,8 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
             return ok.every(Boolean);
           },
           logger: loggers.layer("consensus"),
-          onCommit,
           onEvidence: (e) => evidenceStore.add(e),
-          catchUp: (peer) => catchUpFrom(net, peer, ledger, mempool, loggers.layer("network")),
+          catchUp: (peer) => catchUpFrom(net, peer, ledger, mempool, loggers.layer("network"), sync),
         },
         {
           maxBlockTxs: genesis.params.maxBlockTxs,
@@ -158,7 +176,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
         }));
     } else {
       consensus = createSoloEngine<ExecutedBlock>(
-        { ledger, mempool, signer, logger: loggers.layer("consensus"), onCommit },
+        { ledger, mempool, signer, logger: loggers.layer("consensus") },
         {
           blockInterval: config.consensus.blockInterval,
           maxBlockTxs: genesis.params.maxBlockTxs,
@@ -166,15 +184,30 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
         },
       );
     }
+    // Read at scrape time from the layers; commits, rejects and latencies are recorded by the backend.
+    const metrics = createNodeMetrics({
+      info: { chain_id: genesis.chainId, moniker: config.moniker, version: VERSION, engine: consensus.name },
+      sources: {
+        ...(netStats === undefined ? {} : { network: netStats }),
+        mempool: () => mempool,
+        consensus: () => consensus.status(),
+        ledgerHeight: () => ledger.head().height,
+        syncing: () => sync.status().catchingUp,
+        dataDir: paths.data,
+      },
+    });
     backend = new NodeBackend({
       ledger,
       mempool,
       consensus,
+      metrics,
       nodeId: key.publicKey,
       moniker: config.moniker,
       version: VERSION,
       ...(onAccepted === undefined ? {} : { onAccepted }),
       ...(peers === undefined ? {} : { peers }),
+      ...(members === undefined ? {} : { members }),
+      sync: () => sync.status(),
       ...(evidence === undefined ? {} : { evidence }),
     });
     const nodeBackend = backend;
@@ -185,6 +218,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       host: config.api.host,
       port: config.api.port,
       logger: loggers.layer("api"),
+      onRequestDone: (r) => metrics.api.observe(r),
     });
     closers.push(async () => {
       nodeBackend.stop();
@@ -206,6 +240,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       apiUrl: api.address,
       nodeId: toHex(key.publicKey),
       loggers,
+      metrics,
       stop() {
         stopped ??= closeAll().then(() => log.info("node stopped"));
         return stopped;

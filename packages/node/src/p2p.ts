@@ -15,6 +15,29 @@ export interface P2pComponents {
   readonly ledger: Ledger;
   readonly mempool: Mempool;
   readonly loggers: NodeLoggers;
+  /** Told when block sync runs (GET /status `sync`). */
+  readonly sync?: SyncTracker;
+}
+
+/** Whether block sync is running now, and when it last brought in missed blocks (GET /status `sync`). */
+export class SyncTracker {
+  private running = 0;
+  private lastCaughtUpAt: number | undefined;
+
+  status(): { catchingUp: boolean; lastCaughtUpAt?: number } {
+    const catchingUp = this.running > 0;
+    return this.lastCaughtUpAt === undefined ? { catchingUp } : { catchingUp, lastCaughtUpAt: this.lastCaughtUpAt };
+  }
+
+  begin(): void {
+    this.running++;
+  }
+
+  /** `advanced`: the sync committed at least one block. */
+  end(advanced: boolean): void {
+    this.running--;
+    if (advanced) this.lastCaughtUpAt = Date.now();
+  }
 }
 
 /** How long a starting node waits for a first peer before it catches up (or starts alone). */
@@ -34,7 +57,8 @@ export async function startNetwork(c: P2pComponents): Promise<Network> {
       chainId: genesis.chainId,
       keyFile: paths.peerKey,
       listen: [config.p2p.listen],
-      members: genesis.members.map((m) => m.peerId),
+      // The node registry on chain (genesis members, then governance changes).
+      members: ledger.registry.nodes.map((m) => m.peerId),
       bootstrap: config.p2p.bootstrap,
     },
   );
@@ -53,12 +77,30 @@ export async function startNetwork(c: P2pComponents): Promise<Network> {
       await mempool.add(envelopes as Uint8Array[]);
       return "accept";
     });
-    await catchUp(net, ledger, mempool, log);
+    await catchUp(net, ledger, mempool, log, c.sync);
     return net;
   } catch (e) {
     await net.stop();
     throw e;
   }
+}
+
+/**
+ * Keeps the connection gater on the node registry: a node removed by governance is disconnected
+ * and refused from the block that removed it on, an added one is admitted. Returns the unsubscriber.
+ */
+export function followRegistry(
+  net: Network,
+  ledger: Ledger,
+  log: { info(o: object, m?: string): void; error(o: object, m?: string): void },
+): () => void {
+  return ledger.onRegistryChange((registry) => {
+    const next = registry.nodes.map((m) => m.peerId);
+    const now = net.members();
+    if (next.length === now.length && next.every((p) => now.includes(p))) return;
+    log.info({ members: next.length }, "node registry changed; updating the connection gater");
+    void net.setMembers(next).catch((err) => log.error({ err }, "cannot update the connection gater"));
+  });
 }
 
 /** Fetches the blocks this node missed from each connected peer in turn (data synchronization). */
@@ -67,10 +109,11 @@ export async function catchUp(
   ledger: Ledger,
   mempool: Mempool,
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void },
+  sync?: SyncTracker,
 ): Promise<void> {
   const deadline = Date.now() + FIRST_PEER_WAIT_MS;
   while (net.peers().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  for (const peer of net.peers()) await catchUpFrom(net, peer, ledger, mempool, log);
+  for (const peer of net.peers()) await catchUpFrom(net, peer, ledger, mempool, log, sync);
 }
 
 /** Fetches the blocks this node missed from one peer; a failure is logged, not thrown. */
@@ -80,12 +123,16 @@ export async function catchUpFrom(
   ledger: Ledger,
   mempool: Mempool,
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void },
+  sync?: SyncTracker,
 ): Promise<void> {
   const before = ledger.head().height;
+  sync?.begin();
   try {
     await syncFrom<ExecutedBlock>(ledger, (req) => net.request(peer, BLOCK_SYNC_PROTOCOL, req), nativeVerify);
   } catch (err) {
     log.warn({ peer, err: (err as Error).message }, "block sync from peer failed");
+  } finally {
+    sync?.end(ledger.head().height > before);
   }
   const head = ledger.head().height;
   if (head === before) return;

@@ -1,7 +1,14 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { generateKeyPair, type KeyPair } from "@cairn/crypto";
-import { defaultChainParams, type Genesis, genesisToJson } from "@cairn/ledger";
+import {
+  defaultChainParams,
+  type Genesis,
+  type GenesisOrganization,
+  genesisToJson,
+  type ReadAccess,
+} from "@cairn/ledger";
+import type { Role } from "@cairn/management";
 import { loadOrCreatePeerKey, peerIdFromKeyFile } from "@cairn/network";
 import { defaultNodeConfig, homePaths, type NodeConfig, writeKeyFile } from "./config.ts";
 import { NodeError } from "./errors.ts";
@@ -16,36 +23,67 @@ export const BFT_MAX_BLOCK_TXS = 2_000;
 export interface TestnetOptions {
   readonly validators: number;
   readonly out: string;
-  /** API ports are basePort + i, peer-to-peer ports basePort + 100 + i. */
+  /** API ports are basePort + i, peer-to-peer ports basePort + 100 + i (validators first, then observers). */
   readonly basePort?: number;
   readonly chainId?: string;
+  /** Non-validating full nodes (DIR/observer0 ...) in the node registry (default 0). */
+  readonly observers?: number;
+  /** Client keys to register and fund: keys/client.json, then keys/client-1.json ... (default 1). */
+  readonly clients?: number;
+  /** Read policy of the chain (default "open"). */
+  readonly readAccess?: ReadAccess;
 }
 
 export interface TestnetResult {
   readonly out: string;
   readonly chainId: string;
+  /** Validator homes, then observer homes. */
   readonly homes: readonly string[];
   readonly apiUrls: readonly string[];
+  /** org0's admin (roles admin, client, deployer): DIR/keys/admin.json. */
   readonly admin: KeyPair;
+  /** The admin of each organisation orgI (DIR/keys/orgI-admin.json); orgAdmins[0] is `admin`. */
+  readonly orgAdmins: readonly KeyPair[];
   readonly client: KeyPair;
+  readonly clients: readonly KeyPair[];
+  /** org0's auditor (DIR/keys/auditor.json): reads everything, submits nothing. */
+  readonly auditor: KeyPair;
 }
 
+const FUNDS = { admin: 1_000_000_000_000n, client: 1_000_000_000n } as const;
+
 /**
- * Writes a local BFT cluster: one home per validator (DIR/node0 ... DIR/nodeN-1) with its
- * validator key, its libp2p peer key and a config, and one genesis shared by all (validator set,
- * member nodes, admin and client keys). Ports are chosen so the nodes share one machine.
+ * Writes a local permissioned BFT cluster: one organisation per validator (org0 ... orgN-1), each
+ * with an admin key; one home per validator (DIR/node0 ... DIR/nodeN-1) and per observer
+ * (DIR/observer0 ...) with its validator key, its libp2p peer key and a config; and one genesis
+ * shared by all (organisations and their identities, validator set, node registry, balances).
+ * Each home's keys/admin.json is its organisation's admin, so `cairn gov approve --home DIR/nodeI`
+ * approves for orgI. Ports are chosen so the nodes share one machine.
  */
 export async function createTestnet(opts: TestnetOptions): Promise<TestnetResult> {
   const n = opts.validators;
+  const observers = opts.observers ?? 0;
+  const clientCount = opts.clients ?? 1;
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new NodeError("BAD_TESTNET", "--validators must be 1 to 64");
+  if (!Number.isInteger(observers) || observers < 0 || n + observers > 64) {
+    throw new NodeError("BAD_TESTNET", "--observers must be 0 or more, with at most 64 nodes in all");
+  }
+  if (!Number.isInteger(clientCount) || clientCount < 1 || clientCount > 10_000) {
+    throw new NodeError("BAD_TESTNET", "--clients must be 1 to 10000");
+  }
+  const total = n + observers;
   const basePort = opts.basePort ?? 26600;
-  if (!Number.isInteger(basePort) || basePort < 1024 || basePort + 100 + n > 65535) {
+  if (!Number.isInteger(basePort) || basePort < 1024 || basePort + 100 + total > 65535) {
     throw new NodeError("BAD_TESTNET", "--base-port must leave room for API (base+i) and p2p (base+100+i) ports");
   }
   const out = resolve(opts.out);
   const chainId = opts.chainId ?? "cairn-testnet";
-  const homes = Array.from({ length: n }, (_, i) => join(out, `node${i}`));
-  const validators: KeyPair[] = [];
+  const names = [
+    ...Array.from({ length: n }, (_, i) => `node${i}`),
+    ...Array.from({ length: observers }, (_, i) => `observer${i}`),
+  ];
+  const homes = names.map((name) => join(out, name));
+  const nodeKeys: KeyPair[] = [];
   const peerIds: string[] = [];
   for (const home of homes) {
     const p = homePaths(home);
@@ -57,35 +95,59 @@ export async function createTestnet(opts: TestnetOptions): Promise<TestnetResult
         e.code === "EEXIST" ? `${home} already holds a node; choose another --out` : e.message,
       );
     });
-    validators.push(v);
+    nodeKeys.push(v);
     await loadOrCreatePeerKey(p.peerKey);
     peerIds.push(String(await peerIdFromKeyFile(p.peerKey)));
   }
-  const admin = generateKeyPair();
-  const client = generateKeyPair();
+  const orgAdmins = Array.from({ length: n }, () => generateKeyPair());
+  const admin = orgAdmins[0] as KeyPair;
+  const clients = Array.from({ length: clientCount }, () => generateKeyPair());
+  const client = clients[0] as KeyPair;
+  const auditor = generateKeyPair();
+  // Observers belong to org0, the organisation that also holds the shared client keys.
+  const orgOf = (i: number) => `org${i < n ? i : 0}`;
+  const organizations: GenesisOrganization[] = orgAdmins.map((a, i) => ({
+    name: `org${i}`,
+    members: [
+      { publicKey: a.publicKey, roles: ["admin", "client", "deployer"] },
+      { publicKey: (nodeKeys[i] as KeyPair).publicKey, roles: ["validator"] },
+      ...(i === 0
+        ? [
+            ...clients.map((c) => ({ publicKey: c.publicKey, roles: ["client"] as Role[] })),
+            { publicKey: auditor.publicKey, roles: ["auditor"] as Role[] },
+          ]
+        : []),
+    ],
+  }));
   const genesis: Genesis = {
     chainId,
     genesisTime: Date.now(),
-    validators: validators.map((v, i) => ({ publicKey: v.publicKey, power: 1, name: `node${i}` })),
+    validators: nodeKeys.slice(0, n).map((v, i) => ({ publicKey: v.publicKey, power: 1, name: `node${i}` })),
     admins: [admin.publicKey],
     accounts: [
-      { publicKey: admin.publicKey, balance: 1_000_000_000_000n },
-      { publicKey: client.publicKey, balance: 1_000_000_000n },
+      ...orgAdmins.map((a) => ({ publicKey: a.publicKey, balance: FUNDS.admin })),
+      ...clients.map((c) => ({ publicKey: c.publicKey, balance: FUNDS.client })),
     ],
-    members: peerIds.map((peerId, i) => ({ name: `node${i}`, peerId })),
+    members: peerIds.map((peerId, i) => ({ name: names[i] as string, peerId, org: orgOf(i) })),
+    organizations,
+    readAccess: opts.readAccess ?? "open",
     params: { ...defaultChainParams, maxBlockTxs: BFT_MAX_BLOCK_TXS },
   };
   const genesisText = `${JSON.stringify(genesisToJson(genesis), null, 2)}\n`;
   const p2pAddr = (i: number) => `/ip4/127.0.0.1/tcp/${basePort + 100 + i}`;
-  await mkdir(join(out, "keys"), { recursive: true, mode: 0o700 });
-  await writeKeyFile(join(out, "keys", "admin.json"), admin);
-  await writeKeyFile(join(out, "keys", "client.json"), client);
-  for (let i = 0; i < n; i++) {
+  const keysDir = join(out, "keys");
+  await mkdir(keysDir, { recursive: true, mode: 0o700 });
+  await writeKeyFile(join(keysDir, "admin.json"), admin);
+  for (let i = 0; i < n; i++) await writeKeyFile(join(keysDir, `org${i}-admin.json`), orgAdmins[i] as KeyPair);
+  await writeKeyFile(join(keysDir, "client.json"), client);
+  for (let j = 1; j < clientCount; j++) await writeKeyFile(join(keysDir, `client-${j}.json`), clients[j] as KeyPair);
+  await writeKeyFile(join(keysDir, "auditor.json"), auditor);
+  for (let i = 0; i < total; i++) {
     const home = homes[i] as string;
     const p = homePaths(home);
     const config: NodeConfig = {
       ...defaultNodeConfig,
-      moniker: `node${i}`,
+      moniker: names[i] as string,
       api: { host: "127.0.0.1", port: basePort + i },
       consensus: { engine: "tendermint", blockInterval: defaultNodeConfig.consensus.blockInterval },
       p2p: {
@@ -93,8 +155,8 @@ export async function createTestnet(opts: TestnetOptions): Promise<TestnetResult
         bootstrap: peerIds.flatMap((id, j) => (j === i ? [] : [`${p2pAddr(j)}/p2p/${id}`])),
       },
     };
-    // Each home holds the admin key too, so `cairn tx ... --home DIR/nodeI` signs with it.
-    await writeKeyFile(p.adminKey, admin);
+    // Each home holds its organisation's admin key, so `cairn tx|gov ... --home DIR/nodeI` signs with it.
+    await writeKeyFile(p.adminKey, orgAdmins[i < n ? i : 0] as KeyPair);
     await writeFile(p.genesis, genesisText, { flag: "wx" });
     await writeFile(p.config, `${JSON.stringify(config, null, 2)}\n`, { flag: "wx" });
   }
@@ -104,6 +166,9 @@ export async function createTestnet(opts: TestnetOptions): Promise<TestnetResult
     homes,
     apiUrls: homes.map((_, i) => `http://127.0.0.1:${basePort + i}`),
     admin,
+    orgAdmins,
     client,
+    clients,
+    auditor,
   };
 }

@@ -19,6 +19,8 @@ interface TxParams {
   method: string;
   args: Value[];
   expiry: number;
+  /** The key that sends and signs it; the harness's `key` by default. */
+  sender: KeyPair;
 }
 
 const open: { server: ApiServer; backend: MemoryBackend }[] = [];
@@ -50,17 +52,18 @@ export async function start(
       const nonce = new Uint8Array(16);
       new DataView(nonce.buffer).setUint32(0, counter);
       crypto.getRandomValues(nonce.subarray(4));
+      const sender = o.sender ?? key;
       return signTransaction(
         {
           chainId: o.chainId ?? backend.chainId,
-          sender: key.publicKey,
+          sender: sender.publicKey,
           nonce,
           expiry: o.expiry ?? backend.height + 100,
           contract: o.contract ?? "kv",
           method: o.method ?? "put",
           args: o.args ?? [utf8.encode(`k${counter}`), utf8.encode(`v${counter}`)],
         },
-        key.secretKey,
+        sender.secretKey,
       );
     },
   };

@@ -232,12 +232,45 @@ describe("GET /status and /health", () => {
       genesisHash: toHex(s.genesisHash),
       validators: [{ publicKey: toHex(h.backend.validator.publicKey), power: 1, name: "memory" }],
       mempool: { size: 0, bytes: 0, maxSize: 10_000 },
-      consensus: { engine: "memory", round: 0, step: "idle" },
+      consensus: { engine: "memory", height: 2, round: 0, step: "idle" },
       maxTxTtl: s.maxTxTtl,
       peers: [],
+      network: { peers: 0, members: 0 },
+      sync: { catchingUp: false },
+      role: "validator",
     });
     const mp = await get(`${h.url}/status`, { accept: "application/msgpack" });
     expect(mp.body).toEqual(body);
+  });
+
+  it("renders the operator fields: network counts, block sync and role", async () => {
+    const h = await start();
+    const base = h.backend.status.bind(h.backend);
+    const peers = ["12D3KooWA", "12D3KooWB"];
+    h.backend.status = () => ({
+      ...base(),
+      consensus: { engine: "tendermint", height: 8, round: 2, step: "prevote" },
+      peers,
+      network: { peers: 2, members: 4 },
+      sync: { catchingUp: true, lastCaughtUpAt: 1_767_225_600_000 },
+      role: "observer",
+    });
+    for (const accept of ["application/json", "application/msgpack"]) {
+      const { status, body } = await get(`${h.url}/status`, { accept });
+      expect(status).toBe(200);
+      expect(body).toMatchObject({
+        consensus: { engine: "tendermint", height: 8, round: 2, step: "prevote" },
+        peers,
+        network: { peers: 2, members: 4 },
+        sync: { catchingUp: true, lastCaughtUpAt: 1_767_225_600_000 },
+        role: "observer",
+      });
+    }
+    // No sync yet: the field is left out rather than sent as null.
+    h.backend.status = () => ({ ...base(), sync: { catchingUp: false } });
+    const { body } = await get(`${h.url}/status`);
+    expect(body.sync).toEqual({ catchingUp: false });
+    expect("lastCaughtUpAt" in body.sync).toBe(false);
   });
 
   it("lists equivocation evidence (none from the memory backend)", async () => {

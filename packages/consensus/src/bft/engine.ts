@@ -9,14 +9,15 @@ import {
 } from "@cairn/messaging";
 import { ConsensusError, type VerifyFn, verifyCommit } from "../commit.ts";
 import type { SyncLedgerPort } from "../sync/block-sync.ts";
-import type {
-  CommitListener,
-  ConsensusEngine,
-  ConsensusStatus,
-  ExecutedBlockView,
-  Logger,
-  MempoolPort,
-  Signer,
+import {
+  type CommitListener,
+  type ConsensusEngine,
+  type ConsensusStatus,
+  type ExecutedBlockView,
+  type Logger,
+  type MempoolPort,
+  type Signer,
+  validatorsOf,
 } from "../types.ts";
 import { type ConsensusMessage, decodeConsensusMessage, encodeConsensusMessage, type Proposal } from "./messages.ts";
 import type { SafetyRecord } from "./record.ts";
@@ -158,7 +159,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     const head = ledger.head();
     return createTendermint({
       chainId: ledger.chainId,
-      validators: ledger.validators(),
+      validators: validatorsOf(ledger, head.height + 1),
+      validatorsAt: (height) => validatorsOf(ledger, height),
       self: signer.publicKey,
       height: head.height + 1,
       lastCommit: head.height === 0 ? null : ((await ledger.getCommit(head.height)) ?? null),
@@ -282,7 +284,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       if (h.time > Date.now() + this.opts.maxClockDrift) throw new Error("time is too far ahead");
       if (h.height > 1) {
         if (block.lastCommit === null) throw new Error("no certificate of the parent");
-        verifyCommit(ledger.chainId, block.lastCommit, head.hash, ledger.validators(), this.c.verify);
+        verifyCommit(ledger.chainId, block.lastCommit, head.hash, validatorsOf(ledger, head.height), this.c.verify);
       }
       const txs = block.txs.map((t) => decodeTransaction(t));
       if (!(await this.c.verifyTxs(txs))) throw new Error("a transaction signature does not verify");

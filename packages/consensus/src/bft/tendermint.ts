@@ -77,8 +77,13 @@ export interface ProposedBlock {
 
 export interface TendermintConfig {
   readonly chainId: string;
-  /** The fixed validator set of the heights this machine runs. */
+  /** The validator set of the first height. */
   readonly validators: readonly Validator[];
+  /**
+   * The validator set of each later height (default: `validators` for every height). Must be
+   * known for height + 1 when height is decided: the ledger schedules changes at least 2 ahead.
+   */
+  readonly validatorsAt?: (height: number) => readonly Validator[];
   /** This node's public key; a node outside the set follows and decides but never signs. */
   readonly self: Uint8Array;
   /** The first height to decide. */
@@ -137,19 +142,33 @@ const voteKey = (round: number, type: VoteType) => `${round}:${type}`;
  */
 export function createTendermint(config: TendermintConfig, options: Partial<TendermintOptions> = {}): Tendermint {
   const opts = { ...defaultTendermintOptions, ...options };
-  const { chainId, validators, signer, verify, logger } = config;
+  const { chainId, signer, verify, logger } = config;
   const hashBlock = config.hashBlock ?? cairnBlockHash;
   if (!equalBytes(signer.publicKey, config.self)) {
     throw new ConsensusError("SIGNER_MISMATCH", "the signer's key is not `self`");
   }
-  const powerOf = new Map(validators.map((v) => [toHex(v.publicKey), v.power]));
-  const total = validators.reduce((s, v) => s + v.power, 0);
-  const quorum = quorumPower(validators);
-  // f+1 of the paper: more than a third of the power, so at least one honest validator.
-  const skipPower = Math.floor(total / 3) + 1;
-  const proposer = proposerSchedule(validators);
   const selfHex = toHex(config.self);
-  const isValidator = (powerOf.get(selfHex) ?? 0) > 0;
+  // The validator set of the current height and what follows from it; replaced when the height
+  // changes (reconfiguration at the height the ledger scheduled).
+  let validators: readonly Validator[] = [];
+  let powerOf = new Map<string, number>();
+  let quorum = 0;
+  // f+1 of the paper: more than a third of the power, so at least one honest validator.
+  let skipPower = 0;
+  let proposer: (height: number, round: number) => Validator = () => {
+    throw new ConsensusError("NO_VALIDATORS", "no validator set");
+  };
+  let isValidator = false;
+  const useValidators = (set: readonly Validator[]) => {
+    validators = set;
+    powerOf = new Map(set.map((v) => [toHex(v.publicKey), v.power]));
+    const total = set.reduce((s, v) => s + v.power, 0);
+    quorum = quorumPower(set);
+    skipPower = Math.floor(total / 3) + 1;
+    proposer = proposerSchedule(set);
+    isValidator = (powerOf.get(selfHex) ?? 0) > 0;
+  };
+  useValidators(config.validators);
 
   // Consensus state of the current height.
   let height = config.height;
@@ -390,6 +409,7 @@ export function createTendermint(config: TendermintConfig, options: Partial<Tend
       logger?.debug({ height, round: r }, "tendermint: decided");
       // Lines 52-54: next height, fresh state.
       height += 1;
+      if (config.validatorsAt !== undefined) useValidators(config.validatorsAt(height));
       lastCommit = commit;
       locked = null;
       valid = null;

@@ -13,7 +13,7 @@ import {
   type Value,
 } from "@cairn/messaging";
 import { ConsensusError, type VerifyFn, verifyCommit } from "../commit.ts";
-import type { ExecutedBlockView, LedgerPort } from "../types.ts";
+import { type ExecutedBlockView, type LedgerPort, validatorsOf } from "../types.ts";
 
 // Data synchronization (FG DLT: Consistency): a node that was offline, or a new one, fetches
 // committed blocks with their certificates from a peer, checks each certificate against the
@@ -108,7 +108,7 @@ export async function applySyncedBlocks<E extends ExecutedBlockView>(
     }
     const hash = blockHash(h);
     if (commit.height !== h.height) throw new ConsensusError("BAD_SYNC_BLOCK", "certificate is for another height");
-    verifyCommit(ledger.chainId, commit, hash, ledger.validators(), verify);
+    verifyCommit(ledger.chainId, commit, hash, validatorsOf(ledger, h.height), verify);
     const txs = block.txs.map((t) => decodeTransaction(t));
     const executed = await ledger.execute({ time: h.time, proposer: h.proposer, txs, lastCommit: block.lastCommit });
     if (!equalBytes(executed.hash, hash)) {

@@ -52,8 +52,11 @@ async function install(
   code: Uint8Array,
   previous: ContractMeta | undefined,
 ): Promise<void> {
-  if (!ctx.isAdmin(ctx.sender)) {
-    throw new ContractError("UNAUTHORIZED", "only an admin key may deploy or upgrade a contract");
+  if (!ctx.hasRole(ctx.sender, "deployer") && !ctx.isAdmin(ctx.sender)) {
+    throw new ContractError(
+      "UNAUTHORIZED",
+      "only a key with the deployer or admin role may deploy or upgrade a contract",
+    );
   }
   ctx.chargeGas(code.length * DEPLOY_GAS_PER_BYTE);
   const prepared = prepare(code);

@@ -20,6 +20,7 @@ function memoryContext(sender: Uint8Array, store = new Map<string, Uint8Array>()
       delete: (k) => void store.delete(toHex(k)),
     },
     isAdmin: (k) => toHex(k) === toHex(admin),
+    hasRole: (k, role) => role !== "admin" || toHex(k) === toHex(admin),
     emit: (name, data) => void events.push([name, data]),
     chargeGas: (n) => {
       gas += n;

@@ -3,12 +3,12 @@
 // `cairn tx ...` does it (--key, or the admin key in --home) and wait for the commit unless --no-wait.
 import { readFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { call, contracts, createClient, type Value } from "@cairn/client";
+import { call, contracts, type Value } from "@cairn/client";
 import { fromHex } from "@cairn/crypto";
 import type { Command } from "commander";
 import { buildContract } from "./contract.ts";
 import { printJson } from "./output.ts";
-import { apiUrl, CliError, type ConnectionOpts, connectionOptions, sendTx, type TxOpts, txOptions } from "./shared.ts";
+import { CliError, type ReadOpts, readClient, readOptions, sendTx, type TxOpts, txOptions } from "./shared.ts";
 
 /** What `[args...]` accepts, for help texts and error messages. */
 export const ARG_FORMS =
@@ -174,16 +174,16 @@ export function registerContractTxCommands(group: Command): void {
     await sendTx(call(contractName(cmd, name), method, args), o);
   });
 
-  connectionOptions(
+  readOptions(
     group
       .command("query")
       .description("run a read-only contract method on the committed state (no transaction)")
       .argument("<name>", "contract name")
       .argument("<method>", "method name")
       .argument("[args...]", ARGS_HELP),
-  ).action(async (name: string, method: string, words: string[], o: ConnectionOpts, cmd: Command) => {
+  ).action(async (name: string, method: string, words: string[], o: ReadOpts, cmd: Command) => {
     const args = callArgs(cmd, words);
-    const client = createClient({ url: await apiUrl(o) });
+    const client = await readClient(o);
     const r = await client.query(contractName(cmd, name), method, args);
     if (!r.ok) {
       printJson({ ok: false, code: r.code, message: r.message, gasUsed: r.gasUsed, height: r.height });
@@ -192,13 +192,13 @@ export function registerContractTxCommands(group: Command): void {
     printJson({ ok: true, output: r.outputJson, outputHex: r.outputHex, gasUsed: r.gasUsed, height: r.height });
   });
 
-  connectionOptions(
+  readOptions(
     group
       .command("info")
       .description("a contract's kind, methods, code hash, version and deployer")
       .argument("<name>", "contract name"),
-  ).action(async (name: string, o: ConnectionOpts, cmd: Command) => {
-    const client = createClient({ url: await apiUrl(o) });
+  ).action(async (name: string, o: ReadOpts, cmd: Command) => {
+    const client = await readClient(o);
     const info = await client.getContract(contractName(cmd, name));
     if (info === undefined) throw new CliError("UNKNOWN_CONTRACT", `no contract named ${name}`);
     printJson(info);

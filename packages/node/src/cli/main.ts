@@ -1,22 +1,28 @@
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { CairnApiError, type ContractCall, createClient, encodeKeyFile, kv, token } from "@cairn/client";
+import { basename, join, resolve } from "node:path";
+import { CairnApiError, type ContractCall, encodeKeyFile, kv, type StatusInfo, token } from "@cairn/client";
 import { generateKeyPair, toHex } from "@cairn/crypto";
 import { Command, CommanderError, Option } from "commander";
 import { homePaths, initHome, writeKeyFile } from "../config.ts";
 import { VERSION } from "../version.ts";
 import { contractCommands } from "./contract.ts";
 import { registerContractTxCommands } from "./contract-tx.ts";
-import { printJson, printLine } from "./output.ts";
+import { govCommands } from "./gov.ts";
+import { formatStatus, printJson, printLine } from "./output.ts";
 import {
   apiUrl,
   CliError,
   type ConnectionOpts,
   connectionOptions,
+  fetchStatus,
+  type ReadOpts,
+  readClient,
+  readOptions,
   sendTx,
   signingKey,
   type TxOpts,
   txOptions,
+  unreachableReason,
 } from "./shared.ts";
 
 function txCommand(
@@ -69,6 +75,13 @@ async function runUntilSignalled(
   });
 }
 
+function parseTimeout(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CliError("BAD_TIMEOUT", `--timeout must be a positive number of ms, got "${s}"`);
+  return n;
+}
+
 function parsePort(s: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
@@ -110,20 +123,87 @@ export function buildProgram(): Command {
     .requiredOption("--out <dir>", "directory for the node homes")
     .option("--base-port <port>", "API ports are base+i, peer-to-peer ports base+100+i", "26600")
     .option("--chain-id <id>", "chain identifier", "cairn-testnet")
-    .action(async (o: { validators: string; out: string; basePort: string; chainId: string }) => {
-      const { createTestnet } = await import("../testnet.ts");
-      const validators = Number(o.validators);
-      if (!Number.isInteger(validators)) throw new CliError("BAD_VALIDATORS", "--validators must be a whole number");
-      const r = await createTestnet({ validators, out: o.out, basePort: parsePort(o.basePort), chainId: o.chainId });
-      printLine(`Wrote a ${validators}-validator testnet (chain ${r.chainId}) to ${r.out}`);
-      r.homes.forEach((h, i) => {
-        printLine(`  node${i}: ${h}  API ${r.apiUrls[i]}`);
-      });
-      printLine(`Admin key: ${join(r.out, "keys", "admin.json")}, client key: ${join(r.out, "keys", "client.json")}`);
-      printLine(`Start each node with: cairn start --home ${join(o.out, "node0")}   (and node1, ...)`);
-    });
+    .option("--observers <n>", "non-validating full nodes (DIR/observer0 ...)", "0")
+    .option("--clients <n>", "client keys to register and fund (keys/client.json, keys/client-1.json ...)", "1")
+    .option("--read-access <policy>", "who may read: open, or members (signed reads)", "open")
+    .action(
+      async (o: {
+        validators: string;
+        out: string;
+        basePort: string;
+        chainId: string;
+        observers: string;
+        clients: string;
+        readAccess: string;
+      }) => {
+        const { createTestnet } = await import("../testnet.ts");
+        const whole = (v: string, flag: string) => {
+          const x = Number(v);
+          if (!Number.isInteger(x)) throw new CliError("BAD_ARGS", `${flag} must be a whole number`);
+          return x;
+        };
+        if (o.readAccess !== "open" && o.readAccess !== "members") {
+          throw new CliError("BAD_ARGS", "--read-access must be open or members");
+        }
+        const validators = whole(o.validators, "--validators");
+        const r = await createTestnet({
+          validators,
+          out: o.out,
+          basePort: parsePort(o.basePort),
+          chainId: o.chainId,
+          observers: whole(o.observers, "--observers"),
+          clients: whole(o.clients, "--clients"),
+          readAccess: o.readAccess,
+        });
+        printLine(`Wrote a ${validators}-validator testnet (chain ${r.chainId}) to ${r.out}`);
+        r.homes.forEach((h, i) => {
+          printLine(`  ${basename(h)}: ${h}  API ${r.apiUrls[i]}`);
+        });
+        printLine(
+          `Organisations org0 ... org${validators - 1}, one per validator; each home's keys/admin.json is its org's admin.`,
+        );
+        printLine(
+          `Keys in ${join(r.out, "keys")}: admin.json (org0 admin), orgI-admin.json, client.json, auditor.json`,
+        );
+        printLine(`Start each node with: cairn start --home ${join(o.out, "node0")}   (and node1, ...)`);
+      },
+    );
 
   program
+    .command("join")
+    .description("write the home of a new node for an existing network; governance then admits it (add-node)")
+    .requiredOption("--from <home>", "home of a node of the network (its genesis is copied, its address bootstraps)")
+    .requiredOption("--out <dir>", "directory for the new node's home")
+    .requiredOption("--api-port <port>", "HTTP API port of the new node")
+    .requiredOption("--p2p-port <port>", "peer-to-peer port of the new node")
+    .option("--moniker <name>", "human-readable node name", "joined")
+    .option("--json", "print the result as JSON")
+    .action(
+      async (o: { from: string; out: string; apiPort: string; p2pPort: string; moniker: string; json?: boolean }) => {
+        const { createJoinHome } = await import("../join.ts");
+        const r = await createJoinHome({
+          from: o.from,
+          out: o.out,
+          moniker: o.moniker,
+          apiPort: parsePort(o.apiPort),
+          p2pPort: parsePort(o.p2pPort),
+        });
+        if (o.json === true) {
+          printLine(JSON.stringify(r));
+          return;
+        }
+        printLine(`Wrote the home of ${o.moniker} to ${r.home}`);
+        printLine(`  peer id:       ${r.peerId}`);
+        printLine(`  validator key: ${r.publicKey}`);
+        printLine("Admit it to the network (an admin of each approving organisation):");
+        printLine(`  cairn gov propose add-node ${r.peerId} ${o.moniker} <org> --home <an admin's node home>`);
+        printLine("Make it a validator as well (optional; otherwise it is an observer):");
+        printLine(`  cairn gov propose add-validator ${r.publicKey} 1 ${o.moniker} --home <an admin's node home>`);
+        printLine(`Then start it: cairn start --home ${o.out}`);
+      },
+    );
+
+  const cluster = program
     .command("cluster")
     .description("run a local BFT cluster of validators on loopback, one process each (what `npm start` does)")
     .option("--validators <n>", "number of validators (first run only)", "4")
@@ -136,6 +216,24 @@ export function buildProgram(): Command {
         throw new CliError("BAD_VALIDATORS", "--validators must be a positive whole number");
       const { runCluster } = await import("./cluster.ts");
       await runCluster({ validators, out: o.out, basePort: parsePort(o.basePort), logLevel: o.logLevel });
+    });
+  cluster
+    .command("status")
+    .description("one table for a local cluster: every node in --dir, up or down, role, height, consensus, peers")
+    .option("--dir <dir>", "directory of the node homes (see `cairn testnet` / `cairn cluster`)", ".cairn/cluster")
+    .option("--timeout <ms>", "a node that does not answer within this many ms is down", "2000")
+    .option("--json", "print the rows as JSON")
+    .action(async (o: { dir: string; timeout: string; json?: boolean }) => {
+      const { clusterStatus, formatClusterStatus } = await import("./cluster.ts");
+      const nodes = await clusterStatus(o.dir, parseTimeout(o.timeout));
+      if (o.json) {
+        printJson(nodes.map((n) => ({ ...n, up: n.status !== undefined })));
+      } else {
+        for (const line of formatClusterStatus(nodes)) printLine(line);
+      }
+      // The table says which nodes are down; the exit code lets scripts tell too.
+      const down = nodes.filter((n) => n.status === undefined).length;
+      if (down > 0) throw new CommanderError(1, "cairn.nodesDown", `${down} of ${nodes.length} nodes are down`);
     });
 
   program
@@ -214,49 +312,69 @@ export function buildProgram(): Command {
   );
 
   const query = program.command("query").description("read the ledger");
-  connectionOptions(query.command("kv").description("value of KEY in the kv contract").argument("<key>")).action(
-    async (key: string, o: ConnectionOpts) => {
-      printJson(await createClient({ url: await apiUrl(o) }).getState("kv", key));
+  readOptions(query.command("kv").description("value of KEY in the kv contract").argument("<key>")).action(
+    async (key: string, o: ReadOpts) => {
+      printJson(await (await readClient(o)).getState("kv", key));
     },
   );
-  connectionOptions(
+  readOptions(
     query
       .command("state")
       .description("raw state entry of CONTRACT at KEY, with its Merkle proof")
       .argument("<contract>")
       .argument("<key>")
       .addOption(new Option("--hex", "KEY is hex, not text")),
-  ).action(async (contract: string, key: string, o: ConnectionOpts & { hex?: boolean }) => {
+  ).action(async (contract: string, key: string, o: ReadOpts & { hex?: boolean }) => {
     const bytes = o.hex ? Buffer.from(key, "hex") : new TextEncoder().encode(key);
-    printJson(await createClient({ url: await apiUrl(o) }).getState(contract, new Uint8Array(bytes)));
+    printJson(await (await readClient(o)).getState(contract, new Uint8Array(bytes)));
   });
-  connectionOptions(query.command("balance").description("token balance of ACCOUNT").argument("<account>")).action(
-    async (account: string, o: ConnectionOpts) => {
-      const bal = await createClient({ url: await apiUrl(o) }).balance(parseAccount(account));
+  readOptions(query.command("balance").description("token balance of ACCOUNT").argument("<account>")).action(
+    async (account: string, o: ReadOpts) => {
+      const bal = await (await readClient(o)).balance(parseAccount(account));
       printLine(bal.toString());
     },
   );
-  connectionOptions(
-    query.command("tx").description("status, receipt and proof of a transaction").argument("<hash>"),
-  ).action(async (hash: string, o: ConnectionOpts) => {
-    printJson(await createClient({ url: await apiUrl(o) }).getTx(hash));
-  });
-  connectionOptions(
-    query.command("block").description("a block by height (default: latest)").argument("[height]"),
-  ).action(async (height: string | undefined, o: ConnectionOpts) => {
-    const h = height === undefined ? "latest" : Number(height);
-    if (h !== "latest" && (!Number.isSafeInteger(h) || h < 1))
-      throw new CliError("BAD_HEIGHT", "height must be a positive integer");
-    printJson(await createClient({ url: await apiUrl(o) }).getBlock(h));
-  });
+  readOptions(query.command("tx").description("status, receipt and proof of a transaction").argument("<hash>")).action(
+    async (hash: string, o: ReadOpts) => {
+      printJson(await (await readClient(o)).getTx(hash));
+    },
+  );
+  readOptions(query.command("block").description("a block by height (default: latest)").argument("[height]")).action(
+    async (height: string | undefined, o: ReadOpts) => {
+      const h = height === undefined ? "latest" : Number(height);
+      if (h !== "latest" && (!Number.isSafeInteger(h) || h < 1))
+        throw new CliError("BAD_HEIGHT", "height must be a positive integer");
+      printJson(await (await readClient(o)).getBlock(h));
+    },
+  );
 
   connectionOptions(
-    program.command("status").description("height, hashes, mempool and consensus state of a node"),
-  ).action(async (o: ConnectionOpts) => {
-    printJson(await createClient({ url: await apiUrl(o) }).status());
+    program
+      .command("status")
+      .description("a node at a glance: role, height, consensus, peers, validators, mempool, block sync")
+      .option("--json", "print the node's GET /status as JSON")
+      .option("--timeout <ms>", "give up when the node does not answer within this many ms", "5000"),
+  ).action(async (o: ConnectionOpts & { json?: boolean; timeout: string }) => {
+    const url = await apiUrl(o);
+    const timeoutMs = parseTimeout(o.timeout);
+    let s: StatusInfo;
+    try {
+      s = await fetchStatus(url, timeoutMs);
+    } catch (e) {
+      const reason = unreachableReason(e, timeoutMs);
+      if (reason === undefined) throw e;
+      const start = `cairn start --home ${o.home ?? "DIR"}`;
+      throw new CliError(
+        "UNREACHABLE",
+        `no node answers at ${url} (${reason}). Is it started? Start it with \`${start}\`, or name another node with --url URL or --home DIR.`,
+      );
+    }
+    if (o.json) printJson(s);
+    else for (const line of formatStatus(s, url)) printLine(line);
   });
 
   registerContractTxCommands(contractCommands(program));
+  govCommands(program);
   return program;
 }
 

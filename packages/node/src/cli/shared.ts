@@ -1,7 +1,9 @@
 // What the CLI's client commands share: the node to talk to, the key to sign with, and sending a
 // signed transaction (used by `cairn tx ...` in main.ts and `cairn contract deploy/call ...` in
 // contract-tx.ts).
-import { type ContractCall, createClient, type SubmitResult } from "@cairn/client";
+
+import { existsSync } from "node:fs";
+import { type ContractCall, createClient, type StatusInfo, type SubmitResult } from "@cairn/client";
 import type { KeyPair } from "@cairn/crypto";
 import type { Command } from "commander";
 import { homePaths, loadConfig, readKeyFile } from "../config.ts";
@@ -48,6 +50,29 @@ export async function signingKey(o: ConnectionOpts & { key?: string }): Promise<
   return readKeyFile(path);
 }
 
+/** Options of a command that reads the ledger. */
+export interface ReadOpts extends ConnectionOpts {
+  key?: string;
+}
+
+/**
+ * A client for reads, signing them (as a chain whose read policy is "members" requires) with
+ * --key FILE, else with the admin key in --home when there is one; else unsigned.
+ */
+export async function readClient(o: ReadOpts): Promise<ReturnType<typeof createClient>> {
+  const admin = o.home === undefined ? undefined : homePaths(o.home).adminKey;
+  const path = o.key ?? (admin !== undefined && existsSync(admin) ? admin : undefined);
+  return createClient({ url: await apiUrl(o), ...(path === undefined ? {} : { readKey: await readKeyFile(path) }) });
+}
+
+/** --url, --home and --key: the options of a command that reads the ledger. */
+export function readOptions(cmd: Command): Command {
+  return connectionOptions(cmd).option(
+    "--key <file>",
+    'key file that signs the reads on a chain whose reads are "members" only (default: the admin key in --home, if any)',
+  );
+}
+
 export function connectionOptions(cmd: Command): Command {
   return cmd
     .option("--url <url>", `API of the node to talk to (default: the node in --home, else ${DEFAULT_URL})`)
@@ -84,4 +109,28 @@ export async function sendTx(call: ContractCall, o: TxOpts): Promise<SubmitResul
     );
   }
   return result;
+}
+
+/** Why a request to a node got no answer, in a few words ("connection refused", ...); undefined if it did answer. */
+export function unreachableReason(e: unknown, timeoutMs: number): string | undefined {
+  for (let c: unknown = e; c instanceof Error || (typeof c === "object" && c !== null); ) {
+    const err = c as Error & { code?: string };
+    if (err.name === "TimeoutError") return `no answer within ${timeoutMs / 1000} s`;
+    if (err.code === "ECONNREFUSED") return "connection refused";
+    if (err.code === "ECONNRESET") return "connection reset";
+    if (err.code === "ENOTFOUND" || err.code === "EAI_AGAIN") return "unknown host";
+    if (err.code === "EHOSTUNREACH" || err.code === "ENETUNREACH") return "host unreachable";
+    c = err.cause;
+  }
+  const err = e as Error & { code?: string };
+  if (err.code === "NETWORK") return (err.cause as Error | undefined)?.message ?? err.message;
+  return undefined;
+}
+
+/** GET /status of the node at `url`, giving up after `timeoutMs`. */
+export function fetchStatus(url: string, timeoutMs: number): Promise<StatusInfo> {
+  return createClient({
+    url,
+    fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
+  }).status();
 }

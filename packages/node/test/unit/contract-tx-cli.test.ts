@@ -366,6 +366,23 @@ describe("cairn contract deploy/upgrade/call/query/info", () => {
     expect(unknown.err).toBe("error: no contract named nobody\n");
   });
 
+  it("signs query and info with --key on a chain whose reads are members-only", async () => {
+    const s = await setup({
+      readAccess: "members",
+      contracts: [{ name: "counter", methods: ["get"], handler: () => 3 }],
+    });
+    s.backend.setIdentity({ publicKey: s.admin.publicKey, roles: ["client"] });
+    const unsigned = await run(["info", "kv", "--url", s.url]);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.err).toContain("READ_SIGNATURE_REQUIRED");
+    const info = await run(["info", "kv", "--url", s.url, "--key", s.keyFile]);
+    expect(info.code).toBe(0);
+    expect(JSON.parse(info.out).kind).toBe("native");
+    const q = await run(["query", "counter", "get", "--url", s.url, "--key", s.keyFile]);
+    expect(q.code).toBe(0);
+    expect(JSON.parse(q.out)).toMatchObject({ ok: true, output: 3 });
+  });
+
   it("says so when the node cannot be reached", async () => {
     const r = await run(["info", "kv", "--url", "http://127.0.0.1:1"]);
     expect(r.code).toBe(1);

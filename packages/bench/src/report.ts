@@ -1,0 +1,148 @@
+// The benchmark report: every figure of a `cairn bench` run with the full disclosure the FG DLT
+// assessment criteria ask for (../shared/reference/fg-dlt.md section 3: the Hyperledger PSWG
+// metrics that Caliper implements, and BLOCKBENCH's scalability and fault tolerance). The runner
+// writes it as JSON; the Markdown and HTML renderers read nothing else.
+
+export const REPORT_SCHEMA = "cairn-bench-report/1";
+
+/** Latency distribution in milliseconds. */
+export interface LatencyStats {
+  readonly count: number;
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+  readonly stddev: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  /** Histogram for charts: upper bounds (ms) and counts per bucket, same length. */
+  readonly histogram?: { readonly bounds: readonly number[]; readonly counts: readonly number[] };
+}
+
+/** One sample of the time series (one per second of the run). */
+export interface TimelinePoint {
+  /** Seconds since the start of the measured phase (negative during warm-up). */
+  readonly t: number;
+  /** Transactions committed in this second (on the first validator to commit them). */
+  readonly committed: number;
+  /** Transactions sent in this second. */
+  readonly sent: number;
+  /** Reads completed in this second. */
+  readonly reads?: number;
+  /** Chain height at the end of the second. */
+  readonly height: number;
+}
+
+/** Resource use of one node over the measured phase. */
+export interface NodeResources {
+  readonly name: string;
+  /** Process CPU time over the phase, seconds, and as a share of cores. */
+  readonly cpuSec: number;
+  readonly cpuCores: number;
+  readonly rssMiB: { readonly mean: number; readonly peak: number };
+  /** Bytes written to and read from disk by the process (/proc/PID/io) during the phase. */
+  readonly diskWriteMiB: number;
+  readonly diskReadMiB: number;
+  /** Size of the node's data directory at the end. */
+  readonly storageMiB: number;
+  /** Peer-to-peer payload bytes sent and received during the phase (from the node's /metrics). */
+  readonly netSentMiB: number;
+  readonly netReceivedMiB: number;
+}
+
+/** A fault injected during a run, with what it did to the cluster. */
+export interface FaultReport {
+  readonly kind: "kill-validator" | "kill-proposer" | "partition" | "restart" | "pause";
+  /** The node(s) it hit. */
+  readonly targets: readonly string[];
+  /** Seconds into the measured phase when it was injected, and when it was healed (if it was). */
+  readonly at: number;
+  readonly healedAt?: number;
+  /** Committed tx/s in the window before the fault, during it, and after it was healed. */
+  readonly throughputBefore: number;
+  readonly throughputDuring: number;
+  readonly throughputAfter?: number;
+  /** Seconds from the fault to the next commit (the cluster's recovery time). */
+  readonly recoverySec: number | null;
+  /** Whether every honest node ended with the same blocks (safety). */
+  readonly safe: boolean;
+}
+
+/** The result of one point of a run: one workload at one configuration. */
+export interface RoundResult {
+  /** Caliper's "Name": the workload and its parameters, e.g. "kv-ycsb-a @ 1000 tx/s". */
+  readonly name: string;
+  readonly workload: string;
+  readonly validators: number;
+  /** Open loop at a fixed send rate, or closed loop (as fast as the cluster accepts). */
+  readonly mode: "open" | "closed";
+  /** Target send rate (tx/s) in open loop. */
+  readonly targetRate?: number;
+  /** Block settings of this point (sweeps vary them). */
+  readonly block: { readonly maxTxs: number; readonly emptyBlockIntervalMs?: number };
+  readonly durationSec: number;
+  readonly warmupSec: number;
+  /** Transactions committed with receipt OK, and the rest by error or receipt code. */
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly failures: Readonly<Record<string, number>>;
+  readonly successRate: number;
+  /** Achieved send rate and committed-valid throughput (goodput), tx/s. */
+  readonly sendRate: number;
+  readonly throughput: number;
+  /** Submit to commit on every validator (the PSWG threshold for BFT), and on the first. */
+  readonly latencyAll: LatencyStats;
+  readonly latencyFirst: LatencyStats;
+  readonly reads?: { readonly throughput: number; readonly latency: LatencyStats; readonly failed: number };
+  readonly timeline: readonly TimelinePoint[];
+  readonly nodes: readonly NodeResources[];
+  /** The load generator's own CPU (so a reader can see it was not the bottleneck). */
+  readonly generator: { readonly cpuSec: number; readonly cpuCores: number; readonly presignSec: number };
+  readonly faults: readonly FaultReport[];
+  /** Signature-verification bound of this machine for this validator count (tx/s), and the ratio to it. */
+  readonly verifyBound: { readonly verifiesPerSec: number; readonly boundTxPerSec: number; readonly ratio: number };
+}
+
+/** A sweep: the same workload at several settings, one row per point. */
+export interface SweepResult {
+  readonly name: string;
+  /** What varies: "validators", "maxBlockTxs", ... */
+  readonly parameter: string;
+  readonly points: readonly { readonly value: number; readonly round: string }[];
+}
+
+/** One row of the assessment-criteria table (fg-dlt.md section 3). */
+export interface CriterionRow {
+  readonly criterion: string;
+  /** The measured value with its unit, or how Cairn meets it. */
+  readonly value: string;
+  /** The round(s) or test(s) it comes from. */
+  readonly source: string;
+}
+
+export interface BenchReport {
+  readonly schema: typeof REPORT_SCHEMA;
+  readonly title: string;
+  /** ISO 8601 start time. */
+  readonly date: string;
+  readonly durationSec: number;
+  /** Full disclosure. */
+  readonly system: {
+    readonly cairnVersion: string;
+    readonly commit: string | undefined;
+    readonly consensus: string;
+    readonly dataStore: string;
+    readonly network: string;
+    readonly target: "processes" | "docker";
+    readonly hardware: { readonly cpuModel: string; readonly cores: number; readonly memoryGiB: number };
+    readonly os: string;
+    readonly node: string;
+    /** Native Ed25519 verifications per second on all cores, measured at the start of the run. */
+    readonly verifiesPerSec: number;
+  };
+  readonly rounds: readonly RoundResult[];
+  readonly sweeps: readonly SweepResult[];
+  readonly criteria: readonly CriterionRow[];
+  /** Warnings a reader must see (machine busy, a target missed, a fault not healed). */
+  readonly notes: readonly string[];
+}
