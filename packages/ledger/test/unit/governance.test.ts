@@ -188,11 +188,23 @@ describe("governance", () => {
     const reconfigured = await commitBlock(ledger, []);
     expect(toHex(reconfigured.block.header.validatorsHash)).toBe(toHex(validatorsHash(ledger.validatorsAt(h + 2))));
     expect(ledger.validators().length).toBe(2);
+    // A validator's consensus key rotates by governance: same name and power, new key, at h + 2.
+    const v1next = generateKeyPair();
+    await commitBlock(ledger, [call(adminA, "gov", "propose", ["rotate-validator", [v1.publicKey, v1next.publicKey]])]);
+    const rotated = await commitBlock(ledger, [call(adminB, "gov", "approve", [2])]);
+    const r = rotated.block.header.height;
+    expect(ledger.validatorsAt(r + 1).map((v) => toHex(v.publicKey))).toContain(toHex(v1.publicKey));
+    expect(ledger.validatorsAt(r + 2).map((v) => [toHex(v.publicKey), v.power, v.name])).toEqual([
+      [toHex(v0.publicKey), 1, "v0"],
+      [toHex(v1next.publicKey), 2, "v1"],
+    ]);
+    await commitBlock(ledger, []);
+    await commitBlock(ledger, []);
     // Removing every validator is refused when the change would take effect.
     await commitBlock(ledger, [call(adminA, "gov", "propose", ["remove-validator", [v0.publicKey]])]);
-    await commitBlock(ledger, [call(adminB, "gov", "approve", [2])]);
-    await commitBlock(ledger, [call(adminA, "gov", "propose", ["remove-validator", [v1.publicKey]])]);
-    expect(await codes(ledger, [call(adminB, "gov", "approve", [3])])).toEqual(["LAST_VALIDATOR"]);
+    await commitBlock(ledger, [call(adminB, "gov", "approve", [3])]);
+    await commitBlock(ledger, [call(adminA, "gov", "propose", ["remove-validator", [v1next.publicKey]])]);
+    expect(await codes(ledger, [call(adminB, "gov", "approve", [4])])).toEqual(["LAST_VALIDATOR"]);
   });
 
   it("rotates and revokes keys without a vote, within the rules", async () => {
