@@ -123,6 +123,31 @@ function mirror(counter: { reset(): void; inc(v: number): void }, value: number 
   if (value !== undefined && value > 0) counter.inc(value);
 }
 
+/**
+ * A counter with one label whose values are another layer's running totals, copied at scrape time
+ * (the totals are the source of truth; the counter only mirrors them).
+ */
+function labelledMirror<L extends string>(
+  registers: Registry[],
+  name: string,
+  help: string,
+  label: L,
+  read: () => Readonly<Record<string, number>> | undefined,
+): Counter<L> {
+  return new Counter<L>({
+    name,
+    help,
+    labelNames: [label],
+    registers,
+    collect() {
+      const totals = read();
+      this.reset();
+      if (totals === undefined) return;
+      for (const [value, n] of Object.entries(totals)) this.inc({ [label]: value } as Record<L, string>, n);
+    },
+  });
+}
+
 /** Sum of the sizes of the files under `dir` (0 if it does not exist). */
 export async function directorySize(dir: string): Promise<number> {
   let entries: Dirent[];
@@ -182,46 +207,36 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
         this.set(src.network?.().members ?? 0);
       },
     }),
-    receivedBytes: new Counter({
-      name: "cairn_network_received_bytes_total",
-      help: "Application payload bytes received from peers, by kind (gossip, request)",
-      labelNames: ["kind"],
+    receivedBytes: labelledMirror(
       registers,
-      collect() {
+      "cairn_network_received_bytes_total",
+      "Application payload bytes received from peers, by kind (gossip, request)",
+      "kind",
+      () => {
         const s = src.network?.();
-        this.reset();
-        if (s === undefined) return;
-        this.inc({ kind: "gossip" }, s.gossipBytesIn);
-        this.inc({ kind: "request" }, s.requestBytesIn);
+        return s && { gossip: s.gossipBytesIn, request: s.requestBytesIn };
       },
-    }),
-    sentBytes: new Counter({
-      name: "cairn_network_sent_bytes_total",
-      help: "Application payload bytes sent to peers, by kind (gossip, request)",
-      labelNames: ["kind"],
+    ),
+    sentBytes: labelledMirror(
       registers,
-      collect() {
+      "cairn_network_sent_bytes_total",
+      "Application payload bytes sent to peers, by kind (gossip, request)",
+      "kind",
+      () => {
         const s = src.network?.();
-        this.reset();
-        if (s === undefined) return;
-        this.inc({ kind: "gossip" }, s.gossipBytesOut);
-        this.inc({ kind: "request" }, s.requestBytesOut);
+        return s && { gossip: s.gossipBytesOut, request: s.requestBytesOut };
       },
-    }),
-    gossipMessages: new Counter({
-      name: "cairn_network_gossip_received_total",
-      help: "Gossip messages received, by validation result (accepted, rejected, ignored)",
-      labelNames: ["result"],
+    ),
+    gossipMessages: labelledMirror(
       registers,
-      collect() {
+      "cairn_network_gossip_received_total",
+      "Gossip messages received, by validation result (accepted, rejected, ignored)",
+      "result",
+      () => {
         const s = src.network?.();
-        this.reset();
-        if (s === undefined) return;
-        this.inc({ result: "accepted" }, s.gossipAccepted);
-        this.inc({ result: "rejected" }, s.gossipRejected);
-        this.inc({ result: "ignored" }, s.gossipIgnored);
+        return s && { accepted: s.gossipAccepted, rejected: s.gossipRejected, ignored: s.gossipIgnored };
       },
-    }),
+    ),
     gossipPublished: new Counter({
       name: "cairn_network_gossip_published_total",
       help: "Gossip messages this node published",
