@@ -13,8 +13,8 @@ import { generateKeyPair, type KeyPair, sha256, toHex } from "@cairn/crypto";
 import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ArgError, parseArg, parseArgs, registerContractTxCommands } from "../../src/cli/contract-tx.ts";
-import { runCli } from "../../src/cli/main.ts";
 import { writeKeyFile } from "../../src/config.ts";
+import { runCairnInProcess } from "./cli-run.ts";
 
 describe("parseArg", () => {
   const noFiles = (p: string): Uint8Array => {
@@ -151,26 +151,10 @@ describe("cairn contract deploy/upgrade/call/query/info", () => {
   }
 
   /** Runs `cairn contract ...` as the CLI does, with its output captured. */
-  async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  async function run(argv: string[]) {
     const program = new Command("cairn").exitOverride();
     registerContractTxCommands(program.command("contract"));
-    let out = "";
-    let err = "";
-    const o = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-      out += String(chunk);
-      return true;
-    });
-    const e = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-      err += String(chunk);
-      return true;
-    });
-    try {
-      const code = await runCli(["node", "cairn", "contract", ...argv], program);
-      return { code, out, err };
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-    }
+    return runCairnInProcess(["contract", ...argv], program);
   }
 
   function writeModule(s: Setup, file: string, methods: string[]): string {

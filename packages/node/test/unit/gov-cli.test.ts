@@ -6,31 +6,13 @@ import { join } from "node:path";
 import { createClient, GOV_ACTIONS, kv } from "@cairn/client";
 import { generateKeyPair, type KeyPair, toHex } from "@cairn/crypto";
 import { ACTIONS, createLoggers } from "@cairn/management";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseProposal } from "../../src/cli/gov.ts";
-import { runCli } from "../../src/cli/main.ts";
 import { type CairnNode, initHome, startNode, writeKeyFile } from "../../src/index.ts";
+import { runCairnInProcess } from "./cli-run.ts";
 
 /** Runs `cairn ...` in this process, as bin/cairn.ts does, with its output captured. */
-async function cairn(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runCli(["node", "cairn", ...argv]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cairn = (...argv: string[]) => runCairnInProcess(argv);
 
 const TTL = 3;
 let dir: string;

@@ -6,9 +6,9 @@ import type { KeyPair } from "@cairn/crypto";
 import { createLoggers } from "@cairn/management";
 import { signTransaction } from "@cairn/messaging";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { runCli } from "../../src/cli/main.ts";
 import { formatAge, shortId } from "../../src/cli/output.ts";
 import { type CairnNode, initHome, startNode } from "../../src/index.ts";
+import { runCairnInProcess } from "./cli-run.ts";
 
 /** A port nothing listens on (it was free a moment ago). */
 async function freePort(): Promise<number> {
@@ -20,25 +20,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Runs `cairn ...` in this process, as bin/cairn.ts does, with its output captured. */
-async function cairn(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runCli(["node", "cairn", ...argv]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cairn = (...argv: string[]) => runCairnInProcess(argv);
 
 function start(home: string): Promise<CairnNode> {
   return startNode({ home, config: { verifyWorkers: 1 }, loggers: createLoggers({ level: "silent", pretty: false }) });
