@@ -16,6 +16,7 @@ export { CryptoError } from "./errors.ts";
 export { HASH_LENGTH, sha256, taggedHash } from "./hash.ts";
 export {
   type MerkleProof,
+  MerkleTree,
   merkleLeafHash,
   merkleNodeHash,
   merkleProof,

@@ -53,30 +53,64 @@ export interface MerkleProof {
   readonly path: Uint8Array[];
 }
 
-export function merkleProof(items: readonly Uint8Array[], index: number): MerkleProof {
-  if (!Number.isInteger(index) || index < 0 || index >= items.length) {
-    throw new CryptoError("BAD_PROOF_INDEX", `index ${index} is outside a tree of ${items.length} items`);
+/**
+ * A Merkle tree over a fixed list of items that answers many audit paths without hashing the
+ * items again: leaf hashes are computed once and subtree roots remembered (a block's 2,000
+ * transactions cost one pass, not one pass per proof).
+ */
+export class MerkleTree {
+  readonly size: number;
+  private readonly hashes: Uint8Array[];
+  private readonly subtrees = new Map<number, Uint8Array>();
+
+  constructor(items: readonly Uint8Array[]) {
+    this.size = items.length;
+    this.hashes = items.map(merkleLeafHash);
   }
-  const hashes = items.map(merkleLeafHash);
-  const path: Uint8Array[] = [];
-  // Recursive PATH(m, D[n]) of RFC 6962, collecting siblings from the root down, then reversed.
-  let start = 0;
-  let end = items.length;
-  let m = index;
-  const topDown: Uint8Array[] = [];
-  while (end - start > 1) {
-    const k = splitPoint(end - start);
-    if (m < k) {
-      topDown.push(rootOfLeafHashes(hashes, start + k, end));
-      end = start + k;
-    } else {
-      topDown.push(rootOfLeafHashes(hashes, start, start + k));
-      start += k;
-      m -= k;
+
+  root(): Uint8Array {
+    return this.size === 0 ? EMPTY_ROOT : this.subtree(0, this.size);
+  }
+
+  private subtree(start: number, end: number): Uint8Array {
+    if (end - start === 1) return this.hashes[start] as Uint8Array;
+    const key = start * (this.size + 1) + end;
+    let h = this.subtrees.get(key);
+    if (h === undefined) {
+      const k = splitPoint(end - start);
+      h = merkleNodeHash(this.subtree(start, start + k), this.subtree(start + k, end));
+      this.subtrees.set(key, h);
     }
+    return h;
   }
-  for (let i = topDown.length - 1; i >= 0; i--) path.push(topDown[i] as Uint8Array);
-  return { index, size: items.length, path };
+
+  /** The audit path (RFC 6962 section 2.1.1) of item `index`. */
+  proof(index: number): MerkleProof {
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) {
+      throw new CryptoError("BAD_PROOF_INDEX", `index ${index} is outside a tree of ${this.size} items`);
+    }
+    // Recursive PATH(m, D[n]) of RFC 6962, collecting siblings from the root down, then reversed.
+    let start = 0;
+    let end = this.size;
+    let m = index;
+    const topDown: Uint8Array[] = [];
+    while (end - start > 1) {
+      const k = splitPoint(end - start);
+      if (m < k) {
+        topDown.push(this.subtree(start + k, end));
+        end = start + k;
+      } else {
+        topDown.push(this.subtree(start, start + k));
+        start += k;
+        m -= k;
+      }
+    }
+    return { index, size: this.size, path: topDown.reverse() };
+  }
+}
+
+export function merkleProof(items: readonly Uint8Array[], index: number): MerkleProof {
+  return new MerkleTree(items).proof(index);
 }
 
 /** Recomputes the root from an item and its audit path (RFC 9162 section 2.1.3.2) and compares it. */

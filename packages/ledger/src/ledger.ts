@@ -8,7 +8,7 @@ import {
   WasmRunner,
   type WasmState,
 } from "@cairn/contracts";
-import { concatBytes, equalBytes, type MerkleProof, merkleProof, merkleRoot, sha256, toHex } from "@cairn/crypto";
+import { concatBytes, equalBytes, type MerkleProof, MerkleTree, merkleRoot, sha256, toHex } from "@cairn/crypto";
 import { type ChainRegistry, GOV_CONTRACT, governanceGenesisState, loadRegistry, type Role } from "@cairn/management";
 import {
   type Block,
@@ -137,6 +137,12 @@ export class Ledger {
   private registryValue: ChainRegistry;
   private readonly registryListeners = new Set<(registry: ChainRegistry) => void>();
   private readonly commitListeners = new Set<(executed: ExecutedBlock, commit: Commit) => void>();
+  /**
+   * The last few committed blocks decoded, with their transaction trees: clients waiting for a
+   * block's transactions look them up one by one, and each lookup would otherwise decode the
+   * block's receipts and rehash its transactions again. Committed blocks never change.
+   */
+  private readonly recentBlocks = new Map<number, Promise<RecentBlock | undefined>>();
 
   private constructor(opts: LedgerOptions, state: WorldState, head: LedgerHead, registry: ChainRegistry) {
     this.db = opts.db;
@@ -613,18 +619,36 @@ export class Ledger {
   > {
     const location = await this.findTx(hash);
     if (location === undefined) return undefined;
-    const [block, receipts] = await Promise.all([this.getBlock(location.height), this.getReceipts(location.height)]);
-    if (block === undefined || receipts === undefined) {
+    const recent = await this.recentBlock(location.height);
+    if (recent === undefined) {
       throw new LedgerError("CORRUPT_DATABASE", `transaction index points at missing block ${location.height}`);
     }
-    const envelope = block.txs[location.index] as Uint8Array;
+    const envelope = recent.block.txs[location.index] as Uint8Array;
     return {
       tx: decodeTransaction(envelope),
       location,
-      blockHash: blockHash(block.header),
-      receipt: receipts[location.index] as Receipt,
-      proof: merkleProof(block.txs, location.index),
+      blockHash: recent.hash,
+      receipt: recent.receipts[location.index] as Receipt,
+      proof: recent.tree.proof(location.index),
     };
+  }
+
+  private recentBlock(height: number): Promise<RecentBlock | undefined> {
+    let entry = this.recentBlocks.get(height);
+    if (entry === undefined) {
+      entry = Promise.all([this.getBlock(height), this.getReceipts(height)]).then(([block, receipts]) =>
+        block === undefined || receipts === undefined
+          ? undefined
+          : { block, receipts, hash: blockHash(block.header), tree: new MerkleTree(block.txs) },
+      );
+      this.recentBlocks.set(height, entry);
+      // Only blocks found are kept: a failed or empty read is tried again next time.
+      const forget = () => this.recentBlocks.delete(height);
+      entry.then((b) => b === undefined && forget(), forget);
+      // Keep the newest few: lookups cluster on the blocks just committed.
+      if (this.recentBlocks.size > 8) this.recentBlocks.delete(this.recentBlocks.keys().next().value as number);
+    }
+    return entry;
   }
 }
 
@@ -633,6 +657,13 @@ function readRegistry(state: WorldState): Promise<ChainRegistry> {
     get: async (key) => state.get(GOV_CONTRACT, key),
     entries: (prefix) => state.iterate(GOV_CONTRACT, { prefix }),
   });
+}
+
+interface RecentBlock {
+  readonly block: Block;
+  readonly receipts: readonly Receipt[];
+  readonly hash: Uint8Array;
+  readonly tree: MerkleTree;
 }
 
 /** Contract and codec errors keep their codes; anything else is an execution error. */

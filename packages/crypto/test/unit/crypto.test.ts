@@ -3,6 +3,7 @@ import {
   fromHex,
   generateKeyPair,
   keyPairFromSecret,
+  MerkleTree,
   merkleProof,
   merkleRoot,
   sha256,
@@ -159,5 +160,18 @@ describe("merkle (RFC 6962)", () => {
           expect(verifyMerkleProof(leaves[i] as Uint8Array, { ...proof, index: (i + 1) % n }, root)).toBe(false);
       }
     }
+  });
+
+  it("answers every proof of one tree from a single pass, with the same root and paths", () => {
+    const leaves = Array.from({ length: 37 }, (_, i) => new Uint8Array([i, i * 7]));
+    const tree = new MerkleTree(leaves);
+    expect(toHex(tree.root())).toBe(toHex(merkleRoot(leaves)));
+    for (let i = 0; i < leaves.length; i++) {
+      const proof = tree.proof(i);
+      expect(proof.path.map(toHex)).toEqual(merkleProof(leaves, i).path.map(toHex));
+      expect(verifyMerkleProof(leaves[i] as Uint8Array, proof, tree.root())).toBe(true);
+    }
+    expect(toHex(new MerkleTree([]).root())).toBe(toHex(merkleRoot([])));
+    expect(() => tree.proof(37)).toThrow(/outside/);
   });
 });
