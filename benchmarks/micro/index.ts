@@ -2,21 +2,55 @@
 //
 // Each case is timed with tinybench; cases that process a batch (a 1,000-signature verification, a
 // block of 1,000 transfers) also report the cost per item. Results go to a table on stdout and to
-// benchmarks/results/micro-latest.json (with the machine they ran on); `--compare FILE` prints the
-// ratio against an earlier JSON file. Sized to finish in well under two minutes on 2 cores.
+// benchmarks/results/micro-latest.json (with the machine they ran on). When a previous run is there
+// (or given with `--compare FILE`), the table has a "vs last" column with the change of each case's
+// mean time, and cases more than `--threshold` % (15) slower are listed as regressions.
+// Sized to finish in well under two minutes on 2 cores.
 import { hash as nodeHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import {
+  buildExampleToken,
+  type ContentionReport,
+  describeContention,
+  describeMachine,
+  formatMs,
+  formatNumber,
+  freshSigners,
+  intOption,
+  kvPut,
+  LoadMonitor,
+  type MachineInfo,
+  machineInfo,
+  markdownTable,
+  parseArgs,
+  signedCall,
+  tokenTransfers,
+  WASM_TOKEN,
+  waitForQuiet,
+} from "@cairn/bench";
 import { type ContractCall, call, contracts } from "@cairn/client";
+import {
+  createTendermint,
+  decodeConsensusMessage,
+  type Effect,
+  encodeConsensusMessage,
+  proposerSchedule,
+  signProposal,
+  signVote,
+  verifyCommit,
+} from "@cairn/consensus";
 import { createNativeRegistry } from "@cairn/contracts";
-import { generateKeyPair, merkleRoot, sha256, sign, verify } from "@cairn/crypto";
+import { equalBytes, generateKeyPair, merkleRoot, sha256, sign, verify } from "@cairn/crypto";
 import { createNativeSigner, type NativeSigner, nativeSign, nativeVerify, VerifyPool } from "@cairn/crypto/native";
 import { createLedger, defaultChainParams, type ExecutedBlock, type Genesis, type Ledger } from "@cairn/ledger";
+import { governanceContract } from "@cairn/management";
 import { Mempool } from "@cairn/mempool";
 import {
   type Block,
+  blockHash,
   type Commit,
   decodeBlock,
   decodeTransaction,
@@ -25,6 +59,7 @@ import {
   encodeTxBody,
   type SignedTransaction,
   txSigningBytes,
+  type Validator,
   type Value,
   VoteType,
   voteSigningBytes,
@@ -33,21 +68,13 @@ import {
 import { type Database, openDatabase } from "@cairn/storage";
 import { createMemoryHost, createVm, prepareContract } from "@cairn/vm";
 import { Bench, type BenchOptions, type Fn, type FnOptions, type FnReturnedObject } from "tinybench";
-import { buildExampleToken, WASM_TOKEN } from "../lib/contracts.ts";
-import { formatMs, formatNumber, intOption, markdownTable, parseArgs } from "../lib/format.ts";
-import {
-  type ContentionReport,
-  describeContention,
-  describeMachine,
-  LoadMonitor,
-  type MachineInfo,
-  machineInfo,
-  waitForQuiet,
-} from "../lib/machine.ts";
-import { freshSigners, kvPut, signedCall, tokenTransfers } from "../lib/txs.ts";
+import { type CaseChange, compareRuns, DEFAULT_THRESHOLD_PCT, formatChange } from "./compare.ts";
 
-const USAGE = `usage: npm run bench -- [--compare FILE] [--json FILE] [--filter REGEX] [--quick] [--workers N] [--wait-quiet]
-  --compare FILE  print the ratio of every case against an earlier results JSON
+const USAGE = `usage: npm run bench -- [--compare FILE] [--threshold PCT] [--fail-on-regression] [--json FILE] [--filter REGEX] [--quick] [--workers N] [--wait-quiet]
+  --compare FILE  compare with this earlier results JSON (default: benchmarks/results/micro-latest.json,
+                  read before this run replaces it) and print the ratio table of both runs
+  --threshold PCT a case whose mean time grew by more than PCT % is a regression (default 15)
+  --fail-on-regression  exit with status 1 when there is a regression
   --json FILE     where to write the results (default benchmarks/results/micro-latest.json;
                   micro-partial.json for --filter or --quick runs)
   --filter REGEX  only the cases whose name matches
@@ -57,7 +84,16 @@ const USAGE = `usage: npm run bench -- [--compare FILE] [--json FILE] [--filter 
 
 const opts = parseArgs(
   process.argv.slice(2),
-  { compare: "string", json: "string", filter: "string", quick: "boolean", workers: "string", "wait-quiet": "boolean" },
+  {
+    compare: "string",
+    threshold: "string",
+    "fail-on-regression": "boolean",
+    json: "string",
+    filter: "string",
+    quick: "boolean",
+    workers: "string",
+    "wait-quiet": "boolean",
+  },
   USAGE,
 );
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -67,6 +103,29 @@ const SCALE = opts.has("quick") ? 0.25 : 1;
 const DEFAULT_OUT = FILTER === undefined && SCALE === 1 ? "micro-latest.json" : "micro-partial.json";
 const JSON_OUT = resolve(String(opts.get("json") ?? join(ROOT, "benchmarks/results", DEFAULT_OUT)));
 const WORKERS = intOption(opts, "workers", 2);
+const THRESHOLD_PCT = intOption(opts, "threshold", DEFAULT_THRESHOLD_PCT);
+// The run to compare with, read now: this run may overwrite the file.
+const BASELINE_FILE = resolve(String(opts.get("compare") ?? join(ROOT, "benchmarks/results/micro-latest.json")));
+const BASELINE = readBaseline(BASELINE_FILE, opts.has("compare"));
+
+function readBaseline(file: string, required: boolean): MicroResults | undefined {
+  if (!existsSync(file)) {
+    if (required) {
+      process.stderr.write(`--compare: no file ${file}\n`);
+      process.exit(2);
+    }
+    return undefined;
+  }
+  const before = JSON.parse(readFileSync(file, "utf8")) as MicroResults;
+  if (before.kind !== "cairn-micro" || !Array.isArray(before.results)) {
+    process.stderr.write(
+      `${file} is not a micro-benchmark results file (kind ${String(before.kind)}); not comparing\n`,
+    );
+    if (required) process.exit(2);
+    return undefined;
+  }
+  return before;
+}
 
 /** One measured case, as stored in the JSON file. */
 export interface MicroResult {
@@ -103,6 +162,18 @@ export interface MicroResults {
   readonly results: MicroResult[];
   /** Ratios between cases of the run (e.g. the Wasm token's cost per transfer over the native token's). */
   readonly ratios?: MicroRatio[];
+  /** The previous run this one was compared with, and the cases slower than the threshold. */
+  readonly comparison?: {
+    readonly file: string;
+    readonly date: string;
+    readonly thresholdPct: number;
+    readonly regressions: readonly {
+      readonly name: string;
+      readonly thenMs: number;
+      readonly nowMs: number;
+      readonly changePct: number;
+    }[];
+  };
 }
 
 export interface MicroRatio {
@@ -254,20 +325,20 @@ async function cryptoCases(): Promise<void> {
   ]);
 }
 
-async function messagingCases(): Promise<void> {
-  const signature = sampleTx.signature;
+/** A block of 1,000 pre-signed 194 B kv puts at `height` (roots are placeholders: nothing executes it). */
+function sampleBlock(height: number, proposer: Uint8Array = admin.publicKey): Block {
   const txs = Array.from({ length: 1_000 }, (_, i) => kvPut(CHAIN_ID, adminSigner, 500, "block-", i));
   const zero = new Uint8Array(32);
   const lastCommit: Commit = {
-    height: 41,
+    height: height - 1,
     round: 0,
     blockHash: zero,
-    signatures: [{ validator: admin.publicKey, signature }],
+    signatures: [{ validator: admin.publicKey, signature: sampleTx.signature }],
   };
-  const block: Block = {
+  return {
     header: {
       chainId: CHAIN_ID,
-      height: 42,
+      height,
       time: Date.now(),
       prevHash: zero,
       txRoot: zero,
@@ -275,12 +346,17 @@ async function messagingCases(): Promise<void> {
       receiptRoot: zero,
       lastCommitHash: zero,
       validatorsHash: zero,
-      proposer: admin.publicKey,
+      proposer,
       txCount: txs.length,
     },
     txs: txs.map((t) => t.bytes),
     lastCommit,
   };
+}
+
+async function messagingCases(): Promise<void> {
+  const signature = sampleTx.signature;
+  const block = sampleBlock(42);
   const blockBytes = encodeBlock(block);
   await runGroup("messaging: transactions", { time: 500, warmupTime: 100 }, [
     {
@@ -329,7 +405,12 @@ async function storageCases(): Promise<void> {
 }
 
 /** A fresh ledger in a temp dir whose genesis funds `accounts`; the bench `admin` key is its admin. */
-async function freshLedger(name: string, accounts: readonly Uint8Array[], validator: NativeSigner): Promise<Ledger> {
+async function freshLedger(
+  name: string,
+  accounts: readonly Uint8Array[],
+  validator: NativeSigner,
+  organizations?: Genesis["organizations"],
+): Promise<Ledger> {
   const db: Database = await openDatabase(join(await tempDir(name), "db"));
   cleanups.push(() => db.close());
   const genesis: Genesis = {
@@ -339,9 +420,12 @@ async function freshLedger(name: string, accounts: readonly Uint8Array[], valida
     admins: [admin.publicKey],
     accounts: accounts.map((publicKey) => ({ publicKey, balance: 1_000_000_000_000n })),
     members: [],
+    // Organisations make the chain permissioned: every sender's roles are checked (docs/governance.md).
+    ...(organizations === undefined ? {} : { organizations }),
     params: defaultChainParams,
   };
-  return createLedger({ db, genesis, contracts: createNativeRegistry() });
+  const contracts = createNativeRegistry(organizations === undefined ? [] : [governanceContract]);
+  return createLedger({ db, genesis, contracts });
 }
 
 /** A fresh ledger (see freshLedger) with a new validator key, ready to commit blocks. */
@@ -580,10 +664,146 @@ async function mempoolCases(): Promise<void> {
   ]);
 }
 
+/**
+ * The ledger's admission checks (chain, expiry, replay index, contract arguments) of 1,000 kv puts
+ * by 50 senders, on an open chain and on a permissioned one, where each sender's identity and role
+ * is also looked up in the governance registry (`ChainRegistry.authorize`). Signatures are not
+ * verified here (the mempool's VerifyPool does that): this is the part that runs on the main thread.
+ */
+async function admissionCases(): Promise<void> {
+  const names = {
+    open: "admission: Ledger.checkAdmission 1,000 kv txs, open chain",
+    permissioned: "admission: Ledger.checkAdmission 1,000 kv txs, permissioned chain (identity + role per sender)",
+  };
+  if (!wanted("admission", Object.values(names))) return;
+  const senders = freshSigners(50);
+  const [validator] = freshSigners(1) as [NativeSigner];
+  const open = await freshLedger("admission-open", [], validator);
+  const permissioned = await freshLedger("admission-permissioned", [], validator, [
+    {
+      name: "org0",
+      members: [
+        { publicKey: admin.publicKey, roles: ["admin", "client"] },
+        ...senders.map((s) => ({ publicKey: s.publicKey, roles: ["client" as const] })),
+      ],
+    },
+    { name: "org1", members: [{ publicKey: freshSigners(1)[0]!.publicKey, roles: ["admin", "client"] }] },
+  ]);
+  if (!permissioned.registry.permissioned) throw new Error("admission bench: the chain is not permissioned");
+  const batch = Array.from({ length: 1_000 }, (_, i) =>
+    kvPut(CHAIN_ID, senders[i % senders.length] as NativeSigner, 500, "admission-", i),
+  );
+  const check = (ledger: Ledger) => async () => {
+    const res = await ledger.checkAdmission(batch);
+    const bad = res.find((r) => r !== null);
+    if (bad != null) throw new Error(`admission refused a valid tx: ${bad.code} ${bad.message}`);
+  };
+  // A stranger is refused on the permissioned chain: the check runs, it is not a no-op.
+  const stranger = kvPut(CHAIN_ID, freshSigners(1)[0] as NativeSigner, 500, "admission-x", 0);
+  const [refusal] = await permissioned.checkAdmission([stranger]);
+  if (refusal?.code !== "UNKNOWN_IDENTITY") throw new Error(`admission bench: a stranger got ${refusal?.code}`);
+  await runGroup("admission", { time: 1000, warmupTime: 200 }, [
+    { name: names.open, fn: check(open), items: 1_000, itemLabel: "tx", fnOptions: { async: true } },
+    { name: names.permissioned, fn: check(permissioned), items: 1_000, itemLabel: "tx", fnOptions: { async: true } },
+  ]);
+}
+
+/**
+ * Consensus message handling in the Tendermint state machine of a validator of 4 (not the
+ * proposer), with OpenSSL Ed25519: a proposal carrying a real 1,000-transaction block (signature
+ * check, header decode and hash; the ledger's re-execution is the ledger case, so `validate`
+ * answers true), and the 6 votes that decide the height (3 prevotes, then 3 precommits, with this
+ * validator's own precommit signed and the commit emitted). Also the gossip envelope of a vote and
+ * the check of a commit certificate that block sync does for every block it receives.
+ */
+async function consensusCases(): Promise<void> {
+  const names = {
+    proposal: "consensus: Tendermint onProposal, 1,000-tx block, 4 validators (verify, hash, sign prevote)",
+    votes: "consensus: Tendermint onVote x6 to decide a height, 4 validators (verify, tally, sign precommit, commit)",
+    gossip: "consensus: vote gossip message encode + decode (encodeConsensusMessage / decodeConsensusMessage)",
+    certificate: "consensus: verifyCommit, certificate of 3 of 4 validators (block sync)",
+  };
+  if (!wanted("consensus", Object.values(names))) return;
+  const signers = freshSigners(4);
+  const validators: Validator[] = signers.map((s, i) => ({ publicKey: s.publicKey, power: 1, name: `v${i}` }));
+  const height = 1;
+  const proposerKey = proposerSchedule(validators)(height, 0).publicKey;
+  const proposerAt = signers.findIndex((s) => equalBytes(s.publicKey, proposerKey));
+  const selfAt = (proposerAt + 1) % signers.length;
+  const self = signers[selfAt] as NativeSigner;
+  const others = signers.filter((_, i) => i !== selfAt);
+  const blockBytes = encodeBlock(sampleBlock(height, proposerKey));
+  const hash = blockHash(decodeBlock(blockBytes).header);
+  const proposal = signProposal(CHAIN_ID, signers[proposerAt] as NativeSigner, {
+    height,
+    round: 0,
+    polRound: -1,
+    blockHash: hash,
+    block: blockBytes,
+  });
+  const vote = (type: VoteType) =>
+    others.map((s) => signVote(CHAIN_ID, s, { type, height, round: 0, blockHash: hash }));
+  const prevotes = vote(VoteType.prevote);
+  const precommits = vote(VoteType.precommit);
+  const machine = () => {
+    const m = createTendermint({
+      chainId: CHAIN_ID,
+      validators,
+      self: self.publicKey,
+      height,
+      signer: self,
+      verify: nativeVerify,
+      validate: () => true,
+    });
+    m.start();
+    return m;
+  };
+  const needEffect = (effects: Effect[], type: Effect["type"], what: string) => {
+    if (!effects.some((e) => e.type === type)) {
+      const got = effects.map((e) => (e.type === "reject" ? `reject ${e.code}: ${e.reason}` : e.type)).join(", ");
+      throw new Error(`${what}: expected a ${type} effect, got ${got || "none"}`);
+    }
+  };
+  const onProposal = timedPart(async () => {
+    const m = machine();
+    return async () => needEffect(m.onProposal(proposal), "broadcast", "onProposal");
+  });
+  const onVotes = timedPart(async () => {
+    const m = machine();
+    m.onProposal(proposal);
+    return async () => {
+      const effects = [...prevotes, ...precommits].flatMap((v) => m.onVote(v));
+      needEffect(effects, "commit", "onVote");
+    };
+  });
+  const gossip = encodeConsensusMessage({ kind: "vote", vote: prevotes[0] as (typeof prevotes)[number] });
+  const commit: Commit = {
+    height,
+    round: 0,
+    blockHash: hash,
+    signatures: precommits.map((v) => ({ validator: v.validator, signature: v.signature })),
+  };
+  verifyCommit(CHAIN_ID, commit, hash, validators, nativeVerify);
+  await runGroup("consensus", { time: 1000, warmupTime: 200 }, [
+    { name: names.proposal, fn: onProposal, fnOptions: { async: true } },
+    { name: names.votes, fn: onVotes, items: 6, itemLabel: "vote", fnOptions: { async: true } },
+    {
+      name: names.gossip,
+      fn: () => decodeConsensusMessage(encodeConsensusMessage(decodeConsensusMessage(gossip))),
+    },
+    {
+      name: names.certificate,
+      fn: () => verifyCommit(CHAIN_ID, commit, hash, validators, nativeVerify),
+      items: 3,
+      itemLabel: "sig",
+    },
+  ]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Output
 
-function printResults(machine: MachineInfo): void {
+function printResults(machine: MachineInfo, changes: Map<string, CaseChange> | undefined): void {
   const rows = results.map((r) => [
     r.name,
     r.opsPerSec,
@@ -593,14 +813,20 @@ function printResults(machine: MachineInfo): void {
     r.samples,
     r.items === 1 ? "" : `${formatNumber(r.perItemUs)} µs/${r.itemLabel} (${formatNumber(r.itemsPerSec)}/s)`,
     r.otherCores.toFixed(2),
+    ...(changes === undefined ? [] : [formatChange(changes.get(r.name))]),
   ]);
+  const header = ["Case", "ops/s", "mean", "p99", "margin", "samples", "per item", "busy*"];
+  if (changes !== undefined) header.push("vs last**");
   process.stdout.write(`\nCairn micro-benchmarks: ${describeMachine(machine)}\n\n`);
-  process.stdout.write(
-    `${markdownTable(["Case", "ops/s", "mean", "p99", "margin", "samples", "per item", "busy*"], rows)}\n`,
-  );
+  process.stdout.write(`${markdownTable(header, rows)}\n`);
   process.stdout.write(
     "\n* busy: cores other processes used while the case ran; above ~0.1 the case competed for the CPU.\n",
   );
+  if (changes !== undefined && BASELINE !== undefined) {
+    process.stdout.write(
+      `** vs last: change of the mean time per operation since ${BASELINE_FILE} (${BASELINE.machine.date}); + is slower; SLOWER: more than ${THRESHOLD_PCT} % slower with a quiet CPU in both runs.\n`,
+    );
+  }
   for (const r of results) {
     if (r.breakdownMs === undefined) continue;
     const parts = Object.entries(r.breakdownMs).map(([k, v]) => `${k} ${formatMs(v)}`);
@@ -609,13 +835,39 @@ function printResults(machine: MachineInfo): void {
   for (const q of ratios) process.stdout.write(`\n${q.name}: ${q.ratio.toFixed(2)}x\n`);
 }
 
-function printComparison(file: string, machine: MachineInfo): void {
-  const before = JSON.parse(readFileSync(file, "utf8")) as MicroResults;
-  if (before.kind !== "cairn-micro" || !Array.isArray(before.results)) {
-    process.stderr.write(`${file} is not a micro-benchmark results file (kind ${String(before.kind)})\n`);
-    process.exitCode = 1;
-    return;
+/** The regressions against the previous run, loud enough to be seen at the end of the output. */
+function printRegressions(changes: Map<string, CaseChange>, machine: MachineInfo): void {
+  const before = BASELINE as MicroResults;
+  const c0 = before.machine.calibration;
+  const c1 = machine.calibration;
+  const speed =
+    c0 === undefined
+      ? ""
+      : ` Machine speed then / now: Ed25519 verify ${c0.ed25519VerifyUs} / ${c1.ed25519VerifyUs} µs (when it moved, every case moves with it).`;
+  const all = [...changes.values()];
+  const regressions = all.filter((c) => c.regression);
+  const busy = all.filter((c) => c.slowerWhileBusy);
+  process.stdout.write(`\nCompared with ${BASELINE_FILE} (${describeMachine(before.machine)}).${speed}\n`);
+  if (regressions.length === 0) {
+    process.stdout.write(`No case is more than ${THRESHOLD_PCT} % slower than in the previous run.\n`);
+  } else {
+    process.stdout.write(
+      `\n!!! ${regressions.length} REGRESSION${regressions.length === 1 ? "" : "S"}: mean time more than ${THRESHOLD_PCT} % above the previous run !!!\n`,
+    );
+    for (const c of regressions) {
+      process.stdout.write(`  - ${c.name}: ${formatMs(c.thenMs)} -> ${formatMs(c.nowMs)} (${formatChange(c)})\n`);
+    }
   }
+  if (busy.length > 0) {
+    process.stdout.write(
+      `${busy.length} more case${busy.length === 1 ? " was" : "s were"} slower while another process used the CPU (not conclusive; rerun with --wait-quiet): ${busy.map((c) => c.name).join("; ")}\n`,
+    );
+  }
+}
+
+function printComparison(file: string, machine: MachineInfo): void {
+  const before = BASELINE;
+  if (before === undefined) return;
   const old = new Map(before.results.map((r) => [r.name, r]));
   const rows = results.map((r) => {
     const o = old.get(r.name);
@@ -653,12 +905,16 @@ try {
   await storageCases();
   await ledgerCases();
   await mempoolCases();
+  await admissionCases();
+  await consensusCases();
   await contractCases();
 } finally {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 }
 const cpu = process.cpuUsage(cpuStart);
 const contention = monitor.stop((cpu.user + cpu.system) / 1e6);
+const changes = BASELINE === undefined ? undefined : compareRuns(BASELINE.results, results, THRESHOLD_PCT);
+const regressions = [...(changes?.values() ?? [])].filter((c) => c.regression);
 const out: MicroResults = {
   kind: "cairn-micro",
   machine,
@@ -667,8 +923,23 @@ const out: MicroResults = {
   contention,
   results,
   ...(ratios.length === 0 ? {} : { ratios }),
+  ...(BASELINE === undefined
+    ? {}
+    : {
+        comparison: {
+          file: BASELINE_FILE,
+          date: BASELINE.machine.date,
+          thresholdPct: THRESHOLD_PCT,
+          regressions: regressions.map((c) => ({
+            name: c.name,
+            thenMs: c.thenMs,
+            nowMs: c.nowMs,
+            changePct: Math.round(c.change * 1000) / 10,
+          })),
+        },
+      }),
 };
-printResults(machine);
+printResults(machine, changes);
 process.stdout.write(`\nLoad: ${describeContention(contention)}\n`);
 if (contention.otherCores > 0.2) {
   process.stdout.write("WARNING: other processes were using the CPU; these numbers are not reliable.\n");
@@ -676,4 +947,6 @@ if (contention.otherCores > 0.2) {
 mkdirSync(dirname(JSON_OUT), { recursive: true });
 writeFileSync(JSON_OUT, `${JSON.stringify(out, null, 2)}\n`);
 process.stdout.write(`\nWrote ${JSON_OUT} (${out.durationSec} s)\n`);
-if (opts.has("compare")) printComparison(resolve(String(opts.get("compare"))), machine);
+if (opts.has("compare")) printComparison(BASELINE_FILE, machine);
+if (changes !== undefined) printRegressions(changes, machine);
+if (regressions.length > 0 && opts.has("fail-on-regression")) process.exitCode = 1;

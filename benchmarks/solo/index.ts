@@ -14,23 +14,40 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fromHex, keyPairFromSecret } from "@cairn/crypto";
-import { createNativeSigner } from "@cairn/crypto/native";
-import { formatSummary, type ProfileSummary, summariseProfile } from "../lib/cpuprofile.ts";
-import { followEvents } from "../lib/events.ts";
-import { formatCodes, formatNumber, intOption, markdownTable, parseArgs } from "../lib/format.ts";
-import { Load, loadStats, presign, recordBlock, sendLoad } from "../lib/load.ts";
 import {
+  CAIRN,
   type ContentionReport,
   describeContention,
   describeMachine,
+  followEvents,
+  formatCodes,
+  formatNumber,
+  formatSummary,
+  freePort,
+  intOption,
+  kvPut,
+  Load,
   LoadMonitor,
+  loadStats,
   type MachineInfo,
   machineInfo,
+  markdownTable,
+  type ProfileSummary,
+  parseArgs,
+  presign,
+  procSample,
+  ROOT,
+  recordBlock,
+  sendLoad,
+  startCairnNode,
+  stopNode,
+  summariseProfile,
+  threadCpu,
   waitForQuiet,
-} from "../lib/machine.ts";
-import { CAIRN, freePort, procSample, ROOT, startCairnNode, stopNode, threadCpu, waitHealthy } from "../lib/process.ts";
-import { kvPut } from "../lib/txs.ts";
+  waitHealthy,
+} from "@cairn/bench";
+import { fromHex, keyPairFromSecret } from "@cairn/crypto";
+import { createNativeSigner } from "@cairn/crypto/native";
 
 const USAGE = `usage: npm run bench:solo -- [options]
   --txs N            transactions to commit (default 60000, at most 1000000)

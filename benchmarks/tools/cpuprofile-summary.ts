@@ -2,7 +2,7 @@
 //   node benchmarks/tools/cpuprofile-summary.ts [--top N] FILE_OR_DIR...
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { formatSummary, summariseProfile } from "../lib/cpuprofile.ts";
+import { formatSummary, summariseProfile } from "@cairn/bench";
 
 const args = process.argv.slice(2);
 let n = 25;

@@ -66,6 +66,17 @@ export interface FaultReport {
   readonly recoverySec: number | null;
   /** Whether every honest node ended with the same blocks (safety). */
   readonly safe: boolean;
+  /**
+   * What recoverySec counts from: the fault (kills, restart, pause), or the heal (a partition, whose
+   * sides cannot commit until it heals).
+   */
+  readonly recoveryFrom?: "fault" | "heal";
+  /** Seconds from the heal until the nodes the fault hit had caught up with the cluster's head (null: never). */
+  readonly caughtUpSec?: number | null;
+  /** kill-proposer: the height the killed validator was due to propose (recoverySec is to its commit). */
+  readonly victimHeight?: number;
+  /** Why injecting or healing the fault failed, if it did. */
+  readonly error?: string;
 }
 
 /** The result of one point of a run: one workload at one configuration. */
@@ -101,6 +112,46 @@ export interface RoundResult {
   readonly faults: readonly FaultReport[];
   /** Signature-verification bound of this machine for this validator count (tx/s), and the ratio to it. */
   readonly verifyBound: { readonly verifiesPerSec: number; readonly boundTxPerSec: number; readonly ratio: number };
+  /** What the workload sends (from its file). */
+  readonly description?: string;
+  /** Distinct signing keys of the load. */
+  readonly senders?: number;
+  /** Blocks committed during the measured phase (as the first validator saw them). */
+  readonly blocks?: {
+    readonly count: number;
+    readonly meanTxs: number;
+    readonly maxTxs: number;
+    readonly perSec: number;
+    /** Blocks by the consensus round they committed in ("0": first try; more: after a timeout). */
+    readonly rounds?: Readonly<Record<string, number>>;
+  };
+  /** Closed loop: the steps of the saturation search; this round's figures are those of the best step. */
+  readonly saturation?: SaturationSummary;
+  /** The workload's untimed setup on this cluster (preloaded keys, deployed contract). */
+  readonly setup?: { readonly txs: number; readonly seconds: number };
+  /** Measured transactions that committed with receipt OK but were not seen on every (live) validator. */
+  readonly notOnAll?: number;
+  /** Warnings about this round. */
+  readonly notes?: readonly string[];
+}
+
+/** One step of a saturation search: open loop at `rate` for a short measured phase. */
+export interface SaturationStep {
+  readonly rate: number;
+  readonly sendRate: number;
+  readonly throughput: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly successRate: number;
+}
+
+export interface SaturationSummary {
+  readonly steps: readonly SaturationStep[];
+  /** The offered rate of the best step, and its throughput: the saturation point. */
+  readonly rate: number;
+  readonly throughput: number;
+  /** Why the search stopped. */
+  readonly reason: string;
 }
 
 /** A sweep: the same workload at several settings, one row per point. */

@@ -20,6 +20,19 @@ export {
   readKeyFile,
   writeKeyFile,
 } from "./config.ts";
+export {
+  type ContainerState,
+  createDockerTestnet,
+  DockerCluster,
+  type DockerClusterInfo,
+  type DockerNodeInfo,
+  type DockerNodeStatus,
+  type DockerTestnetOptions,
+  type DockerTestnetResult,
+  FAULTS,
+  type Fault,
+} from "./docker.ts";
+export { type BuildImageOptions, buildNodeImage, LOCAL_BASE_IMAGE } from "./docker-image.ts";
 export { NodeError } from "./errors.ts";
 export { type CairnNode, type NodeOptions, startNode } from "./node.ts";
 export { VERSION } from "./version.ts";

@@ -32,6 +32,13 @@ export interface TestnetOptions {
   readonly clients?: number;
   /** Read policy of the chain (default "open"). */
   readonly readAccess?: ReadAccess;
+  /** The chain's bound on transactions per block (default BFT_MAX_BLOCK_TXS). */
+  readonly maxBlockTxs?: number;
+  /**
+   * The libp2p address node i (validators, then observers) listens on and the others dial (default
+   * /ip4/127.0.0.1/tcp/base+100+i); a Docker cluster uses each container's fixed address (docker.ts).
+   */
+  readonly p2pAddress?: (i: number) => string;
 }
 
 export interface TestnetResult {
@@ -70,6 +77,10 @@ export async function createTestnet(opts: TestnetOptions): Promise<TestnetResult
   }
   if (!Number.isInteger(clientCount) || clientCount < 1 || clientCount > 10_000) {
     throw new NodeError("BAD_TESTNET", "--clients must be 1 to 10000");
+  }
+  const maxBlockTxs = opts.maxBlockTxs ?? BFT_MAX_BLOCK_TXS;
+  if (!Number.isInteger(maxBlockTxs) || maxBlockTxs < 1 || maxBlockTxs > defaultChainParams.maxBlockTxs) {
+    throw new NodeError("BAD_TESTNET", `--max-block-txs must be 1 to ${defaultChainParams.maxBlockTxs}`);
   }
   const total = n + observers;
   const basePort = opts.basePort ?? 26600;
@@ -131,10 +142,10 @@ export async function createTestnet(opts: TestnetOptions): Promise<TestnetResult
     members: peerIds.map((peerId, i) => ({ name: names[i] as string, peerId, org: orgOf(i) })),
     organizations,
     readAccess: opts.readAccess ?? "open",
-    params: { ...defaultChainParams, maxBlockTxs: BFT_MAX_BLOCK_TXS },
+    params: { ...defaultChainParams, maxBlockTxs },
   };
   const genesisText = `${JSON.stringify(genesisToJson(genesis), null, 2)}\n`;
-  const p2pAddr = (i: number) => `/ip4/127.0.0.1/tcp/${basePort + 100 + i}`;
+  const p2pAddr = opts.p2pAddress ?? ((i: number) => `/ip4/127.0.0.1/tcp/${basePort + 100 + i}`);
   const keysDir = join(out, "keys");
   await mkdir(keysDir, { recursive: true, mode: 0o700 });
   await writeKeyFile(join(keysDir, "admin.json"), admin);

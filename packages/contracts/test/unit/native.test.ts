@@ -77,6 +77,38 @@ describe("kv", () => {
   });
 });
 
+describe("noop", () => {
+  it("does nothing: no state read or written, no event, only its base gas", async () => {
+    const reads: string[] = [];
+    const m = memoryContext(alice);
+    const ctx: CallContext = {
+      ...m.ctx,
+      storage: {
+        get: (k) => void reads.push(toHex(k)),
+        set: (k) => void reads.push(`set ${toHex(k)}`),
+        delete: (k) => void reads.push(`delete ${toHex(k)}`),
+      },
+    };
+    await call(ctx, "noop", "noop", []);
+    expect(reads).toEqual([]);
+    expect(m.events).toEqual([]);
+    expect(m.gas()).toBe(0);
+    const r = createNativeRegistry();
+    expect(r.method("noop", "noop").gas).toBeGreaterThan(0);
+    expect(r.methods("noop")).toEqual(["noop"]);
+  });
+
+  it("takes no arguments, and its name is reserved for Wasm deploys like the other natives", async () => {
+    const r = createNativeRegistry();
+    expect(await codeOf(() => r.check("noop", "noop", [new Uint8Array(1)]))).toBe("BAD_ARGS");
+    expect(await codeOf(() => r.check("noop", "noop", []))).toBe("OK");
+    expect(r.names()).toContain("noop");
+    expect(() => r.check("contracts", "deploy", ["noop", new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])])).toThrow(
+      /name of a native contract/,
+    );
+  });
+});
+
 describe("token", () => {
   it("lets only an admin mint, and tracks supply", async () => {
     const store = new Map<string, Uint8Array>();

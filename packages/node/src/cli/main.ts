@@ -5,8 +5,10 @@ import { generateKeyPair, toHex } from "@cairn/crypto";
 import { Command, CommanderError, Option } from "commander";
 import { homePaths, initHome, writeKeyFile } from "../config.ts";
 import { VERSION } from "../version.ts";
+import { benchCommand } from "./bench.ts";
 import { contractCommands } from "./contract.ts";
 import { registerContractTxCommands } from "./contract-tx.ts";
+import { dockerCommands } from "./docker.ts";
 import { govCommands } from "./gov.ts";
 import { formatStatus, printJson, printLine } from "./output.ts";
 import {
@@ -126,6 +128,11 @@ export function buildProgram(): Command {
     .option("--observers <n>", "non-validating full nodes (DIR/observer0 ...)", "0")
     .option("--clients <n>", "client keys to register and fund (keys/client.json, keys/client-1.json ...)", "1")
     .option("--read-access <policy>", "who may read: open, or members (signed reads)", "open")
+    .option("--max-block-txs <n>", "the chain's bound on transactions per block", "2000")
+    .option("--docker", "for Docker: also a Compose file, each node in a container (see `cairn docker`)")
+    .option("--subnet <cidr>", "--docker: the cluster's private network; node i at .10+i", "10.213.0.0/24")
+    .option("--image <image>", "--docker: the node image", "cairn-node:latest")
+    .option("--project <name>", "--docker: Compose project name (default cairn-<name of --out>)")
     .action(
       async (o: {
         validators: string;
@@ -135,6 +142,11 @@ export function buildProgram(): Command {
         observers: string;
         clients: string;
         readAccess: string;
+        maxBlockTxs: string;
+        docker?: boolean;
+        subnet: string;
+        image: string;
+        project?: string;
       }) => {
         const { createTestnet } = await import("../testnet.ts");
         const whole = (v: string, flag: string) => {
@@ -146,6 +158,24 @@ export function buildProgram(): Command {
           throw new CliError("BAD_ARGS", "--read-access must be open or members");
         }
         const validators = whole(o.validators, "--validators");
+        if (o.docker) {
+          const { createDockerTestnet } = await import("../docker.ts");
+          const d = await createDockerTestnet({
+            validators,
+            out: o.out,
+            basePort: parsePort(o.basePort),
+            chainId: o.chainId,
+            observers: whole(o.observers, "--observers"),
+            clients: whole(o.clients, "--clients"),
+            readAccess: o.readAccess,
+            maxBlockTxs: whole(o.maxBlockTxs, "--max-block-txs"),
+            subnet: o.subnet,
+            image: o.image,
+            ...(o.project === undefined ? {} : { project: o.project }),
+          });
+          for (const line of d.summary) printLine(line);
+          return;
+        }
         const r = await createTestnet({
           validators,
           out: o.out,
@@ -154,6 +184,7 @@ export function buildProgram(): Command {
           observers: whole(o.observers, "--observers"),
           clients: whole(o.clients, "--clients"),
           readAccess: o.readAccess,
+          maxBlockTxs: whole(o.maxBlockTxs, "--max-block-txs"),
         });
         printLine(`Wrote a ${validators}-validator testnet (chain ${r.chainId}) to ${r.out}`);
         r.homes.forEach((h, i) => {
@@ -375,6 +406,8 @@ export function buildProgram(): Command {
 
   registerContractTxCommands(contractCommands(program));
   govCommands(program);
+  benchCommand(program);
+  dockerCommands(program);
   return program;
 }
 

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export const TOKEN_DIR = new URL("../../packages/contract-examples/contracts/token", import.meta.url).pathname;
+export const TOKEN_DIR = new URL("../../contract-examples/contracts/token", import.meta.url).pathname;
 
 /** The name the benchmarks deploy the example token under. */
 export const WASM_TOKEN = "wtoken";

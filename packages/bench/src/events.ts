@@ -2,19 +2,31 @@
 
 export interface BlockEvent {
   height: number;
+  hash?: string;
   time: number;
   txCount: number;
   receipts: { txHash: string; code: string }[];
 }
 
-/** Follows GET /events; resolves `ready` once the stream is open (subscribed). */
-export function followEvents(url: string, onBlock: (e: BlockEvent, at: number) => void, signal: AbortSignal) {
+/**
+ * Follows GET /events (from height `from` when given: the node first replays the committed blocks
+ * from there); resolves `ready` once the stream is open (subscribed).
+ */
+export function followEvents(
+  url: string,
+  onBlock: (e: BlockEvent, at: number) => void,
+  signal: AbortSignal,
+  from?: number,
+) {
   let markReady: () => void = () => {};
   const ready = new Promise<void>((r) => {
     markReady = r;
   });
   const done = (async () => {
-    const res = await fetch(`${url}/events`, { signal, headers: { accept: "text/event-stream" } });
+    const res = await fetch(`${url}/events${from === undefined ? "" : `?from=${from}`}`, {
+      signal,
+      headers: { accept: "text/event-stream" },
+    });
     if (!res.ok || res.body === null) throw new Error(`GET /events answered ${res.status}`);
     const decoder = new TextDecoder();
     let buf = "";

@@ -1,8 +1,8 @@
 // Sending pre-signed transactions to nodes over HTTP and keeping track of each one until it commits.
 import { toHex } from "@cairn/crypto";
 import { encode, type SignedTransaction } from "@cairn/messaging";
-import { quantile } from "./format.ts";
 import { sleep } from "./process.ts";
+import { quantile } from "./stats.ts";
 
 export interface SubmitResultJson {
   hash?: string;

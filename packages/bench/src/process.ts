@@ -1,13 +1,13 @@
 // The node processes a macro benchmark drives: free ports, health, stopping, and their CPU and
 // memory read from /proc.
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, type Dirent, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { CLK_TCK } from "./machine.ts";
 
 /** The repository root, and the `cairn` launcher in it. */
-export const ROOT = new URL("../../", import.meta.url).pathname;
+export const ROOT = new URL("../../../", import.meta.url).pathname;
 export const CAIRN = join(ROOT, "packages/node/bin/cairn.js");
 
 export interface StartNodeOptions {
@@ -136,4 +136,60 @@ export async function stopNode(child: ChildProcess): Promise<number | string | n
   const code = await exited;
   clearTimeout(timer);
   return code;
+}
+
+/** Bytes a process caused to be read from and written to storage (/proc/PID/io), if readable. */
+export function procIo(pid: number): { readBytes: number; writeBytes: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/io`, "utf8");
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? Number.NaN);
+    return { readBytes: field("read_bytes"), writeBytes: field("write_bytes") };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Total size in bytes of the files under `dir` (0 if it does not exist). */
+export function dirBytes(dir: string): number {
+  let total = 0;
+  const walk = (d: string) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        try {
+          total += statSync(p).size;
+        } catch {
+          // removed meanwhile
+        }
+      }
+    }
+  };
+  walk(dir);
+  return total;
+}
+
+/** Waits for `p` at most `ms` milliseconds (the timer does not outlive the wait); true if `p` settled in time. */
+export async function settleWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((r) => {
+    timer = setTimeout(() => r(false), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -96,7 +96,7 @@ export interface ProfileSummary {
   readonly phases: ProfileEntry[];
 }
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+const ROOT = new URL("../../../", import.meta.url).pathname;
 
 function shortUrl(url: string): string {
   let u = url.startsWith("file://") ? decodeURIComponent(url.slice(7)) : url;

@@ -23,7 +23,6 @@ export function formatNumber(n: number): string {
   return n.toPrecision(3);
 }
 
-/** A duration given in milliseconds, in the most readable unit. */
 /** Counts by code as "CODE n, CODE n", or "none". */
 export function formatCodes(m: Readonly<Record<string, number>>): string {
   const entries = Object.entries(m);
@@ -31,19 +30,13 @@ export function formatCodes(m: Readonly<Record<string, number>>): string {
   return entries.map(([k, v]) => `${k} ${v.toLocaleString("en-US")}`).join(", ");
 }
 
+/** A duration given in milliseconds, in the most readable unit. */
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   if (ms >= 1000) return `${formatNumber(ms / 1000)} s`;
   if (ms >= 1) return `${formatNumber(ms)} ms`;
   if (ms >= 0.001) return `${formatNumber(ms * 1000)} µs`;
   return `${formatNumber(ms * 1e6)} ns`;
-}
-
-/** Value at quantile q (0..1) of an ascending array, nearest-rank. */
-export function quantile(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i] as number;
 }
 
 /** Parses `--name value` / `--flag` command-line options against the known names. */

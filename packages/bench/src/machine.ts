@@ -30,9 +30,9 @@ function cpuModel(): string {
   return cpus()[0]?.model ?? "unknown";
 }
 
-function gitCommit(): string | undefined {
+export function gitCommit(): string | undefined {
   try {
-    const cwd = new URL("../../", import.meta.url).pathname;
+    const cwd = new URL("../../../", import.meta.url).pathname;
     const git = (...args: string[]) =>
       execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     const head = git("rev-parse", "--short", "HEAD");
@@ -194,4 +194,45 @@ export async function waitForQuiet(maxMs: number, threshold = 0.15, log?: (s: st
       told = true;
     }
   }
+}
+
+/**
+ * Native (OpenSSL) Ed25519 verifications per second on `threads` cores at once (default: every core
+ * this process may use), each thread verifying a 180-byte message for `ms` milliseconds with a
+ * reused key object, as a node's verify workers do. This is the machine's signature-verification
+ * bound: a BFT cluster of N validators on it verifies every transaction N times, so it cannot commit
+ * more than verifiesPerSec / N transactions per second.
+ */
+export async function measureVerifiesPerSec(ms = 1000, threads = availableParallelism()): Promise<number> {
+  const { Worker } = await import("node:worker_threads");
+  const code = `
+    const { parentPort, workerData } = require("node:worker_threads");
+    const { generateKeyPairSync, sign, verify } = require("node:crypto");
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const msg = Buffer.alloc(180, 7);
+    const sig = sign(null, msg, privateKey);
+    for (let i = 0; i < 200; i++) verify(null, msg, publicKey, sig);
+    const end = Date.now() + workerData.ms;
+    let n = 0;
+    while (Date.now() < end) {
+      for (let i = 0; i < 50; i++) verify(null, msg, publicKey, sig);
+      n += 50;
+    }
+    parentPort.postMessage(n);
+  `;
+  const counts = await Promise.all(
+    Array.from(
+      { length: Math.max(1, threads) },
+      () =>
+        new Promise<number>((resolveCount, reject) => {
+          const w = new Worker(code, { eval: true, workerData: { ms } });
+          w.once("message", (n: number) => {
+            resolveCount(n);
+            void w.terminate();
+          });
+          w.once("error", reject);
+        }),
+    ),
+  );
+  return Math.round((counts.reduce((s, n) => s + n, 0) * 1000) / ms);
 }

@@ -1,0 +1,485 @@
+// `cairn bench`: runs a plan of rounds (one workload at one setting each) on one cluster per
+// configuration (validator count, block bound), measures the machine's signature-verification bound
+// first, and assembles the BenchReport: every round, the sweeps over network size and block
+// settings, the assessment criteria and the notes a reader must see.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, type as osType, release, totalmem } from "node:os";
+import { join } from "node:path";
+import { buildCriteria } from "./criteria.ts";
+import type { FaultPlan } from "./faults.ts";
+import { CLK_TCK, gitCommit, machineCpuSeconds, measureVerifiesPerSec, waitForQuiet } from "./machine.ts";
+import { type PreparedWorkload, prepareWorkload } from "./ops.ts";
+import { ROOT } from "./process.ts";
+import { renderHtml, renderMarkdown } from "./render/index.ts";
+import { type BenchReport, REPORT_SCHEMA, type RoundResult, type SaturationStep, type SweepResult } from "./report.ts";
+import { runRound, summaryLine } from "./round.ts";
+import { searchSaturation } from "./saturation.ts";
+import { Session } from "./session.ts";
+import type { BenchTarget, ClusterSpec } from "./target.ts";
+import { AttachedTarget } from "./targets/attached.ts";
+import { ProcessTarget } from "./targets/processes.ts";
+import { loadWorkload, splitRate, type WorkloadSpec } from "./workload.ts";
+
+/** `cairn testnet`'s bound on a BFT block (packages/node/src/testnet.ts BFT_MAX_BLOCK_TXS). */
+export const DEFAULT_MAX_BLOCK_TXS = 2_000;
+
+/** One round of a plan, before it runs. */
+export interface RoundSpec {
+  /** Workload name (benchmarks/workloads/NAME.json) or file. */
+  readonly workload: string;
+  /**
+   * open: at `rate` (default the workload's); closed: saturation search; half: open loop at half
+   * the saturation throughput of an earlier closed round of the same workload on the same cluster.
+   */
+  readonly mode: "open" | "closed" | "half";
+  readonly rate?: number;
+  readonly durationSec?: number;
+  readonly warmupSec?: number;
+  readonly fault?: FaultPlan;
+  /** A point of a sweep: the sweep's name and parameter, and this point's value. */
+  readonly sweep?: { readonly name: string; readonly parameter: string; readonly value: number };
+}
+
+/** One cluster configuration and the rounds run on it. */
+export interface ClusterPlan {
+  readonly validators: number;
+  readonly maxBlockTxs?: number;
+  readonly rounds: readonly RoundSpec[];
+}
+
+export interface SaturationSettings {
+  /** First step's rate; default 25 % of the verification bound of the cluster (at least 50). */
+  readonly startRate?: number;
+  readonly factor?: number;
+  readonly maxSteps?: number;
+  /** Warm-up and measured seconds of each step (default 3 and 6). */
+  readonly stepWarmupSec?: number;
+  readonly stepDurationSec?: number;
+}
+
+export interface BenchOptions {
+  readonly title?: string;
+  readonly plans: readonly ClusterPlan[];
+  /** Attach to a running cluster instead of starting one (then exactly one plan). */
+  readonly attach?: { readonly urls: readonly string[]; readonly keysDir: string };
+  /** Override every workload's senders. */
+  readonly senders?: number;
+  readonly emptyBlockIntervalMs?: number;
+  readonly saturation?: SaturationSettings;
+  /** Bound on the whole run (s): rounds that would start after it are skipped, with a note. */
+  readonly timeLimitSec?: number;
+  readonly keep?: boolean;
+  readonly logLevel?: string;
+  /** Wait (up to 5 min) for the machine to be idle before starting. */
+  readonly waitQuiet?: boolean;
+  /** Reported as the Cairn version. */
+  readonly cairnVersion?: string;
+  /** The `cairn` launcher to start nodes with (default: this repository's). */
+  readonly cairn?: string;
+  /** Working directory for relative workload paths. */
+  readonly cwd?: string;
+  readonly log?: (line: string) => void;
+  readonly progress?: (line: string) => void;
+  /** Builds the target for a cluster (tests and the Docker target plug in here); default processes or attached. */
+  readonly makeTarget?: (cluster: ClusterSpec) => BenchTarget;
+}
+
+function osName(): string {
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]+)"?$/m.exec(readFileSync("/etc/os-release", "utf8"));
+    if (m?.[1] !== undefined) return `${m[1]}, ${osType()} ${release()}`;
+  } catch {
+    // not Linux
+  }
+  return `${osType()} ${release()}`;
+}
+
+function cpuModel(): string {
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
+    if (m?.[1] !== undefined) return m[1].trim();
+  } catch {
+    // not Linux
+  }
+  return cpus()[0]?.model ?? "unknown";
+}
+
+function defaultVersion(): string {
+  try {
+    const p = new URL("../../node/package.json", import.meta.url).pathname;
+    return (JSON.parse(readFileSync(p, "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** "300 tx/s", or "300 tx/s + 300 reads/s" for a mix with reads, at an offered rate of operations. */
+export function rateLabel(spec: WorkloadSpec, opsRate: number): string {
+  const { txRate, readRate } = splitRate(spec, opsRate);
+  const f = (x: number) => Math.round(x).toLocaleString("en-US");
+  return readRate > 0 ? `${f(txRate)} tx/s + ${f(readRate)} reads/s` : `${f(txRate)} tx/s`;
+}
+
+/** Caliper's "Name" of a round: unique within a report. */
+export function roundName(
+  spec: WorkloadSpec,
+  round: RoundSpec,
+  opsRate: number,
+  cluster: { validators: number; maxBlockTxs?: number },
+  showBlock: boolean,
+): string {
+  const parts = [
+    spec.name,
+    round.mode === "closed"
+      ? "closed loop (saturation)"
+      : round.mode === "half"
+        ? `half load, ${rateLabel(spec, opsRate)}`
+        : rateLabel(spec, opsRate),
+    `${cluster.validators} validators`,
+  ];
+  if (showBlock) parts.push(`blocks ≤ ${(cluster.maxBlockTxs ?? DEFAULT_MAX_BLOCK_TXS).toLocaleString("en-US")}`);
+  if (round.fault !== undefined) parts.push(round.fault.kind);
+  return parts.join(" · ");
+}
+
+/** Runs the plans and returns the report (criteria included). */
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const log = o.log ?? ((s: string) => process.stderr.write(`[bench] ${s}\n`));
+  const progress = o.progress ?? log;
+  const started = new Date();
+  const t0 = performance.now();
+  const deadline = o.timeLimitSec === undefined ? Number.POSITIVE_INFINITY : t0 + o.timeLimitSec * 1000;
+  const notes: string[] = [];
+  if (o.attach !== undefined && o.plans.length !== 1)
+    throw new Error("attached to a running cluster: one configuration only");
+
+  // Every workload file is read and validated before anything starts.
+  const specs = new Map<string, WorkloadSpec>();
+  for (const p of o.plans) {
+    for (const r of p.rounds) {
+      if (!specs.has(r.workload)) {
+        const spec = loadWorkload(r.workload, o.cwd);
+        specs.set(r.workload, o.senders === undefined ? spec : { ...spec, senders: o.senders });
+      }
+    }
+  }
+  const maxSenders = Math.max(1, ...[...specs.values()].map((s) => s.senders));
+
+  if (o.waitQuiet === true) {
+    if (!(await waitForQuiet(300_000, 0.15, log))) notes.push("The machine was not idle when the run started.");
+  }
+  log(`measuring native Ed25519 verifications per second on ${availableParallelism()} cores...`);
+  const verifiesPerSec = await measureVerifiesPerSec(1500);
+  log(`${verifiesPerSec.toLocaleString("en-US")} verifies/s`);
+  // Other processes' share of the machine over the run: machine busy time minus this process's and
+  // its (reaped) children's, the nodes, CPU.
+  const machine0 = machineCpuSeconds();
+  const own0 = processTreeCpuSec();
+  const wall0 = performance.now();
+  const showBlock = new Set(o.plans.map((p) => p.maxBlockTxs ?? DEFAULT_MAX_BLOCK_TXS)).size > 1;
+
+  const rounds: RoundResult[] = [];
+  const sweepPoints = new Map<string, { parameter: string; points: { value: number; round: string }[] }>();
+  let network = "loopback TCP on one machine; libp2p TCP + gossipsub";
+  let targetKind: "processes" | "docker" = "processes";
+  const blockBounds = new Set<number>();
+
+  for (const plan of o.plans) {
+    if (performance.now() > deadline) {
+      notes.push(`Time limit reached: the ${plan.validators}-validator configuration was not run.`);
+      continue;
+    }
+    const partitionable = plan.rounds.some((r) => r.fault?.kind === "partition");
+    const cluster: ClusterSpec = {
+      validators: plan.validators,
+      clients: maxSenders,
+      ...(plan.maxBlockTxs === undefined ? {} : { maxBlockTxs: plan.maxBlockTxs }),
+      ...(o.emptyBlockIntervalMs === undefined ? {} : { emptyBlockIntervalMs: o.emptyBlockIntervalMs }),
+      partitionable,
+      logLevel: o.logLevel ?? "warn",
+    };
+    const target: BenchTarget =
+      o.makeTarget?.(cluster) ??
+      (o.attach !== undefined
+        ? new AttachedTarget({ urls: o.attach.urls, keysDir: o.attach.keysDir, log })
+        : new ProcessTarget({
+            cluster,
+            ...(o.keep === undefined ? {} : { keep: o.keep }),
+            ...(o.cairn === undefined ? {} : { cairn: o.cairn }),
+            log,
+          }));
+    network = target.network;
+    targetKind = target.kind;
+    if (partitionable && target.capabilities.partition !== true) {
+      notes.push(`Partition runs skipped: ${target.capabilities.partition}.`);
+    }
+    log(
+      `${o.attach === undefined ? "starting" : "attaching to"} ${plan.validators} validators${
+        plan.maxBlockTxs === undefined ? "" : `, blocks of at most ${plan.maxBlockTxs} txs`
+      }...`,
+    );
+    let session: Session;
+    try {
+      session = await Session.open(target, log);
+    } catch (e) {
+      await target.stop().catch(() => {});
+      throw e;
+    }
+    const validators = session.target.nodes().length;
+    const block = {
+      maxTxs: plan.maxBlockTxs ?? DEFAULT_MAX_BLOCK_TXS,
+      ...(o.emptyBlockIntervalMs === undefined ? {} : { emptyBlockIntervalMs: o.emptyBlockIntervalMs }),
+    };
+    blockBounds.add(block.maxTxs);
+    const saturationOf = new Map<string, number>();
+    const prepared = new Map<string, PreparedWorkload>();
+    const bound = verifiesPerSec / validators;
+    try {
+      for (const rs of plan.rounds) {
+        if (performance.now() > deadline) {
+          notes.push(`Time limit reached: round ${rs.workload} (${rs.mode}) on ${validators} validators was not run.`);
+          continue;
+        }
+        if (rs.fault?.kind === "partition" && target.capabilities.partition !== true) continue;
+        const spec = specs.get(rs.workload) as WorkloadSpec;
+        let pw = prepared.get(rs.workload);
+        if (pw === undefined) {
+          pw = await prepareWorkload(session, spec, log);
+          prepared.set(rs.workload, pw);
+        } else {
+          // A fresh signing stream for the next round of the same workload (new unique keys).
+          pw = await prepareWorkload(session, spec, () => {});
+        }
+        const ctx = { session, verifiesPerSec, log, progress };
+        const durationSec = rs.durationSec ?? spec.durationSec;
+        const warmupSec = rs.warmupSec ?? spec.warmupSec;
+        let result: RoundResult;
+        if (rs.mode === "closed") {
+          const st = o.saturation ?? {};
+          const steps: { step: SaturationStep; round: RoundResult }[] = [];
+          const name = roundName(spec, rs, 0, plan, showBlock);
+          // The search is in transactions per second; a mix with reads offers reads in proportion.
+          const txShare = splitRate(spec, 1).txRate;
+          const stepWarmup = rs.warmupSec ?? st.stepWarmupSec ?? 3;
+          const stepDuration = rs.durationSec ?? st.stepDurationSec ?? 6;
+          const outcome = await searchSaturation(
+            {
+              step: async (rate, k) => {
+                const round = await runRound(ctx, {
+                  name: `${name} step ${k + 1} @ ${rate} tx/s`,
+                  workload: k === 0 ? (pw as PreparedWorkload) : await prepareWorkload(session, spec, () => {}),
+                  mode: "closed",
+                  rate: rate / txShare,
+                  durationSec: stepDuration,
+                  warmupSec: stepWarmup,
+                  drainSec: 8,
+                  block,
+                });
+                const step: SaturationStep = {
+                  rate,
+                  sendRate: round.sendRate,
+                  throughput: round.throughput,
+                  p50: round.latencyAll.p50,
+                  p99: Number.isNaN(round.latencyAll.p99) ? Number.POSITIVE_INFINITY : round.latencyAll.p99,
+                  successRate: round.successRate,
+                };
+                steps.push({ step, round });
+                return step;
+              },
+            },
+            {
+              startRate: st.startRate ?? Math.max(50, Math.round(bound * 0.25)),
+              ...(st.factor === undefined ? {} : { factor: st.factor }),
+              ...(st.maxSteps === undefined ? {} : { maxSteps: st.maxSteps }),
+              deadline,
+            },
+          );
+          const bestStep = steps[outcome.best] as { step: SaturationStep; round: RoundResult };
+          result = {
+            ...bestStep.round,
+            name,
+            saturation: {
+              steps: steps.map((s) => ({ ...s.step, p99: Number.isFinite(s.step.p99) ? s.step.p99 : Number.NaN })),
+              rate: bestStep.step.rate,
+              throughput: bestStep.step.throughput,
+              reason: outcome.reason,
+            },
+          };
+          saturationOf.set(rs.workload, bestStep.round.throughput);
+          log(
+            `${name}: saturation at ${bestStep.round.throughput} tx/s (offered ${bestStep.step.rate}); ${outcome.reason}`,
+          );
+        } else {
+          let rate = rs.rate ?? spec.rate;
+          if (rs.mode === "half") {
+            const sat = saturationOf.get(rs.workload);
+            if (sat === undefined)
+              throw new Error(`a half-load round of ${rs.workload} needs a closed-loop round before it`);
+            rate = Math.max(1, Math.round(sat / 2)) / splitRate(spec, 1).txRate;
+          }
+          const name = roundName(spec, rs, rate, plan, showBlock);
+          result = await runRound(ctx, {
+            name,
+            workload: pw,
+            mode: "open",
+            rate,
+            durationSec,
+            warmupSec,
+            block,
+            ...(rs.fault === undefined ? {} : { fault: rs.fault }),
+          });
+        }
+        rounds.push(result);
+        if (rs.sweep !== undefined) {
+          const s = sweepPoints.get(rs.sweep.name) ?? { parameter: rs.sweep.parameter, points: [] };
+          s.points.push({ value: rs.sweep.value, round: result.name });
+          sweepPoints.set(rs.sweep.name, s);
+        }
+      }
+    } finally {
+      log(`stopping the ${validators}-validator cluster...`);
+      await session.close();
+    }
+  }
+
+  const machine1 = machineCpuSeconds();
+  const own1 = processTreeCpuSec();
+  const wallSec = (performance.now() - wall0) / 1000;
+  if (
+    o.attach === undefined &&
+    machine0 !== undefined &&
+    machine1 !== undefined &&
+    own0 !== undefined &&
+    own1 !== undefined
+  ) {
+    const busy = (machine1.busy - machine0.busy) / wallSec;
+    const other = Math.max(0, busy - (own1 - own0) / wallSec);
+    if (targetKind === "docker") {
+      // Containers run under containerd, not under this process: their CPU cannot be told apart
+      // from other processes' here, so only the machine's total is reported.
+      notes.push(
+        `The machine was busy ${busy.toFixed(2)} of ${availableParallelism()} cores on average during the run, containers included (other processes are not separated for the Docker target).`,
+      );
+    } else if (other > 0.2) {
+      notes.push(
+        `Other processes used ${other.toFixed(2)} cores on average during the run (machine busy ${busy.toFixed(
+          2,
+        )} of ${availableParallelism()} cores): the figures are lower than this machine gives when idle.`,
+      );
+    } else
+      notes.push(`The machine was quiet: other processes used ${other.toFixed(2)} cores on average during the run.`);
+  }
+  notes.push(...targetNotes(rounds));
+  const sweeps: SweepResult[] = [...sweepPoints].map(([name, s]) => ({
+    name,
+    parameter: s.parameter,
+    points: s.points,
+  }));
+  const report: BenchReport = {
+    schema: REPORT_SCHEMA,
+    title: o.title ?? "Cairn benchmark",
+    date: started.toISOString(),
+    durationSec: Math.round((performance.now() - t0) / 100) / 10,
+    system: {
+      cairnVersion: o.cairnVersion ?? defaultVersion(),
+      commit: gitCommit(),
+      consensus: `Tendermint BFT (Cairn's engine): propose timeout 1 s + 0.5 s per round; blocks of at most ${[
+        ...blockBounds,
+      ]
+        .map((b) => b.toLocaleString("en-US"))
+        .join(" / ")} transactions; equal voting power`,
+      dataStore: "LevelDB (classic-level) per node, fsync on every block commit; sparse Merkle state tree",
+      network,
+      target: targetKind,
+      hardware: {
+        cpuModel: cpuModel(),
+        cores: availableParallelism(),
+        memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+      },
+      os: osName(),
+      node: process.version,
+      verifiesPerSec,
+    },
+    rounds,
+    sweeps,
+    criteria: [],
+    notes,
+  };
+  return { ...report, criteria: buildCriteria(report) };
+}
+
+/**
+ * CPU seconds of this process and of its children that have exited (the nodes, once stopped):
+ * /proc/self/stat utime + stime + cutime + cstime.
+ */
+function processTreeCpuSec(): number | undefined {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The project's performance targets, stated as met or not (never asserted in tests). */
+export function targetNotes(rounds: readonly RoundResult[]): string[] {
+  const out: string[] = [];
+  const kv4 = rounds.filter((r) => r.workload === "kv" && r.validators === 4 && r.faults.length === 0);
+  const sat = kv4.find((r) => r.mode === "closed");
+  if (sat !== undefined) {
+    const b = sat.verifyBound;
+    out.push(
+      `Target kv ≥ 2,000 tx/s on 4 validators: ${sat.throughput >= 2000 ? "met" : "NOT met"} (${sat.throughput.toLocaleString(
+        "en-US",
+      )} tx/s at saturation, ${Math.round((sat.throughput / 2000) * 100)} % of the target). The signature-verification bound of this machine is ${b.verifiesPerSec.toLocaleString(
+        "en-US",
+      )} verifies/s / 4 validators = ${b.boundTxPerSec.toLocaleString("en-US")} tx/s; the cluster reached ${Math.round(
+        b.ratio * 100,
+      )} % of it${b.boundTxPerSec < 2000 ? " (the target is above the bound: no implementation could meet it on this machine)" : ""}.`,
+    );
+    const half = kv4.find((r) => r.mode === "open" && r.name.includes("half load"));
+    if (half !== undefined) {
+      const p99 = half.latencyAll.p99;
+      out.push(
+        `Target p99 ≤ 1 s at half load (open loop at ${half.targetRate?.toLocaleString("en-US")} tx/s, half the saturation throughput): ${
+          p99 <= 1000 ? "met" : "NOT met"
+        } (p99 ${Math.round(p99).toLocaleString("en-US")} ms to commit on all validators, p50 ${Math.round(half.latencyAll.p50)} ms).`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Writes DIR/NAME.json (criteria included), NAME.md and NAME.html; returns the paths. */
+export function writeReports(report: BenchReport, dir: string, name = "bench-latest"): string[] {
+  mkdirSync(dir, { recursive: true });
+  const full: BenchReport = report.criteria.length > 0 ? report : { ...report, criteria: buildCriteria(report) };
+  const paths = [join(dir, `${name}.json`), join(dir, `${name}.md`), join(dir, `${name}.html`)];
+  writeFileSync(paths[0] as string, `${JSON.stringify(full, null, 2)}\n`);
+  writeFileSync(paths[1] as string, renderMarkdown(full));
+  writeFileSync(paths[2] as string, renderHtml(full));
+  return paths;
+}
+
+/** Where `cairn bench` writes its reports by default: benchmarks/results of this repository. */
+export const RESULTS_DIR = join(ROOT, "benchmarks", "results");
+
+/** A few lines for the terminal: one per round, then the notes. */
+export function reportSummary(report: BenchReport): string[] {
+  const lines = [
+    `${report.title}: ${report.rounds.length} rounds in ${Math.round(report.durationSec)} s; ${report.system.verifiesPerSec.toLocaleString(
+      "en-US",
+    )} Ed25519 verifies/s on ${report.system.hardware.cores} cores`,
+  ];
+  for (const r of report.rounds) lines.push(`  ${summaryLine(r)}`);
+  for (const f of report.rounds.flatMap((r) => r.faults.map((x) => ({ r, x })))) {
+    lines.push(
+      `  ${f.r.name}: ${f.x.kind} of ${f.x.targets.join(", ")} at ${f.x.at} s: ${f.x.throughputBefore} -> ${f.x.throughputDuring} tx/s, recovery ${
+        f.x.recoverySec ?? "never"
+      } s, ${f.x.safe ? "no fork" : "FORK"}`,
+    );
+  }
+  for (const n of report.notes) lines.push(`note: ${n}`);
+  return lines;
+}

@@ -1,0 +1,443 @@
+// The report's tables as plain data (header, alignment, rows of text), built once and rendered by
+// both the Markdown and the HTML renderer, so the two always show the same figures.
+
+import { buildCriteria } from "../criteria.ts";
+import type { BenchReport, CriterionRow, RoundResult } from "../report.ts";
+import { formatCodes, formatCount, formatNumber, formatPercent, formatRate, formatSeconds } from "./format.ts";
+
+export interface Table {
+  /** Stable id (HTML anchors, tests). */
+  readonly id: string;
+  readonly title: string;
+  /** What the table shows and how its figures were taken; plain text. */
+  readonly caption?: string;
+  readonly header: readonly string[];
+  /** "r" for numeric columns. */
+  readonly align: readonly ("l" | "r")[];
+  readonly rows: readonly (readonly string[])[];
+  /** Shown instead of an empty table. */
+  readonly empty: string;
+}
+
+function table(t: Omit<Table, "align"> & { readonly numeric?: readonly number[] }): Table {
+  const numeric = new Set(t.numeric ?? []);
+  return { ...t, align: t.header.map((_, i) => (numeric.has(i) ? "r" : "l")) };
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Caliper's summary layout; latency is submit → commit on every validator (the PSWG threshold for BFT). */
+export function summaryTable(report: BenchReport): Table {
+  return table({
+    id: "summary",
+    title: "Summary",
+    caption:
+      "Caliper's columns. Succ/Fail: transactions committed with receipt OK / refused or failed. Throughput: committed valid transactions per second (goodput). Latency: submit to commit on all validators (100 %, the threshold that is meaningful for BFT).",
+    header: [
+      "Name",
+      "Succ",
+      "Fail",
+      "Send Rate (TPS)",
+      "Max Latency (s)",
+      "Min Latency (s)",
+      "Avg Latency (s)",
+      "Throughput (TPS)",
+    ],
+    numeric: range(1, 7),
+    rows: report.rounds.map((r) => [
+      r.name,
+      formatCount(r.succeeded),
+      formatCount(r.failed),
+      formatRate(r.sendRate),
+      formatSeconds(r.latencyAll.max),
+      formatSeconds(r.latencyAll.min),
+      formatSeconds(r.latencyAll.mean),
+      formatRate(r.throughput),
+    ]),
+    empty: "No round in this report.",
+  });
+}
+
+function modeText(r: RoundResult): string {
+  return r.mode === "open" ? `open loop @ ${formatCount(r.targetRate ?? Number.NaN)} tx/s` : "closed loop";
+}
+
+export function roundsTable(report: BenchReport): Table {
+  return table({
+    id: "rounds",
+    title: "Rounds",
+    caption:
+      "How each round ran. Verification bound: this machine's native Ed25519 verifications per second on all cores divided by the number of validators (every validator checks every signature); the ratio is the round's throughput over it.",
+    header: [
+      "Name",
+      "Workload",
+      "Validators",
+      "Load",
+      "Max block txs",
+      "Blocks: count · mean / max txs · per s",
+      "Warm-up (s)",
+      "Measured (s)",
+      "Verify bound (TPS)",
+      "Ratio to bound",
+    ],
+    numeric: [2, 4, 6, 7, 8, 9],
+    rows: report.rounds.map((r) => [
+      r.name,
+      r.workload,
+      String(r.validators),
+      modeText(r),
+      formatCount(r.block.maxTxs),
+      r.blocks === undefined
+        ? "–"
+        : `${formatCount(r.blocks.count)} · ${formatCount(r.blocks.meanTxs)} / ${formatCount(r.blocks.maxTxs)} · ${formatNumber(r.blocks.perSec)}`,
+      formatNumber(r.warmupSec),
+      formatNumber(r.durationSec),
+      formatRate(r.verifyBound.boundTxPerSec),
+      formatPercent(r.verifyBound.ratio),
+    ]),
+    empty: "No round in this report.",
+  });
+}
+
+export function latencyTable(report: BenchReport): Table {
+  return table({
+    id: "latency",
+    title: "Latency percentiles and success",
+    caption:
+      "Seconds from submit to commit on all validators, then on the first validator to commit. Failures are counted by error or receipt code; the last column counts transactions committed OK that some live validator was not seen to commit (they have no all-validators latency).",
+    header: [
+      "Name",
+      "p50 (s)",
+      "p95 (s)",
+      "p99 (s)",
+      "Std dev (s)",
+      "First p50 (s)",
+      "First p99 (s)",
+      "Success rate",
+      "Failures by code",
+      "OK but not seen on all validators",
+    ],
+    numeric: [...range(1, 7), 9],
+    rows: report.rounds.map((r) => [
+      r.name,
+      formatSeconds(r.latencyAll.p50),
+      formatSeconds(r.latencyAll.p95),
+      formatSeconds(r.latencyAll.p99),
+      formatSeconds(r.latencyAll.stddev),
+      formatSeconds(r.latencyFirst.p50),
+      formatSeconds(r.latencyFirst.p99),
+      formatPercent(r.successRate, 2),
+      formatCodes(r.failures),
+      r.notOnAll === undefined ? "–" : formatCount(r.notOnAll),
+    ]),
+    empty: "No round in this report.",
+  });
+}
+
+export function readsTable(report: BenchReport): Table {
+  const rounds = report.rounds.filter((r) => r.reads !== undefined);
+  return table({
+    id: "reads",
+    title: "Reads",
+    caption: "Queries issued alongside the writes: completed reads per second and their latency (request to answer).",
+    header: [
+      "Name",
+      "Reads",
+      "Read throughput (reads/s)",
+      "Avg (s)",
+      "p50 (s)",
+      "p95 (s)",
+      "p99 (s)",
+      "Max (s)",
+      "Failed",
+    ],
+    numeric: range(1, 8),
+    rows: rounds.map((r) => {
+      const reads = r.reads as NonNullable<RoundResult["reads"]>;
+      return [
+        r.name,
+        formatCount(reads.latency.count),
+        formatRate(reads.throughput),
+        formatSeconds(reads.latency.mean),
+        formatSeconds(reads.latency.p50),
+        formatSeconds(reads.latency.p95),
+        formatSeconds(reads.latency.p99),
+        formatSeconds(reads.latency.max),
+        formatCount(reads.failed),
+      ];
+    }),
+    empty: "No round measured reads.",
+  });
+}
+
+export function resourcesTable(report: BenchReport): Table {
+  return table({
+    id: "resources",
+    title: "Resources per node",
+    caption:
+      "Over the measured phase of each round: process CPU (seconds, and cores on average), resident memory, disk I/O of the process (/proc/PID/io), the data directory's size at the end, and peer-to-peer payload bytes.",
+    header: [
+      "Round",
+      "Node",
+      "CPU (s)",
+      "CPU (cores)",
+      "RSS mean (MiB)",
+      "RSS peak (MiB)",
+      "Disk write (MiB)",
+      "Disk read (MiB)",
+      "Storage (MiB)",
+      "Net sent (MiB)",
+      "Net recv (MiB)",
+    ],
+    numeric: range(2, 10),
+    rows: report.rounds.flatMap((r) =>
+      r.nodes.map((n) => [
+        r.name,
+        n.name,
+        formatNumber(n.cpuSec),
+        formatNumber(n.cpuCores),
+        formatNumber(n.rssMiB.mean),
+        formatNumber(n.rssMiB.peak),
+        formatNumber(n.diskWriteMiB),
+        formatNumber(n.diskReadMiB),
+        formatNumber(n.storageMiB),
+        formatNumber(n.netSentMiB),
+        formatNumber(n.netReceivedMiB),
+      ]),
+    ),
+    empty: "No per-node resources were recorded.",
+  });
+}
+
+export function generatorTable(report: BenchReport): Table {
+  return table({
+    id: "generator",
+    title: "Load generator",
+    caption:
+      "The benchmark's own process: transactions are signed before the measured phase, so its CPU during the phase shows it was not the bottleneck.",
+    header: ["Round", "CPU (s)", "CPU (cores)", "Pre-signing (s)", "CPU per committed tx (µs)"],
+    numeric: [1, 2, 3, 4],
+    rows: report.rounds.map((r) => [
+      r.name,
+      formatNumber(r.generator.cpuSec),
+      formatNumber(r.generator.cpuCores),
+      formatNumber(r.generator.presignSec),
+      formatNumber(r.succeeded > 0 ? (r.generator.cpuSec * 1e6) / r.succeeded : Number.NaN),
+    ]),
+    empty: "No round in this report.",
+  });
+}
+
+export function faultsTable(report: BenchReport): Table {
+  return table({
+    id: "faults",
+    title: "Faults",
+    caption:
+      "Committed tx/s in the window before the fault, while it lasted, and after it was healed; recovery is the time from the fault (or from the heal, for a partition) to the next commit; caught up is the time from the heal until the nodes it hit reached the cluster's head; safe means every honest node ended with the same blocks.",
+    header: [
+      "Round",
+      "Fault",
+      "Targets",
+      "At (s)",
+      "Healed at (s)",
+      "Before (TPS)",
+      "During (TPS)",
+      "After (TPS)",
+      "During / before",
+      "Recovery (s)",
+      "Caught up (s)",
+      "Safe",
+      "Notes",
+    ],
+    numeric: [...range(3, 8), 10],
+    rows: report.rounds.flatMap((r) =>
+      r.faults.map((f) => [
+        r.name,
+        f.kind,
+        f.targets.join(", "),
+        formatNumber(f.at),
+        f.healedAt === undefined ? "not healed" : formatNumber(f.healedAt),
+        formatRate(f.throughputBefore),
+        formatRate(f.throughputDuring),
+        f.throughputAfter === undefined ? "–" : formatRate(f.throughputAfter),
+        f.throughputBefore > 0 ? formatPercent(f.throughputDuring / f.throughputBefore) : "–",
+        f.recoverySec === null
+          ? `no commit after the ${f.recoveryFrom === "heal" ? "heal" : "fault"}`
+          : `${formatNumber(f.recoverySec)}${f.recoveryFrom === "heal" ? " after the heal" : ""}`,
+        f.caughtUpSec === undefined ? "–" : f.caughtUpSec === null ? "never" : formatNumber(f.caughtUpSec),
+        f.safe ? "yes" : "NO",
+        [
+          f.victimHeight === undefined ? "" : `the killed proposer was due at height ${formatCount(f.victimHeight)}`,
+          f.error === undefined ? "" : `error: ${f.error}`,
+        ]
+          .filter((x) => x !== "")
+          .join("; ") || "–",
+      ]),
+    ),
+    empty: "No fault was injected in this report.",
+  });
+}
+
+export function sweepTables(report: BenchReport): Table[] {
+  const byName = new Map(report.rounds.map((r) => [r.name, r]));
+  return report.sweeps.map((s, i) =>
+    table({
+      id: `sweep-${i}`,
+      title: `Sweep: ${s.name}`,
+      caption: `The same workload at each value of ${s.parameter}; one row per point.`,
+      header: [
+        s.parameter,
+        "Round",
+        "Throughput (TPS)",
+        "Avg latency (s)",
+        "p99 latency (s)",
+        "Success rate",
+        "Ratio to bound",
+      ],
+      numeric: [0, 2, 3, 4, 5, 6],
+      rows: s.points.map((p) => {
+        const r = byName.get(p.round);
+        if (r === undefined) return [formatNumber(p.value), p.round, "–", "–", "–", "–", "missing round"];
+        return [
+          formatNumber(p.value),
+          r.name,
+          formatRate(r.throughput),
+          formatSeconds(r.latencyAll.mean),
+          formatSeconds(r.latencyAll.p99),
+          formatPercent(r.successRate, 2),
+          formatPercent(r.verifyBound.ratio),
+        ];
+      }),
+      empty: "This sweep has no point.",
+    }),
+  );
+}
+
+export function workloadsTable(report: BenchReport): Table {
+  const seen = new Map<string, RoundResult>();
+  for (const r of report.rounds) if (!seen.has(r.workload)) seen.set(r.workload, r);
+  return table({
+    id: "workloads",
+    title: "Workloads",
+    caption:
+      "What each workload sends, by how many signing keys, and its untimed setup (preloaded keys, deployed contract). Transactions are signed before the measured phase.",
+    header: ["Workload", "Description", "Senders", "Setup"],
+    numeric: [2],
+    rows: [...seen.values()].map((r) => [
+      r.workload,
+      r.description ?? "–",
+      r.senders === undefined ? "–" : formatCount(r.senders),
+      r.setup === undefined ? "none" : `${formatCount(r.setup.txs)} txs in ${formatNumber(r.setup.seconds)} s`,
+    ]),
+    empty: "No round in this report.",
+  });
+}
+
+export function saturationTable(report: BenchReport): Table {
+  return table({
+    id: "saturation",
+    title: "Saturation search",
+    caption:
+      "Closed-loop rounds search for the saturation point with short open-loop steps at rising offered rates; the round's figures are those of the best step (marked).",
+    header: [
+      "Round",
+      "Offered (TPS)",
+      "Send rate (TPS)",
+      "Throughput (TPS)",
+      "p50 (s)",
+      "p99 (s)",
+      "Success rate",
+      "Step",
+    ],
+    numeric: range(1, 6),
+    rows: report.rounds.flatMap((r) =>
+      (r.saturation?.steps ?? []).map((st) => [
+        r.name,
+        formatCount(st.rate),
+        formatRate(st.sendRate),
+        formatRate(st.throughput),
+        formatSeconds(st.p50),
+        formatSeconds(st.p99),
+        formatPercent(st.successRate, 2),
+        st.rate === r.saturation?.rate ? `saturation point (search stopped: ${r.saturation.reason})` : "",
+      ]),
+    ),
+    empty: "No round searched for its saturation point.",
+  });
+}
+
+/** The report's notes, then each round's, prefixed with the round's name. */
+export function allNotes(report: BenchReport): string[] {
+  return [...report.notes, ...report.rounds.flatMap((r) => (r.notes ?? []).map((n) => `${r.name}: ${n}`))];
+}
+
+/** The criteria the report carries, or computed from it when the runner left them out. */
+export function criteriaOf(report: BenchReport): readonly CriterionRow[] {
+  return report.criteria.length > 0 ? report.criteria : buildCriteria(report);
+}
+
+export function criteriaTable(report: BenchReport): Table {
+  return table({
+    id: "criteria",
+    title: "Assessment criteria",
+    caption:
+      "Each criterion of the FG DLT assessment framework (fg-dlt.md section 3: the Hyperledger PSWG metrics Caliper implements, BLOCKBENCH's scalability and fault tolerance, the disclosure a report owes, and the F.751.7 / X.1404 groups a benchmark does not measure) with its value in this run or how Cairn meets it.",
+    header: ["Criterion", "Value", "Source"],
+    rows: criteriaOf(report).map((c) => [c.criterion, c.value, c.source]),
+    empty: "No criteria.",
+  });
+}
+
+export function disclosureTable(report: BenchReport): Table {
+  const s = report.system;
+  const rows: [string, string][] = [
+    ["Cairn version", s.cairnVersion],
+    ["Commit", s.commit ?? "unknown (not a git checkout)"],
+    ["Consensus", s.consensus],
+    ["Validators", [...new Set(report.rounds.map((r) => r.validators))].join(", ") || "–"],
+    ["Workloads", [...new Set(report.rounds.map((r) => r.workload))].join(", ") || "–"],
+    [
+      "Faults injected",
+      report.rounds
+        .flatMap((r) =>
+          r.faults.map((f) => `${f.kind} of ${f.targets.join(", ")} at ${formatNumber(f.at)} s (${r.name})`),
+        )
+        .join("; ") || "none",
+    ],
+    ["Data store", s.dataStore],
+    ["Network", s.network],
+    ["Nodes run as", s.target === "docker" ? "Docker containers" : "processes on one machine"],
+    ["Hardware", `${s.hardware.cpuModel}, ${s.hardware.cores} cores, ${formatNumber(s.hardware.memoryGiB)} GiB memory`],
+    ["Operating system", s.os],
+    ["Node.js", s.node],
+    ["Ed25519 verifications/s (all cores, native)", formatCount(s.verifiesPerSec)],
+    ["Started", report.date],
+    ["Duration", `${formatNumber(report.durationSec)} s`],
+  ];
+  return table({
+    id: "disclosure",
+    title: "Full disclosure",
+    caption: "What the assessment criteria ask a report to disclose, so that a reader can reproduce or discount it.",
+    header: ["Item", "Value"],
+    rows,
+    empty: "",
+  });
+}
+
+/** Every table of the report, in the order both renderers show them (sweeps included). */
+export function allTables(report: BenchReport): Table[] {
+  return [
+    summaryTable(report),
+    roundsTable(report),
+    workloadsTable(report),
+    saturationTable(report),
+    latencyTable(report),
+    readsTable(report),
+    resourcesTable(report),
+    generatorTable(report),
+    faultsTable(report),
+    ...sweepTables(report),
+    criteriaTable(report),
+    disclosureTable(report),
+  ];
+}

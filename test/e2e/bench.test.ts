@@ -1,0 +1,103 @@
+// `cairn bench` for real, with tiny counts: a 4-validator cluster of processes, YCSB-A (reads and
+// updates of a preloaded key space) at 120 ops/s with a validator killed during the measured phase.
+// The three reports are written, the JSON matches the report schema, and the figures are sensible.
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { BenchReport } from "@cairn/bench";
+import { validateReport } from "@cairn/bench";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCairn, tempDir } from "../helpers/processes.ts";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe("cairn bench", () => {
+  it("benchmarks a 4-validator cluster and writes the JSON, Markdown and HTML reports", {
+    timeout: 120_000,
+  }, async () => {
+    const out = tempDir("bench");
+    dirs.push(out);
+    const started = Date.now();
+    const r = await runCairn(
+      [
+        "bench",
+        "--workload",
+        "ycsb-a",
+        "--validators",
+        "4",
+        "--rate",
+        "120",
+        "--warmup",
+        "1",
+        "--duration",
+        "5",
+        "--fault",
+        "kill-validator",
+        "--fault-at",
+        "2",
+        "--senders",
+        "4",
+        "--out",
+        out,
+        "--name",
+        "e2e",
+        "--time-limit",
+        "80",
+      ],
+      110_000,
+    );
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(Date.now() - started).toBeLessThan(90_000);
+    for (const ext of ["json", "md", "html"]) expect(existsSync(join(out, `e2e.${ext}`)), ext).toBe(true);
+    expect(r.stdout).toContain(`wrote ${join(out, "e2e.json")}`);
+    // A progress line each second.
+    expect(r.stderr).toMatch(/\| measure \d\/5 s \| sent [\d,]+ \| committed [\d,]+/);
+
+    const json = JSON.parse(readFileSync(join(out, "e2e.json"), "utf8")) as BenchReport;
+    expect(validateReport(json)).toEqual([]);
+    expect(json.system.target).toBe("processes");
+    expect(json.system.verifiesPerSec).toBeGreaterThan(100);
+    expect(json.criteria.length).toBeGreaterThan(5);
+    expect(json.rounds).toHaveLength(1);
+    const round = json.rounds[0] as BenchReport["rounds"][number];
+    expect(round.workload).toBe("ycsb-a");
+    expect(round.validators).toBe(4);
+    expect(round.mode).toBe("open");
+    expect(round.nodes.map((n) => n.name)).toEqual(["node0", "node1", "node2", "node3"]);
+    // 60 updates/s and 60 reads/s offered for 5 s.
+    expect(round.succeeded + round.failed).toBeGreaterThan(200);
+    expect(round.successRate).toBeGreaterThan(0.9);
+    expect(round.throughput).toBeGreaterThan(10);
+    expect(round.throughput).toBeLessThan(120);
+    expect(round.sendRate).toBeGreaterThan(40);
+    expect(round.latencyFirst.count).toBeGreaterThan(100);
+    expect(round.latencyAll.count).toBeGreaterThan(100);
+    expect(round.latencyAll.p50).toBeGreaterThanOrEqual(round.latencyFirst.p50);
+    expect(round.latencyAll.min).toBeGreaterThan(0);
+    expect(round.latencyAll.max).toBeGreaterThanOrEqual(round.latencyAll.p99);
+    expect(round.reads?.throughput).toBeGreaterThan(20);
+    expect(round.reads?.latency.count).toBeGreaterThan(100);
+    expect(round.timeline.length).toBeGreaterThanOrEqual(6);
+    expect(round.timeline.reduce((s, p) => s + p.sent, 0)).toBeGreaterThan(300);
+    expect(round.nodes[0]?.cpuSec).toBeGreaterThan(0);
+    expect(round.nodes[0]?.rssMiB.peak).toBeGreaterThan(20);
+    expect(round.nodes[0]?.storageMiB).toBeGreaterThan(0);
+    expect(round.generator.cpuSec).toBeGreaterThan(0);
+    expect(round.verifyBound.boundTxPerSec).toBe(Math.round(json.system.verifiesPerSec / 4));
+    // The fault: node3 killed 2 s in; the other three keep committing, and nobody forks.
+    expect(round.faults).toHaveLength(1);
+    const f = round.faults[0] as BenchReport["rounds"][number]["faults"][number];
+    expect(f.kind).toBe("kill-validator");
+    expect(f.targets).toEqual(["node3"]);
+    expect(f.safe).toBe(true);
+    expect(f.throughputDuring).toBeGreaterThan(0);
+    expect(f.recoverySec).not.toBeNull();
+
+    const md = readFileSync(join(out, "e2e.md"), "utf8");
+    expect(md).toContain("ycsb-a");
+    const html = readFileSync(join(out, "e2e.html"), "utf8");
+    expect(html).toMatch(/^<!doctype html>/i);
+  });
+});
