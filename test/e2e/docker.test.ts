@@ -9,8 +9,9 @@
 // `docker stop` shuts down cleanly (exit 0, "node stopped"). `cairn docker down --wipe` leaves no
 // container, network or volume behind (images stay cached for the next run).
 //
-// Bounds: setup 210 s (apt-get install of docker.io and docker-compose ~40 s when missing, engine
-// start, image builds), the cluster test 110 s, teardown 40 s: at most 6 minutes; measured 85 s with
+// Bounds: setup 420 s (apt-get install of docker.io and docker-compose ~40 s when missing, or
+// longer while another test holds apt's lock to install Chromium; engine start, image builds), the
+// cluster test 110 s, teardown 40 s: at most 10 minutes; measured 85 s with
 // Docker installed and images cached, 132 s on a machine without Docker. Traffic: HTTP to
 // 127.0.0.1 only; the nodes talk to each other on the test's own Docker bridge network.
 // If the engine cannot be installed or started, the test fails with the reason.
@@ -76,7 +77,7 @@ beforeAll(async () => {
   } catch (e) {
     setupError = e as Error;
   }
-}, 210_000);
+}, 420_000);
 
 afterAll(async () => {
   if (cluster !== undefined) {

@@ -60,9 +60,12 @@ export async function ensureDockerEngine(log: (line: string) => void = () => {})
       throw new Error(`Docker is not installed (${pkgs.join(", ")} missing) and this is not root: cannot install it`);
     }
     log(`installing ${pkgs.join(" ")} from Debian's packages`);
-    const update = await sh("apt-get", ["update", "-qq"], 60_000);
+    // Another test (the HTML report's) may be installing Chromium at the same moment: wait for
+    // apt's and dpkg's locks instead of failing on them.
+    const lock = ["-o", "DPkg::Lock::Timeout=90"];
+    const update = await sh("apt-get", [...lock, "update", "-qq"], 120_000);
     if (update.code !== 0) throw new Error(`apt-get update failed:\n${tail(update.out)}`);
-    const install = await sh("apt-get", ["install", "-y", "-qq", ...pkgs], 120_000);
+    const install = await sh("apt-get", [...lock, "install", "-y", "-qq", ...pkgs], 180_000);
     if (install.code !== 0) throw new Error(`apt-get install ${pkgs.join(" ")} failed:\n${tail(install.out)}`);
     did.push(`installed ${pkgs.join(", ")}`);
   }
