@@ -3,11 +3,11 @@
 // first, and assembles the BenchReport: every round, the sweeps over network size and block
 // settings, the assessment criteria and the notes a reader must see.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, type as osType, release, totalmem } from "node:os";
+import { availableParallelism, type as osType, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { buildCriteria } from "./criteria.ts";
 import type { FaultPlan } from "./faults.ts";
-import { CLK_TCK, gitCommit, machineCpuSeconds, measureVerifiesPerSec, waitForQuiet } from "./machine.ts";
+import { CLK_TCK, cpuModel, gitCommit, machineCpuSeconds, measureVerifiesPerSec, waitForQuiet } from "./machine.ts";
 import { type PreparedWorkload, prepareWorkload } from "./ops.ts";
 import { ROOT } from "./process.ts";
 import { renderHtml, renderMarkdown } from "./render/index.ts";
@@ -92,16 +92,6 @@ function osName(): string {
     // not Linux
   }
   return `${osType()} ${release()}`;
-}
-
-function cpuModel(): string {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
-    if (m?.[1] !== undefined) return m[1].trim();
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model ?? "unknown";
 }
 
 function defaultVersion(): string {

@@ -19,7 +19,7 @@ export interface MachineInfo {
   readonly calibration: Calibration;
 }
 
-function cpuModel(): string {
+export function cpuModel(): string {
   // /proc/cpuinfo is what `lscpu` reads; os.cpus() gives the same model string elsewhere.
   try {
     const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
