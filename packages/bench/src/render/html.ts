@@ -13,6 +13,7 @@ import {
   disclosureTable,
   faultsTable,
   generatorTable,
+  headline,
   latencyTable,
   readsTable,
   resourcesTable,
@@ -173,7 +174,7 @@ function sweepCharts(report: BenchReport): string {
 export function renderHtml(report: BenchReport): string {
   const s = report.system;
   const title = escapeHtml(report.title);
-  const meta = `${report.date} · ${formatNumber(report.durationSec)} s · Cairn ${s.cairnVersion}${s.commit === undefined ? "" : ` (${s.commit.slice(0, 12)})`} · ${s.consensus} · ${s.hardware.cpuModel}, ${s.hardware.cores} cores · ${s.target}`;
+  const meta = headline(report);
   const noteList = allNotes(report);
   const notes =
     noteList.length === 0

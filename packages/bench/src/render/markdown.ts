@@ -9,6 +9,7 @@ import {
   disclosureTable,
   faultsTable,
   generatorTable,
+  headline,
   latencyTable,
   readsTable,
   resourcesTable,
@@ -43,11 +44,7 @@ export function renderMarkdown(report: BenchReport): string {
   const notes = allNotes(report);
   const parts: string[] = [];
   parts.push(`# ${escapeMarkdown(report.title)}`);
-  parts.push(
-    escapeMarkdown(
-      `${report.date} · ${formatNumber(report.durationSec)} s · Cairn ${s.cairnVersion}${s.commit === undefined ? "" : ` (${s.commit.slice(0, 12)})`} · ${s.consensus} · ${s.hardware.cpuModel}, ${s.hardware.cores} cores · ${s.target}`,
-    ),
-  );
+  parts.push(escapeMarkdown(headline(report)));
   if (notes.length > 0) parts.push(`**Read first:** ${notes.length} note${notes.length === 1 ? "" : "s"} at the end.`);
   parts.push(section(summaryTable(report)));
   parts.push(section(roundsTable(report)));

@@ -27,6 +27,13 @@ function table(t: Omit<Table, "align"> & { readonly numeric?: readonly number[] 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Caliper's summary layout; latency is submit → commit on every validator (the PSWG threshold for BFT). */
+/** The one line under the title: when, how long, which Cairn (commit), consensus, hardware, target. */
+export function headline(report: BenchReport): string {
+  const s = report.system;
+  const commit = s.commit === undefined ? "" : ` (${s.commit})`;
+  return `${report.date} · ${formatNumber(report.durationSec)} s · Cairn ${s.cairnVersion}${commit} · ${s.consensus} · ${s.hardware.cpuModel}, ${s.hardware.cores} cores · ${s.target}`;
+}
+
 export function summaryTable(report: BenchReport): Table {
   return table({
     id: "summary",
