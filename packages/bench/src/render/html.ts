@@ -172,7 +172,6 @@ function sweepCharts(report: BenchReport): string {
 
 /** The self-contained HTML report. */
 export function renderHtml(report: BenchReport): string {
-  const s = report.system;
   const title = escapeHtml(report.title);
   const meta = headline(report);
   const noteList = allNotes(report);

@@ -2,7 +2,7 @@
 // assessment criteria, the full disclosure and the notes. All text from the report is escaped.
 
 import type { BenchReport } from "../report.ts";
-import { escapeMarkdown, formatNumber } from "./format.ts";
+import { escapeMarkdown } from "./format.ts";
 import {
   allNotes,
   criteriaTable,
@@ -40,7 +40,6 @@ function section(t: Table, level = 2): string {
 }
 
 export function renderMarkdown(report: BenchReport): string {
-  const s = report.system;
   const notes = allNotes(report);
   const parts: string[] = [];
   parts.push(`# ${escapeMarkdown(report.title)}`);
