@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createNativeRegistry } from "@cairn/contracts";
+import { generateKeyPair, toHex } from "@cairn/crypto";
+import { type Commit, type SignedTransaction, signTransaction } from "@cairn/messaging";
+import { type Database, openDatabase } from "@cairn/storage";
+import { afterEach, describe, expect, it } from "vitest";
+import { Columns, createLedger, type Ledger, parseGenesis } from "../../src/index.ts";
+
+// The replay-protection index: kept while a transaction could still be included, pruned after its
+// expiry, and pruned a block's worth at a time so a burst of expiries never stalls one commit.
+
+const v = generateKeyPair();
+const client = generateKeyPair();
+const genesis = parseGenesis({
+  chainId: "replay-test",
+  genesisTime: 1,
+  validators: [{ name: "v", publicKey: toHex(v.publicKey), power: 1 }],
+  admins: [],
+  params: { maxBlockTxs: 5 },
+});
+
+const dirs: string[] = [];
+const dbs: Database[] = [];
+afterEach(async () => {
+  for (const db of dbs.splice(0)) if (db.isOpen) await db.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+let n = 0;
+const put = (expiry: number): SignedTransaction => {
+  const nonce = new Uint8Array(16);
+  new DataView(nonce.buffer).setUint32(0, ++n);
+  const args = [new TextEncoder().encode(`k${n}`), new Uint8Array([1])];
+  return signTransaction(
+    { chainId: "replay-test", sender: client.publicKey, nonce, expiry, contract: "kv", method: "put", args },
+    client.secretKey,
+  );
+};
+const fake = (height: number, blockHash: Uint8Array): Commit => ({ height, round: 0, blockHash, signatures: [] });
+
+async function commit(ledger: Ledger, txs: SignedTransaction[]): Promise<void> {
+  const head = ledger.head();
+  const lastCommit = head.height === 0 ? null : fake(head.height, head.hash);
+  const e = await ledger.execute({ time: 10 + head.height, proposer: v.publicKey, txs, lastCommit });
+  await ledger.commit(e, fake(e.block.header.height, e.hash));
+}
+
+async function count(db: Database): Promise<number> {
+  let c = 0;
+  for await (const _ of db.iterate(Columns.replay, {})) c++;
+  return c;
+}
+
+describe("replay protection", () => {
+  it("keeps entries until their expiry, then prunes at most a block's worth per block", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cairn-replay-"));
+    dirs.push(dir);
+    const db = await openDatabase(dir);
+    dbs.push(db);
+    const ledger = await createLedger({ db, genesis, contracts: createNativeRegistry(), sync: false });
+    // 15 transactions signed together expire together, at height 5.
+    const burst = Array.from({ length: 15 }, () => put(5));
+    for (let i = 0; i < 3; i++) await commit(ledger, burst.slice(i * 5, i * 5 + 5));
+    const keeper = put(100);
+    await commit(ledger, [keeper]);
+    expect(await count(db)).toBe(16);
+    // Replaying a committed, unexpired transaction is refused.
+    const [dup] = await ledger.checkAdmission([keeper]);
+    expect(dup?.code).toBe("DUPLICATE");
+    // Height 5 is the burst's last valid height: once block 5 is committed, no block can include
+    // them any more, and 5 entries (maxBlockTxs) go per block from then on.
+    const left: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await commit(ledger, []);
+      left.push(await count(db));
+    }
+    expect(ledger.head().height).toBe(8);
+    expect(left).toEqual([11, 6, 1, 1]);
+    expect((await ledger.checkAdmission([keeper]))[0]?.code).toBe("DUPLICATE");
+  });
+});
