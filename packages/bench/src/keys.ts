@@ -1,17 +1,10 @@
 // Deterministic choices for workloads: a seeded PRNG, and uniform or Zipfian key pickers over a key
 // space (YCSB's distributions), so two runs of a workload send the same sequence of keys.
 
-/** mulberry32: a small, fast 32-bit PRNG; returns floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The same seeded PRNG as the consensus simulation (mulberry32, floats in [0, 1)).
+import { prng } from "@cairn/consensus";
+
+export { prng };
 
 /** YCSB's Zipfian constant. */
 export const ZIPF_THETA = 0.99;

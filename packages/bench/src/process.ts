@@ -5,6 +5,7 @@ import { closeSync, type Dirent, openSync, readdirSync, readFileSync, statSync }
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { CLK_TCK } from "./machine.ts";
+import type { NodeUsage } from "./target.ts";
 
 /** The repository root, and the `cairn` launcher in it. */
 export const ROOT = new URL("../../../", import.meta.url).pathname;
@@ -147,6 +148,18 @@ export function procIo(pid: number): { readBytes: number; writeBytes: number } |
   } catch {
     return undefined;
   }
+}
+
+/** A node process's CPU, memory and disk I/O so far, from /proc (undefined once it is gone). */
+export function processUsage(pid: number): NodeUsage | undefined {
+  const s = procSample(pid);
+  if (s === undefined) return undefined;
+  const io = procIo(pid);
+  return {
+    cpuSec: s.cpuSec,
+    rssBytes: s.rssMiB * 1024 * 1024,
+    ...(io === undefined ? {} : { diskReadBytes: io.readBytes, diskWriteBytes: io.writeBytes }),
+  };
 }
 
 /** Total size in bytes of the files under `dir` (0 if it does not exist). */

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDockerTestnet, DockerCluster, run } from "@cairn/node/docker";
-import { dirBytes, freePort, procIo, procSample, sleep } from "../process.ts";
+import { dirBytes, freePort, processUsage, sleep } from "../process.ts";
 import type { BenchTarget, ClusterSpec, NodeUsage, TargetCapabilities, TargetNode } from "../target.ts";
 
 export interface DockerTargetOptions {
@@ -198,14 +198,7 @@ export class DockerTarget implements BenchTarget {
     // The node is the container's first process; the host sees it in its own /proc.
     const pid = this.#pids.get(name);
     if (pid === undefined) return undefined;
-    const s = procSample(pid);
-    if (s === undefined) return undefined;
-    const io = procIo(pid);
-    return {
-      cpuSec: s.cpuSec,
-      rssBytes: s.rssMiB * 1024 * 1024,
-      ...(io === undefined ? {} : { diskReadBytes: io.readBytes, diskWriteBytes: io.writeBytes }),
-    };
+    return processUsage(pid);
   }
 
   storageBytes(name: string): number | undefined {

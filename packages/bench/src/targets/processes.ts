@@ -9,7 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNetLab, type NetLab, netnsUnavailable } from "../netns.ts";
-import { CAIRN, dirBytes, freePort, procIo, procSample, ROOT, sleep } from "../process.ts";
+import { CAIRN, dirBytes, freePort, processUsage, ROOT, sleep } from "../process.ts";
 import type { BenchTarget, ClusterSpec, NodeUsage, TargetCapabilities, TargetNode } from "../target.ts";
 
 export interface ProcessTargetOptions {
@@ -248,14 +248,7 @@ export class ProcessTarget implements BenchTarget {
     const p = this.#proc(name);
     const pid = p.child?.pid;
     if (pid === undefined || !this.#running(p)) return undefined;
-    const s = procSample(pid);
-    if (s === undefined) return undefined;
-    const io = procIo(pid);
-    return {
-      cpuSec: s.cpuSec,
-      rssBytes: s.rssMiB * 1024 * 1024,
-      ...(io === undefined ? {} : { diskReadBytes: io.readBytes, diskWriteBytes: io.writeBytes }),
-    };
+    return processUsage(pid);
   }
 
   storageBytes(name: string): number | undefined {
