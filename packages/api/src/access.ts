@@ -53,6 +53,7 @@ export const READ_ACCESS: Readonly<Record<string, ReadLevel>> = Object.freeze({
   "GET /blocks/:height": "auditor",
   "GET /events": "auditor",
   "GET /evidence": "auditor",
+  "GET /evidence/:id": "auditor",
 });
 
 /** Route families: a route pattern starting with one of these prefixes has its level (first match wins). */

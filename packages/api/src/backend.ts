@@ -46,14 +46,40 @@ export interface NodeStatus {
 
 export type NodeRole = "validator" | "observer";
 
-/** Two conflicting signed votes from one validator for the same height, round and type. */
+/**
+ * Evidence of a validator's misbehaviour, each kind with what its author signed: two conflicting
+ * votes (duplicate-vote), two different proposals for one round (conflicting-proposal), or a signed
+ * proposal whose block breaks a rule (invalid-proposal: `reason`, and the block itself by `id`).
+ */
 export interface EvidenceView {
+  /** Stable id: `kind:height:validator`. */
+  readonly id: string;
+  readonly kind: "duplicate-vote" | "conflicting-proposal" | "invalid-proposal";
   readonly validator: Uint8Array;
   readonly height: number;
   readonly round: number;
-  /** 1 prevote, 2 precommit. */
-  readonly type: number;
-  readonly votes: readonly { readonly blockHash: Uint8Array; readonly signature: Uint8Array }[];
+  /** duplicate-vote: 1 prevote, 2 precommit. */
+  readonly type?: number;
+  /** duplicate-vote: the two votes. */
+  readonly votes?: readonly { readonly blockHash: Uint8Array; readonly signature: Uint8Array }[];
+  /** conflicting-proposal (two) and invalid-proposal (one): the signed proposal fields. */
+  readonly proposals?: readonly {
+    readonly polRound: number;
+    readonly blockHash: Uint8Array;
+    readonly signature: Uint8Array;
+  }[];
+  /** invalid-proposal: the rule the block breaks (InvalidProposalReason). */
+  readonly reason?: string;
+  /** invalid-proposal, from GET /evidence/:id only: the encoded block the proposer signed. */
+  readonly block?: Uint8Array;
+}
+
+export interface EvidenceQuery {
+  readonly offset: number;
+  readonly limit: number;
+  /** Hex public key of a validator. */
+  readonly validator?: string;
+  readonly kind?: EvidenceView["kind"];
 }
 
 /** The admission result of one submitted transaction. */
@@ -282,8 +308,10 @@ export interface ApiBackend {
   readiness?(): Readiness;
   /** The node's metrics in the Prometheus text format (GET /metrics); without it the route is 404. */
   metrics?(): Promise<MetricsExposition>;
-  /** Equivocation evidence this node has seen (newest last). */
-  evidence(): readonly EvidenceView[];
+  /** Evidence of misbehaviour this node has recorded, oldest height first, filtered and paged. */
+  evidence(query: EvidenceQuery): { readonly items: readonly EvidenceView[]; readonly total: number };
+  /** One piece of evidence with its block (GET /evidence/:id). */
+  evidenceById?(id: string): Promise<EvidenceView | undefined>;
   // Governance (GET /gov/*, docs/governance.md). Without these methods, or on a chain without
   // governance (an open chain), the routes answer empty lists.
   /** Proposals by `filter`, newest first; empty on a chain without governance. */

@@ -30,6 +30,7 @@ export type {
   BlockView,
   CommittedBlockEvent,
   ContractView,
+  EvidenceQuery,
   EvidenceView,
   GovIdentityView,
   GovParamsView,

@@ -194,11 +194,26 @@ export function blockEventToJson(e: CommittedBlockEvent): BlockEventJson {
 
 export function evidenceToJson(e: EvidenceView): EvidenceJson {
   return {
+    id: e.id,
+    kind: e.kind,
     validator: toHex(e.validator),
     height: e.height,
     round: e.round,
-    type: e.type,
-    votes: e.votes.map((v) => ({ blockHash: toHex(v.blockHash), signature: toHex(v.signature) })),
+    ...(e.type === undefined ? {} : { type: e.type }),
+    ...(e.votes === undefined
+      ? {}
+      : { votes: e.votes.map((v) => ({ blockHash: toHex(v.blockHash), signature: toHex(v.signature) })) }),
+    ...(e.proposals === undefined
+      ? {}
+      : {
+          proposals: e.proposals.map((p) => ({
+            polRound: p.polRound,
+            blockHash: toHex(p.blockHash),
+            signature: toHex(p.signature),
+          })),
+        }),
+    ...(e.reason === undefined ? {} : { reason: e.reason }),
+    ...(e.block === undefined ? {} : { block: toHex(e.block) }),
   };
 }
 

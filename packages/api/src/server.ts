@@ -11,7 +11,7 @@ import Fastify, {
   LogController,
 } from "fastify";
 import { type Reader, ReadGuard, routeLevel } from "./access.ts";
-import type { ApiBackend, QueryRequest, QueryResult, SubmitResult, TxLookup } from "./backend.ts";
+import type { ApiBackend, EvidenceQuery, QueryRequest, QueryResult, SubmitResult, TxLookup } from "./backend.ts";
 import { ApiError, ERROR_STATUS, RETRYABLE_CODES, statusForCode } from "./errors.ts";
 import { type StreamRegistry, serveEvents } from "./events.ts";
 import { registerGovRoutes } from "./gov.ts";
@@ -70,6 +70,19 @@ export interface ApiServer {
 }
 
 const MiB = 1024 * 1024;
+const DEFAULT_EVIDENCE_PAGE = 100;
+const MAX_EVIDENCE_PAGE = 1000;
+const EVIDENCE_KINDS = ["duplicate-vote", "conflicting-proposal", "invalid-proposal"];
+
+/** A whole-number query parameter within [min, max], or `fallback` when absent. */
+function pageNumber(v: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = typeof v === "string" && /^\d{1,16}$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ApiError("BAD_REQUEST", `${name} must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
 const HASH_HEX = /^[0-9a-fA-F]{64}$/;
 /** The chain's rule for contract names (native ones included): a name outside it names no contract. */
 const CONTRACT_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -580,9 +593,34 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   // GET /gov/*: proposals, organisations and identities, validators, the node registry (gov.ts).
   registerGovRoutes(app, backend, send);
 
-  app.get("/evidence", async (req, reply) =>
-    send(req, reply, 200, { evidence: backend.evidence().map(evidenceToJson) }),
-  );
+  // Paged: a Byzantine validator's evidence is bounded per kind and height, and answers are bounded too.
+  app.get("/evidence", async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const offset = pageNumber(q.offset, "offset", 0, Number.MAX_SAFE_INTEGER, 0);
+    const limit = pageNumber(q.limit, "limit", 1, MAX_EVIDENCE_PAGE, DEFAULT_EVIDENCE_PAGE);
+    const validator = q.validator;
+    if (validator !== undefined && (typeof validator !== "string" || !/^[0-9a-fA-F]{64}$/.test(validator))) {
+      throw new ApiError("BAD_REQUEST", "validator must be a 64-character hex public key");
+    }
+    const kind = q.kind;
+    if (kind !== undefined && !EVIDENCE_KINDS.includes(kind as string)) {
+      throw new ApiError("BAD_REQUEST", `kind must be one of ${EVIDENCE_KINDS.join(", ")}`);
+    }
+    const page = backend.evidence({
+      offset,
+      limit,
+      ...(validator === undefined ? {} : { validator: (validator as string).toLowerCase() }),
+      ...(kind === undefined ? {} : { kind: kind as EvidenceQuery["kind"] }),
+    });
+    return send(req, reply, 200, { evidence: page.items.map(evidenceToJson), total: page.total, offset, limit });
+  });
+
+  app.get("/evidence/:id", async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const e = await backend.evidenceById?.(id);
+    if (e === undefined) return send(req, reply, 404, errorBody("EVIDENCE_NOT_FOUND", `no evidence ${id}`));
+    return send(req, reply, 200, evidenceToJson(e));
+  });
 
   app.get("/health", async (req, reply) => {
     if (backend.healthy() && !closing) return send(req, reply, 200, { ok: true });

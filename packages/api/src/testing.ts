@@ -685,8 +685,8 @@ export class MemoryBackend implements ApiBackend {
     };
   }
 
-  evidence(): readonly EvidenceView[] {
-    return [];
+  evidence(): { items: readonly EvidenceView[]; total: number } {
+    return { items: [], total: 0 };
   }
 
   readAccess(): ReadAccess {

@@ -12,7 +12,24 @@ export {
   type SafetyStore,
   verdictOf,
 } from "./bft/engine.ts";
-export { decodeEvidence, encodeEvidence, evidenceId, verifyEvidence } from "./bft/evidence.ts";
+export {
+  bodyMatchesHeader,
+  type ConsensusEvidence,
+  decodeConsensusEvidence,
+  decodeEvidence,
+  encodeConsensusEvidence,
+  encodeEvidence,
+  evidenceAt,
+  evidenceAuthor,
+  evidenceId,
+  type InvalidProposalContext,
+  InvalidProposalReason,
+  proposalHeader,
+  type SignedProposalHeader,
+  verifyConsensusEvidence,
+  verifyEvidence,
+} from "./bft/evidence.ts";
+export { FutureBuffer, type FutureBufferLimits } from "./bft/future.ts";
 // The Tendermint BFT core (issue [2/6]): a deterministic state machine, not yet wired to the network.
 export {
   type ConsensusMessage,
@@ -64,6 +81,13 @@ export {
   serveBlocks,
   syncFrom,
 } from "./sync/block-sync.ts";
+export {
+  BlockFetcher,
+  type BlockFetcherOptions,
+  type BlockSource,
+  defaultBlockFetcherOptions,
+  type FetchedBlocks,
+} from "./sync/fetcher.ts";
 export type {
   CommitListener,
   ConsensusEngine,

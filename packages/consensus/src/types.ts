@@ -63,7 +63,12 @@ export interface ConsensusStatus {
   readonly engine: string;
   readonly height: number;
   readonly round: number;
+  /** The step of the round, "stopped" before start, "halted" after a storage failure. */
   readonly step: string;
+  /** Why the engine halted (a storage failure), when it did. */
+  readonly halted?: string;
+  /** The highest height a validator's validly signed message showed (BFT; absent until one arrived). */
+  readonly peerHeight?: number;
 }
 
 /**

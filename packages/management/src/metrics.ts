@@ -23,6 +23,9 @@ export interface NetworkCounters {
   readonly requestBytesIn: number;
   readonly connectionsDenied: number;
   readonly dialFailures: number;
+  readonly peerPenalties?: number;
+  readonly peersBanned?: number;
+  readonly peersCoolingOff?: number;
 }
 
 /** What the metrics read at scrape time. Each is optional: a missing source leaves its metrics at 0. */
@@ -34,6 +37,8 @@ export interface NodeMetricsSources {
   readonly ledgerHeight?: () => number;
   /** True while the node fetches blocks it missed from a peer (block sync). */
   readonly syncing?: () => boolean;
+  /** Consensus messages of later heights buffered until this node gets there (BFT). */
+  readonly consensusBuffered?: () => { readonly messages: number; readonly bytes: number };
   /** The node's data directory (LevelDB): its size is reported as cairn_storage_size_bytes. */
   readonly dataDir?: string;
 }
@@ -57,6 +62,9 @@ export interface NetworkMetrics {
   readonly gossipPublished: Counter;
   readonly connectionsDenied: Counter;
   readonly dialFailures: Counter;
+  readonly peerPenalties: Counter;
+  readonly peersBanned: Counter;
+  readonly peersCoolingOff: Gauge;
 }
 
 export interface MempoolMetrics {
@@ -76,6 +84,13 @@ export interface ConsensusMetrics {
   readonly blockInterval: Histogram;
   /** Seconds from a transaction's admission by this node to its commit. */
   readonly commitLatency: Histogram;
+  /** Evidence of validators' misbehaviour recorded, by kind. */
+  readonly evidence: Counter<"kind">;
+  /** Messages of later heights held until this node gets there. */
+  readonly bufferedMessages: Gauge;
+  readonly bufferedBytes: Gauge;
+  /** 1 when the engine halted after a storage failure. */
+  readonly halted: Gauge;
 }
 
 export interface LedgerMetrics {
@@ -261,6 +276,30 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
         mirror(this, src.network?.().dialFailures);
       },
     }),
+    peerPenalties: new Counter({
+      name: "cairn_network_peer_penalties_total",
+      help: "Misbehaviour reports against peers (invalid messages on any path, syncs they could not serve)",
+      registers,
+      collect() {
+        mirror(this, src.network?.().peerPenalties);
+      },
+    }),
+    peersBanned: new Counter({
+      name: "cairn_network_peers_banned_total",
+      help: "Peers disconnected and refused for a cool-off after repeated misbehaviour",
+      registers,
+      collect() {
+        mirror(this, src.network?.().peersBanned);
+      },
+    }),
+    peersCoolingOff: new Gauge({
+      name: "cairn_network_peers_cooling_off",
+      help: "Peers refused now (cooling off after repeated misbehaviour)",
+      registers,
+      collect() {
+        this.set(src.network?.().peersCoolingOff ?? 0);
+      },
+    }),
   };
 
   const mempool: MempoolMetrics = {
@@ -342,6 +381,36 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
       help: "Seconds from a transaction's admission through this node's API to its commit",
       buckets: COMMIT_LATENCY_BUCKETS,
       registers,
+    }),
+    evidence: new Counter({
+      name: "cairn_consensus_evidence_total",
+      help: "Evidence of validators' misbehaviour recorded by this node, by kind (duplicate-vote, conflicting-proposal, invalid-proposal)",
+      labelNames: ["kind"],
+      registers,
+    }),
+    bufferedMessages: new Gauge({
+      name: "cairn_consensus_buffered_messages",
+      help: "Consensus messages of later heights held until this node gets there (bounded per validator)",
+      registers,
+      collect() {
+        this.set(src.consensusBuffered?.().messages ?? 0);
+      },
+    }),
+    bufferedBytes: new Gauge({
+      name: "cairn_consensus_buffered_bytes",
+      help: "Proposal bytes of later heights held until this node gets there (bounded per validator)",
+      registers,
+      collect() {
+        this.set(src.consensusBuffered?.().bytes ?? 0);
+      },
+    }),
+    halted: new Gauge({
+      name: "cairn_consensus_halted",
+      help: "1 when consensus halted on this node after a storage failure",
+      registers,
+      collect() {
+        this.set(src.consensus?.().step === "halted" ? 1 : 0);
+      },
     }),
   };
 

@@ -120,11 +120,16 @@ export interface StatusJson {
 
 /** GET /evidence: conflicting votes of one validator (equivocation). */
 export interface EvidenceJson {
+  readonly id: string;
+  readonly kind: "duplicate-vote" | "conflicting-proposal" | "invalid-proposal";
   readonly validator: string;
   readonly height: number;
   readonly round: number;
-  readonly type: number;
-  readonly votes: readonly { readonly blockHash: string; readonly signature: string }[];
+  readonly type?: number;
+  readonly votes?: readonly { readonly blockHash: string; readonly signature: string }[];
+  readonly proposals?: readonly { readonly polRound: number; readonly blockHash: string; readonly signature: string }[];
+  readonly reason?: string;
+  readonly block?: string;
 }
 
 export interface BlockEventJson {

@@ -23,6 +23,8 @@ export type NetworkErrorCode =
   | "NETWORK_TOO_LARGE"
   /** The peer is not in the member set. */
   | "NETWORK_NOT_MEMBER"
+  /** The peer is refused for a cool-off after repeated misbehaviour. */
+  | "NETWORK_BANNED"
   /** A request did not complete within its timeout. */
   | "NETWORK_TIMEOUT"
   /** A request failed: dial, protocol negotiation, stream reset by the remote handler, ... */

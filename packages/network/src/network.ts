@@ -78,6 +78,12 @@ export interface NetworkStats {
   /** Connections refused by the membership gater (inbound and outbound). */
   readonly connectionsDenied: number;
   readonly dialFailures: number;
+  /** Misbehaviour reports against peers: rejected gossip and `penalize` calls. */
+  readonly peerPenalties: number;
+  /** Peers disconnected and refused for a cool-off after too many reports. */
+  readonly peersBanned: number;
+  /** Peers refused now (cooling off). */
+  readonly peersCoolingOff: number;
 }
 
 export interface Network {
@@ -109,6 +115,14 @@ export interface Network {
   on(event: NetworkEvent, listener: (peerId: string) => void): () => void;
   /** The gossipsub peer score this node gives `peerId` (negative after invalid messages). */
   gossipScore(peerId: string): number;
+  /**
+   * Reports a peer that broke the protocol (an invalid message on any path, a sync it could not
+   * serve). After `maxPenalties` reports within `penaltyWindowMs` the peer is disconnected and
+   * refused, member or not, for `banMs`.
+   */
+  penalize(peerId: string, reason: string): void;
+  /** Whether `peerId` is refused now (cooling off after too many reports). */
+  banned(peerId: string): boolean;
   stats(): NetworkStats;
   stop(): Promise<void>;
 }
@@ -228,6 +242,9 @@ export async function createNetwork(
     "dialTickMs",
     "peerExchangeIntervalMs",
     "dialTimeoutMs",
+    "maxPenalties",
+    "penaltyWindowMs",
+    "banMs",
   ] as const;
   for (const k of positive) {
     if (!Number.isFinite(opts[k]) || opts[k] <= 0) throw new NetworkError("NETWORK_BAD_OPTIONS", `${k} must be > 0`);
@@ -258,10 +275,43 @@ export async function createNetwork(
     requestBytesIn: 0,
     connectionsDenied: 0,
     dialFailures: 0,
+    peerPenalties: 0,
+    peersBanned: 0,
+  };
+
+  // --- misbehaving peers: reports within a window, then a cool-off ---------------------------
+  const penalties = new Map<string, number[]>();
+  const bannedUntil = new Map<string, number>();
+  const isBanned = (id: string) => {
+    const until = bannedUntil.get(id);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    bannedUntil.delete(id);
+    return false;
+  };
+  let hangUp: (id: string) => void = () => {};
+  const penalize = (id: string, reason: string) => {
+    if (id === undefined || stopped) return;
+    counters.peerPenalties++;
+    const now = Date.now();
+    const recent = (penalties.get(id) ?? []).filter((t) => now - t < opts.penaltyWindowMs);
+    recent.push(now);
+    penalties.set(id, recent);
+    log.debug({ peer: id, reason, reports: recent.length }, "peer penalised");
+    if (recent.length < opts.maxPenalties || isBanned(id)) return;
+    penalties.delete(id);
+    bannedUntil.set(id, now + opts.banMs);
+    counters.peersBanned++;
+    log.warn({ peer: id, reason, coolOffMs: opts.banMs }, "peer misbehaved repeatedly; disconnected and refused");
+    hangUp(id);
   };
 
   const isMember = (peer: PeerId | string) => members.has(peer.toString());
   const deny = (peer: PeerId, direction: string) => {
+    if (isBanned(peer.toString())) {
+      counters.connectionsDenied++;
+      return true;
+    }
     if (isMember(peer)) return false;
     counters.connectionsDenied++;
     log.info({ peer: peer.toString(), direction }, "refused connection from/to non-member");
@@ -345,6 +395,9 @@ export async function createNetwork(
   const pubsub = libp2p.services.pubsub as GossipSubWithScore;
   const selfId = libp2p.peerId.toString();
   let stopped = false;
+  hangUp = (id) => {
+    void libp2p.hangUp(peerIdFromString(id)).catch((err) => log.debug({ peer: id, err }, "hang up failed"));
+  };
 
   // --- events -------------------------------------------------------------------------------
   const listeners: Record<NetworkEvent, Set<(peerId: string) => void>> = {
@@ -409,7 +462,7 @@ export async function createNetwork(
       for (const id of members) {
         if (id === selfId || stopped) continue;
         const s = dialState(id);
-        if (s.dialing || now < s.nextAt) continue;
+        if (s.dialing || now < s.nextAt || isBanned(id)) continue;
         if (connected(id)) {
           s.attempts = 0;
           continue;
@@ -483,6 +536,7 @@ export async function createNetwork(
     const signal = AbortSignal.timeout(opts.requestTimeoutMs);
     try {
       if (!isMember(peer)) throw new NetworkError("NETWORK_NOT_MEMBER", `${peer} is not a member`);
+      if (isBanned(peer)) throw new NetworkError("NETWORK_BANNED", `${peer} is cooling off`);
       const lp = lpStream(stream, { maxDataLength: opts.maxRequestBytes });
       const req = (await lp.read({ signal })).subarray();
       counters.requestBytesIn += req.length;
@@ -566,12 +620,15 @@ export async function createNetwork(
   };
 
   const validate = async (topic: string, source: PeerId, msg: Message): Promise<TopicValidatorResult> => {
+    if (isBanned(source.toString())) return "ignore" as TopicValidatorResult;
     const verdict = await judge(topic, source, msg);
     if (verdict === "accept") {
       counters.gossipAccepted++;
       counters.gossipBytesIn += msg.data.length;
-    } else if (verdict === "reject") counters.gossipRejected++;
-    else counters.gossipIgnored++;
+    } else if (verdict === "reject") {
+      counters.gossipRejected++;
+      penalize(source.toString(), `invalid message on ${topic}`);
+    } else counters.gossipIgnored++;
     return verdict as TopicValidatorResult;
   };
 
@@ -609,6 +666,10 @@ export async function createNetwork(
   libp2p.addEventListener("peer:identify", (evt) => {
     const id = evt.detail.peerId.toString();
     if (!isMember(id) || confirmed.has(id) || !connected(id)) return;
+    if (isBanned(id)) {
+      hangUp(id);
+      return;
+    }
     confirmed.add(id);
     const s = dialState(id);
     s.attempts = 0;
@@ -628,7 +689,7 @@ export async function createNetwork(
     const seen = new Set<string>();
     for (const c of libp2p.getConnections()) {
       const id = c.remotePeer.toString();
-      if (c.status === "open" && isMember(id) && confirmed.has(id)) seen.add(id);
+      if (c.status === "open" && isMember(id) && confirmed.has(id) && !isBanned(id)) seen.add(id);
     }
     return [...seen];
   };
@@ -782,7 +843,13 @@ export async function createNetwork(
       return () => listeners[event].delete(listener);
     },
     gossipScore: (peerId) => pubsub.getScore(peerId),
-    stats: () => ({ peers: peersNow().length, members: members.size, ...counters }),
+    penalize,
+    banned: isBanned,
+    stats: () => {
+      let coolingOff = 0;
+      for (const id of [...bannedUntil.keys()]) if (isBanned(id)) coolingOff++;
+      return { peers: peersNow().length, members: members.size, ...counters, peersCoolingOff: coolingOff };
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

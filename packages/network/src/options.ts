@@ -30,6 +30,12 @@ export interface NetworkOptions {
   readonly peerExchangeIntervalMs: number;
   /** Timeout of one outgoing dial (default 5 s). */
   readonly dialTimeoutMs: number;
+  /** Misbehaviour reports (invalid messages, `penalize`) within `penaltyWindowMs` before a peer is banned (default 20). */
+  readonly maxPenalties: number;
+  /** The window reports are counted in (default 60 s). */
+  readonly penaltyWindowMs: number;
+  /** How long a banned peer is disconnected and refused (default 60 s). */
+  readonly banMs: number;
 }
 
 export const defaultNetworkOptions: Omit<NetworkOptions, "chainId" | "keyFile"> = {
@@ -46,4 +52,7 @@ export const defaultNetworkOptions: Omit<NetworkOptions, "chainId" | "keyFile"> 
   dialTickMs: 250,
   peerExchangeIntervalMs: 5_000,
   dialTimeoutMs: 5_000,
+  maxPenalties: 20,
+  penaltyWindowMs: 60_000,
+  banMs: 60_000,
 };

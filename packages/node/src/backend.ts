@@ -4,6 +4,7 @@ import type {
   BlockView,
   CommittedBlockEvent,
   ContractView,
+  EvidenceQuery,
   EvidenceView,
   GovIdentityView,
   GovParamsView,
@@ -46,8 +47,13 @@ export interface BackendComponents {
   readonly members?: () => readonly string[];
   /** Whether block sync runs now and when it last brought in blocks (never, without a network). */
   readonly sync?: () => { catchingUp: boolean; lastCaughtUpAt?: number };
-  /** Equivocation evidence seen by the consensus engine. */
-  readonly evidence?: () => readonly EvidenceView[];
+  /** Evidence of misbehaviour recorded by the consensus engine. */
+  readonly evidence?: {
+    list(query: EvidenceQuery): { readonly items: readonly EvidenceView[]; readonly total: number };
+    get(id: string): Promise<EvidenceView | undefined>;
+  };
+  /** With no commit for this long (ms), the node reports STALLED (default 60 s). */
+  readonly stallMs?: number;
   /** The node's metrics: commits, admission rejects and commit latency are recorded here. */
   readonly metrics?: NodeMetrics;
 }
@@ -65,10 +71,17 @@ export function assessReadiness(s: {
   /** Connected peers and the member set (this node included); absent without a network. */
   readonly network?: { readonly peers: readonly string[]; readonly members: readonly string[] };
   readonly catchingUp: boolean;
+  /** Heights between this node's head and the highest a validator's signed message showed. */
+  readonly behindBy?: number;
+  /** Set when no block committed for longer than the stall limit. */
+  readonly stalled?: boolean;
 }): { ready: boolean; reasons: string[]; reachable?: number; members?: number; needed?: number } {
   const reasons: string[] = [];
   if (!s.running) reasons.push("SHUTTING_DOWN");
   if (s.consensusStep === "stopped") reasons.push("CONSENSUS_STOPPED");
+  if (s.consensusStep === "halted") reasons.push("STORAGE_FAILED");
+  if ((s.behindBy ?? 0) > 2) reasons.push("BEHIND");
+  if (s.stalled === true) reasons.push("STALLED");
   let quorum: { reachable: number; members: number; needed: number } | undefined;
   if (s.network !== undefined) {
     const members = new Set(s.network.members);
@@ -97,6 +110,8 @@ export class NodeBackend implements ApiBackend {
   private readonly admittedAt = new Map<string, number>();
   /** The last block committed through onCommit, for the block interval. */
   private lastBlock: { height: number; time: number } | undefined;
+  /** When this node last committed a block (or started), for STALLED. */
+  private lastCommitAt = Date.now();
 
   constructor(components: BackendComponents) {
     this.c = components;
@@ -108,6 +123,7 @@ export class NodeBackend implements ApiBackend {
 
   /** Called by consensus after each durable commit. */
   onCommit(executed: ExecutedBlock, commit: Commit): void {
+    this.lastCommitAt = Date.now();
     for (const stx of executed.txs) {
       const hex = toHex(stx.hash);
       const w = this.waiters.get(hex);
@@ -321,12 +337,17 @@ export class NodeBackend implements ApiBackend {
     return () => this.events.off("block", listener);
   }
 
-  evidence(): readonly EvidenceView[] {
-    return this.c.evidence?.() ?? [];
+  evidence(query: EvidenceQuery): { items: readonly EvidenceView[]; total: number } {
+    return this.c.evidence?.list(query) ?? { items: [], total: 0 };
   }
 
+  evidenceById(id: string): Promise<EvidenceView | undefined> {
+    return this.c.evidence?.get(id) ?? Promise.resolve(undefined);
+  }
+
+  /** Alive and able to keep what it is asked to: false once a storage failure halted consensus. */
   healthy(): boolean {
-    return this.running;
+    return this.running && this.c.consensus.status().step !== "halted";
   }
 
   readAccess(): ReadAccess {
@@ -341,11 +362,16 @@ export class NodeBackend implements ApiBackend {
 
   readiness(): Readiness {
     const members = this.c.members?.();
+    const cs = this.c.consensus.status();
+    const head = this.c.ledger.head().height;
     const r = assessReadiness({
       running: this.running,
-      consensusStep: this.c.consensus.status().step,
+      consensusStep: cs.step,
       ...(members === undefined ? {} : { network: { peers: this.c.peers?.() ?? [], members } }),
       catchingUp: this.c.sync?.().catchingUp === true,
+      behindBy: cs.peerHeight === undefined ? 0 : cs.peerHeight - head - 1,
+      // A solo chain rests while idle; a BFT chain makes an empty block at least every interval.
+      stalled: cs.engine !== "solo" && Date.now() - this.lastCommitAt > (this.c.stallMs ?? 60_000),
     });
     const { ready, reasons, ...quorum } = r;
     return { ready, reasons, details: { height: this.c.ledger.head().height, ...quorum } };

@@ -1,5 +1,5 @@
-import { type ApiServer, createApiServer, type EvidenceView } from "@cairn/api";
-import { type ConsensusEngine, createBftEngine, createSoloEngine } from "@cairn/consensus";
+import { type ApiServer, createApiServer } from "@cairn/api";
+import { type BftEngine, type ConsensusEngine, createBftEngine, createSoloEngine } from "@cairn/consensus";
 import { createNativeRegistry } from "@cairn/contracts";
 import { toHex } from "@cairn/crypto";
 import { createNativeSigner, nativeVerify, VerifyPool } from "@cairn/crypto/native";
@@ -16,10 +16,10 @@ import {
 import { Mempool } from "@cairn/mempool";
 import { encode, txSigningBytes } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
-import { NodeBackend } from "./backend.ts";
+import { type BackendComponents, NodeBackend } from "./backend.ts";
 import { homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
-import { createEvidenceStore } from "./evidence-store.ts";
-import { catchUpFrom, followRegistry, SyncTracker, startNetwork } from "./p2p.ts";
+import { createEvidenceStore, evidenceView } from "./evidence-store.ts";
+import { blockSource, followRegistry, SyncTracker, startNetwork } from "./p2p.ts";
 import { createSafetyStore } from "./safety-store.ts";
 import { VERSION } from "./version.ts";
 
@@ -101,7 +101,10 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     let members: (() => readonly string[]) | undefined;
     let netStats: (() => NetworkCounters) | undefined;
     const sync = new SyncTracker();
-    let evidence: (() => readonly EvidenceView[]) | undefined;
+    let evidence: BackendComponents["evidence"];
+    let bft: BftEngine<ExecutedBlock> | undefined;
+    // Evidence recorded before the metrics exist (at start) is counted once they do.
+    let countEvidence: (kind: string) => void = () => {};
     if (config.consensus.engine === "tendermint") {
       const net = await startNetwork({ config, genesis, paths, ledger, mempool, loggers, sync });
       closers.push(() => net.stop());
@@ -126,13 +129,16 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
                 void net.request(peer, CONSENSUS_RESEND, bytes, { timeoutMs: 5_000 }).catch(() => {});
               }
             },
-            // The engine's verdict feeds gossipsub's peer score: malformed or badly signed consensus
-            // messages, or ones from non-validators, count against the peer that sent them.
+            // The engine's verdict feeds the network's peer scoring, whatever the path: malformed or
+            // badly signed consensus messages, or ones from non-validators, count against the peer
+            // that sent them, by gossip (gossipsub's validation) or straight (consensus-resend).
             onMessage: (handler) => {
               const off = net.subscribe("consensus", (bytes, from) => handler(bytes, from));
               void net
                 .handle(CONSENSUS_RESEND, (bytes, from) => {
-                  void handler(bytes, from);
+                  void handler(bytes, from).then((verdict) => {
+                    if (verdict === "reject") net.penalize(from, "invalid consensus message (resend)");
+                  });
                   return new Uint8Array(0);
                 })
                 .catch((err) => log.error({ err }, "cannot serve consensus retransmissions"));
@@ -154,8 +160,16 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
             return ok.every(Boolean);
           },
           logger: loggers.layer("consensus"),
-          onEvidence: (e) => evidenceStore.add(e),
-          catchUp: (peer) => catchUpFrom(net, peer, ledger, mempool, loggers.layer("network"), sync),
+          onEvidence: async (e) => {
+            if (await evidenceStore.add(e)) countEvidence(e.kind);
+          },
+          sync: blockSource(net),
+          onSync: (running, advanced) => (running ? sync.begin() : sync.end(advanced)),
+          onHalt: (err) =>
+            log.fatal?.(
+              { err },
+              "storage failed: this validator no longer takes part in consensus; free space or repair the disk, then restart it",
+            ),
         },
         {
           maxBlockTxs: genesis.params.maxBlockTxs,
@@ -166,14 +180,17 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
         },
       );
       consensus = engine;
-      evidence = () =>
-        evidenceStore.list().map((e) => ({
-          validator: e.first.validator,
-          height: e.first.height,
-          round: e.first.round,
-          type: e.first.type,
-          votes: [e.first, e.second].map((v) => ({ blockHash: v.blockHash, signature: v.signature })),
-        }));
+      bft = engine;
+      evidence = {
+        list: (q) => {
+          const page = evidenceStore.list(q);
+          return { items: page.items.map((k) => evidenceView(k.id, k.evidence)), total: page.total };
+        },
+        get: async (id) => {
+          const e = await evidenceStore.get(id);
+          return e === undefined ? undefined : evidenceView(id, e);
+        },
+      };
     } else {
       consensus = createSoloEngine<ExecutedBlock>(
         { ledger, mempool, signer, logger: loggers.layer("consensus") },
@@ -193,9 +210,11 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
         consensus: () => consensus.status(),
         ledgerHeight: () => ledger.head().height,
         syncing: () => sync.status().catchingUp,
+        ...(bft === undefined ? {} : { consensusBuffered: () => (bft as BftEngine<ExecutedBlock>).buffered() }),
         dataDir: paths.data,
       },
     });
+    countEvidence = (kind) => metrics.consensus.evidence.inc({ kind });
     backend = new NodeBackend({
       ledger,
       mempool,

@@ -1,4 +1,4 @@
-import { BLOCK_SYNC_PROTOCOL, serveBlocks, syncFrom } from "@cairn/consensus";
+import { applySyncedBlocks, BLOCK_SYNC_PROTOCOL, BlockFetcher, type BlockSource, serveBlocks } from "@cairn/consensus";
 import { nativeVerify } from "@cairn/crypto/native";
 import type { ExecutedBlock, Genesis, Ledger } from "@cairn/ledger";
 import type { NodeLoggers } from "@cairn/management";
@@ -42,6 +42,17 @@ export class SyncTracker {
 
 /** How long a starting node waits for a first peer before it catches up (or starts alone). */
 const FIRST_PEER_WAIT_MS = 5_000;
+/** How long one peer gets to answer a block request; a silent (paused) peer costs this once. */
+export const SYNC_REQUEST_TIMEOUT_MS = 1_500;
+
+/** Block requests over the network, with misbehaving peers reported to its peer scoring. */
+export function blockSource(net: Network): BlockSource {
+  return {
+    peers: () => net.peers(),
+    request: (peer, request, timeoutMs) => net.request(peer, BLOCK_SYNC_PROTOCOL, request, { timeoutMs }),
+    penalize: (peer, reason) => net.penalize(peer, reason),
+  };
+}
 
 /**
  * Starts the node's libp2p network: admits only the genesis members, gossips transactions into the
@@ -103,7 +114,11 @@ export function followRegistry(
   });
 }
 
-/** Fetches the blocks this node missed from each connected peer in turn (data synchronization). */
+/**
+ * Fetches the blocks this node missed before consensus starts (data synchronization): from whichever
+ * connected peer has them, each peer given SYNC_REQUEST_TIMEOUT_MS to answer, so a silent peer
+ * delays start-up by that much once, not by a request timeout per batch.
+ */
 export async function catchUp(
   net: Network,
   ledger: Ledger,
@@ -113,24 +128,20 @@ export async function catchUp(
 ): Promise<void> {
   const deadline = Date.now() + FIRST_PEER_WAIT_MS;
   while (net.peers().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  for (const peer of net.peers()) await catchUpFrom(net, peer, ledger, mempool, log, sync);
-}
-
-/** Fetches the blocks this node missed from one peer; a failure is logged, not thrown. */
-export async function catchUpFrom(
-  net: Network,
-  peer: string,
-  ledger: Ledger,
-  mempool: Mempool,
-  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void },
-  sync?: SyncTracker,
-): Promise<void> {
   const before = ledger.head().height;
+  const fetcher = new BlockFetcher(blockSource(net), { requestTimeoutMs: SYNC_REQUEST_TIMEOUT_MS });
   sync?.begin();
   try {
-    await syncFrom<ExecutedBlock>(ledger, (req) => net.request(peer, BLOCK_SYNC_PROTOCOL, req), nativeVerify);
-  } catch (err) {
-    log.warn({ peer, err: (err as Error).message }, "block sync from peer failed");
+    for (;;) {
+      const got = await fetcher.fetch(ledger.head().height + 1);
+      if (got === null) break;
+      try {
+        if ((await applySyncedBlocks<ExecutedBlock>(ledger, got.blocks, nativeVerify)) === 0) break;
+      } catch (err) {
+        fetcher.misbehaved(got.peer, (err as Error).message);
+        log.warn({ peer: got.peer, err: (err as Error).message }, "block sync from peer failed");
+      }
+    }
   } finally {
     sync?.end(ledger.head().height > before);
   }
@@ -144,5 +155,5 @@ export async function catchUpFrom(
     if (block !== undefined) mempool.removeCommitted(block.txs.map((t) => decodeTransaction(t)));
   }
   mempool.dropExpired(head + 1);
-  log.info({ peer, from: before, to: head }, "caught up from peer");
+  log.info({ from: before, to: head }, "caught up from peers");
 }

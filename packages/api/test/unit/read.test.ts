@@ -273,11 +273,26 @@ describe("GET /status and /health", () => {
     expect("lastCaughtUpAt" in body.sync).toBe(false);
   });
 
-  it("lists equivocation evidence (none from the memory backend)", async () => {
+  it("lists evidence a page at a time (none from the memory backend)", async () => {
     const h = await start();
     const { status, body } = await get(`${h.url}/evidence`);
     expect(status).toBe(200);
-    expect(body).toEqual({ evidence: [] });
+    // The route is paged since evidence could be flooded: the page's bounds come with it.
+    expect(body).toEqual({ evidence: [], total: 0, offset: 0, limit: 100 });
+    expect((await get(`${h.url}/evidence?offset=5&limit=2`)).body).toEqual({
+      evidence: [],
+      total: 0,
+      offset: 5,
+      limit: 2,
+    });
+    for (const q of ["limit=0", "limit=1001", "offset=-1", "limit=x", "kind=other", "validator=zz"]) {
+      const r = await get(`${h.url}/evidence?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.body.error.code, q).toBe("BAD_REQUEST");
+    }
+    const missing = await get(`${h.url}/evidence/duplicate-vote:1:00`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe("EVIDENCE_NOT_FOUND");
   });
 
   it("reports health", async () => {

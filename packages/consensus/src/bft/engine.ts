@@ -1,5 +1,6 @@
 import { equalBytes, toHex } from "@cairn/crypto";
 import {
+  type Block,
   blockHash,
   type Commit,
   decodeBlock,
@@ -8,7 +9,8 @@ import {
   type SignedTransaction,
 } from "@cairn/messaging";
 import { ConsensusError, type VerifyFn, verifyCommit } from "../commit.ts";
-import type { SyncLedgerPort } from "../sync/block-sync.ts";
+import { applySyncedBlocks, type SyncedBlock, type SyncLedgerPort } from "../sync/block-sync.ts";
+import { BlockFetcher, type BlockFetcherOptions, type BlockSource } from "../sync/fetcher.ts";
 import {
   type CommitListener,
   type ConsensusEngine,
@@ -19,10 +21,19 @@ import {
   type Signer,
   validatorsOf,
 } from "../types.ts";
-import { type ConsensusMessage, decodeConsensusMessage, encodeConsensusMessage, type Proposal } from "./messages.ts";
+import { bodyMatchesHeader, type ConsensusEvidence, InvalidProposalReason, proposalHeader } from "./evidence.ts";
+import { FutureBuffer } from "./future.ts";
+import {
+  type ConsensusMessage,
+  decodeConsensusMessage,
+  encodeConsensusMessage,
+  type Proposal,
+  proposalSigningBytes,
+  voteBytes,
+} from "./messages.ts";
+import { proposerSchedule } from "./proposer.ts";
 import type { SafetyRecord } from "./record.ts";
 import { createTendermint, type Effect, RejectCode, type Tendermint } from "./tendermint.ts";
-import type { Evidence } from "./vote-set.ts";
 
 // The BFT engine: runs the Tendermint state machine (./tendermint.ts) against the real ledger,
 // mempool, a transport and a durable safety store. The machine decides; this adapter does the I/O
@@ -84,13 +95,20 @@ export interface BftEngineComponents<E extends ExecutedBlockView> {
   readonly verifyTxs: (txs: readonly SignedTransaction[]) => Promise<boolean>;
   readonly logger?: Logger;
   readonly onCommit?: CommitListener<E>;
-  /** Called once per piece of equivocation evidence; the engine waits for it (e.g. to persist it). */
-  readonly onEvidence?: (evidence: Evidence) => void | Promise<void>;
+  /** Called once per piece of evidence (duplicate votes, conflicting or invalid proposals); awaited. */
+  readonly onEvidence?: (evidence: ConsensusEvidence) => void | Promise<void>;
   /**
-   * Fetches and commits the blocks this node missed from `peer` (block sync). Called, inside the
-   * engine's queue, when a peer's messages show it is more than one height ahead.
+   * Where missed blocks come from (block sync). The engine catches up in the background, never in
+   * its queue, when a validly signed message shows a validator is more than one height ahead.
    */
-  readonly catchUp?: (peer: string) => Promise<void>;
+  readonly sync?: BlockSource;
+  /** Told when a catch-up starts and ends (`advanced`: it committed blocks). */
+  readonly onSync?: (running: boolean, advanced: boolean) => void;
+  /**
+   * Called once when the engine halts on a storage failure (its safety record or a block could not
+   * be written): it takes no further part in consensus, as if it had crashed.
+   */
+  readonly onHalt?: (err: Error) => void;
 }
 
 export interface BftEngineOptions {
@@ -101,11 +119,22 @@ export interface BftEngineOptions {
   /** Re-send this validator's messages of the current height when it has not advanced for this long (ms). */
   readonly retransmitMs: number;
   /**
-   * With an empty mempool after a commit, wait this long for a transaction (or a peer's message
-   * for the next height) before starting it, so an idle chain makes an empty block only this
-   * often instead of as fast as it can vote (CometBFT's create_empty_blocks_interval).
+   * With an empty mempool after a commit, wait this long for a transaction (or a validator's
+   * signed message for the next height) before starting it, so an idle chain makes an empty block
+   * only this often instead of as fast as it can vote (CometBFT's create_empty_blocks_interval).
    */
   readonly emptyBlockInterval: number;
+  /** Heights above the one being decided whose messages are kept for later. */
+  readonly futureHeights: number;
+  /** Messages of later heights kept per validator. */
+  readonly futureMessagesPerValidator: number;
+  /** Proposal bytes of later heights kept per validator (default: twice maxBlockBytes). */
+  readonly futureBytesPerValidator?: number;
+  /** Proposals for rounds further ahead of this node's round are dropped (a retransmission brings them again). */
+  readonly maxProposalRoundsAhead: number;
+  /** Least time between two catch-ups that found nothing (ms). */
+  readonly syncCooldownMs: number;
+  readonly fetcher?: Partial<BlockFetcherOptions>;
 }
 
 export const defaultBftEngineOptions: BftEngineOptions = {
@@ -114,7 +143,33 @@ export const defaultBftEngineOptions: BftEngineOptions = {
   maxClockDrift: 10_000,
   retransmitMs: 2_000,
   emptyBlockInterval: 10_000,
+  futureHeights: 4,
+  futureMessagesPerValidator: 64,
+  maxProposalRoundsAhead: 2,
+  syncCooldownMs: 500,
 };
+
+/** Room for a block's header and parent certificate on top of its transaction bytes. */
+const BLOCK_OVERHEAD_BYTES = 1024 * 1024;
+
+/** Why a proposal failed validation, and whether the failure is the proposer's provable fault. */
+interface Invalid {
+  readonly reason: string;
+  /** Set when the block the proposer signed breaks a rule anyone can re-check (evidence). */
+  readonly evidence?: InvalidProposalReason;
+  /** Whether the peer that delivered it should be penalised. */
+  readonly punish: boolean;
+}
+
+const heightOf = (m: ConsensusMessage) => (m.kind === "proposal" ? m.proposal.height : m.vote.height);
+const authorOf = (m: ConsensusMessage) => (m.kind === "proposal" ? m.proposal.proposer : m.vote.validator);
+
+/** The worse of two verdicts. */
+function worse(a: MessageVerdict, b: MessageVerdict): MessageVerdict {
+  if (a === "reject" || b === "reject") return "reject";
+  if (a === "ignore" || b === "ignore") return "ignore";
+  return "accept";
+}
 
 export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   readonly name = "tendermint";
@@ -126,9 +181,10 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Block hash hex → executed block, for proposals of the current height that passed validation. */
   private readonly executed = new Map<string, E>();
-  private readonly validity = new Map<string, boolean>();
-  /** Proposals for later heights, validated once the ledger gets there. */
-  private pendingProposals: Proposal[] = [];
+  /** Block hash hex → why the proposal is invalid (null: valid). */
+  private readonly validity = new Map<string, Invalid | null>();
+  /** Authenticated messages of later heights, bounded per validator. */
+  private readonly future: FutureBuffer;
   /** This validator's messages at the current height, for retransmission. */
   private sent: Uint8Array[] = [];
   private lastProgress = Date.now();
@@ -136,11 +192,24 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   private retransmitTimer: NodeJS.Timeout | undefined;
   private running = false;
   private wakeIdle: (() => void) | undefined;
-  private lastCatchUp = 0;
+  private readonly fetcher: BlockFetcher | undefined;
+  private syncing = false;
+  private lastSyncEnd = 0;
+  /** The highest height a validator's validly signed message showed, for readiness. */
+  private peerHeight = 0;
+  /** When a far-future message of each validator was last checked (its signature is not checked more often). */
+  private readonly farChecked = new Map<string, number>();
+  private halted: Error | undefined;
 
   constructor(components: BftEngineComponents<E>, options: Partial<BftEngineOptions> = {}) {
     this.c = components;
     this.opts = { ...defaultBftEngineOptions, ...options };
+    this.future = new FutureBuffer({
+      heights: this.opts.futureHeights,
+      messagesPerValidator: this.opts.futureMessagesPerValidator,
+      bytesPerValidator: this.opts.futureBytesPerValidator ?? 2 * this.opts.maxBlockBytes,
+    });
+    this.fetcher = components.sync === undefined ? undefined : new BlockFetcher(components.sync, this.opts.fetcher);
   }
 
   async start(): Promise<void> {
@@ -166,27 +235,10 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       lastCommit: head.height === 0 ? null : ((await ledger.getCommit(head.height)) ?? null),
       signer,
       verify,
-      validate: (pb) => this.validity.get(toHex(pb.blockHash)) === true,
+      validate: (pb) => this.validity.get(toHex(pb.blockHash)) === null,
       restore,
       ...(this.c.logger === undefined ? {} : { logger: this.c.logger }),
     });
-  }
-
-  /** Behind by more than a height: sync blocks from the peer, then run consensus from the new head. */
-  private async catchUp(peer: string): Promise<void> {
-    const before = this.c.ledger.head().height;
-    await (this.c.catchUp as (peer: string) => Promise<void>)(peer);
-    if (this.c.ledger.head().height === before) return;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    this.executed.clear();
-    this.validity.clear();
-    this.sent = [];
-    this.lastProgress = Date.now();
-    this.pendingProposals = this.pendingProposals.filter((p) => p.height > this.c.ledger.head().height + 1);
-    this.machine = await this.createMachine(null);
-    this.c.logger?.info({ from: before, to: this.c.ledger.head().height }, "bft: caught up, resuming consensus");
-    await this.apply(this.machine.start());
   }
 
   async stop(): Promise<void> {
@@ -201,7 +253,18 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
 
   status(): ConsensusStatus {
     const s = this.machine?.status();
-    return { engine: this.name, height: s?.height ?? 0, round: s?.round ?? 0, step: s?.step ?? "stopped" };
+    const base = { engine: this.name, height: s?.height ?? 0, round: s?.round ?? 0 };
+    if (this.halted !== undefined) return { ...base, step: "halted", halted: this.halted.message };
+    return {
+      ...base,
+      step: s?.step ?? "stopped",
+      ...(this.peerHeight > 0 ? { peerHeight: this.peerHeight } : {}),
+    };
+  }
+
+  /** Messages and bytes buffered for later heights (bounded per validator). */
+  buffered(): { messages: number; bytes: number } {
+    return this.future.size();
   }
 
   /** Runs `task` after every task queued before it; `skipped` is called instead once the engine stopped. */
@@ -214,47 +277,51 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       try {
         await task();
       } catch (err) {
-        this.c.logger?.error({ err }, "bft: step failed");
+        if (err instanceof StorageFailure) this.halt(err.cause as Error);
+        else this.c.logger?.error({ err }, "bft: step failed");
       }
     });
   }
 
+  /**
+   * A write this validator's safety depends on failed (disk full, I/O error): it stops taking part
+   * at once, so the others carry on as if it had crashed, rather than half-working and stalling them.
+   */
+  private halt(err: Error): void {
+    if (this.halted !== undefined) return;
+    this.halted = err;
+    this.running = false;
+    this.unsubscribe?.();
+    clearInterval(this.retransmitTimer);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.c.logger?.error({ err }, "bft: storage failed; consensus halted on this node (repair the disk, then restart)");
+    this.c.onHalt?.(err);
+  }
+
   private receive(bytes: Uint8Array, from: string): Promise<MessageVerdict> {
+    if (!this.running) return Promise.resolve("ignore");
     let m: ConsensusMessage;
     try {
       m = decodeConsensusMessage(bytes);
     } catch {
       return Promise.resolve("reject"); // the transport penalises the sender
     }
-    // A peer has started the next height: stop waiting for transactions (see waitForWork). Late
-    // votes of the height just committed must not wake us, or an idle chain would never rest.
-    const msgHeight = m.kind === "proposal" ? m.proposal.height : m.vote.height;
-    if (msgHeight > this.c.ledger.head().height) this.wakeIdle?.();
+    // Cheapest check first: no honest proposer sends a block larger than the chain allows.
+    if (m.kind === "proposal" && m.proposal.block.length > this.opts.maxBlockBytes + BLOCK_OVERHEAD_BYTES) {
+      return Promise.resolve("reject");
+    }
+    const next = this.c.ledger.head().height + 1;
+    const height = heightOf(m);
+    if (height > next) return Promise.resolve(this.receiveFuture(m, from, next));
+    // Waiting on an idle chain: only a validator's validly signed message of the next height ends it.
+    if (height === next && this.wakeIdle !== undefined && this.machine?.authenticate(m) === null) this.wakeIdle();
     return new Promise<MessageVerdict>((resolve) => {
       let verdict: MessageVerdict = "accept";
       this.enqueue(
         async () => {
           try {
-            const height = m.kind === "proposal" ? m.proposal.height : m.vote.height;
-            // A message from beyond our height: the peer has committed blocks we have not. Gossip will
-            // not bring their votes again, so fetch those blocks (at most once a second).
-            if (height > this.c.ledger.head().height + 1 && this.c.catchUp !== undefined) {
-              if (Date.now() - this.lastCatchUp > 1_000) {
-                this.lastCatchUp = Date.now();
-                await this.catchUp(from);
-              }
-            }
-            if (m.kind === "proposal") {
-              const next = this.c.ledger.head().height + 1;
-              if (m.proposal.height > next) {
-                this.pendingProposals.push(m.proposal);
-                return;
-              }
-              if (m.proposal.height === next) await this.prevalidate(m.proposal);
-            }
-            const effects = (this.machine as Tendermint).onMessage(m);
-            verdict = verdictOf(effects);
-            await this.apply(effects);
+            verdict = await this.receiveCurrent(m);
           } finally {
             resolve(verdict);
           }
@@ -265,40 +332,156 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   }
 
   /**
-   * Legitimate validation of a proposal before the machine may vote for it: the header links to
-   * our head, the parent's certificate verifies, every transaction signature verifies, and our own
-   * execution reproduces the proposed block hash (so state root, receipts and all are as claimed).
+   * A message of a later height. It is kept (bounded per validator) only once its author and
+   * signature check out, and only then does it count as evidence that this node is behind.
    */
-  private async prevalidate(p: Proposal): Promise<void> {
+  private receiveFuture(m: ConsensusMessage, from: string, next: number): MessageVerdict {
+    const { ledger, verify } = this.c;
+    const height = heightOf(m);
+    // The set of that height if the ledger knows it yet (it schedules changes 2 heights ahead).
+    const set = validatorsOf(ledger, Math.min(height, next + 1));
+    const author = authorOf(m);
+    if (!set.some((v) => equalBytes(v.publicKey, author))) return "ignore";
+    if (this.future.has(m)) return "accept";
+    const keep = this.future.wouldKeep(m, next);
+    if (!keep) {
+      // Beyond the window (or its slot is full): check one such message per validator a second,
+      // enough to learn we are behind, never a signature check per message a peer sends.
+      const key = toHex(author);
+      const last = this.farChecked.get(key) ?? 0;
+      if (Date.now() - last < 1_000) return "ignore";
+      this.farChecked.set(key, Date.now());
+    }
+    if (m.kind === "proposal") {
+      const p = m.proposal;
+      if (height <= next + 1 && !equalBytes(proposerSchedule(set)(height, p.round).publicKey, p.proposer)) {
+        return "reject";
+      }
+      if (!verify(p.signature, proposalSigningBytes({ chainId: ledger.chainId, ...p }), p.proposer)) return "reject";
+    } else if (!verify(m.vote.signature, voteBytes(ledger.chainId, m.vote), m.vote.validator)) {
+      return "reject";
+    }
+    if (height > this.peerHeight) this.peerHeight = height;
+    // A validator signed a message of a later height: it committed blocks we have not.
+    this.requestSync(from);
+    if (keep) this.future.add(m, next);
+    return "accept";
+  }
+
+  /** A message of the height being decided (or an earlier one), inside the queue. */
+  private async receiveCurrent(m: ConsensusMessage): Promise<MessageVerdict> {
+    const machine = this.machine as Tendermint;
+    let verdict: MessageVerdict = "accept";
+    if (m.kind === "proposal" && m.proposal.height === this.c.ledger.head().height + 1) {
+      const p = m.proposal;
+      if (p.round > machine.status().round + this.opts.maxProposalRoundsAhead) return "ignore";
+      // Who signed it, before anything that costs more (decoding, tx signatures, execution).
+      const denied = machine.authenticate(m);
+      if (denied !== null) return PUNISHED.has(denied) ? "reject" : "ignore";
+      const invalid = await this.prevalidate(p);
+      if (invalid !== null) {
+        if (invalid.punish) verdict = "reject";
+        if (invalid.evidence !== undefined) {
+          await this.report({
+            kind: "invalid-proposal",
+            proposal: proposalHeader(p),
+            block: p.block,
+            reason: invalid.evidence,
+          });
+        }
+      }
+    }
+    const effects = machine.onMessage(m);
+    verdict = worse(verdict, verdictOf(effects));
+    await this.apply(effects);
+    return verdict;
+  }
+
+  private async report(e: ConsensusEvidence): Promise<void> {
+    this.c.logger?.warn(
+      { kind: e.kind, ...(e.kind === "invalid-proposal" ? { reason: e.reason } : {}) },
+      "bft: evidence of a validator's misbehaviour",
+    );
+    await this.c.onEvidence?.(e);
+  }
+
+  /**
+   * Legitimate validation of a proposal before the machine may vote for it, cheapest checks first:
+   * the block's size and shape, that its body is the one its signed header commits to, the header
+   * against our head and the chain's bounds, the parent's certificate, every transaction
+   * signature, and last our own execution, which must reproduce the proposed block hash.
+   */
+  private async prevalidate(p: Proposal): Promise<Invalid | null> {
     const key = toHex(p.blockHash);
-    if (this.validity.has(key)) return;
+    const known = this.validity.get(key);
+    if (known !== undefined) return known;
+    const result = await this.check(p);
+    if (result !== null) {
+      this.c.logger?.warn({ height: p.height, round: p.round, reason: result.reason }, "bft: invalid proposal");
+    }
+    this.validity.set(key, result);
+    return result;
+  }
+
+  private async check(p: Proposal): Promise<Invalid | null> {
     const { ledger } = this.c;
-    let ok = false;
+    const R = InvalidProposalReason;
+    // Faults of whoever relayed the bytes (the signature covers only the header's hash).
+    const relayFault = (reason: string): Invalid => ({ reason, punish: true });
+    const proposerFault = (reason: InvalidProposalReason, why: string): Invalid => ({
+      reason: why,
+      evidence: reason,
+      punish: true,
+    });
+    let block: Block;
     try {
-      const block = decodeBlock(p.block);
-      const h = block.header;
-      const head = ledger.head();
-      if (h.height !== head.height + 1 || !equalBytes(blockHash(h), p.blockHash))
-        throw new Error("header does not match");
-      if (!equalBytes(h.prevHash, head.hash)) throw new Error("does not extend our head");
-      if (h.time > Date.now() + this.opts.maxClockDrift) throw new Error("time is too far ahead");
-      if (h.height > 1) {
+      block = decodeBlock(p.block);
+    } catch (err) {
+      return relayFault(`block does not decode: ${(err as Error).message}`);
+    }
+    const h = block.header;
+    if (!equalBytes(blockHash(h), p.blockHash)) return relayFault("header does not match the signed block hash");
+    if (!bodyMatchesHeader(block)) return relayFault("body does not match the signed header");
+    if (h.height !== p.height) return proposerFault(R.wrongHeight, `header height ${h.height}`);
+    if (h.txCount > this.opts.maxBlockTxs) {
+      return proposerFault(R.tooManyTxs, `${h.txCount} transactions; the limit is ${this.opts.maxBlockTxs}`);
+    }
+    const txBytes = block.txs.reduce((n, t) => n + t.length, 0);
+    if (txBytes > this.opts.maxBlockBytes) {
+      return proposerFault(R.tooManyBytes, `${txBytes} transaction bytes; the limit is ${this.opts.maxBlockBytes}`);
+    }
+    const head = ledger.head();
+    if (!equalBytes(h.prevHash, head.hash)) return proposerFault(R.badParent, "does not extend the committed head");
+    if (h.time < head.time) return proposerFault(R.timeBeforeParent, "time is before the parent's");
+    // Our clock may be the wrong one: refuse the block, but blame nobody.
+    if (h.time > Date.now() + this.opts.maxClockDrift) return { reason: "time is too far ahead", punish: false };
+    if (h.height > 1) {
+      try {
         if (block.lastCommit === null) throw new Error("no certificate of the parent");
         verifyCommit(ledger.chainId, block.lastCommit, head.hash, validatorsOf(ledger, head.height), this.c.verify);
+      } catch (err) {
+        return proposerFault(R.badLastCommit, (err as Error).message);
       }
-      const txs = block.txs.map((t) => decodeTransaction(t));
-      if (!(await this.c.verifyTxs(txs))) throw new Error("a transaction signature does not verify");
-      const executed = await ledger.execute({ time: h.time, proposer: h.proposer, txs, lastCommit: block.lastCommit });
-      ok = equalBytes(executed.hash, p.blockHash);
-      if (ok) this.executed.set(key, executed);
-      else throw new Error("executing it gives a different block");
-    } catch (err) {
-      this.c.logger?.warn(
-        { height: p.height, round: p.round, reason: (err as Error).message },
-        "bft: invalid proposal",
-      );
     }
-    this.validity.set(key, ok);
+    let txs: SignedTransaction[];
+    try {
+      txs = block.txs.map((t) => decodeTransaction(t));
+    } catch {
+      return proposerFault(R.badTxSignature, "a transaction does not decode");
+    }
+    if (!(await this.c.verifyTxs(txs)))
+      return proposerFault(R.badTxSignature, "a transaction signature does not verify");
+    let executed: E;
+    try {
+      executed = await ledger.execute({ time: h.time, proposer: h.proposer, txs, lastCommit: block.lastCommit });
+    } catch (err) {
+      return proposerFault(R.badExecution, (err as Error).message);
+    }
+    if (!equalBytes(executed.hash, p.blockHash)) {
+      return proposerFault(R.badExecution, "executing it gives a different block");
+    }
+    this.executed.set(toHex(p.blockHash), executed);
+    return null;
   }
 
   private async apply(effects: readonly Effect[]): Promise<void> {
@@ -306,7 +489,11 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       switch (e.type) {
         case "persist":
           // Durable before anything after it, above all the broadcast of the vote it records.
-          await this.c.safety.save(e.record);
+          try {
+            await this.c.safety.save(e.record);
+          } catch (err) {
+            throw new StorageFailure(err);
+          }
           break;
         case "broadcast": {
           const bytes = encodeConsensusMessage(e.message);
@@ -329,8 +516,10 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
           await this.commit(e.blockHash, e.block, e.commit);
           break;
         case "evidence":
-          this.c.logger?.warn({ validator: toHex(e.evidence.first.validator) }, "bft: equivocation evidence");
-          await this.c.onEvidence?.(e.evidence);
+          await this.report({ kind: "duplicate-vote", ...e.evidence });
+          break;
+        case "proposalEvidence":
+          await this.report({ kind: "conflicting-proposal", first: e.first, second: e.second });
           break;
         case "reject":
           this.c.logger?.debug({ code: e.code, reason: e.reason }, "bft: message rejected");
@@ -354,12 +543,12 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     });
     const key = toHex(executed.hash);
     this.executed.set(key, executed);
-    this.validity.set(key, true);
+    this.validity.set(key, null);
     return (this.machine as Tendermint).proposeValue(height, round, encodeBlock(executed.block));
   }
 
   private async commit(hash: Uint8Array, block: Uint8Array, commit: Commit): Promise<void> {
-    const { ledger, mempool } = this.c;
+    const { ledger } = this.c;
     let executed = this.executed.get(toHex(hash));
     if (executed === undefined) {
       // Decided from others' precommits without having executed it here: execute it now.
@@ -375,29 +564,41 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
         throw new ConsensusError("BFT_DIVERGED", `decided block ${commit.height} does not execute to its hash here`);
       }
     }
-    await ledger.commit(executed, commit);
-    mempool.removeCommitted(executed.txs);
-    mempool.dropExpired(commit.height + 1);
+    try {
+      await ledger.commit(executed, commit);
+    } catch (err) {
+      throw new StorageFailure(err);
+    }
+    this.afterCommit(executed.txs, commit.height);
+    this.c.logger?.info({ height: commit.height, txs: executed.txs.length, round: commit.round }, "committed block");
+    this.c.onCommit?.(executed, commit);
+    await this.waitForWork();
+    await this.feedEarly();
+  }
+
+  /** What follows every commit, by consensus or by block sync. */
+  private afterCommit(txs: readonly SignedTransaction[], height: number): void {
+    this.c.mempool.removeCommitted(txs);
+    this.c.mempool.dropExpired(height + 1);
     this.executed.clear();
     this.validity.clear();
     this.sent = [];
     this.lastProgress = Date.now();
-    this.c.logger?.info({ height: commit.height, txs: executed.txs.length, round: commit.round }, "committed block");
-    this.c.onCommit?.(executed, commit);
-    await this.waitForWork();
-    // Proposals that arrived early for the new height can be validated now.
-    const next = ledger.head().height + 1;
-    const early = this.pendingProposals.filter((p) => p.height === next);
-    this.pendingProposals = this.pendingProposals.filter((p) => p.height > next);
-    for (const p of early) {
-      await this.prevalidate(p);
-      await this.apply((this.machine as Tendermint).onProposal(p));
+  }
+
+  /** Messages that arrived early for the height now being decided, checked and fed to the machine. */
+  private async feedEarly(): Promise<void> {
+    const next = this.c.ledger.head().height + 1;
+    for (const m of this.future.take(next)) {
+      if (!this.running) return;
+      await this.receiveCurrent(m);
     }
   }
 
-  /** After a commit on an idle chain: until a transaction or a peer's message arrives, or the interval passes. */
+  /** After a commit on an idle chain: until a transaction or a validator's message arrives, or the interval passes. */
   private async waitForWork(): Promise<void> {
     if (this.c.mempool.size > 0 || !this.running) return;
+    if (this.future.hasHeight(this.c.ledger.head().height + 1)) return;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -411,11 +612,81 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     });
   }
 
+  /**
+   * Catches up in the background: fetches blocks outside the queue (a silent peer costs a timeout,
+   * never a stalled round), then applies each batch inside the queue like any other input.
+   */
+  private requestSync(preferred: string): void {
+    if (this.fetcher === undefined || this.syncing || !this.running) return;
+    if (Date.now() - this.lastSyncEnd < this.opts.syncCooldownMs) return;
+    this.syncing = true;
+    void this.runSync(this.fetcher, preferred).finally(() => {
+      this.syncing = false;
+      this.lastSyncEnd = Date.now();
+    });
+  }
+
+  private async runSync(fetcher: BlockFetcher, preferred: string): Promise<void> {
+    const before = this.c.ledger.head().height;
+    this.c.onSync?.(true, false);
+    try {
+      for (let first = true; this.running; first = false) {
+        const got = await fetcher.fetch(this.c.ledger.head().height + 1, first ? preferred : undefined);
+        if (got === null) break;
+        const applied = await new Promise<number>((resolve) => {
+          this.enqueue(
+            async () => resolve(await this.applySynced(fetcher, got.peer, got.blocks).catch(() => 0)),
+            () => resolve(0),
+          );
+        });
+        if (applied === 0) break;
+      }
+    } finally {
+      this.c.onSync?.(false, this.c.ledger.head().height > before);
+    }
+  }
+
+  /** Commits synced blocks (each certificate and execution checked), then runs consensus from the new head. */
+  private async applySynced(fetcher: BlockFetcher, peer: string, blocks: readonly SyncedBlock[]): Promise<number> {
+    const { ledger } = this.c;
+    const before = ledger.head().height;
+    try {
+      await applySyncedBlocks(ledger, blocks, this.c.verify);
+    } catch (err) {
+      // A block whose certificate or execution does not check out: the peer served a bad one.
+      this.c.logger?.warn({ peer, err: (err as Error).message }, "bft: block sync from peer failed");
+      fetcher.misbehaved(peer, (err as Error).message);
+    }
+    const head = ledger.head().height;
+    if (head === before) return 0;
+    for (const { block } of blocks) {
+      if (block.header.height > before && block.header.height <= head) {
+        this.c.mempool.removeCommitted(block.txs.map((t) => decodeTransaction(t)));
+      }
+    }
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.afterCommit([], head);
+    this.machine = await this.createMachine(null);
+    this.c.logger?.info({ from: before, to: head, peer }, "bft: caught up, resuming consensus");
+    await this.apply(this.machine.start());
+    await this.feedEarly();
+    return head - before;
+  }
+
   /** Gossip delivers at most once; a peer that missed our votes (restart, partition) gets them again. */
   private retransmit(): void {
     if (Date.now() - this.lastProgress < this.opts.retransmitMs) return;
     const { transport } = this.c;
     for (const bytes of this.sent) (transport.resend ?? transport.broadcast).call(transport, bytes);
+  }
+}
+
+/** A write consensus safety depends on failed; the engine halts rather than go on half-working. */
+class StorageFailure extends Error {
+  constructor(cause: unknown) {
+    super(`storage failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = "StorageFailure";
   }
 }
 

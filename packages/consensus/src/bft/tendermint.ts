@@ -2,6 +2,7 @@ import { equalBytes, fromHex, toHex } from "@cairn/crypto";
 import { type Commit, decodeBlock, blockHash as headerHash, type Validator, VoteType } from "@cairn/messaging";
 import { ConsensusError, quorumPower, type VerifyFn } from "../commit.ts";
 import type { Logger, Signer } from "../types.ts";
+import { proposalHeader, type SignedProposalHeader } from "./evidence.ts";
 import {
   type ConsensusMessage,
   isNil,
@@ -66,6 +67,12 @@ export type Effect =
       readonly commit: Commit;
     }
   | { readonly type: "evidence"; readonly evidence: Evidence }
+  /** Two different proposals signed by the proposer of one height and round. */
+  | {
+      readonly type: "proposalEvidence";
+      readonly first: SignedProposalHeader;
+      readonly second: SignedProposalHeader;
+    }
   | { readonly type: "reject"; readonly code: RejectCode; readonly reason: string };
 
 export interface ProposedBlock {
@@ -119,6 +126,12 @@ export interface Tendermint {
   onProposal(proposal: Proposal): Effect[];
   onVote(vote: Vote): Effect[];
   onMessage(message: ConsensusMessage): Effect[];
+  /**
+   * Checks, without changing any state, that a message of the current height comes from whom it
+   * claims (the round's proposer, or a validator) and carries a valid signature: null when it does,
+   * else the code it would be rejected with. A signature found valid here is not verified again.
+   */
+  authenticate(message: ConsensusMessage): RejectCode | null;
   onTimeout(timeout: Timeout): Effect[];
   /** The answer to `requestValue`: the encoded block this validator proposes. */
   proposeValue(height: number, round: number, block: Uint8Array): Effect[];
@@ -186,6 +199,8 @@ export function createTendermint(config: TendermintConfig, options: Partial<Tend
   let signedVotes = new Map<string, Vote>();
   let signedProposals = new Map<number, Uint8Array>();
   let future: ConsensusMessage[] = [];
+  // Messages (by object identity: they are immutable) whose signature authenticate() verified.
+  let verified = new WeakSet<object>();
   let resumeStep: Step | null = null;
   const allEvidence: Evidence[] = [];
 
@@ -356,11 +371,12 @@ export function createTendermint(config: TendermintConfig, options: Partial<Tend
     const prior = proposals.get(p.round);
     // A repeat of the proposal already held changes nothing; skip the signature check.
     if (prior !== undefined && equalBytes(prior.signature, p.signature)) return false;
-    const msg = proposalSigningBytes({ chainId, ...p });
-    if (!verify(p.signature, msg, p.proposer)) return reject(RejectCode.badSignature, "proposal signature");
+    if (!proposalSignatureOk(p)) return reject(RejectCode.badSignature, "proposal signature");
     if (prior !== undefined) {
-      // The first proposal counts; a second one from the same proposer is its misbehaviour.
+      // The first proposal counts; a second one from the same proposer is its misbehaviour,
+      // provable by anyone from the two signatures.
       if (!equalBytes(prior.blockHash, p.blockHash) || prior.polRound !== p.polRound) {
+        out.push({ type: "proposalEvidence", first: proposalHeader(prior), second: proposalHeader(p) });
         return reject(RejectCode.conflictingProposal, `second proposal for round ${p.round}`);
       }
       return false;
@@ -384,9 +400,36 @@ export function createTendermint(config: TendermintConfig, options: Partial<Tend
       return reject(RejectCode.notValidator, "vote from a non-validator");
     // Gossip delivers the same vote many times; a repeat changes nothing, so skip the signature check.
     if (voteSets.get(voteKey(v.round, v.type))?.has(v)) return false;
-    if (!verify(v.signature, voteBytes(chainId, v), v.validator)) return reject(RejectCode.badSignature, "vote");
+    if (!voteSignatureOk(v)) return reject(RejectCode.badSignature, "vote");
     addVote(v);
     return true;
+  }
+
+  function proposalSignatureOk(p: Proposal): boolean {
+    if (verified.delete(p)) return true;
+    return verify(p.signature, proposalSigningBytes({ chainId, ...p }), p.proposer);
+  }
+
+  function voteSignatureOk(v: Vote): boolean {
+    if (verified.delete(v)) return true;
+    return verify(v.signature, voteBytes(chainId, v), v.validator);
+  }
+
+  function authenticate(m: ConsensusMessage): RejectCode | null {
+    if (m.kind === "proposal") {
+      const p = m.proposal;
+      if (p.height !== height) return RejectCode.malformed;
+      if (!equalBytes(proposer(height, p.round).publicKey, p.proposer)) return RejectCode.notProposer;
+      if (!verify(p.signature, proposalSigningBytes({ chainId, ...p }), p.proposer)) return RejectCode.badSignature;
+      verified.add(p);
+      return null;
+    }
+    const v = m.vote;
+    if (v.height !== height) return RejectCode.malformed;
+    if ((powerOf.get(toHex(v.validator)) ?? 0) <= 0) return RejectCode.notValidator;
+    if (!verify(v.signature, voteBytes(chainId, v), v.validator)) return RejectCode.badSignature;
+    verified.add(v);
+    return null;
   }
 
   function ingest(m: ConsensusMessage): boolean {
@@ -421,6 +464,7 @@ export function createTendermint(config: TendermintConfig, options: Partial<Tend
       done = new Set();
       signedVotes = new Map();
       signedProposals = new Map();
+      verified = new WeakSet();
       startRound(0);
       // Messages that ran ahead of this node: replay this height's, keep the later ones.
       const pending = future;
@@ -545,6 +589,7 @@ export function createTendermint(config: TendermintConfig, options: Partial<Tend
     onProposal: (p) => run(() => ingestProposal(p)),
     onVote: (v) => run(() => ingestVote(v)),
     onMessage: (m) => run(() => ingest(m)),
+    authenticate,
     onTimeout: (t) =>
       run(() => {
         if (t.height !== height || t.round !== round) return;
