@@ -39,17 +39,29 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   KEY_NOT_FOUND: 404,
   PROPOSAL_NOT_FOUND: 404,
   IDENTITY_NOT_FOUND: 404,
+  EVIDENCE_NOT_FOUND: 404,
   NOT_FOUND: 404,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  // The request did not arrive in time (headers or body trickled or stalled).
+  REQUEST_TIMEOUT: 408,
   // Transient: retry after the Retry-After header.
+  RATE_LIMITED: 429,
+  TOO_MANY_CONNECTIONS: 429,
   MEMPOOL_FULL: 503,
   NOT_READY: 503,
+  SERVER_BUSY: 503,
   // A fault of the node, never of the request.
   INTERNAL: 500,
 });
 
 /** Codes whose responses carry a Retry-After header. */
-export const RETRYABLE_CODES: ReadonlySet<string> = new Set(["MEMPOOL_FULL", "NOT_READY"]);
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  "MEMPOOL_FULL",
+  "NOT_READY",
+  "RATE_LIMITED",
+  "TOO_MANY_CONNECTIONS",
+  "SERVER_BUSY",
+]);
 
 /**
  * HTTP status for a code. A code the table does not know came from the node judging a client's

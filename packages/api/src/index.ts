@@ -55,5 +55,6 @@ export type {
 } from "./backend.ts";
 export { ApiError, ERROR_STATUS, RETRYABLE_CODES, statusForCode } from "./errors.ts";
 export { DEFAULT_PROPOSAL_LIMIT, MAX_PROPOSAL_LIMIT } from "./gov.ts";
+export { type ApiGuards, defaultApiGuards, WriteLimiter } from "./guards.ts";
 export { MSGPACK, packResponse, wantsMsgpack } from "./negotiate.ts";
 export { type ApiServer, type ApiServerOptions, createApiServer } from "./server.ts";

@@ -1,5 +1,5 @@
 // The node's HTTP API (FG DLT "Interface"): a thin translation between HTTP and an ApiBackend.
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { fromHex, toHex, utf8 } from "@cairn/crypto";
 import { decode, encode, MAX_NAME_BYTES, MAX_TX_BYTES, MessagingError, type Value } from "@cairn/messaging";
@@ -15,6 +15,7 @@ import type { ApiBackend, EvidenceQuery, QueryRequest, QueryResult, SubmitResult
 import { ApiError, ERROR_STATUS, RETRYABLE_CODES, statusForCode } from "./errors.ts";
 import { type StreamRegistry, serveEvents } from "./events.ts";
 import { registerGovRoutes } from "./gov.ts";
+import { type ApiGuards, defaultApiGuards, limitConnections, rawError, WriteLimiter } from "./guards.ts";
 import { MSGPACK, packResponse, wantsMsgpack } from "./negotiate.ts";
 import {
   blockToJson,
@@ -59,6 +60,8 @@ export interface ApiServerOptions {
    * (`/txs/:hash`), or "unmatched" for a request no route took.
    */
   readonly onRequestDone?: (r: { method: string; route: string; status: number; seconds: number }) => void;
+  /** Timeouts, connection caps and the write rate limit (guards.ts); each field defaults. */
+  readonly guards?: Partial<ApiGuards>;
 }
 
 export interface ApiServer {
@@ -339,6 +342,11 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
     socket.destroy();
     return;
   }
+  if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    // Headers or body did not arrive in time (a trickling or stalled client).
+    socket.end(rawError("408 Request Timeout", "REQUEST_TIMEOUT", "the request did not arrive in time"));
+    return;
+  }
   const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
   const body = JSON.stringify(
     errorBody("BAD_REQUEST", tooLarge ? "request headers too large" : "malformed HTTP request"),
@@ -365,8 +373,24 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       ? {}
       : { "access-control-allow-origin": corsOrigin, "access-control-expose-headers": "Retry-After" };
 
+  const guards: ApiGuards = { ...defaultApiGuards, ...opts.guards };
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    // Node's own timeouts, which Fastify turns off by default: without them a client that sends
+    // its headers and then trickles (or never sends) its body holds the connection forever.
+    requestTimeout: guards.requestTimeoutMs,
+    keepAliveTimeout: guards.keepAliveTimeoutMs,
+    // Node checks those timeouts every 30 s by default; check often enough to honour them.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          requestTimeout: guards.requestTimeoutMs,
+          headersTimeout: guards.headersTimeoutMs,
+          keepAliveTimeout: guards.keepAliveTimeoutMs,
+          connectionsCheckingInterval: Math.min(1_000, guards.requestTimeoutMs),
+        },
+        handler,
+      ),
     // Fastify logs two info lines per request; a loaded node serves thousands a second, so
     // requests are logged once, at debug (see the onResponse hook).
     logController: new LogController({ disableRequestLogging: true }),
@@ -377,6 +401,21 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     frameworkErrors: (err, req, reply) => {
       send(req, reply, 400, errorBody("BAD_REQUEST", err.message));
     },
+  });
+
+  limitConnections(app.server, guards);
+  const writes = new WriteLimiter(guards);
+  app.addHook("onRequest", async (req, reply) => {
+    if (req.method !== "POST") return;
+    const wait = writes.take(req.socket.remoteAddress ?? "unknown");
+    if (wait === 0) return;
+    reply.header("retry-after", String(wait));
+    return send(
+      req,
+      reply,
+      429,
+      errorBody("RATE_LIMITED", `too many writes from this client (more than ${guards.writesPerSecond} a second)`),
+    );
   });
 
   const streams: StreamRegistry = new Set();

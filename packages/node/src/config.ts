@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { ApiGuards } from "@cairn/api";
 import { encodeKeyFile, parseKeyFile } from "@cairn/client";
 import { generateKeyPair, type KeyPair } from "@cairn/crypto";
 import { defaultChainParams, type Genesis, type GenesisJson, genesisToJson, parseGenesis } from "@cairn/ledger";
@@ -9,7 +10,15 @@ import { NodeError } from "./errors.ts";
 /** A node's configuration file (HOME/config.json). Every field has a default. */
 export interface NodeConfig {
   readonly moniker: string;
-  readonly api: { readonly host: string; readonly port: number };
+  readonly api: {
+    readonly host: string;
+    readonly port: number;
+    /**
+     * Timeouts, connection caps and the per-client write rate (docs/operations.md "Hostile
+     * clients"); each field has a default (@cairn/api defaultApiGuards).
+     */
+    readonly limits?: Partial<ApiGuards>;
+  };
   readonly consensus: {
     /** "solo" for a one-validator chain, "tendermint" for a BFT cluster (see `cairn testnet`). */
     readonly engine: "solo" | "tendermint";
@@ -105,6 +114,11 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
   }
   if (!Number.isSafeInteger(c.maxQueryGas) || c.maxQueryGas < 1) {
     throw new NodeError("BAD_CONFIG", `config.maxQueryGas must be a positive integer, got ${c.maxQueryGas}`);
+  }
+  for (const [k, v] of Object.entries(c.api.limits ?? {})) {
+    if (!Number.isSafeInteger(v) || (v as number) < 1) {
+      throw new NodeError("BAD_CONFIG", `config.api.limits.${k} must be a positive integer, got ${v}`);
+    }
   }
   if (c.consensus.engine === "tendermint" && c.p2p === undefined) {
     throw new NodeError("BAD_CONFIG", "config.p2p (listen, bootstrap) is required with the tendermint engine");

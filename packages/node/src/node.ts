@@ -63,7 +63,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     ...base,
     logLevel: o.logLevel ?? base.logLevel,
     verifyWorkers: o.verifyWorkers ?? base.verifyWorkers,
-    api: { host: o.apiHost ?? base.api.host, port: o.apiPort ?? base.api.port },
+    api: { ...base.api, host: o.apiHost ?? base.api.host, port: o.apiPort ?? base.api.port },
   };
   const loggers = opts.loggers ?? createLoggers(parseLogLevel(config.logLevel));
   const log = loggers.layer("node");
@@ -238,6 +238,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       port: config.api.port,
       logger: loggers.layer("api"),
       onRequestDone: (r) => metrics.api.observe(r),
+      ...(config.api.limits === undefined ? {} : { guards: config.api.limits }),
     });
     closers.push(async () => {
       nodeBackend.stop();

@@ -46,10 +46,13 @@ describe("the error table", () => {
         "KEY_NOT_FOUND",
         "PROPOSAL_NOT_FOUND",
         "IDENTITY_NOT_FOUND",
+        "EVIDENCE_NOT_FOUND",
         "NOT_FOUND",
       ],
+      408: ["REQUEST_TIMEOUT"],
       415: ["UNSUPPORTED_MEDIA_TYPE"],
-      503: ["MEMPOOL_FULL", "NOT_READY"],
+      429: ["RATE_LIMITED", "TOO_MANY_CONNECTIONS"],
+      503: ["MEMPOOL_FULL", "NOT_READY", "SERVER_BUSY"],
       500: ["INTERNAL"],
     };
     const flat = Object.entries(expected).flatMap(([st, codes]) => codes.map((c) => [c, Number(st)] as const));
