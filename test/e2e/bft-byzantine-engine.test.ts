@@ -279,4 +279,29 @@ describe("a Byzantine validator against honest BFT engines", () => {
     );
     expect(broken.ledger.head().height).toBe(0);
   });
+
+  it("a validator whose database went back behind its safety record signs nothing until it passes the record", {
+    timeout: 30_000,
+  }, async () => {
+    const ahead = 6;
+    const c = await startEngineCluster({
+      safety: (id, saved) =>
+        id === "v0"
+          ? {
+              // Its record says it voted at height 6; its ledger is at 0 (a rolled-back database).
+              load: async () => saved.at(-1) ?? { height: ahead, locked: null, valid: null, votes: [], proposals: [] },
+              save: async (r) => void saved.push(r),
+            }
+          : undefined,
+    });
+    cluster = c;
+    const v0 = c.nodes[0]!;
+    expect(v0.engine.status().signsFrom).toBe(ahead);
+    for (let i = 0; i < 8; i++) await commitAll(c, 2, `r${i}`);
+    expect(v0.ledger.head().height).toBeGreaterThanOrEqual(ahead + 1);
+    // Nothing signed below the record, then signing again from its height on.
+    expect(v0.saved.length).toBeGreaterThan(0);
+    expect(Math.min(...v0.saved.map((r) => r.height))).toBeGreaterThanOrEqual(ahead);
+    expect(v0.engine.status().signsFrom).toBeUndefined();
+  });
 });

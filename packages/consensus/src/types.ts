@@ -69,6 +69,8 @@ export interface ConsensusStatus {
   readonly halted?: string;
   /** The highest height a validator's validly signed message showed (BFT; absent until one arrived). */
   readonly peerHeight?: number;
+  /** Set while the database is behind the validator's safety record: the height it signs again from. */
+  readonly signsFrom?: number;
 }
 
 /**

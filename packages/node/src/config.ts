@@ -60,6 +60,8 @@ export function homePaths(home: string) {
     peerKey: join(home, "keys", "peer.key"),
     adminKey: join(home, "keys", "admin.json"),
     data: join(home, "data"),
+    /** The validator's safety record, beside the database (inside the Docker data volume), not in it. */
+    safetyRecord: join(home, "data", "safety-record.bin"),
   };
 }
 

@@ -148,7 +148,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
               };
             },
           },
-          safety: createSafetyStore(db),
+          safety: createSafetyStore(paths.safetyRecord, db),
           verify: nativeVerify,
           // Signatures are checked once per node: those the mempool admitted are not checked again.
           verifyTxs: async (txs) => {

@@ -200,6 +200,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   /** When a far-future message of each validator was last checked (its signature is not checked more often). */
   private readonly farChecked = new Map<string, number>();
   private halted: Error | undefined;
+  /** A safety record above the ledger's head: nothing is signed until the head reaches it. */
+  private recordAhead: SafetyRecord | undefined;
 
   constructor(components: BftEngineComponents<E>, options: Partial<BftEngineOptions> = {}) {
     this.c = components;
@@ -215,15 +217,37 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   async start(): Promise<void> {
     const head = this.c.ledger.head();
     const restore = await this.c.safety.load();
-    this.machine = await this.createMachine(restore !== null && restore.height === head.height + 1 ? restore : null);
+    if (restore !== null && restore.height > head.height + 1) {
+      // The database lost blocks this validator had already voted past (a damaged write-ahead
+      // log, a restored backup): it follows the chain without signing until it passes its record.
+      this.recordAhead = restore;
+      this.c.logger?.error(
+        { head: head.height, record: restore.height },
+        "bft: the database is behind this validator's safety record (it lost committed blocks); catching up from peers, signing nothing until the record's height",
+      );
+    }
+    this.machine = await this.machineForHead(restore);
     this.running = true;
     this.unsubscribe = this.c.transport.onMessage((bytes, from) => this.receive(bytes, from));
     this.retransmitTimer = setInterval(() => this.retransmit(), this.opts.retransmitMs);
     this.enqueue(async () => this.apply((this.machine as Tendermint).start()));
   }
 
+  /**
+   * The machine for the height after the ledger's head: restoring `record` at its own height, and
+   * only observing while the head is below a record that ran ahead of the database.
+   */
+  private async machineForHead(record: SafetyRecord | null): Promise<Tendermint> {
+    const next = this.c.ledger.head().height + 1;
+    const ahead = this.recordAhead;
+    if (ahead !== undefined && next < ahead.height) return this.createMachine(null, true);
+    this.recordAhead = undefined;
+    const rec = ahead ?? record;
+    return this.createMachine(rec !== null && rec.height === next ? rec : null, false);
+  }
+
   /** A machine for the height after the ledger's head. */
-  private async createMachine(restore: SafetyRecord | null): Promise<Tendermint> {
+  private async createMachine(restore: SafetyRecord | null, observe = false): Promise<Tendermint> {
     const { ledger, signer, verify } = this.c;
     const head = ledger.head();
     return createTendermint({
@@ -237,6 +261,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       verify,
       validate: (pb) => this.validity.get(toHex(pb.blockHash)) === null,
       restore,
+      observe,
       ...(this.c.logger === undefined ? {} : { logger: this.c.logger }),
     });
   }
@@ -259,6 +284,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       ...base,
       step: s?.step ?? "stopped",
       ...(this.peerHeight > 0 ? { peerHeight: this.peerHeight } : {}),
+      ...(this.recordAhead === undefined ? {} : { signsFrom: this.recordAhead.height }),
     };
   }
 
@@ -514,6 +540,15 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
           break;
         case "commit":
           await this.commit(e.blockHash, e.block, e.commit);
+          if (this.recordAhead !== undefined && this.c.ledger.head().height + 1 >= this.recordAhead.height) {
+            // Caught up to its own record: from here it signs again, restoring what it recorded.
+            for (const t of this.timers) clearTimeout(t);
+            this.timers.clear();
+            this.machine = await this.machineForHead(null);
+            this.c.logger?.info({ height: this.c.ledger.head().height + 1 }, "bft: past the safety record; signing again");
+            await this.apply(this.machine.start());
+            return; // the old machine's remaining effects are moot
+          }
           break;
         case "evidence":
           await this.report({ kind: "duplicate-vote", ...e.evidence });
@@ -667,7 +702,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.afterCommit([], head);
-    this.machine = await this.createMachine(null);
+    this.machine = await this.machineForHead(null);
     this.c.logger?.info({ from: before, to: head, peer }, "bft: caught up, resuming consensus");
     await this.apply(this.machine.start());
     await this.feedEarly();

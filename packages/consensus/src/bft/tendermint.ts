@@ -109,6 +109,11 @@ export interface TendermintConfig {
   readonly hashBlock?: (block: Uint8Array) => Uint8Array;
   /** The last persisted safety record; used when its height is `height`. */
   readonly restore?: SafetyRecord | null;
+  /**
+   * Follow and decide without signing anything, even as a validator: for a node whose database is
+   * behind its safety record (it must not sign again at heights it already signed at).
+   */
+  readonly observe?: boolean;
   readonly logger?: Logger;
 }
 
@@ -179,7 +184,7 @@ export function createTendermint(config: TendermintConfig, options: Partial<Tend
     quorum = quorumPower(set);
     skipPower = Math.floor(total / 3) + 1;
     proposer = proposerSchedule(set);
-    isValidator = (powerOf.get(selfHex) ?? 0) > 0;
+    isValidator = config.observe !== true && (powerOf.get(selfHex) ?? 0) > 0;
   };
   useValidators(config.validators);
 

@@ -23,3 +23,4 @@ export {
   type WorldState,
   type WorldStateOptions,
 } from "./world-state.ts";
+export { type StateCheck, verifyStateTree } from "./verify.ts";

@@ -279,6 +279,34 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("doctor")
+    .description("check a stopped node's database and safety record for damage (exit 3 when damaged)")
+    .requiredOption("--home <dir>", "node home directory")
+    .option("--json", "print the report as JSON")
+    .option("--reset-data", "move a damaged database aside (keeping the safety record): the node then resyncs from peers")
+    .action(async (o: { home: string; json?: boolean; resetData?: boolean }) => {
+      const { checkHome, resetData } = await import("../doctor.ts");
+      const home = resolve(o.home);
+      if (o.resetData) {
+        const aside = await resetData(home);
+        printLine(`moved the database to ${aside}; the safety record stays. Start the node: it fetches the chain from its peers.`);
+        return;
+      }
+      const r = await checkHome(home);
+      if (o.json) printJson(r);
+      else {
+        printLine(
+          `${r.ok ? "OK" : "DAMAGED"}: ${r.blocks} blocks, ${r.stateValues} state values in ${r.stateNodes} tree nodes` +
+            (r.safetyRecordHeight === undefined ? "" : `, safety record at height ${r.safetyRecordHeight}`),
+        );
+        for (const p of r.problems) printLine(`  problem: ${p}`);
+        for (const n of r.notes) printLine(`  note: ${n}`);
+        if (!r.ok) printLine(`repair: cairn doctor --home ${o.home} --reset-data, then start the node (it resyncs from peers)`);
+      }
+      if (!r.ok) throw new CommanderError(3, "cairn.damaged", "the node's data is damaged");
+    });
+
+  program
     .command("dev")
     .description("initialise a dev chain on first use, then run it (what `npm start` does)")
     .option("--home <dir>", "node home directory", ".cairn/dev")
