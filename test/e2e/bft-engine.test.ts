@@ -9,6 +9,7 @@ import {
   type ConsensusTransport,
   createBftEngine,
   type SafetyRecord,
+  serveBlocks,
   verifyCommit,
 } from "@cairn/consensus";
 import { createNativeRegistry } from "@cairn/contracts";
@@ -83,6 +84,16 @@ describe("BFT engine with real ledgers", () => {
           transport: net(i),
           safety: { load: async () => saved.at(-1) ?? null, save: async (r) => void saved.push(r) },
           verify: nativeVerify,
+          // A node that started after the first proposal went out (the bus does not replay it)
+          // catches up by block sync, as real nodes do, instead of staying at height 1.
+          sync: {
+            peers: () => nodes.filter((x) => x.key !== key).map((x) => toHex(x.key.publicKey)),
+            request: async (peer, request) => {
+              const from = nodes.find((x) => toHex(x.key.publicKey) === peer);
+              if (from === undefined) throw new Error(`no peer ${peer}`);
+              return serveBlocks(from.ledger, request);
+            },
+          },
           verifyTxs: async (txs) =>
             (
               await pool.verifyBatch(

@@ -63,6 +63,9 @@ export interface StartOptions {
   readonly host?: string;
   /** Run the node inside this network namespace (`ip netns exec`, which execs: the pid is the node's). */
   readonly netns?: string;
+  /** A command that runs the node (e.g. ["faketime", "-f", "-1h"], which execs), and its environment. */
+  readonly wrapper?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Starts `cairn start --home HOME --api-port PORT` and waits until its API answers /health. */
@@ -75,11 +78,19 @@ export async function startNodeProcess(
   const host = opts.host ?? "127.0.0.1";
   const args = [CAIRN, "start", "--home", home, "--api-port", String(port), "--api-host", host];
   args.push("--log-level", "warn", ...extra);
-  const [cmd, argv] =
+  let [cmd, argv] =
     opts.netns === undefined
       ? [process.execPath, args]
       : ["ip", ["netns", "exec", opts.netns, process.execPath, ...args]];
-  const child = spawn(cmd, argv, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  if (opts.wrapper !== undefined && opts.wrapper.length > 0) {
+    argv = [...opts.wrapper.slice(1), cmd, ...argv];
+    cmd = opts.wrapper[0] as string;
+  }
+  const child = spawn(cmd, argv, {
+    cwd: REPO,
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(opts.env === undefined ? {} : { env: { ...process.env, ...opts.env } }),
+  });
   let out = "";
   child.stdout?.on("data", (d) => (out += d));
   child.stderr?.on("data", (d) => (out += d));

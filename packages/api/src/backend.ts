@@ -32,6 +32,11 @@ export interface NodeStatus {
     readonly round: number;
     readonly step: string;
   };
+  /**
+   * BFT: about how far this node's clock is behind the proposers' (median of block time minus
+   * arrival time over recent proposals; negative when ahead), ms. Absent until proposals arrived.
+   */
+  readonly clock?: { readonly offsetMs: number };
   /** Largest `expiry - height` a transaction may carry (replay window). */
   readonly maxTxTtl: number;
   /** libp2p peer ids of the connected network peers (empty for a node without a network). */

@@ -168,6 +168,7 @@ export function statusToJson(s: NodeStatus): StatusJson {
       round: s.consensus.round,
       step: s.consensus.step,
     },
+    ...(s.clock === undefined ? {} : { clock: { offsetMs: s.clock.offsetMs } }),
     maxTxTtl: s.maxTxTtl,
     peers: [...s.peers],
     network: { peers: s.network.peers, members: s.network.members },

@@ -71,6 +71,11 @@ export interface ConsensusStatus {
   readonly peerHeight?: number;
   /** Set while the database is behind the validator's safety record: the height it signs again from. */
   readonly signsFrom?: number;
+  /**
+   * Median of (block time − arrival time) over recent proposals from others: about how far this
+   * node's clock is behind the proposers' (positive: behind, negative: ahead), ms. BFT only.
+   */
+  readonly clockOffsetMs?: number;
 }
 
 /**

@@ -32,7 +32,12 @@ export interface NetworkCounters {
 export interface NodeMetricsSources {
   readonly network?: () => NetworkCounters;
   readonly mempool?: () => { readonly size: number; readonly bytes: number; readonly maxSize: number };
-  readonly consensus?: () => { readonly height: number; readonly round: number; readonly step: string };
+  readonly consensus?: () => {
+    readonly height: number;
+    readonly round: number;
+    readonly step: string;
+    readonly clockOffsetMs?: number;
+  };
   /** Height of the latest committed block. */
   readonly ledgerHeight?: () => number;
   /** True while the node fetches blocks it missed from a peer (block sync). */
@@ -91,6 +96,8 @@ export interface ConsensusMetrics {
   readonly bufferedBytes: Gauge;
   /** 1 when the engine halted after a storage failure. */
   readonly halted: Gauge;
+  /** How far this node's clock is behind the proposers' (seconds; negative: ahead). */
+  readonly clockOffset: Gauge;
 }
 
 export interface LedgerMetrics {
@@ -402,6 +409,14 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
       registers,
       collect() {
         this.set(src.consensusBuffered?.().bytes ?? 0);
+      },
+    }),
+    clockOffset: new Gauge({
+      name: "cairn_consensus_clock_offset_seconds",
+      help: "Median block time minus arrival time of recent proposals: how far this node's clock is behind the proposers' (negative: ahead)",
+      registers,
+      collect() {
+        this.set((src.consensus?.().clockOffsetMs ?? 0) / 1000);
       },
     }),
     halted: new Gauge({

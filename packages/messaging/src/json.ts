@@ -108,6 +108,7 @@ export interface StatusJson {
     readonly round: number;
     readonly step: string;
   };
+  readonly clock?: { readonly offsetMs: number };
   readonly maxTxTtl: number;
   readonly peers: readonly string[];
   /** Connected peers and the size of the member set (this node included). */

@@ -206,6 +206,7 @@ export class NodeBackend implements ApiBackend {
       validators,
       mempool: { size: mempool.size, bytes: mempool.bytes, maxSize: mempool.maxSize },
       consensus: { engine: cs.engine, height: cs.height, round: cs.round, step: cs.step },
+      ...(cs.clockOffsetMs === undefined ? {} : { clock: { offsetMs: Math.round(cs.clockOffsetMs) } }),
       maxTxTtl: ledger.genesis.params.maxTxTtl,
       peers,
       network: { peers: peers.length, members: this.c.members?.().length ?? 0 },

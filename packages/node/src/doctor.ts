@@ -112,7 +112,9 @@ export async function checkHome(home: string): Promise<DoctorReport> {
     }
     for (const p of state.problems) problem(`state: ${p}`);
     if (!equalBytes(state.root, head.stateRoot)) {
-      problem(`state: the stored tree hashes to ${toHex(state.root)}, not the head's stateRoot ${toHex(head.stateRoot)}`);
+      problem(
+        `state: the stored tree hashes to ${toHex(state.root)}, not the head's stateRoot ${toHex(head.stateRoot)}`,
+      );
     }
     return {
       ok: problems.length === 0,

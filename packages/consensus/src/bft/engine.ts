@@ -114,8 +114,13 @@ export interface BftEngineComponents<E extends ExecutedBlockView> {
 export interface BftEngineOptions {
   readonly maxBlockTxs: number;
   readonly maxBlockBytes: number;
-  /** A proposal whose time is further ahead of this node's clock is invalid (ms). */
+  /**
+   * Proposer-based timestamps: a fresh proposal whose block time is more than this ahead of this
+   * node's clock when it arrives is not timely, and this node prevotes nil in that round (ms).
+   */
   readonly maxClockDrift: number;
+  /** ...or more than this behind it (message delay and execution included) (ms). */
+  readonly maxProposalAge: number;
   /** Re-send this validator's messages of the current height when it has not advanced for this long (ms). */
   readonly retransmitMs: number;
   /**
@@ -140,7 +145,8 @@ export interface BftEngineOptions {
 export const defaultBftEngineOptions: BftEngineOptions = {
   maxBlockTxs: 10_000,
   maxBlockBytes: 8 * 1024 * 1024,
-  maxClockDrift: 10_000,
+  maxClockDrift: 2_000,
+  maxProposalAge: 10_000,
   retransmitMs: 2_000,
   emptyBlockInterval: 10_000,
   futureHeights: 4,
@@ -200,6 +206,10 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   /** When a far-future message of each validator was last checked (its signature is not checked more often). */
   private readonly farChecked = new Map<string, number>();
   private halted: Error | undefined;
+  /** Block hash hex → [block time, arrival time on this node's clock] of this height's proposals. */
+  private readonly arrivals = new Map<string, [number, number]>();
+  /** Recent (block time − arrival time) of others' fresh proposals: how far this clock is off theirs. */
+  private readonly offsets: number[] = [];
   /** A safety record above the ledger's head: nothing is signed until the head reaches it. */
   private recordAhead: SafetyRecord | undefined;
 
@@ -260,6 +270,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       signer,
       verify,
       validate: (pb) => this.validity.get(toHex(pb.blockHash)) === null,
+      timely: (p) => this.timely(p),
       restore,
       observe,
       ...(this.c.logger === undefined ? {} : { logger: this.c.logger }),
@@ -285,6 +296,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       step: s?.step ?? "stopped",
       ...(this.peerHeight > 0 ? { peerHeight: this.peerHeight } : {}),
       ...(this.recordAhead === undefined ? {} : { signsFrom: this.recordAhead.height }),
+      ...(this.clockOffset() === undefined ? {} : { clockOffsetMs: this.clockOffset() }),
     };
   }
 
@@ -423,6 +435,22 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     return verdict;
   }
 
+  /** Proposer-based timestamps: was the block's time close to this node's clock when it arrived? */
+  private timely(p: Proposal): boolean {
+    if (equalBytes(p.proposer, this.c.signer.publicKey)) return true;
+    const a = this.arrivals.get(toHex(p.blockHash));
+    if (a === undefined) return false;
+    const [time, arrived] = a;
+    return time <= arrived + this.opts.maxClockDrift && time >= arrived - this.opts.maxProposalAge;
+  }
+
+  /** How far this node's clock is behind the proposers' (median of recent proposals; ms), if known. */
+  clockOffset(): number | undefined {
+    if (this.offsets.length === 0) return undefined;
+    const sorted = [...this.offsets].sort((a, b) => a - b);
+    return sorted[sorted.length >> 1];
+  }
+
   private async report(e: ConsensusEvidence): Promise<void> {
     this.c.logger?.warn(
       { kind: e.kind, ...(e.kind === "invalid-proposal" ? { reason: e.reason } : {}) },
@@ -479,8 +507,13 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     const head = ledger.head();
     if (!equalBytes(h.prevHash, head.hash)) return proposerFault(R.badParent, "does not extend the committed head");
     if (h.time < head.time) return proposerFault(R.timeBeforeParent, "time is before the parent's");
-    // Our clock may be the wrong one: refuse the block, but blame nobody.
-    if (h.time > Date.now() + this.opts.maxClockDrift) return { reason: "time is too far ahead", punish: false };
+    // Timeliness (block time against this node's clock) is judged per round by timely(), not here.
+    const arrived = Date.now();
+    this.arrivals.set(toHex(p.blockHash), [h.time, arrived]);
+    if (p.polRound === -1 && h.height === p.height) {
+      this.offsets.push(h.time - arrived);
+      if (this.offsets.length > 15) this.offsets.shift();
+    }
     if (h.height > 1) {
       try {
         if (block.lastCommit === null) throw new Error("no certificate of the parent");
@@ -545,7 +578,10 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
             for (const t of this.timers) clearTimeout(t);
             this.timers.clear();
             this.machine = await this.machineForHead(null);
-            this.c.logger?.info({ height: this.c.ledger.head().height + 1 }, "bft: past the safety record; signing again");
+            this.c.logger?.info(
+              { height: this.c.ledger.head().height + 1 },
+              "bft: past the safety record; signing again",
+            );
             await this.apply(this.machine.start());
             return; // the old machine's remaining effects are moot
           }
@@ -571,7 +607,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       throw new ConsensusError("BFT_BEHIND", `asked to propose ${height} at head ${head.height}`);
     const txs = mempool.reap(this.opts.maxBlockTxs, this.opts.maxBlockBytes, height);
     const executed = await ledger.execute({
-      time: Math.max(Date.now(), head.time),
+      // A clock behind the chain's cannot drag block time back: at worst it proposes just after its parent.
+      time: Math.max(Date.now(), head.time + 1),
       proposer: signer.publicKey,
       txs,
       lastCommit,
@@ -617,6 +654,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     this.c.mempool.dropExpired(height + 1);
     this.executed.clear();
     this.validity.clear();
+    this.arrivals.clear();
     this.sent = [];
     this.lastProgress = Date.now();
   }

@@ -105,6 +105,11 @@ export interface TendermintConfig {
    * most once per block hash.
    */
   readonly validate: (block: ProposedBlock) => boolean;
+  /**
+   * Whether a fresh proposal (polRound -1) arrived in time for its block's time (proposer-based
+   * timestamps); false makes this node prevote nil in that round only. Default: always timely.
+   */
+  readonly timely?: (proposal: Proposal) => boolean;
   /** The block id; by default the hash of a Cairn block's header (docs/spec/block.md). */
   readonly hashBlock?: (block: Uint8Array) => Uint8Array;
   /** The last persisted safety record; used when its height is `height`. */
@@ -162,6 +167,7 @@ export function createTendermint(config: TendermintConfig, options: Partial<Tend
   const opts = { ...defaultTendermintOptions, ...options };
   const { chainId, signer, verify, logger } = config;
   const hashBlock = config.hashBlock ?? cairnBlockHash;
+  const timely = config.timely ?? (() => true);
   if (!equalBytes(signer.publicKey, config.self)) {
     throw new ConsensusError("SIGNER_MISMATCH", "the signer's key is not `self`");
   }
@@ -513,8 +519,10 @@ export function createTendermint(config: TendermintConfig, options: Partial<Tend
       if (step === Step.propose && proposal !== undefined) {
         const hex = toHex(proposal.blockHash);
         if (proposal.polRound === -1) {
-          // Line 22.
-          const ok = isValid(hex) && (locked === null || toHex(locked.hash) === hex);
+          // Line 22, with proposer-based timestamps: a fresh proposal must also be timely (its time
+          // close to when it arrived). Timeliness is not validity: a block decided by others' votes,
+          // or re-proposed after a polka (line 28), is taken whatever this node's clock says.
+          const ok = isValid(hex) && timely(proposal) && (locked === null || toHex(locked.hash) === hex);
           castVote(VoteType.prevote, ok ? proposal.blockHash : NIL_HASH);
           step = Step.prevote;
           progress = true;

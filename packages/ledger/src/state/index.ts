@@ -14,6 +14,7 @@ export {
 } from "./hashing.ts";
 export type { StateChange, StateOverlay } from "./overlay.ts";
 export { decodeStateProof, encodeStateProof, type StateProof, verifyStateProof } from "./proof.ts";
+export { type StateCheck, verifyStateTree } from "./verify.ts";
 export {
   createWorldState,
   type IterateStateOptions,
@@ -23,4 +24,3 @@ export {
   type WorldState,
   type WorldStateOptions,
 } from "./world-state.ts";
-export { type StateCheck, verifyStateTree } from "./verify.ts";

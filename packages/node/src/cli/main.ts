@@ -283,13 +283,18 @@ export function buildProgram(): Command {
     .description("check a stopped node's database and safety record for damage (exit 3 when damaged)")
     .requiredOption("--home <dir>", "node home directory")
     .option("--json", "print the report as JSON")
-    .option("--reset-data", "move a damaged database aside (keeping the safety record): the node then resyncs from peers")
+    .option(
+      "--reset-data",
+      "move a damaged database aside (keeping the safety record): the node then resyncs from peers",
+    )
     .action(async (o: { home: string; json?: boolean; resetData?: boolean }) => {
       const { checkHome, resetData } = await import("../doctor.ts");
       const home = resolve(o.home);
       if (o.resetData) {
         const aside = await resetData(home);
-        printLine(`moved the database to ${aside}; the safety record stays. Start the node: it fetches the chain from its peers.`);
+        printLine(
+          `moved the database to ${aside}; the safety record stays. Start the node: it fetches the chain from its peers.`,
+        );
         return;
       }
       const r = await checkHome(home);
@@ -301,7 +306,8 @@ export function buildProgram(): Command {
         );
         for (const p of r.problems) printLine(`  problem: ${p}`);
         for (const n of r.notes) printLine(`  note: ${n}`);
-        if (!r.ok) printLine(`repair: cairn doctor --home ${o.home} --reset-data, then start the node (it resyncs from peers)`);
+        if (!r.ok)
+          printLine(`repair: cairn doctor --home ${o.home} --reset-data, then start the node (it resyncs from peers)`);
       }
       if (!r.ok) throw new CommanderError(3, "cairn.damaged", "the node's data is damaged");
     });
