@@ -18,8 +18,10 @@ export const Columns = {
   replay: 0x07,
   /** u32be expiry ‖ sender ‖ nonce → empty: lets expired replay entries be pruned in order. */
   replayByExpiry: 0x08,
-  /** Consensus engine's own durable state (the BFT safety record), kept by @cairn/node. */
+  /** Consensus engine's own durable state (evidence; the safety record of older nodes), kept by @cairn/node. */
   consensus: 0x09,
+  /** tx hash → envelope: transactions this node admitted and has not seen committed (the mempool journal). */
+  mempool: 0x0a,
   /** World-state values and state-tree nodes (see ./state). */
   state: 0x10,
   stateTree: 0x11,

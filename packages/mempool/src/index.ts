@@ -4,6 +4,7 @@ export {
   type AdmissionChecker,
   Mempool,
   type MempoolComponents,
+  type MempoolJournal,
   type Rejection,
   type SignatureVerifier,
 } from "./mempool.ts";

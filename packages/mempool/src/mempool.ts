@@ -25,11 +25,24 @@ export interface Rejection {
   readonly message: string;
 }
 
+/**
+ * Durable storage of admitted transactions, so that what a node acknowledged survives its crash.
+ * `append` is awaited before a transaction counts as admitted (one durable write per batch: group
+ * commit); `remove` may be lazy (a crash can leave entries, which `restore` drops as committed or
+ * expired).
+ */
+export interface MempoolJournal {
+  append(txs: readonly SignedTransaction[]): Promise<void>;
+  remove(hashes: readonly Uint8Array[]): void;
+}
+
 export interface MempoolComponents {
   readonly admission: AdmissionChecker;
   readonly verifier: SignatureVerifier;
   /** Current maximum size of one transaction (from the chain parameters). */
   readonly maxTxBytes: number;
+  /** Where admitted transactions are kept durably (none: memory only). */
+  readonly journal?: MempoolJournal;
 }
 
 function reject(code: string, message: string, hash?: Uint8Array): AddResult {
@@ -91,8 +104,25 @@ export class Mempool {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Re-admits transactions from the journal after a restart, through the same checks (those
+   * committed or expired meanwhile are refused, remembered for GET /txs/:hash, and forgotten by the
+   * journal); nothing is written again. Returns how many came back.
+   */
+  async restore(envelopes: readonly Uint8Array[]): Promise<number> {
+    const results = await this.add(envelopes, { journal: false });
+    const gone = results.flatMap((r) => (!r.ok && r.hash !== undefined ? [r.hash] : []));
+    if (gone.length > 0) this.components.journal?.remove(gone);
+    return results.filter((r) => r.ok).length;
+  }
+
+  /** Transactions pending now, in arrival order (to re-announce them to a peer that connects). */
+  pending(): SignedTransaction[] {
+    return [...this.txs.values()];
+  }
+
   /** Admits a batch of encoded transactions; each is accepted or refused on its own. */
-  async add(envelopes: readonly Uint8Array[]): Promise<AddResult[]> {
+  async add(envelopes: readonly Uint8Array[], opts: { journal?: boolean } = {}): Promise<AddResult[]> {
     const results: AddResult[] = new Array(envelopes.length);
     const candidates: { i: number; stx: SignedTransaction; replay: string }[] = [];
     const batchHashes = new Set<string>();
@@ -132,7 +162,7 @@ export class Mempool {
     this.reservedTxs += candidates.length;
     this.reservedBytes += heldBytes;
     try {
-      return await this.admit(candidates, results);
+      return await this.admit(candidates, results, opts.journal !== false);
     } finally {
       this.reservedTxs -= candidates.length;
       this.reservedBytes -= heldBytes;
@@ -142,6 +172,7 @@ export class Mempool {
   private async admit(
     candidates: { i: number; stx: SignedTransaction; replay: string }[],
     results: AddResult[],
+    journal: boolean,
   ): Promise<AddResult[]> {
     let valid: boolean[];
     let checks: ({ code: string; message: string } | null)[];
@@ -161,19 +192,39 @@ export class Mempool {
       throw e;
     }
 
-    let added = 0;
+    const admitted: (typeof candidates)[number][] = [];
     for (let k = 0; k < candidates.length; k++) {
-      const { i, stx, replay } = candidates[k] as (typeof candidates)[number];
-      const hex = toHex(stx.hash);
+      const c = candidates[k] as (typeof candidates)[number];
       const problem: Rejection | null = !valid[k]
         ? { code: "BAD_SIGNATURE", message: "the signature does not verify against the sender's key" }
         : (checks[k] ?? null);
       if (problem !== null) {
-        this.replayKeys.delete(replay);
-        this.remember(hex, problem);
-        results[i] = reject(problem.code, problem.message, stx.hash);
+        this.replayKeys.delete(c.replay);
+        this.remember(toHex(c.stx.hash), problem);
+        results[c.i] = reject(problem.code, problem.message, c.stx.hash);
         continue;
       }
+      admitted.push(c);
+    }
+    // Durable before acknowledged: one write for the whole batch.
+    if (journal && admitted.length > 0 && this.components.journal !== undefined) {
+      try {
+        await this.components.journal.append(admitted.map((c) => c.stx));
+      } catch (err) {
+        for (const c of admitted) {
+          this.replayKeys.delete(c.replay);
+          results[c.i] = reject(
+            "NOT_READY",
+            `the node cannot store transactions now (${(err as Error).message}); retry, or send to another node`,
+            c.stx.hash,
+          );
+        }
+        return results;
+      }
+    }
+    let added = 0;
+    for (const { i, stx } of admitted) {
+      const hex = toHex(stx.hash);
       this.txs.set(hex, stx);
       this.bytesValue += stx.bytes.length;
       this.rejected.delete(hex);
@@ -205,6 +256,7 @@ export class Mempool {
 
   /** Removes transactions that were committed. */
   removeCommitted(txs: readonly SignedTransaction[]): void {
+    const gone: Uint8Array[] = [];
     for (const stx of txs) {
       const hex = toHex(stx.hash);
       const held = this.txs.get(hex);
@@ -212,7 +264,9 @@ export class Mempool {
       this.txs.delete(hex);
       this.bytesValue -= held.bytes.length;
       this.replayKeys.delete(toHex(concatBytes(held.tx.sender, held.tx.nonce)));
+      gone.push(held.hash);
     }
+    if (gone.length > 0) this.components.journal?.remove(gone);
   }
 
   /** Drops every pending transaction that can no longer be included at `height`. */
@@ -228,6 +282,7 @@ export class Mempool {
   }
 
   private drop(hex: string, stx: SignedTransaction, why: Rejection): void {
+    this.components.journal?.remove([stx.hash]);
     this.txs.delete(hex);
     this.bytesValue -= stx.bytes.length;
     this.replayKeys.delete(toHex(concatBytes(stx.tx.sender, stx.tx.nonce)));

@@ -19,6 +19,7 @@ import { type Database, openDatabase } from "@cairn/storage";
 import { type BackendComponents, NodeBackend } from "./backend.ts";
 import { homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
 import { createEvidenceStore, evidenceView } from "./evidence-store.ts";
+import { createMempoolJournal } from "./mempool-journal.ts";
 import { blockSource, followRegistry, SyncTracker, startNetwork } from "./p2p.ts";
 import { createSafetyStore } from "./safety-store.ts";
 import { VERSION } from "./version.ts";
@@ -87,10 +88,17 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     });
     const verifier = new VerifyPool(config.verifyWorkers === undefined ? {} : { workers: config.verifyWorkers });
     closers.push(() => verifier.close());
+    const journal = createMempoolJournal(db);
     const mempool = new Mempool(
-      { admission: ledger, verifier, maxTxBytes: genesis.params.maxTxBytes },
+      { admission: ledger, verifier, maxTxBytes: genesis.params.maxTxBytes, journal },
       { maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes },
     );
+    // What this node acknowledged before it stopped (or crashed) and has not seen committed.
+    const kept = await journal.load();
+    if (kept.length > 0) {
+      const back = await mempool.restore(kept);
+      log.info({ journal: kept.length, pending: back }, "mempool restored from its journal");
+    }
     let backend: NodeBackend | undefined;
     // Blocks committed by consensus and by block sync alike reach the API and the metrics.
     const offCommit = ledger.onCommit((executed, commit) => backend?.onCommit(executed, commit));

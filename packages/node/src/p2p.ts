@@ -3,7 +3,7 @@ import { nativeVerify } from "@cairn/crypto/native";
 import type { ExecutedBlock, Genesis, Ledger } from "@cairn/ledger";
 import type { NodeLoggers } from "@cairn/management";
 import type { Mempool } from "@cairn/mempool";
-import { decode, decodeTransaction } from "@cairn/messaging";
+import { decode, decodeTransaction, encode } from "@cairn/messaging";
 import { createNetwork, type Network } from "@cairn/network";
 import type { homePaths, NodeConfig } from "./config.ts";
 import { NodeError } from "./errors.ts";
@@ -37,6 +37,34 @@ export class SyncTracker {
   end(advanced: boolean): void {
     this.running--;
     if (advanced) this.lastCaughtUpAt = Date.now();
+  }
+}
+
+/** Request protocol carrying pending transactions to a peer that (re)connected. */
+const TX_ANNOUNCE = "txs-announce";
+/** Bytes of envelopes per announcement (under the network's 1 MiB request limit). */
+const ANNOUNCE_BYTES = 512 * 1024;
+
+/** Sends every pending transaction to `peer`, in requests of at most ANNOUNCE_BYTES. */
+async function announcePending(net: Network, mempool: Mempool, peer: string): Promise<void> {
+  let chunk: Uint8Array[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const body = encode(chunk);
+    chunk = [];
+    bytes = 0;
+    await net.request(peer, TX_ANNOUNCE, body, { timeoutMs: 10_000 });
+  };
+  try {
+    for (const t of mempool.pending()) {
+      if (bytes + t.bytes.length > ANNOUNCE_BYTES) await flush();
+      chunk.push(t.bytes);
+      bytes += t.bytes.length;
+    }
+    await flush();
+  } catch {
+    // the peer went away again; it gets them at its next connection
   }
 }
 
@@ -77,17 +105,26 @@ export async function startNetwork(c: P2pComponents): Promise<Network> {
     await net.handle(BLOCK_SYNC_PROTOCOL, (request) => serveBlocks(ledger, request));
     // Transactions from peers: a canonical array of envelopes; anything else is rejected (and
     // the sender penalised). Each envelope is admitted on its own, as from the API.
-    net.subscribe("txs", async (bytes) => {
+    const admit = async (bytes: Uint8Array): Promise<boolean> => {
       let envelopes: unknown;
       try {
         envelopes = decode(bytes);
       } catch {
-        return "reject";
+        return false;
       }
-      if (!Array.isArray(envelopes) || !envelopes.every((e) => e instanceof Uint8Array)) return "reject";
+      if (!Array.isArray(envelopes) || !envelopes.every((e) => e instanceof Uint8Array)) return false;
       await mempool.add(envelopes as Uint8Array[]);
-      return "accept";
+      return true;
+    };
+    net.subscribe("txs", async (bytes) => ((await admit(bytes)) ? "accept" : "reject"));
+    // Pending transactions re-announced straight to a peer that (re)connects: gossip reaches only
+    // the peers connected when a transaction was accepted, and a peer that was down missed it.
+    await net.handle(TX_ANNOUNCE, async (bytes, from) => {
+      if (!(await admit(bytes))) net.penalize(from, "malformed transaction announcement");
+      return new Uint8Array(0);
     });
+    net.on("peer:connect", (peer) => void announcePending(net, mempool, peer));
+    for (const peer of net.peers()) void announcePending(net, mempool, peer);
     await catchUp(net, ledger, mempool, log, c.sync);
     return net;
   } catch (e) {

@@ -119,3 +119,64 @@ describe("mempool capacity under concurrent submissions", () => {
     expect(m.size).toBe(100);
   });
 });
+
+describe("mempool journal (durable acceptance)", () => {
+  function journal(fail = false) {
+    const appended: SignedTransaction[][] = [];
+    const removed: string[] = [];
+    return {
+      appended,
+      removed,
+      append: async (txs: readonly SignedTransaction[]) => {
+        if (fail) throw new Error("ENOSPC: no space left on device");
+        appended.push([...txs]);
+      },
+      remove: (hashes: readonly Uint8Array[]) => {
+        for (const h of hashes) removed.push(Buffer.from(h).toString("hex"));
+      },
+    };
+  }
+  const hex = (t: SignedTransaction) => Buffer.from(t.hash).toString("hex");
+
+  it("writes each admitted batch once, before it counts as admitted, and forgets what commits or expires", async () => {
+    const j = journal();
+    const m = new Mempool({ admission: acceptAll, verifier, maxTxBytes: 4096, journal: j });
+    const a = tx();
+    const b = tx({ expiry: 5 });
+    const forged = encode([tx().body, new Uint8Array(64).fill(1)]);
+    const res = await m.add([a.bytes, b.bytes, forged]);
+    expect(res.map((r) => r.ok)).toEqual([true, true, false]);
+    expect(j.appended.map((batch) => batch.map(hex))).toEqual([[hex(a), hex(b)]]);
+    m.removeCommitted([a]);
+    m.dropExpired(6);
+    expect(j.removed).toEqual([hex(a), hex(b)]);
+  });
+
+  it("refuses with NOT_READY (retryable) when the journal cannot be written, keeping nothing", async () => {
+    const m = new Mempool({ admission: acceptAll, verifier, maxTxBytes: 4096, journal: journal(true) });
+    const t = tx();
+    const [r] = await m.add([t.bytes]);
+    expect(r).toMatchObject({ ok: false, code: "NOT_READY" });
+    expect(m.size).toBe(0);
+    // Once storage works again, the same transaction is admitted (its nonce was released).
+    const m2 = new Mempool({ admission: acceptAll, verifier, maxTxBytes: 4096, journal: journal() });
+    expect((await m2.add([t.bytes]))[0]?.ok).toBe(true);
+  });
+
+  it("restores from the journal through admission, without writing it again; what no longer fits is forgotten", async () => {
+    const j = journal();
+    const committed = tx();
+    const pending = tx();
+    const admission: AdmissionChecker = {
+      checkAdmission: async (txs) =>
+        txs.map((t) => (hex(t) === hex(committed) ? { code: "ALREADY_COMMITTED", message: "replay" } : null)),
+    };
+    const m = new Mempool({ admission, verifier, maxTxBytes: 4096, journal: j });
+    expect(await m.restore([committed.bytes, pending.bytes])).toBe(1);
+    expect(m.has(pending.hash)).toBe(true);
+    expect(j.appended).toEqual([]);
+    expect(j.removed).toEqual([hex(committed)]);
+    expect(m.rejection(committed.hash)?.code).toBe("ALREADY_COMMITTED");
+    expect(m.pending().map(hex)).toEqual([hex(pending)]);
+  });
+});
