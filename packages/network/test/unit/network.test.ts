@@ -25,6 +25,33 @@ describe("network", () => {
     return { a, b, c };
   }
 
+  it("a member that keeps sending invalid messages is disconnected and refused for a cool-off, then let back", {
+    timeout: 20_000,
+  }, async () => {
+    const [ka, kb] = await Promise.all([h.key("a"), h.key("b")]);
+    const members = [ka.id, kb.id];
+    const a = await h.start(ka.path, { members, maxPenalties: 5, banMs: 1_500 });
+    const b = await h.start(kb.path, { members, bootstrap: [addr(a)] });
+    // A rejects everything on "txs": B's messages are malformed there.
+    a.subscribe("txs", () => "reject");
+    b.subscribe("txs", () => {});
+    await waitFor(() => b.subscribers("txs").includes(a.peerId), 10_000, "B sees A's subscription");
+    for (let i = 0; i < 5; i++) await b.publish("txs", bytes(`junk ${i}`));
+    await waitFor(() => a.banned(b.peerId), 5_000, "A bans B");
+    await waitFor(() => !a.peers().includes(b.peerId), 5_000, "A disconnects B");
+    const s = a.stats();
+    expect(s.peerPenalties).toBeGreaterThanOrEqual(5);
+    expect(s.peersBanned).toBe(1);
+    expect(s.peersCoolingOff).toBe(1);
+    // While it cools off, B's redials are refused; afterwards it is a member like any other again.
+    await sleep(500);
+    expect(a.peers()).not.toContain(b.peerId);
+    await waitFor(() => !a.banned(b.peerId) && a.peers().includes(b.peerId), 10_000, "B back after the cool-off");
+    // Penalties from other paths (say, a request it answered badly) count the same way.
+    a.penalize(b.peerId, "test");
+    expect(a.stats().peerPenalties).toBe(s.peerPenalties + 1);
+  });
+
   it("members connect via bootstrap and peer exchange (C knows only A, finds B)", { timeout: 15_000 }, async () => {
     const { a, b, c } = await threeMembers();
     const connects: string[] = [];

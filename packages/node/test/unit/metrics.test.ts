@@ -266,4 +266,12 @@ describe("assessReadiness", () => {
       }).reasons,
     ).toEqual(["SHUTTING_DOWN", "CONSENSUS_STOPPED", "TOO_FEW_PEERS", "CATCHING_UP"]);
   });
+
+  it("is not ready after a storage failure, when validators are well ahead, or when no block came for too long", () => {
+    expect(assessReadiness({ ...base, consensusStep: "halted" }).reasons).toEqual(["STORAGE_FAILED"]);
+    // One or two heights behind is normal pipelining; more is not.
+    expect(assessReadiness({ ...base, behindBy: 2 }).ready).toBe(true);
+    expect(assessReadiness({ ...base, behindBy: 3 }).reasons).toEqual(["BEHIND"]);
+    expect(assessReadiness({ ...base, stalled: true }).reasons).toEqual(["STALLED"]);
+  });
 });
