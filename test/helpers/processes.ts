@@ -31,9 +31,9 @@ export interface CliResult {
 }
 
 /** Runs `cairn ARGS...` to completion with the same Node that runs the tests. */
-export function runCairn(args: string[], timeoutMs = 30_000): Promise<CliResult> {
+export function runCairn(args: string[], timeoutMs = 30_000, cwd = REPO): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CAIRN, ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CAIRN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -63,8 +63,7 @@ export interface StartOptions {
   readonly host?: string;
   /** Run the node inside this network namespace (`ip netns exec`, which execs: the pid is the node's). */
   readonly netns?: string;
-  /** A command that runs the node (e.g. ["faketime", "-f", "-1h"], which execs), and its environment. */
-  readonly wrapper?: readonly string[];
+  /** More environment for the node (e.g. LD_PRELOAD of libfaketime). */
   readonly env?: Readonly<Record<string, string>>;
 }
 
@@ -78,14 +77,10 @@ export async function startNodeProcess(
   const host = opts.host ?? "127.0.0.1";
   const args = [CAIRN, "start", "--home", home, "--api-port", String(port), "--api-host", host];
   args.push("--log-level", "warn", ...extra);
-  let [cmd, argv] =
+  const [cmd, argv] =
     opts.netns === undefined
       ? [process.execPath, args]
       : ["ip", ["netns", "exec", opts.netns, process.execPath, ...args]];
-  if (opts.wrapper !== undefined && opts.wrapper.length > 0) {
-    argv = [...opts.wrapper.slice(1), cmd, ...argv];
-    cmd = opts.wrapper[0] as string;
-  }
   const child = spawn(cmd, argv, {
     cwd: REPO,
     stdio: ["ignore", "pipe", "pipe"],

@@ -25,6 +25,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   BODY_TOO_LARGE: 413,
   BATCH_TOO_LARGE: 413,
   QUERY_TOO_LARGE: 413,
+  HEADERS_TOO_LARGE: 431,
   // Signed reads on a "members" chain (docs/api.md, "Signed reads"). 401: sign (again); 403: the
   // signature is fine but the identity may not read this.
   READ_SIGNATURE_REQUIRED: 401,

@@ -7,7 +7,29 @@ export const MSGPACK = "application/msgpack";
 const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
 
 export function packResponse(body: unknown): Buffer {
-  return packr.pack(body);
+  return packr.pack(wholeNumbers(body));
+}
+
+/**
+ * msgpackr writes integers beyond 32 bits (millisecond times, large amounts) as float64; a client
+ * should get integers. Such numbers go out as 64-bit integers (BigInt on the way in).
+ */
+function wholeNumbers(v: unknown): unknown {
+  if (typeof v === "number") {
+    return Number.isSafeInteger(v) && (v > 0xffffffff || v < -0x80000000) ? BigInt(v) : v;
+  }
+  if (Array.isArray(v)) return v.map(wholeNumbers);
+  if (
+    v !== null &&
+    typeof v === "object" &&
+    !(v instanceof Uint8Array) &&
+    Object.getPrototypeOf(v) === Object.prototype
+  ) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = wholeNumbers(x);
+    return out;
+  }
+  return v;
 }
 
 function quality(params: string[]): number {

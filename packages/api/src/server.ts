@@ -349,7 +349,9 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
   }
   const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
   const body = JSON.stringify(
-    errorBody("BAD_REQUEST", tooLarge ? "request headers too large" : "malformed HTTP request"),
+    tooLarge
+      ? errorBody("HEADERS_TOO_LARGE", "request headers too large (16 KiB at most)")
+      : errorBody("BAD_REQUEST", "malformed HTTP request"),
   );
   socket.end(
     `HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\n` +

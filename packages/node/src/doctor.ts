@@ -5,7 +5,7 @@ import { verifyCommit } from "@cairn/consensus";
 import { createNativeRegistry } from "@cairn/contracts";
 import { equalBytes, merkleRoot, sha256, toHex } from "@cairn/crypto";
 import { nativeVerify } from "@cairn/crypto/native";
-import { createLedger, verifyStateTree } from "@cairn/ledger";
+import { Columns, createLedger, verifyStateTree } from "@cairn/ledger";
 import { governanceContract } from "@cairn/management";
 import { blockHash, encodeCommit, encodeReceipt, validatorsHash, ZERO_HASH } from "@cairn/messaging";
 import { openDatabase } from "@cairn/storage";
@@ -115,6 +115,17 @@ export async function checkHome(home: string): Promise<DoctorReport> {
       problem(
         `state: the stored tree hashes to ${toHex(state.root)}, not the head's stateRoot ${toHex(head.stateRoot)}`,
       );
+    }
+    // Read every entry of every column once: LevelDB reports a damaged (compressed) block only
+    // when something reads it, and the checks above do not touch every column.
+    for (const [name, column] of Object.entries(Columns)) {
+      try {
+        for await (const _ of db.iterate(column)) {
+          // reading is the check
+        }
+      } catch (err) {
+        problem(`storage: the ${name} column cannot be read (${(err as Error).message})`);
+      }
     }
     return {
       ok: problems.length === 0,

@@ -50,6 +50,7 @@ describe("the error table", () => {
         "NOT_FOUND",
       ],
       408: ["REQUEST_TIMEOUT"],
+      431: ["HEADERS_TOO_LARGE"],
       415: ["UNSUPPORTED_MEDIA_TYPE"],
       429: ["RATE_LIMITED", "TOO_MANY_CONNECTIONS"],
       503: ["MEMPOOL_FULL", "NOT_READY", "SERVER_BUSY"],
@@ -172,6 +173,20 @@ describe("bad input", () => {
     });
     expect(reply).toMatch(/^HTTP\/1.1 400/);
     expect(reply).toMatch(/"code":"BAD_REQUEST"/);
+    // Oversized headers: 431 with its own code, in the error table.
+    const big = await new Promise<string>((resolve, reject) => {
+      const sock = connect(Number(port), "127.0.0.1", () =>
+        sock.write(`GET /status HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`),
+      );
+      let data = "";
+      sock.on("data", (d) => {
+        data += d.toString();
+      });
+      sock.on("end", () => resolve(data));
+      sock.on("error", reject);
+    });
+    expect(big).toMatch(/^HTTP\/1.1 431/);
+    expect(big).toMatch(/"code":"HEADERS_TOO_LARGE"/);
   });
 
   it("keeps serving after bad input", async () => {

@@ -1,6 +1,6 @@
 import { fromHex, sha256, toHex, utf8, verify, verifyMerkleProof } from "@cairn/crypto";
 import { decodeTransaction, VoteType, voteSigningBytes } from "@cairn/messaging";
-import { unpack } from "msgpackr";
+import { Unpackr, unpack } from "msgpackr";
 import { describe, expect, it } from "vitest";
 import { type Json, start } from "./helpers.ts";
 
@@ -10,10 +10,13 @@ async function get(
 ): Promise<{ status: number; body: Json; res: Response }> {
   const res = await fetch(url, { headers });
   const body = res.headers.get("content-type")?.startsWith("application/msgpack")
-    ? unpack(new Uint8Array(await res.arrayBuffer()))
+    ? reader.unpack(new Uint8Array(await res.arrayBuffer()))
     : await res.json();
   return { status: res.status, body, res };
 }
+
+// As a client should read Cairn's msgpack: 64-bit integers (millisecond times) as numbers.
+const reader = new Unpackr({ int64AsType: "number", mapsAsObjects: true });
 
 describe("GET /txs/:hash", () => {
   it("tracks a transaction from pending to committed with an inclusion proof", async () => {
@@ -151,6 +154,17 @@ describe("GET /blocks", () => {
     expect(res.headers.get("content-type")).toBe("application/msgpack");
     expect(body.height).toBe(1);
     expect(body.commit.height).toBe(1);
+    // Millisecond times are integers on the wire (msgpack int64), not float64.
+    const raw = new Uint8Array(
+      await (await fetch(`${h.url}/status`, { headers: { accept: "application/msgpack" } })).arrayBuffer(),
+    );
+    const decoded = unpack(raw) as { blockTime: unknown };
+    expect(typeof decoded.blockTime === "bigint" || Number.isInteger(decoded.blockTime)).toBe(true);
+    const t = BigInt(decoded.blockTime as number);
+    expect(t).toBeGreaterThan(1_000_000_000_000n);
+    // No float64 (0xcb) holds it: find the key "blockTime" and check the type byte after it.
+    const at = Buffer.from(raw).indexOf(Buffer.from("blockTime")) + "blockTime".length;
+    expect(raw[at]).toBe(0xd3);
   });
 });
 

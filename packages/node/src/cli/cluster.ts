@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { type Dirent, existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { closeSync, type Dirent, existsSync, openSync, readFileSync } from "node:fs";
+import { readdir, rm, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import type { StatusInfo } from "@cairn/client";
 import { homePaths, loadConfig } from "../config.ts";
@@ -13,6 +13,60 @@ export interface ClusterOptions {
   readonly out: string;
   readonly basePort: number;
   readonly logLevel: string;
+  /** Run in the background: write DIR/cluster.pid and DIR/cluster.log, and return (`cairn cluster stop`). */
+  readonly detach?: boolean;
+}
+
+/** What DIR/cluster.pid records about a running cluster. */
+export interface ClusterRecord {
+  readonly supervisor: number;
+  readonly nodes: readonly number[];
+  readonly urls: readonly string[];
+  readonly startedAt: number;
+  readonly detached: boolean;
+}
+
+/** Env var naming the supervisor's pid: a node started with it exits when that process is gone. */
+export const SUPERVISOR_ENV = "CAIRN_SUPERVISOR_PID";
+/** Env var asking `cairn start` to print one line per committed block. */
+export const BLOCK_LINES_ENV = "CAIRN_BLOCK_LINES";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The running cluster recorded in `dir`, if its supervisor is still alive. */
+export function runningCluster(dir: string): ClusterRecord | undefined {
+  const file = join(resolve(dir), "cluster.pid");
+  if (!existsSync(file)) return undefined;
+  try {
+    const r = JSON.parse(readFileSync(file, "utf8")) as ClusterRecord;
+    return alive(r.supervisor) ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stops the cluster recorded in `dir` (SIGTERM to its supervisor); resolves once every node exited. */
+export async function stopCluster(dir: string, timeoutMs = 20_000): Promise<ClusterRecord | undefined> {
+  const r = runningCluster(dir);
+  if (r === undefined) return undefined;
+  process.kill(r.supervisor, "SIGTERM");
+  const deadline = Date.now() + timeoutMs;
+  while ([r.supervisor, ...r.nodes].some(alive)) {
+    if (Date.now() > deadline) {
+      for (const pid of [r.supervisor, ...r.nodes]) if (alive(pid)) process.kill(pid, "SIGKILL");
+      break;
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  await rm(join(resolve(dir), "cluster.pid"), { force: true });
+  return r;
 }
 
 const CLI = new URL("../bin/cairn.ts", import.meta.url).pathname;
@@ -46,6 +100,16 @@ async function healthy(url: string): Promise<boolean> {
  */
 export async function runCluster(opts: ClusterOptions): Promise<void> {
   const out = resolve(opts.out);
+  const running = runningCluster(out);
+  if (running !== undefined) {
+    throw new CliError(
+      "CLUSTER_RUNNING",
+      `a cluster from ${out} is already running: supervisor pid ${running.supervisor}, node pids ` +
+        `${running.nodes.join(", ")}, APIs ${running.urls.join(", ")}. Use it, or stop it first ` +
+        `(Ctrl-C where it runs, or \`cairn cluster stop --dir ${opts.out}\`).`,
+    );
+  }
+  if (opts.detach === true) return detach(opts, out);
   const homes = Array.from({ length: opts.validators }, (_, i) => join(out, `node${i}`));
   if (!existsSync(homePaths(homes[0] as string).config)) {
     await createTestnet({ validators: opts.validators, out, basePort: opts.basePort });
@@ -56,13 +120,29 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
     const c = await loadConfig(home);
     urls.push(`http://${c.api.host}:${c.api.port}`);
   }
+  // Each node watches this process and exits when it is gone (even by SIGKILL); node0 prints one
+  // line per committed block when a person watches (a terminal, or a detached cluster's log).
+  const watched = process.stderr.isTTY === true || process.env[BLOCK_LINES_ENV] === "1";
   const children = homes.map((home, i) => {
     const child = spawn(process.execPath, [CLI, "start", "--home", home, "--log-level", opts.logLevel], {
       stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        [SUPERVISOR_ENV]: String(process.pid),
+        ...(i === 0 && watched ? { [BLOCK_LINES_ENV]: "1" } : {}),
+      },
     });
     pipeWithPrefix(child, `node${i}`);
     return child;
   });
+  const record: ClusterRecord = {
+    supervisor: process.pid,
+    nodes: children.map((c) => c.pid ?? 0),
+    urls,
+    startedAt: Date.now(),
+    detached: process.env.CAIRN_CLUSTER_DETACHED === "1",
+  };
+  await writeFile(join(out, "cluster.pid"), `${JSON.stringify(record)}\n`);
   let stopping = false;
   const exited = children.map(
     (child, i) =>
@@ -85,17 +165,58 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
   process.stderr.write(`  try: npm run cairn -- tx kv put hello world --home ${join(opts.out, "node0")}\n`);
   process.stderr.write("Ctrl-C to stop every node.\n");
   await new Promise<void>((resolveStop) => {
-    const stop = (sig: string) => {
+    const stop = (why: string) => {
       if (stopping) return;
       stopping = true;
-      process.stderr.write(`\n${sig}: stopping ${children.length} nodes...\n`);
+      clearInterval(watchParent);
+      process.stderr.write(`\n${why}: stopping ${children.length} nodes...\n`);
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
       Promise.all(exited).then(() => resolveStop());
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGHUP", () => stop("SIGHUP"));
+    // Run by npm (or any process manager) that exits on a signal without passing it on: when the
+    // process that started us is gone, we are reparented, and stop rather than outlive it.
+    const parent = process.ppid;
+    const watchParent = setInterval(() => {
+      if (!record.detached && process.ppid !== parent) stop("the process that started the cluster exited");
+    }, 300);
   });
+  await rm(join(out, "cluster.pid"), { force: true });
   process.stderr.write("All nodes stopped.\n");
+}
+
+/** `cairn cluster --detach`: the same supervisor in the background, its output in DIR/cluster.log. */
+async function detach(opts: ClusterOptions, out: string): Promise<void> {
+  const log = join(out, "cluster.log");
+  if (!existsSync(out)) await import("node:fs/promises").then((f) => f.mkdir(out, { recursive: true }));
+  const fd = openSync(log, "a");
+  const args = [CLI, "cluster", "--out", out, "--validators", String(opts.validators)];
+  args.push("--base-port", String(opts.basePort), "--log-level", opts.logLevel);
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ["ignore", fd, fd],
+    env: { ...process.env, CAIRN_CLUSTER_DETACHED: "1", [BLOCK_LINES_ENV]: "1" },
+  });
+  closeSync(fd);
+  child.unref();
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const r = runningCluster(out);
+    if (r !== undefined && (await Promise.all(r.urls.map(healthy))).every(Boolean)) {
+      process.stderr.write(
+        `Cairn cluster running in the background (supervisor pid ${r.supervisor}; log ${log}):\n` +
+          r.urls.map((u, i) => `  node${i} API: ${u}\n`).join("") +
+          `Stop it with: cairn cluster stop --dir ${opts.out}\n`,
+      );
+      return;
+    }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      throw new CliError("CLUSTER_START_FAILED", `the cluster did not start; see ${log}`);
+    }
+    await new Promise((res) => setTimeout(res, 200));
+  }
 }
 
 /** One row of `cairn cluster status`: a node home and what its API answered, or why it did not. */

@@ -1,5 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { CairnApiError, type ContractCall, encodeKeyFile, kv, type StatusInfo, token } from "@cairn/client";
 import { generateKeyPair, toHex } from "@cairn/crypto";
 import { Command, CommanderError, Option } from "commander";
@@ -15,6 +16,7 @@ import {
   apiUrl,
   CliError,
   type ConnectionOpts,
+  chosenTarget,
   connectionOptions,
   fetchStatus,
   type ReadOpts,
@@ -26,6 +28,27 @@ import {
   txOptions,
   unreachableReason,
 } from "./shared.ts";
+
+/** The top of the git work tree holding `dir`, if any (git missing counts as none). */
+function gitWorkTree(dir: string): string | undefined {
+  try {
+    return execFileSync("git", ["-C", dir, "rev-parse", "--show-toplevel"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function gitIgnores(repo: string, file: string): boolean {
+  try {
+    execFileSync("git", ["-C", repo, "check-ignore", "-q", file], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function txCommand(
   parent: Command,
@@ -67,14 +90,44 @@ async function runUntilSignalled(
   const { startNode } = await import("../node.ts");
   const node = await startNode({ home, config });
   for (const line of banner(node.apiUrl)) process.stderr.write(`${line}\n`);
+  // On a terminal (or asked to by `cairn cluster`), one line per committed block, so a person
+  // sees the chain move; logs stay JSON for machines.
+  if (process.stderr.isTTY === true || process.env.CAIRN_BLOCK_LINES === "1") {
+    const names = new Map(node.genesis.validators.map((v) => [toHex(v.publicKey), v.name]));
+    let last = performance.now();
+    node.ledger.onCommit((executed, commit) => {
+      const now = performance.now();
+      const h = executed.block.header;
+      const who = names.get(toHex(h.proposer)) ?? toHex(h.proposer).slice(0, 8);
+      process.stderr.write(
+        `block ${h.height}  txs ${h.txCount}  proposer ${who}  round ${commit.round}  +${Math.round(now - last)} ms\n`,
+      );
+      last = now;
+    });
+  }
   await new Promise<void>((resolveStop) => {
+    let stopping = false;
     const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(watch);
       process.stderr.write(`\n${sig}: stopping the node...\n`);
       node.stop().then(resolveStop, resolveStop);
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
+    // Started by `cairn cluster`: never outlive it, even if it was killed with SIGKILL.
+    const supervisor = Number(process.env.CAIRN_SUPERVISOR_PID ?? 0);
+    const watch = setInterval(() => {
+      if (supervisor > 0 && process.ppid !== supervisor) stop("the cluster supervisor is gone");
+    }, 300);
   });
+}
+
+/** Ends the command with exit 4: the output (printed before) says what is missing. */
+function notFound(message: string): never {
+  process.stderr.write(`not found: ${message}\n`);
+  throw new CommanderError(4, "cairn.notFound", message);
 }
 
 function parseTimeout(s: string): number {
@@ -241,12 +294,29 @@ export function buildProgram(): Command {
     .option("--out <dir>", "directory of the node homes", ".cairn/cluster")
     .option("--base-port <port>", "API ports are base+i, peer-to-peer ports base+100+i (first run only)", "26600")
     .option("--log-level <spec>", "log level of every node", "warn")
-    .action(async (o: { validators: string; out: string; basePort: string; logLevel: string }) => {
+    .option("--detach", "run in the background (log in DIR/cluster.log); stop it with `cairn cluster stop`")
+    .action(async (o: { validators: string; out: string; basePort: string; logLevel: string; detach?: boolean }) => {
       const validators = Number(o.validators);
       if (!Number.isInteger(validators) || validators < 1)
         throw new CliError("BAD_VALIDATORS", "--validators must be a positive whole number");
       const { runCluster } = await import("./cluster.ts");
-      await runCluster({ validators, out: o.out, basePort: parsePort(o.basePort), logLevel: o.logLevel });
+      await runCluster({
+        validators,
+        out: o.out,
+        basePort: parsePort(o.basePort),
+        logLevel: o.logLevel,
+        ...(o.detach === true ? { detach: true } : {}),
+      });
+    });
+  cluster
+    .command("stop")
+    .description("stop the cluster running from --dir (started by `npm start` or `cairn cluster --detach`)")
+    .option("--dir <dir>", "directory of the node homes", ".cairn/cluster")
+    .action(async (o: { dir: string }) => {
+      const { stopCluster } = await import("./cluster.ts");
+      const r = await stopCluster(o.dir);
+      if (r === undefined) throw new CliError("NO_CLUSTER", `no cluster is running from ${o.dir}`);
+      printLine(`stopped the cluster from ${o.dir} (supervisor ${r.supervisor}, ${r.nodes.length} nodes)`);
     });
   cluster
     .command("status")
@@ -351,6 +421,15 @@ export function buildProgram(): Command {
           e.code === "EEXIST" ? `${o.out} already exists; choose another --out` : e.message,
         );
       });
+      const repo = gitWorkTree(dirname(resolve(o.out)));
+      if (repo !== undefined) {
+        process.stderr.write(
+          `warning: ${o.out} holds a secret key and is inside the git work tree ${repo}; ` +
+            (gitIgnores(repo, resolve(o.out))
+              ? "git ignores it here, but keep it out of commits elsewhere too.\n"
+              : "it is NOT ignored: move it out of the repository, or add it to .gitignore before committing.\n"),
+        );
+      }
       printLine(toHex(k.publicKey));
     });
   keys
@@ -377,11 +456,13 @@ export function buildProgram(): Command {
   );
 
   const query = program.command("query").description("read the ledger");
-  readOptions(query.command("kv").description("value of KEY in the kv contract").argument("<key>")).action(
-    async (key: string, o: ReadOpts) => {
-      printJson(await (await readClient(o)).getState("kv", key));
-    },
-  );
+  readOptions(
+    query.command("kv").description("value of KEY in the kv contract (exit 4 when absent)").argument("<key>"),
+  ).action(async (key: string, o: ReadOpts) => {
+    const s = await (await readClient(o)).getState("kv", key);
+    printJson(s);
+    if (s.value === null) notFound(`no value under "${key}" (the output carries the proof of its absence)`);
+  });
   readOptions(
     query
       .command("state")
@@ -391,7 +472,9 @@ export function buildProgram(): Command {
       .addOption(new Option("--hex", "KEY is hex, not text")),
   ).action(async (contract: string, key: string, o: ReadOpts & { hex?: boolean }) => {
     const bytes = o.hex ? Buffer.from(key, "hex") : new TextEncoder().encode(key);
-    printJson(await (await readClient(o)).getState(contract, new Uint8Array(bytes)));
+    const s = await (await readClient(o)).getState(contract, new Uint8Array(bytes));
+    printJson(s);
+    if (s.value === null) notFound(`no value under ${contract}/${key} (the output carries the proof of its absence)`);
   });
   readOptions(query.command("balance").description("token balance of ACCOUNT").argument("<account>")).action(
     async (account: string, o: ReadOpts) => {
@@ -401,7 +484,9 @@ export function buildProgram(): Command {
   );
   readOptions(query.command("tx").description("status, receipt and proof of a transaction").argument("<hash>")).action(
     async (hash: string, o: ReadOpts) => {
-      printJson(await (await readClient(o)).getTx(hash));
+      const t = await (await readClient(o)).getTx(hash);
+      printJson(t);
+      if (t.status === "unknown") notFound(`no transaction ${hash} is known to this node`);
     },
   );
   readOptions(query.command("block").description("a block by height (default: latest)").argument("[height]")).action(
@@ -445,6 +530,30 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * The CLI's exit codes (README "Exit codes"): 0 done; 1 failed (the node refused, a transaction
+ * failed, bad input, the node could not be reached); 3 `cairn doctor` found damage; 4 what was
+ * asked for does not exist (a key, a transaction, a block).
+ */
+export const EXIT = { ok: 0, failed: 1, damaged: 3, notFound: 4 } as const;
+
+/** For a privilege error, the command that grants what is missing. */
+export function grantHint(code: string): string {
+  if (code === "UNKNOWN_IDENTITY") {
+    return (
+      "\n  An organisation admits a key by governance: an admin runs" +
+      "\n    cairn gov propose add-member KEY ORG client --home ADMIN_HOME" +
+      "\n  and admins of other organisations run `cairn gov approve ID` until it executes (docs/governance.md)."
+    );
+  }
+  if (code === "ROLE_REQUIRED") {
+    return "\n  Roles are granted by governance: cairn gov propose set-roles KEY ROLES (then approvals; docs/governance.md).";
+  }
+  if (code === "IDENTITY_REVOKED")
+    return "\n  This key was revoked; use the identity's new key, or add it again by governance.";
+  return "";
+}
+
 /** Runs the CLI and returns the process exit code; errors become one clear line on stderr. */
 export async function runCli(argv: readonly string[], program: Command = buildProgram()): Promise<number> {
   try {
@@ -453,17 +562,23 @@ export async function runCli(argv: readonly string[], program: Command = buildPr
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof CairnApiError) {
-      process.stderr.write(`error: ${e.code}: ${e.message}\n`);
-      return 1;
+      process.stderr.write(`error: ${e.code}: ${e.message}${grantHint(e.code)}\n`);
+      return e.code.endsWith("_NOT_FOUND") ? EXIT.notFound : EXIT.failed;
     }
     const err = e as Error & { code?: string };
-    if (err.code === "ECONNREFUSED" || (err.cause as { code?: string } | undefined)?.code === "ECONNREFUSED") {
-      process.stderr.write("error: cannot reach the node's API; is it running? (see --url / --home)\n");
-      return 1;
+    const unreachable = unreachableReason(e, 10_000);
+    if (unreachable !== undefined) {
+      const t = chosenTarget();
+      process.stderr.write(
+        `error: cannot reach ${t?.url ?? "the node"} (${unreachable})` +
+          (t === undefined ? "" : `; it was chosen as ${t.why}`) +
+          ". Start it (npm start, or npm run start:solo), or name another node with --url URL or --home DIR.\n",
+      );
+      return EXIT.failed;
     }
     if (typeof err.code === "string" && !(err instanceof TypeError)) {
-      process.stderr.write(`error: ${err.message}\n`);
-      return 1;
+      process.stderr.write(`error: ${err.message}${grantHint(err.code)}\n`);
+      return err.code.endsWith("_NOT_FOUND") ? EXIT.notFound : EXIT.failed;
     }
     process.stderr.write(`error: ${err.stack ?? String(err)}\n`);
     return 1;

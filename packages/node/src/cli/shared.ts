@@ -30,21 +30,64 @@ export interface TxOpts extends ConnectionOpts {
 }
 
 export const DEFAULT_URL = "http://127.0.0.1:26657";
+/** The local cluster `npm start` writes and runs, and the dev chain of `npm run start:solo`. */
+export const LOCAL_CLUSTER_HOME = ".cairn/cluster/node0";
+export const LOCAL_DEV_HOME = ".cairn/dev";
 
-/** The API to talk to: --url, else the node in --home, else the default local node. */
-export async function apiUrl(o: ConnectionOpts): Promise<string> {
-  if (o.url !== undefined) return o.url;
-  if (o.home !== undefined) {
-    const c = await loadConfig(o.home);
-    const host = c.api.host === "0.0.0.0" ? "127.0.0.1" : c.api.host;
-    return `http://${host}:${c.api.port}`;
-  }
-  return DEFAULT_URL;
+/** The node a command talks to, and why that one (for messages when it cannot be reached). */
+export interface Target {
+  readonly url: string;
+  readonly why: string;
 }
 
-/** The signing key: --key FILE, else the admin key of the dev chain in --home. */
+let lastTarget: Target | undefined;
+
+/** The node the last command chose (undefined before any). */
+export function chosenTarget(): Target | undefined {
+  return lastTarget;
+}
+
+/**
+ * The home a command uses when given neither --url nor --home: the local cluster's node0 when
+ * `npm start` has written one here, else the dev chain, else none.
+ */
+export function defaultHome(): string | undefined {
+  if (existsSync(homePaths(LOCAL_CLUSTER_HOME).config)) return LOCAL_CLUSTER_HOME;
+  if (existsSync(homePaths(LOCAL_DEV_HOME).config)) return LOCAL_DEV_HOME;
+  return undefined;
+}
+
+/**
+ * The API to talk to: --url, else the node in --home, else the local cluster (.cairn/cluster, as
+ * `npm start` writes it), else the dev chain (.cairn/dev), else the default local node.
+ */
+export async function apiUrl(o: ConnectionOpts): Promise<string> {
+  const t = await resolveTarget(o);
+  lastTarget = t;
+  return t.url;
+}
+
+async function resolveTarget(o: ConnectionOpts): Promise<Target> {
+  if (o.url !== undefined) return { url: o.url, why: "given with --url" };
+  const home = o.home ?? defaultHome();
+  if (home !== undefined) {
+    const c = await loadConfig(home);
+    const host = c.api.host === "0.0.0.0" ? "127.0.0.1" : c.api.host;
+    const why =
+      o.home !== undefined
+        ? `the API of --home ${o.home}`
+        : home === LOCAL_CLUSTER_HOME
+          ? `the local cluster's node0 (${LOCAL_CLUSTER_HOME} exists; \`npm start\` runs it)`
+          : `the dev chain (${LOCAL_DEV_HOME} exists; \`npm run start:solo\` runs it)`;
+    return { url: `http://${host}:${c.api.port}`, why };
+  }
+  return { url: DEFAULT_URL, why: "the default (no --url, no --home, and no .cairn/cluster or .cairn/dev here)" };
+}
+
+/** The signing key: --key FILE, else the admin key in --home (or in the default home, see apiUrl). */
 export async function signingKey(o: ConnectionOpts & { key?: string }): Promise<KeyPair> {
-  const path = o.key ?? (o.home !== undefined ? homePaths(o.home).adminKey : undefined);
+  const home = o.home ?? (o.url === undefined ? defaultHome() : undefined);
+  const path = o.key ?? (home !== undefined ? homePaths(home).adminKey : undefined);
   if (path === undefined)
     throw new CliError("NO_KEY", "no signing key: pass --key FILE (see `cairn keys new`) or --home DIR");
   return readKeyFile(path);
@@ -60,7 +103,8 @@ export interface ReadOpts extends ConnectionOpts {
  * --key FILE, else with the admin key in --home when there is one; else unsigned.
  */
 export async function readClient(o: ReadOpts): Promise<ReturnType<typeof createClient>> {
-  const admin = o.home === undefined ? undefined : homePaths(o.home).adminKey;
+  const home = o.home ?? (o.url === undefined ? defaultHome() : undefined);
+  const admin = home === undefined ? undefined : homePaths(home).adminKey;
   const path = o.key ?? (admin !== undefined && existsSync(admin) ? admin : undefined);
   return createClient({ url: await apiUrl(o), ...(path === undefined ? {} : { readKey: await readKeyFile(path) }) });
 }
@@ -75,7 +119,10 @@ export function readOptions(cmd: Command): Command {
 
 export function connectionOptions(cmd: Command): Command {
   return cmd
-    .option("--url <url>", `API of the node to talk to (default: the node in --home, else ${DEFAULT_URL})`)
+    .option(
+      "--url <url>",
+      `API of the node to talk to (default: the node in --home, else ${LOCAL_CLUSTER_HOME} or ${LOCAL_DEV_HOME} when present, else ${DEFAULT_URL})`,
+    )
     .option("--home <dir>", "node home directory (for its API address and, for tx, its admin key)");
 }
 
