@@ -4,6 +4,7 @@
 // change; `new` scaffolds a contract.
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultVmLimits, HOST_FUNCTIONS, prepareContract, VmError } from "@cairn/vm";
@@ -281,19 +282,20 @@ the module rules).
 
 ## Build
 
-    cairn contract build ${name}
+    npm run build
 
-writes \`${name}/build/${name}.wasm\` and lists the methods. The build uses AssemblyScript's stub
-runtime and turns off every WebAssembly feature Cairn's rules forbid (floats are rejected too).
+writes \`build/${name}.wasm\` and lists the methods (\`cairn contract build .\` with the Cairn that
+scaffolded this contract; see \`package.json\`). The build uses AssemblyScript's stub runtime and
+turns off every WebAssembly feature Cairn's rules forbid (floats are rejected too).
 
 ## Test
 
-    npx vitest run --root ${name}
+    npm test
 
 The test (\`test/${name}.test.ts\`) builds the contract with \`buildContract\` from \`@cairn/node\` and
-runs its methods in \`@cairn/vm\` against an in-memory host. It imports \`@cairn/node\`,
-\`@cairn/vm\` and \`@cairn/messaging\`, so keep the contract inside the Cairn repository (for
-example under \`packages/contract-examples/contracts/\`) or in a project that depends on them.
+runs its methods in \`@cairn/vm\` against an in-memory host. \`vitest.config.ts\` points those
+imports at the Cairn installation that scaffolded the contract, so it works wherever the contract
+lives; if that installation moves, scaffold again or edit the paths there and in \`package.json\`.
 
 ## Deploy
 
@@ -354,10 +356,59 @@ export async function scaffoldContract(name: string, dir: string): Promise<strin
   await writeFile(join(root, "assembly", "tsconfig.json"), templateTsconfig());
   await writeFile(join(root, "README.md"), templateReadme(name));
   await writeFile(join(root, ".gitignore"), "build/\n");
-  // Its own vitest config, so that `vitest --root <dir>` finds test/ wherever the contract lives.
-  await writeFile(join(root, "vitest.config.ts"), 'export default { test: { include: ["test/**/*.test.ts"] } };\n');
+  const tools = cairnTools();
+  // Its own vitest config: it finds test/ and the Cairn packages the test imports wherever the
+  // contract lives (inside the repository or not), from the Cairn that scaffolded it.
+  await writeFile(join(root, "vitest.config.ts"), templateVitestConfig(tools));
+  await writeFile(join(root, "package.json"), templatePackageJson(name, tools));
   await writeFile(join(root, "test", `${name}.test.ts`), templateTest(name));
   return root;
+}
+
+/** Absolute paths of what a scaffolded contract's scripts run: this Node, the CLI, vitest, the packages. */
+interface CairnTools {
+  readonly node: string;
+  readonly cli: string;
+  readonly vitest: string;
+  readonly packages: string;
+}
+
+function cairnTools(): CairnTools {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const nodePackage = resolve(here, "..", "..");
+  const require = createRequire(import.meta.url);
+  return {
+    node: process.execPath,
+    cli: join(nodePackage, "bin", "cairn.js"),
+    vitest: join(dirname(require.resolve("vitest/package.json")), "vitest.mjs"),
+    packages: dirname(nodePackage),
+  };
+}
+
+function templatePackageJson(name: string, t: CairnTools): string {
+  const q = (p: string) => JSON.stringify(p);
+  const pkg = {
+    name,
+    private: true,
+    type: "module",
+    scripts: {
+      build: `${q(t.node)} ${q(t.cli)} contract build .`,
+      test: `${q(t.node)} ${q(t.vitest)} run --root .`,
+    },
+  };
+  return `${JSON.stringify(pkg, null, 2)}\n`;
+}
+
+function templateVitestConfig(t: CairnTools): string {
+  const alias = Object.fromEntries(
+    ["messaging", "node", "vm"].map((p) => [`@cairn/${p}`, join(t.packages, p, "src", "index.ts")]),
+  );
+  return `// The Cairn packages the test imports, from the Cairn installation that scaffolded this contract.
+export default {
+  resolve: { alias: ${JSON.stringify(alias, null, 4).replace(/\n}/, "\n  }")} },
+  test: { include: ["test/**/*.test.ts"] },
+};
+`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,8 +437,8 @@ export function contractCommands(program: Command): Command {
     .action(async (name: string, o: { dir: string }) => {
       const root = await scaffoldContract(name, o.dir);
       printLine(`Created ${root}`);
-      printLine(`  build it:  cairn contract build ${join(o.dir, name)}`);
-      printLine(`  test it:   npx vitest run --root ${join(o.dir, name)}`);
+      printLine(`  build it:  cd ${root} && npm run build`);
+      printLine(`  test it:   cd ${root} && npm test`);
     });
   return contract;
 }

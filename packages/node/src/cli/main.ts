@@ -578,7 +578,7 @@ export async function runCli(argv: readonly string[], program: Command = buildPr
     }
     if (typeof err.code === "string" && !(err instanceof TypeError)) {
       process.stderr.write(`error: ${err.message}${grantHint(err.code)}\n`);
-      return err.code.endsWith("_NOT_FOUND") ? EXIT.notFound : EXIT.failed;
+      return EXIT.failed;
     }
     process.stderr.write(`error: ${err.stack ?? String(err)}\n`);
     return 1;

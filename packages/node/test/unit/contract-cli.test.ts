@@ -81,6 +81,30 @@ describe("cairn contract new / build", () => {
     for (const i of imports) expect(i).toMatch(/^(cairn\.[a-z_]+|env\.abort)$/);
   });
 
+  it("a contract scaffolded outside the repository builds and tests with exactly the commands it prints", {
+    timeout: 120_000,
+  }, async () => {
+    const made = await cairn(["contract", "new", "outside", "--dir", dir], dir);
+    expect(made.code).toBe(0);
+    const commands = made.stdout
+      .split("\n")
+      .filter((l) => /^\s+(build|test) it:/.test(l))
+      .map((l) => l.replace(/^\s+(build|test) it:\s+/, ""));
+    expect(commands).toHaveLength(2);
+    for (const command of commands) {
+      // A newcomer's shell: no Cairn on PATH, not inside the repository.
+      const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn("sh", ["-c", command], { cwd: tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.stderr.on("data", (d) => (out += d));
+        child.on("exit", (code) => resolve({ code, out }));
+      });
+      expect(r.code, `${command}\n${r.out}`).toBe(0);
+    }
+    expect(existsSync(join(dir, "outside", "build", "outside.wasm"))).toBe(true);
+  });
+
   it("refuses to overwrite an existing directory", async () => {
     mkdirSync(join(dir, "taken"));
     const r = await cairn(["contract", "new", "taken", "--dir", dir], dir);
