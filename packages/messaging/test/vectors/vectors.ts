@@ -1,7 +1,7 @@
 // The inputs of docs/spec/test-vectors.json. `npm run vectors -w @cairn/messaging` rewrites the
 // file from them; the unit test checks the committed file against the code, so the spec's vectors
 // can never drift from what Cairn actually produces.
-import { fromHex, keyPairFromSecret, sha256, toHex } from "@cairn/crypto";
+import { fromHex, keyPairFromSecret, sha256, sign, toHex } from "@cairn/crypto";
 import {
   type BlockHeader,
   blockHash,
@@ -9,12 +9,17 @@ import {
   encodeCommit,
   encodeHeader,
   encodeReceipt,
+  readBodyHash,
+  readSigningBytes,
   signTransaction,
   type Transaction,
   txSigningBytes,
   VoteType,
   voteSigningBytes,
 } from "../../src/index.ts";
+
+/** Gas the node's token contract charges for `transfer` (checked against a real execution in @cairn/ledger). */
+export const TRANSFER_GAS = 40;
 
 // RFC 8032 section 7.1 test key 1: public so anyone can reproduce the signatures.
 export const SECRET_KEY = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
@@ -57,12 +62,28 @@ export function buildVectors() {
   };
   const hash = blockHash(header);
   const vote = { chainId: "cairn-test", height: 1, round: 0, type: VoteType.precommit, blockHash: hash };
+  const voteSignature = sign(voteSigningBytes(vote), key.secretKey);
+  const commit = {
+    height: 1,
+    round: 0,
+    blockHash: hash,
+    signatures: [{ validator: key.publicKey, signature: voteSignature }],
+  };
+  // Exactly what a node's token contract answers for the first transaction (a ledger test checks
+  // it against a real execution): its event, and the gas it charges.
   const receipt = {
     txHash: signed.hash,
     code: "OK",
     message: "",
     events: [{ contract: "token", name: "transfer", data: [key.publicKey, tx.args[0] as Uint8Array, 250] }],
-    gasUsed: 30,
+    gasUsed: TRANSFER_GAS,
+  };
+  const read = {
+    chainId: "cairn-test",
+    method: "GET",
+    target: "/state/kv/6772656574696e67?encoding=hex",
+    time: 1767225600000,
+    bodyHash: readBodyHash(undefined),
   };
   return {
     description:
@@ -110,18 +131,48 @@ export function buildVectors() {
         blockHash: toHex(hash),
       },
       signingBytes: toHex(voteSigningBytes(vote)),
+      validator: toHex(key.publicKey),
+      signature: toHex(voteSignature),
     },
     commit: {
-      encoding: toHex(
-        encodeCommit({
-          height: 1,
-          round: 0,
-          blockHash: hash,
-          signatures: [{ validator: key.publicKey, signature: new Uint8Array(64).fill(0xee) }],
-        }),
-      ),
+      fields: {
+        height: commit.height,
+        round: commit.round,
+        blockHash: toHex(hash),
+        signatures: commit.signatures.map((c) => ({ validator: toHex(c.validator), signature: toHex(c.signature) })),
+      },
+      encoding: toHex(encodeCommit(commit)),
+      hash: toHex(sha256(encodeCommit(commit))),
     },
-    receipt: { encoding: toHex(encodeReceipt(receipt)) },
+    receipt: {
+      fields: {
+        txHash: toHex(receipt.txHash),
+        code: receipt.code,
+        message: receipt.message,
+        events: receipt.events.map((e) => ({
+          contract: e.contract,
+          name: e.name,
+          data: [{ bin: toHex(key.publicKey) }, { bin: toHex(tx.args[0] as Uint8Array) }, { int: "250" }],
+        })),
+        gasUsed: receipt.gasUsed,
+      },
+      encoding: toHex(encodeReceipt(receipt)),
+    },
+    signedRead: {
+      fields: {
+        chainId: read.chainId,
+        method: read.method,
+        target: read.target,
+        time: read.time,
+        bodyHash: toHex(read.bodyHash),
+      },
+      signingBytes: toHex(readSigningBytes(read)),
+      headers: {
+        "x-cairn-key": toHex(key.publicKey),
+        "x-cairn-time": String(read.time),
+        "x-cairn-signature": toHex(sign(readSigningBytes(read), key.secretKey)),
+      },
+    },
     values: [
       {
         value: '[1, -1, 300, "abc", bin(0x0102), true, null, 2^32]',
