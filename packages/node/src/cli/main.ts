@@ -537,20 +537,19 @@ export function buildProgram(): Command {
  */
 export const EXIT = { ok: 0, failed: 1, damaged: 3, notFound: 4 } as const;
 
-/** For a privilege error, the command that grants what is missing. */
+/** For a privilege error, the command that grants what is missing (on the same line: errors are one line). */
 export function grantHint(code: string): string {
   if (code === "UNKNOWN_IDENTITY") {
     return (
-      "\n  An organisation admits a key by governance: an admin runs" +
-      "\n    cairn gov propose add-member KEY ORG client --home ADMIN_HOME" +
-      "\n  and admins of other organisations run `cairn gov approve ID` until it executes (docs/governance.md)."
+      ". To admit the key, an organisation's admin runs `cairn gov propose add-member KEY ORG client` " +
+      "and other organisations' admins `cairn gov approve ID` until it executes (docs/governance.md)"
     );
   }
   if (code === "ROLE_REQUIRED") {
-    return "\n  Roles are granted by governance: cairn gov propose set-roles KEY ROLES (then approvals; docs/governance.md).";
+    return ". Roles are granted by governance: `cairn gov propose set-roles KEY ROLES`, then approvals (docs/governance.md)";
   }
   if (code === "IDENTITY_REVOKED")
-    return "\n  This key was revoked; use the identity's new key, or add it again by governance.";
+    return ". This key was revoked: use the identity's new key, or add it again by governance";
   return "";
 }
 
