@@ -173,9 +173,11 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
       Promise.all(exited).then(() => resolveStop());
     };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGHUP", () => stop("SIGHUP"));
+    // `on`, not `once`: a terminal's Ctrl-C reaches us, and npm passes the same signal on again; a
+    // second one must not kill us with the default action before every node has stopped.
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGHUP", () => stop("SIGHUP"));
     // Run by npm (or any process manager) that exits on a signal without passing it on: when the
     // process that started us is gone, we are reparented, and stop rather than outlive it.
     const parent = process.ppid;

@@ -114,8 +114,10 @@ async function runUntilSignalled(
       process.stderr.write(`\n${sig}: stopping the node...\n`);
       node.stop().then(resolveStop, resolveStop);
     };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
+    // `on`, not `once`: a terminal's Ctrl-C reaches us, and npm passes the same signal on again; a
+    // second one must not kill us with the default action before every node has stopped.
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
     // Started by `cairn cluster`: never outlive it, even if it was killed with SIGKILL.
     const supervisor = Number(process.env.CAIRN_SUPERVISOR_PID ?? 0);
     const watch = setInterval(() => {
