@@ -5,6 +5,7 @@
 // optional). Values (hashes, heights, times) differ from run to run and are not compared.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { generateKeyPair } from "@cairn/crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, type NodeProcess, REPO, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
 import { getJson, kvPut, postTxs, readKey } from "../helpers/txs.ts";
@@ -68,7 +69,8 @@ describe("docs/api.md examples against a live cluster", () => {
     const url = nodes[0]!.url;
     const chainId = JSON.parse(readFileSync(join(homes[0]!, "genesis.json"), "utf8")).chainId;
     const admin = readKey(homes[0]!);
-    const json = async (path: string, init?: RequestInit) => (await fetch(`${url}${path}`, init)).json() as Promise<Json>;
+    const json = async (path: string, init?: RequestInit) =>
+      (await fetch(`${url}${path}`, init)).json() as Promise<Json>;
 
     // What the examples show: a committed kv put, a pending one, a deployed counter, a proposal.
     const put = kvPut(admin, chainId, "greeting", "hello, ledger");
@@ -81,11 +83,23 @@ describe("docs/api.md examples against a live cluster", () => {
       120_000,
     );
     expect(deploy.code, deploy.stderr).toBe(0);
-    const member = readKey(homes[0]!, "client");
-    const propose = await runCairn(
-      ["gov", "propose", "add-member", Buffer.from(member.publicKey).toString("hex"), "org1", "client", "--home", homes[1]!],
-    );
+    const member = generateKeyPair(); // a key no organisation holds yet
+    const propose = await runCairn([
+      "gov",
+      "propose",
+      "add-member",
+      Buffer.from(member.publicKey).toString("hex"),
+      "org1",
+      "client",
+      "--home",
+      homes[1]!,
+    ]);
     expect(propose.code, propose.stderr).toBe(0);
+    // Executed, as in the example: two more organisations approve (3 of 4).
+    for (const h of [homes[2]!, homes[3]!]) {
+      const approve = await runCairn(["gov", "approve", "1", "--home", h]);
+      expect(approve.code, approve.stderr).toBe(0);
+    }
     const hash = Buffer.from(put.hash).toString("hex");
     const single = (tx: typeof put) =>
       json("/txs", {
