@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { generateKeyPair } from "@cairn/crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, type NodeProcess, REPO, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
-import { getJson, kvPut, postTxs, readKey } from "../helpers/txs.ts";
+import { kvPut, postTxs, readKey } from "../helpers/txs.ts";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
