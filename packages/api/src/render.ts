@@ -2,6 +2,7 @@
 // prefix; the same objects go out as msgpack when a client asks for it.
 import { type MerkleProof, sha256, toHex, utf8 } from "@cairn/crypto";
 import {
+  BLOCK_VERSION,
   type BlockEventJson,
   type BlockHeader,
   type BlockJson,
@@ -75,6 +76,7 @@ export function proofToJson(p: MerkleProof): ProofJson {
 
 export function headerToJson(h: BlockHeader): HeaderJson {
   return {
+    version: BLOCK_VERSION,
     chainId: h.chainId,
     height: h.height,
     time: h.time,

@@ -1,7 +1,8 @@
 // Checks a light client can make without trusting the node it asked.
 import { type MerkleProof, PUBLIC_KEY_LENGTH, toHex, verify, verifyMerkleProof } from "@cairn/crypto";
-import { type BlockHeader, blockHash, VoteType, voteSigningBytes } from "@cairn/messaging";
+import { BLOCK_VERSION, type BlockHeader, blockHash, VoteType, voteSigningBytes } from "@cairn/messaging";
 import { bytesOf } from "./bytes.ts";
+import { CairnClientError } from "./errors.ts";
 import type { BlockHeaderInfo, BlockInfo, InclusionProof, TxInfo, ValidatorInfo } from "./types.ts";
 
 function proofOf(p: MerkleProof | InclusionProof): MerkleProof {
@@ -22,6 +23,10 @@ export function verifyTxInclusion(
 }
 
 function headerOf(h: BlockHeaderInfo): BlockHeader {
+  // The hash covers the version: a header of another format cannot be rebuilt as this one.
+  if (h.version !== undefined && h.version !== BLOCK_VERSION) {
+    throw new CairnClientError("BAD_VERSION", `block header version ${h.version} is not ${BLOCK_VERSION}`);
+  }
   return {
     chainId: h.chainId,
     height: h.height,

@@ -33,6 +33,8 @@ export interface ProofJson {
 }
 
 export interface HeaderJson {
+  /** The header format version: element 0 of its encoding (docs/spec/block.md), 1. */
+  readonly version: number;
   readonly chainId: string;
   readonly height: number;
   readonly time: number;

@@ -104,6 +104,7 @@ describe("GET /blocks", () => {
     expect(body.height).toBe(1);
     expect(body.hash).toBe(toHex(view.hash));
     expect(body.header).toMatchObject({
+      version: 1,
       chainId: h.backend.chainId,
       height: 1,
       txCount: 2,
