@@ -569,6 +569,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
           break;
         }
         case "requestValue":
+          // A request of a height the ledger has passed meanwhile (block sync) is moot.
+          if (e.height !== this.c.ledger.head().height + 1) break;
           await this.apply(await this.propose(e.height, e.round, e.lastCommit));
           break;
         case "commit":
@@ -645,7 +647,10 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     this.c.logger?.info({ height: commit.height, txs: executed.txs.length, round: commit.round }, "committed block");
     this.c.onCommit?.(executed, commit);
     await this.waitForWork();
-    await this.feedEarly();
+    // Messages that arrived early for the new height go in as a task of their own, after the
+    // effects still to be applied from the decision that led here: fed from inside this commit,
+    // they could decide further heights before those effects ran.
+    this.enqueue(() => this.feedEarly());
   }
 
   /** What follows every commit, by consensus or by block sync. */
