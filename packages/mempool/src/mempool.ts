@@ -241,52 +241,51 @@ export class Mempool {
    */
   reap(maxTxs: number, maxBytes: number, height: number): SignedTransaction[] {
     const out: SignedTransaction[] = [];
+    const expired: SignedTransaction[] = [];
     let bytes = 0;
-    for (const [hex, stx] of this.txs) {
+    for (const stx of this.txs.values()) {
       if (stx.tx.expiry < height) {
-        this.drop(hex, stx, { code: "EXPIRED", message: `expired at height ${stx.tx.expiry} before it was included` });
+        expired.push(stx);
         continue;
       }
       if (out.length >= maxTxs || bytes + stx.bytes.length > maxBytes) break;
       bytes += stx.bytes.length;
       out.push(stx);
     }
+    this.dropAsExpired(expired);
     return out;
   }
 
   /** Removes transactions that were committed. */
   removeCommitted(txs: readonly SignedTransaction[]): void {
-    const gone: Uint8Array[] = [];
-    for (const stx of txs) {
-      const hex = toHex(stx.hash);
-      const held = this.txs.get(hex);
-      if (held === undefined) continue;
-      this.txs.delete(hex);
-      this.bytesValue -= held.bytes.length;
-      this.replayKeys.delete(toHex(concatBytes(held.tx.sender, held.tx.nonce)));
-      gone.push(held.hash);
-    }
-    if (gone.length > 0) this.components.journal?.remove(gone);
+    const gone = txs.filter((stx) => this.txs.has(toHex(stx.hash)));
+    for (const stx of gone) this.forget(toHex(stx.hash), stx);
+    if (gone.length > 0) this.components.journal?.remove(gone.map((t) => t.hash));
   }
 
   /** Drops every pending transaction that can no longer be included at `height`. */
   dropExpired(height: number): number {
-    let n = 0;
-    for (const [hex, stx] of this.txs) {
-      if (stx.tx.expiry < height) {
-        this.drop(hex, stx, { code: "EXPIRED", message: `expired at height ${stx.tx.expiry} before it was included` });
-        n++;
-      }
-    }
-    return n;
+    const expired = [...this.txs.values()].filter((stx) => stx.tx.expiry < height);
+    this.dropAsExpired(expired);
+    return expired.length;
   }
 
-  private drop(hex: string, stx: SignedTransaction, why: Rejection): void {
-    this.components.journal?.remove([stx.hash]);
+  /** Drops expired transactions, remembered as EXPIRED; the journal forgets them in one write. */
+  private dropAsExpired(txs: readonly SignedTransaction[]): void {
+    if (txs.length === 0) return;
+    for (const stx of txs) {
+      const hex = toHex(stx.hash);
+      this.forget(hex, stx);
+      this.remember(hex, { code: "EXPIRED", message: `expired at height ${stx.tx.expiry} before it was included` });
+    }
+    this.components.journal?.remove(txs.map((t) => t.hash));
+  }
+
+  /** Takes a pending transaction out of the pool (its bytes and its replay key). */
+  private forget(hex: string, stx: SignedTransaction): void {
     this.txs.delete(hex);
     this.bytesValue -= stx.bytes.length;
     this.replayKeys.delete(toHex(concatBytes(stx.tx.sender, stx.tx.nonce)));
-    this.remember(hex, why);
   }
 
   private remember(hex: string, why: Rejection): void {
