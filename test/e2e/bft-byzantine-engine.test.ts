@@ -35,16 +35,21 @@ async function commitAll(c: EngineCluster, n: number, tag: string, ms = 20_000):
   );
 }
 
+/** Three honest engines; v3, the Byzantine one, is connected (block sync may ask it) but never answers. */
+async function clusterWithSilentV3(): Promise<EngineCluster> {
+  const c = await startEngineCluster({ absent: [3] });
+  cluster = c;
+  c.syncPeers = (self) => ["v0", "v1", "v2", "v3"].filter((id) => id !== self);
+  const serve = c.serve;
+  c.serve = (peer, req) => (peer === "v3" ? new Promise(() => {}) : serve(peer, req));
+  return c;
+}
+
 describe("a Byzantine validator against honest BFT engines", () => {
   it("cannot halt consensus with badly signed votes for a later height: rejected, no block sync", {
     timeout: 60_000,
   }, async () => {
-    const c = await startEngineCluster({ absent: [3] });
-    cluster = c;
-    // The Byzantine peer is connected and never answers a block request.
-    c.syncPeers = (self) => ["v0", "v1", "v2", "v3"].filter((id) => id !== self);
-    const serve = c.serve;
-    c.serve = (peer, req) => (peer === "v3" ? new Promise(() => {}) : serve(peer, req));
+    const c = await clusterWithSilentV3();
     const byz = garbageSigner(c.keys[3]!.publicKey);
     const verdicts: MessageVerdict[] = [];
     let attacking = true;
@@ -71,12 +76,7 @@ describe("a Byzantine validator against honest BFT engines", () => {
   it("signed votes for a later height start a sync in the background: the silent peer costs no round and is reported", {
     timeout: 60_000,
   }, async () => {
-    const c = await startEngineCluster({ absent: [3] });
-    cluster = c;
-    // v3 is connected (block sync may ask it) but never answers.
-    c.syncPeers = (self) => ["v0", "v1", "v2", "v3"].filter((id) => id !== self);
-    const serve = c.serve;
-    c.serve = (peer, req) => (peer === "v3" ? new Promise(() => {}) : serve(peer, req));
+    const c = await clusterWithSilentV3();
     const key = c.keys[3]!;
     const byz = createNativeSigner(key.secretKey, key.publicKey);
     let attacking = true;

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, REPO, runCairn, tempDir } from "../helpers/processes.ts";
+import { until } from "../helpers/wait.ts";
 
 interface Run {
   pid: number;
@@ -48,15 +49,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function until(f: () => boolean | Promise<boolean>, ms: number, what: string): Promise<number> {
-  const t0 = Date.now();
-  while (!(await f())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return Date.now() - t0;
 }
 
 const record = (out: string) =>

@@ -7,6 +7,7 @@ import { toHex } from "@cairn/crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, type NodeProcess, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
 import { getJson, kvPut, postTxs, readKey } from "../helpers/txs.ts";
+import { until } from "../helpers/wait.ts";
 
 let nodes: (NodeProcess | undefined)[] = [];
 afterEach(async () => {
@@ -16,14 +17,6 @@ afterEach(async () => {
 
 async function status(url: string, hash: Uint8Array): Promise<string> {
   return (await getJson(`${url}/txs/${toHex(hash)}`)).body.status as string;
-}
-
-async function until(f: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe("durable acceptance", () => {

@@ -230,13 +230,5 @@ export async function startEngineCluster(opts: ClusterOptions = {}): Promise<Eng
   return cluster;
 }
 
-/** Polls `f` every 25 ms until it is true; throws `what` after `ms`. */
-export async function until(f: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
+export { until } from "./wait.ts";
 export { encodeBlocksRequest, nativeVerify };

@@ -4,22 +4,13 @@
 // command granting what is missing.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLoggers } from "@cairn/management";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT, grantHint } from "../../src/cli/main.ts";
 import { type CairnNode, initHome, startNode } from "../../src/index.ts";
-import { runCairnInProcess } from "./cli-run.ts";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort, runCairnInProcess } from "./cli-run.ts";
 
 const cairn = (...argv: string[]) => runCairnInProcess(argv);
 let dir: string;

@@ -1,5 +1,4 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KeyPair } from "@cairn/crypto";
@@ -8,16 +7,7 @@ import { signTransaction } from "@cairn/messaging";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { formatAge, shortId } from "../../src/cli/output.ts";
 import { type CairnNode, initHome, startNode } from "../../src/index.ts";
-import { runCairnInProcess } from "./cli-run.ts";
-
-/** A port nothing listens on (it was free a moment ago). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort, runCairnInProcess } from "./cli-run.ts";
 
 /** Runs `cairn ...` in this process, as bin/cairn.ts does, with its output captured. */
 const cairn = (...argv: string[]) => runCairnInProcess(argv);
