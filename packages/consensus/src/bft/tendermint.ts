@@ -431,6 +431,7 @@ export function createTendermint(config: TendermintConfig, options: Partial<Tend
       const p = m.proposal;
       if (p.height !== height) return RejectCode.malformed;
       if (!equalBytes(proposer(height, p.round).publicKey, p.proposer)) return RejectCode.notProposer;
+      if (verified.has(p)) return null; // checked already (the engine may ask twice)
       if (!verify(p.signature, proposalSigningBytes({ chainId, ...p }), p.proposer)) return RejectCode.badSignature;
       verified.add(p);
       return null;
@@ -438,6 +439,7 @@ export function createTendermint(config: TendermintConfig, options: Partial<Tend
     const v = m.vote;
     if (v.height !== height) return RejectCode.malformed;
     if ((powerOf.get(toHex(v.validator)) ?? 0) <= 0) return RejectCode.notValidator;
+    if (verified.has(v)) return null;
     if (!verify(v.signature, voteBytes(chainId, v), v.validator)) return RejectCode.badSignature;
     verified.add(v);
     return null;
