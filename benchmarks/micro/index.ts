@@ -66,7 +66,8 @@ import {
   withSignature,
 } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
-import { createMemoryHost, createVm, prepareContract } from "@cairn/vm";
+import { createMemoryHost } from "@cairn/test-utils";
+import { createVm, prepareContract } from "@cairn/vm";
 import { Bench, type BenchOptions, type Fn, type FnOptions, type FnReturnedObject } from "tinybench";
 import { type CaseChange, compareRuns, DEFAULT_THRESHOLD_PCT, formatChange } from "./compare.ts";
 

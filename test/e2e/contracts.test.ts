@@ -4,8 +4,8 @@
 // modules that break the rules are refused at deploy; an upgrade keeps the contract's state.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { buildContract } from "@cairn/contract-sdk/build";
 import { toHex } from "@cairn/crypto";
-import { buildContract } from "@cairn/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type NodeProcess, REPO, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
 import { getJson, readKey, signedCall } from "../helpers/txs.ts";

@@ -18,7 +18,7 @@
 import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { DockerCluster } from "@cairn/node/docker";
+import { DockerCluster } from "@cairn/cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDockerEngine, sh, usedSubnets } from "../helpers/docker.ts";
 import { freePort, REPO, runCairn, tempDir } from "../helpers/processes.ts";

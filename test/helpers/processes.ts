@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const REPO = new URL("../../", import.meta.url).pathname;
-export const CAIRN = join(REPO, "packages/node/bin/cairn.js");
+export const CAIRN = join(REPO, "packages/cli/bin/cairn.js");
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `cairn-${prefix}-`));

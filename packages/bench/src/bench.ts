@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, type as osType, release, totalmem } from "node:os";
 import { join } from "node:path";
+import { BFT_MAX_BLOCK_TXS } from "@cairn/cluster";
 import { buildCriteria } from "./criteria.ts";
 import type { FaultPlan } from "./faults.ts";
 import { CLK_TCK, cpuModel, gitCommit, machineCpuSeconds, measureVerifiesPerSec, waitForQuiet } from "./machine.ts";
@@ -20,8 +21,8 @@ import { AttachedTarget } from "./targets/attached.ts";
 import { ProcessTarget } from "./targets/processes.ts";
 import { loadWorkload, splitRate, type WorkloadSpec } from "./workload.ts";
 
-/** `cairn testnet`'s bound on a BFT block (packages/node/src/testnet.ts BFT_MAX_BLOCK_TXS). */
-export const DEFAULT_MAX_BLOCK_TXS = 2_000;
+/** `cairn testnet`'s bound on a BFT block. */
+export const DEFAULT_MAX_BLOCK_TXS = BFT_MAX_BLOCK_TXS;
 
 /** One round of a plan, before it runs. */
 export interface RoundSpec {

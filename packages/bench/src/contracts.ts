@@ -13,8 +13,8 @@ export const WASM_TOKEN = "wtoken";
 export async function buildExampleToken(): Promise<Uint8Array> {
   const dir = await mkdtemp(join(tmpdir(), "cairn-bench-token-"));
   try {
-    // Loaded on demand: @cairn/node (and the AssemblyScript compiler) only for the contract cases.
-    const { buildContract } = await import("@cairn/node");
+    // Loaded on demand: the AssemblyScript compiler only for the contract cases.
+    const { buildContract } = await import("@cairn/contract-sdk/build");
     const built = await buildContract(TOKEN_DIR, { out: join(dir, "token.wasm") });
     for (const m of ["init", "mint", "transfer", "supply"]) {
       if (!built.methods.includes(m))

@@ -2,7 +2,7 @@
 // space (YCSB's distributions), so two runs of a workload send the same sequence of keys.
 
 // The same seeded PRNG as the consensus simulation (mulberry32, floats in [0, 1)).
-import { prng } from "@cairn/consensus";
+import { prng } from "@cairn/crypto";
 
 export { prng };
 

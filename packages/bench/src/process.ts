@@ -9,7 +9,7 @@ import type { NodeUsage } from "./target.ts";
 
 /** The repository root, and the `cairn` launcher in it. */
 export const ROOT = new URL("../../../", import.meta.url).pathname;
-export const CAIRN = join(ROOT, "packages/node/bin/cairn.js");
+export const CAIRN = join(ROOT, "packages/cli/bin/cairn.js");
 
 export interface StartNodeOptions {
   /** Run under `node --cpu-prof`, writing the profile here. */

@@ -52,8 +52,6 @@ export {
 export { defaultTendermintOptions, type TendermintOptions } from "./bft/options.ts";
 export { proposerSchedule } from "./bft/proposer.ts";
 export { decodeSafetyRecord, encodeSafetyRecord, type HeldBlock, type SafetyRecord } from "./bft/record.ts";
-/** Seeded PRNG (mulberry32) of the simulation, for anything that must replay the same random sequence. */
-export { prng } from "./bft/simulation.ts";
 export {
   createTendermint,
   type Effect,

@@ -21,7 +21,7 @@ import {
   type Signer,
   type Value,
 } from "@cairn/client";
-import { buildContract, NodeError } from "@cairn/node";
+import { buildContract, ContractBuildError } from "@cairn/contract-sdk/build";
 
 const DEFAULT_URL = "http://127.0.0.1:26600";
 /** The keys of `npm start`'s cluster, at the repository root. */
@@ -361,7 +361,7 @@ function describeError(err: unknown, url: string): string {
   if (err instanceof CairnClientError) return `${err.code}: ${err.message}`;
   if (err instanceof CairnApiError)
     return `the node at ${url} refused a request: ${err.code} (HTTP ${err.status}): ${err.message}`;
-  if (err instanceof NodeError) return `${err.code}: ${err.message}`;
+  if (err instanceof ContractBuildError) return `${err.code}: ${err.message}`;
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 

@@ -23,3 +23,4 @@ export {
   merkleRoot,
   verifyMerkleProof,
 } from "./merkle.ts";
+export { prng } from "./prng.ts";

@@ -1,13 +1,7 @@
 // A Cairn node: the module that wires the FG DLT layers together (as CometBFT's node package
-// does), plus home-directory set-up. The `cairn` CLI lives in ./bin.
-export { NodeBackend } from "./backend.ts";
-export {
-  type BuildOptions,
-  type BuildResult,
-  buildContract,
-  checkContractModule,
-  scaffoldContract,
-} from "./cli/contract.ts";
+// does), its configuration and home directory, and the stores it keeps beside the ledger. The
+// `cairn` CLI is @cairn/cli; testnets and cluster tooling are @cairn/cluster.
+export { assessReadiness, NodeBackend } from "./backend.ts";
 export {
   defaultNodeConfig,
   homePaths,
@@ -20,19 +14,7 @@ export {
   readKeyFile,
   writeKeyFile,
 } from "./config.ts";
-export {
-  type ContainerState,
-  createDockerTestnet,
-  DockerCluster,
-  type DockerClusterInfo,
-  type DockerNodeInfo,
-  type DockerNodeStatus,
-  type DockerTestnetOptions,
-  type DockerTestnetResult,
-  FAULTS,
-  type Fault,
-} from "./docker.ts";
-export { type BuildImageOptions, buildNodeImage, LOCAL_BASE_IMAGE } from "./docker-image.ts";
 export { NodeError } from "./errors.ts";
 export { type CairnNode, type NodeOptions, startNode } from "./node.ts";
+export { createSafetyStore } from "./safety-store.ts";
 export { VERSION } from "./version.ts";

@@ -22,4 +22,3 @@ export {
   type WatchdogReport,
 } from "./options.ts";
 export { type PreparedContract, type PrepareOptions, prepareContract } from "./prepare.ts";
-export { createMemoryHost, type EmittedEvent, type MemoryHost, type MemoryHostOptions } from "./testing.ts";

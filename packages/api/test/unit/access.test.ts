@@ -1,9 +1,9 @@
 // Signed reads: the access table on a "members" chain, each level allowed and denied.
 import { generateKeyPair, type KeyPair, sign, toHex, utf8 } from "@cairn/crypto";
 import { encode, READ_MAX_SKEW_MS, readBodyHash, readSigningBytes } from "@cairn/messaging";
+import type { MemoryBackendOptions } from "@cairn/test-utils";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_READ_LEVEL, routeLevel, splitReadParams } from "../../src/access.ts";
-import type { MemoryBackendOptions } from "../../src/testing.ts";
 import { type Harness, type Json, start } from "./helpers.ts";
 
 interface SignOpts {

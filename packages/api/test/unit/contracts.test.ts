@@ -1,8 +1,8 @@
 import { sha256, toHex, utf8 } from "@cairn/crypto";
 import { encode, type Value } from "@cairn/messaging";
+import { ContractFailure, type MemoryCallContext, wasmModuleExporting } from "@cairn/test-utils";
 import { pack, unpack } from "msgpackr";
 import { describe, expect, it } from "vitest";
-import { ContractFailure, type MemoryCallContext, wasmModuleExporting } from "../../src/testing.ts";
 import { type Harness, type Json, postBytes, postJson, start } from "./helpers.ts";
 
 const MP = "application/msgpack";

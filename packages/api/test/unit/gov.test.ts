@@ -1,6 +1,6 @@
 import { generateKeyPair, toHex } from "@cairn/crypto";
+import type { MemoryGovernance } from "@cairn/test-utils";
 import { describe, expect, it } from "vitest";
-import type { MemoryGovernance } from "../../src/testing.ts";
 import { type Json, start } from "./helpers.ts";
 
 // GET /gov/*: governance reads over the in-memory backend.

@@ -1,8 +1,8 @@
 import { generateKeyPair, type KeyPair, utf8 } from "@cairn/crypto";
 import { type SignedTransaction, signTransaction, type Value } from "@cairn/messaging";
+import { MemoryBackend, type MemoryBackendOptions } from "@cairn/test-utils";
 import { afterEach } from "vitest";
 import { type ApiServer, type ApiServerOptions, createApiServer } from "../../src/index.ts";
-import { MemoryBackend, type MemoryBackendOptions } from "../../src/testing.ts";
 
 export interface Harness {
   readonly backend: MemoryBackend;

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDockerTestnet, DockerCluster, run } from "@cairn/node/docker";
+import { createDockerTestnet, DockerCluster, run } from "@cairn/cluster";
 import { dirBytes, freePort, processUsage, sleep } from "../process.ts";
 import type { BenchTarget, ClusterSpec, NodeUsage, TargetCapabilities, TargetNode } from "../target.ts";
 
@@ -74,7 +74,7 @@ export class DockerTarget implements BenchTarget {
   async start(): Promise<void> {
     const c = this.#o.cluster;
     if (this.#o.build !== undefined) {
-      const { buildNodeImage } = await import("@cairn/node/docker-image");
+      const { buildNodeImage } = await import("@cairn/cluster");
       await buildNodeImage({
         base: this.#o.build.base,
         ...(this.#o.image === undefined ? {} : { tag: this.#o.image }),

@@ -18,7 +18,7 @@ export interface ProcessTargetOptions {
   readonly dir?: string;
   /** Keep the cluster's directory (homes, keys, node logs) after stop(). */
   readonly keep?: boolean;
-  /** The `cairn` launcher (default: this repository's packages/node/bin/cairn.js). */
+  /** The `cairn` launcher (default: this repository's packages/cli/bin/cairn.js). */
   readonly cairn?: string;
   readonly log?: (line: string) => void;
 }

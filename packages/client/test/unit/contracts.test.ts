@@ -1,5 +1,5 @@
-import { ContractFailure, wasmModuleExporting } from "@cairn/api/testing";
 import { sha256, toHex, utf8 } from "@cairn/crypto";
+import { ContractFailure, wasmModuleExporting } from "@cairn/test-utils";
 import { describe, expect, it } from "vitest";
 import { CairnApiError, CairnClientError, call, contracts, generateKey, type Value } from "../../src/index.ts";
 import { start } from "./helpers.ts";

@@ -1,5 +1,5 @@
-import { ContractFailure, type MemoryCallContext } from "@cairn/api/testing";
 import { generateKeyPair, toHex } from "@cairn/crypto";
+import { ContractFailure, type MemoryCallContext } from "@cairn/test-utils";
 import { describe, expect, it } from "vitest";
 import { CairnClientError, govEvents, governance, type Value } from "../../src/index.ts";
 import { start } from "./helpers.ts";

@@ -1,5 +1,5 @@
 import { type ApiServer, type ApiServerOptions, createApiServer } from "@cairn/api";
-import { MemoryBackend, type MemoryBackendOptions } from "@cairn/api/testing";
+import { MemoryBackend, type MemoryBackendOptions } from "@cairn/test-utils";
 import { afterEach } from "vitest";
 import { type CairnClient, type ClientOptions, createClient } from "../../src/index.ts";
 

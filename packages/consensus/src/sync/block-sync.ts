@@ -94,9 +94,11 @@ export function decodeBlocksResponse(bytes: Uint8Array): SyncedBlock[] {
  * re-execution gives a different block hash; everything before it stays committed.
  */
 export async function applySyncedBlocks<E extends ExecutedBlockView>(
-  ledger: SyncLedgerPort<E>,
+  ledger: LedgerPort<E>,
   blocks: readonly SyncedBlock[],
   verify: VerifyFn,
+  /** Commits a checked block; the block executor passes its own, which runs everything after a commit. */
+  commit: (executed: E, commit: Commit) => Promise<void> = (e, c) => ledger.commit(e, c),
 ): Promise<number> {
   let applied = 0;
   for (const { block, commit } of blocks) {
@@ -117,7 +119,7 @@ export async function applySyncedBlocks<E extends ExecutedBlockView>(
         `block ${h.height}: executing it here does not reproduce the certified block (different state or contents)`,
       );
     }
-    await ledger.commit(executed, commit);
+    await commit(executed, commit);
     applied++;
   }
   return applied;

@@ -1,8 +1,8 @@
 import { equalBytes, keyPairFromSecret, sha256, toHex, utf8 } from "@cairn/crypto";
 import { createNativeSigner, nativeVerify } from "@cairn/crypto/native";
 import { encode, MessagingError, type Validator, VoteType } from "@cairn/messaging";
+import { simBlock, simHash } from "@cairn/test-utils";
 import { describe, expect, it } from "vitest";
-import { simBlock, simHash } from "../../src/bft/simulation.ts";
 import {
   type ConsensusMessage,
   createTendermint,

@@ -1,7 +1,7 @@
-import { fromHex } from "@cairn/crypto";
+import { fromHex, prng } from "@cairn/crypto";
 import { nativeVerify } from "@cairn/crypto/native";
+import { type NodeKind, SIM_CHAIN_ID, Simulation } from "@cairn/test-utils";
 import { describe, expect, it } from "vitest";
-import { type NodeKind, prng, SIM_CHAIN_ID, Simulation } from "../../src/bft/simulation.ts";
 import { verifyCommit } from "../../src/index.ts";
 
 describe("BFT simulation: randomized", () => {

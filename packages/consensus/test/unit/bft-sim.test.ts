@@ -1,8 +1,8 @@
 import { equalBytes, fromHex, toHex } from "@cairn/crypto";
 import { nativeVerify } from "@cairn/crypto/native";
 import { VoteType } from "@cairn/messaging";
+import { parseSimBlock, SIM_CHAIN_ID, type SimNode, Simulation } from "@cairn/test-utils";
 import { describe, expect, it } from "vitest";
-import { parseSimBlock, SIM_CHAIN_ID, type SimNode, Simulation } from "../../src/bft/simulation.ts";
 import { decodeSafetyRecord, isNil, verifyCommit } from "../../src/index.ts";
 
 const HOUR = 3_600_000;

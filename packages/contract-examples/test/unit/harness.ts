@@ -4,17 +4,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildContract } from "@cairn/contract-sdk/build";
 import { decode, encode, type Value } from "@cairn/messaging";
-import { buildContract } from "@cairn/node";
-import {
-  type CallResult,
-  createMemoryHost,
-  createVm,
-  type MemoryHost,
-  type PreparedContract,
-  prepareContract,
-  type Vm,
-} from "@cairn/vm";
+import { createMemoryHost, type MemoryHost } from "@cairn/test-utils";
+import { type CallResult, createVm, type PreparedContract, prepareContract, type Vm } from "@cairn/vm";
 import { expect } from "vitest";
 
 /** The chain's default maxTxGas (genesis). */

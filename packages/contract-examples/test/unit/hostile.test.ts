@@ -1,8 +1,8 @@
+import { ContractBuildError } from "@cairn/contract-sdk/build";
 import { decode, encode } from "@cairn/messaging";
-import { NodeError } from "@cairn/node";
+import { createMemoryHost } from "@cairn/test-utils";
 import {
   type CallResult,
-  createMemoryHost,
   createVm,
   defaultGasCosts,
   type PreparedContract,
@@ -102,11 +102,11 @@ describe("hostile contract", () => {
 describe("clock contract (Date.now and Math.random)", () => {
   it("does not build: CONTRACT_INVALID, naming the rule it breaks", async () => {
     const err = await buildExample("clock").catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(NodeError);
-    expect((err as NodeError).code).toBe("CONTRACT_INVALID");
+    expect(err).toBeInstanceOf(ContractBuildError);
+    expect((err as ContractBuildError).code).toBe("CONTRACT_INVALID");
     // Date.now() and Math.random() bring in f64 and the imports env.Date.now / env.seed; the first
     // rule the module breaks is the one on floats (its type section comes before its imports).
-    expect((err as NodeError).message).toMatch(/floating point: f64/);
+    expect((err as ContractBuildError).message).toMatch(/floating point: f64/);
   });
 
   it("compiled without that check, is refused by the deploy-time verification: INVALID_MODULE", async () => {

@@ -2,16 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildContract } from "@cairn/contract-sdk/build";
 import { decode, encode, type Value } from "@cairn/messaging";
-import { buildContract } from "@cairn/node";
-import {
-  type CallResult,
-  createMemoryHost,
-  createVm,
-  type MemoryHost,
-  type PreparedContract,
-  prepareContract,
-} from "@cairn/vm";
+import { createMemoryHost, type MemoryHost } from "@cairn/test-utils";
+import { type CallResult, createVm, type PreparedContract, prepareContract } from "@cairn/vm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 const TOKEN_DIR = fileURLToPath(new URL("../../contracts/token", import.meta.url));

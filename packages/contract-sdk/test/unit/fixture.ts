@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildContract } from "@cairn/node";
+import { buildContract } from "@cairn/contract-sdk/build";
 import { type PreparedContract, prepareContract } from "@cairn/vm";
 
 /** Builds `fixtures/<name>` with `buildContract` into a temporary directory and prepares it as a node does at deploy. */

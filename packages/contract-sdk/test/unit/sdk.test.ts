@@ -1,5 +1,6 @@
 import { decode, encode, type Value } from "@cairn/messaging";
-import { type CallResult, createMemoryHost, createVm, type MemoryHost, type PreparedContract } from "@cairn/vm";
+import { createMemoryHost, type MemoryHost } from "@cairn/test-utils";
+import { type CallResult, createVm, type PreparedContract } from "@cairn/vm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildFixture } from "./fixture.ts";
 

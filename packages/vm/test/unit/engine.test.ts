@@ -1,12 +1,6 @@
+import { createMemoryHost } from "@cairn/test-utils";
 import { describe, expect, it, vi } from "vitest";
-import {
-  createMemoryHost,
-  createVm,
-  defaultGasCosts,
-  prepareContract,
-  VmError,
-  type WatchdogReport,
-} from "../../src/index.ts";
+import { createVm, defaultGasCosts, prepareContract, VmError, type WatchdogReport } from "../../src/index.ts";
 import { contract, runner, str, text } from "./helpers.ts";
 
 // Memory layout of the test contract: 0 "p/" prefix, 16 key "k", 32 event name "ev",

@@ -1,11 +1,5 @@
-import {
-  type CallResult,
-  createMemoryHost,
-  createVm,
-  type MemoryHost,
-  prepareContract,
-  type Vm,
-} from "../../src/index.ts";
+import { createMemoryHost, type MemoryHost } from "@cairn/test-utils";
+import { type CallResult, createVm, prepareContract, type Vm } from "../../src/index.ts";
 
 const wabt = await (await import("wabt")).default();
 

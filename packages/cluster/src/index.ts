@@ -1,0 +1,35 @@
+// Cluster tooling: write a testnet (process homes or a Docker Compose project), add a node to a
+// chain, build the node image, inject faults into containers, and supervise a local cluster of
+// processes. The CLI and `cairn bench` use it; a node never does.
+export {
+  COMPOSE_FILE,
+  type ContainerState,
+  composeFile,
+  createDockerTestnet,
+  DOCKER_CLUSTER_FILE,
+  DockerCluster,
+  type DockerClusterInfo,
+  type DockerNodeInfo,
+  type DockerNodeStatus,
+  type DockerTestnetOptions,
+  type DockerTestnetResult,
+  FAULTS,
+  type Fault,
+  projectName,
+  run,
+  subnetPlan,
+} from "./docker.ts";
+export { type BuildImageOptions, buildNodeImage, LOCAL_BASE_IMAGE } from "./docker-image.ts";
+export { ClusterError } from "./errors.ts";
+export { createJoinHome, type JoinOptions, type JoinResult } from "./join.ts";
+export {
+  BLOCK_LINES_ENV,
+  type ClusterOptions,
+  type ClusterRecord,
+  clusterHomes,
+  runCluster,
+  runningCluster,
+  SUPERVISOR_ENV,
+  stopCluster,
+} from "./supervisor.ts";
+export { BFT_MAX_BLOCK_TXS, createTestnet, type TestnetOptions, type TestnetResult } from "./testnet.ts";

@@ -1,0 +1,14 @@
+/**
+ * A seeded pseudo-random generator (mulberry32): the same seed replays the same sequence, which
+ * simulations and benchmark workloads need. Not for keys or anything an adversary may predict.
+ */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,4 +1,0 @@
-// The `cairn` command line. Started through ../../bin/cairn.js, which picks a new enough Node.
-import { runCli } from "../cli/main.ts";
-
-process.exitCode = await runCli(process.argv);
