@@ -24,7 +24,8 @@ export type CommitSource = "consensus" | "sync";
 export class BlockExecutor<E extends ExecutedBlockView> {
   readonly ledger: LedgerPort<E>;
   private readonly c: BlockExecutorComponents<E>;
-  private readonly telemetry: ConsensusTelemetry;
+  /** What this layer reports (a no-op unless the node injects one): engines trace "proposed" through it. */
+  readonly telemetry: ConsensusTelemetry;
   private readonly listeners = new Set<CommitListener<E>>();
 
   constructor(components: BlockExecutorComponents<E>) {
@@ -44,6 +45,7 @@ export class BlockExecutor<E extends ExecutedBlockView> {
     const started = performance.now();
     const executed = await this.c.ledger.execute(proposal);
     this.telemetry.blockExecuted(executed.txs.length, (performance.now() - started) / 1000);
+    this.telemetry.trace("executed", executed.txs, executed.block.header.height);
     return executed;
   }
 
@@ -57,8 +59,16 @@ export class BlockExecutor<E extends ExecutedBlockView> {
     const height = commit.height;
     this.c.mempool.removeCommitted(executed.txs);
     this.c.mempool.dropExpired(height + 1);
+    this.telemetry.trace("committed", executed.txs, height);
     this.telemetry.blockCommitted(
-      { height, round: commit.round, txs: executed.txs, source, time: executed.block.header.time },
+      {
+        height,
+        round: commit.round,
+        txs: executed.txs,
+        receipts: executed.receipts,
+        source,
+        time: executed.block.header.time,
+      },
       (performance.now() - started) / 1000,
     );
     // One line per block at info: the way to watch the ledger grow (`cairn start` shows it).
@@ -75,7 +85,10 @@ export class BlockExecutor<E extends ExecutedBlockView> {
    * many were committed; throws at the first bad block, everything before it staying committed.
    */
   applySynced(blocks: readonly SyncedBlock[], verify: VerifyFn): Promise<number> {
-    return applySyncedBlocks(this.c.ledger, blocks, verify, (e, c) => this.commit(e, c, "sync"));
+    return applySyncedBlocks(this.c.ledger, blocks, verify, {
+      execute: (p) => this.execute(p),
+      commit: (e, c) => this.commit(e, c, "sync"),
+    });
   }
 }
 

@@ -65,6 +65,13 @@ export {
 } from "./bft/tendermint.ts";
 export { type AddVoteResult, type Evidence, MAX_VOTES_PER_VALIDATOR, VoteSet } from "./bft/vote-set.ts";
 export { ConsensusError, quorumPower, type VerifyFn, verifyCommit } from "./commit.ts";
+export { BlockExecutor, type BlockExecutorComponents, type CommitSource, createBlockExecutor } from "./executor.ts";
+export {
+  type CommittedBlockReport,
+  type ConsensusTelemetry,
+  type ConsensusTracePoint,
+  noopConsensusTelemetry,
+} from "./metrics.ts";
 export { defaultSoloOptions, type SoloOptions } from "./solo/options.ts";
 export { createSoloEngine, type SoloComponents, SoloEngine } from "./solo/solo.ts";
 export {

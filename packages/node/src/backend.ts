@@ -27,7 +27,7 @@ import type {
 import type { ConsensusEngine } from "@cairn/consensus";
 import { equalBytes, toHex } from "@cairn/crypto";
 import type { ExecutedBlock, Ledger } from "@cairn/ledger";
-import type { NodeMetrics } from "@cairn/management";
+import type { NodeMetrics, TxTracer } from "@cairn/management";
 import type { Mempool } from "@cairn/mempool";
 import { blockHash, type Commit, decode, type Value } from "@cairn/messaging";
 import * as gov from "./gov-views.ts";
@@ -54,8 +54,10 @@ export interface BackendComponents {
   };
   /** With no commit for this long (ms), the node reports STALLED (default 60 s). */
   readonly stallMs?: number;
-  /** The node's metrics: commits, admission rejects and commit latency are recorded here. */
+  /** The node's metrics: admission rejects are recorded here (commits by the block executor's telemetry). */
   readonly metrics?: NodeMetrics;
+  /** Transactions' journeys: the API's admissions begin them. */
+  readonly tracer?: TxTracer;
 }
 
 /**
@@ -106,22 +108,16 @@ export class NodeBackend implements ApiBackend {
   /** tx hash hex → callbacks of requests waiting for it to commit. */
   private readonly waiters = new Map<string, Set<() => void>>();
   private running = true;
-  /** tx hash hex → when this node admitted it from its API (performance.now()), for commit latency. */
-  private readonly admittedAt = new Map<string, number>();
-  /** The last block committed through onCommit, for the block interval. */
-  private lastBlock: { height: number; time: number } | undefined;
   /** When this node last committed a block (or started), for STALLED. */
   private lastCommitAt = Date.now();
 
   constructor(components: BackendComponents) {
     this.c = components;
-    const head = components.ledger.head();
-    if (head.height > 0) this.lastBlock = { height: head.height, time: head.time };
     // Every API stream subscribes here; the default limit of 10 would warn under normal use.
     this.events.setMaxListeners(0);
   }
 
-  /** Called by consensus after each durable commit. */
+  /** Called by the block executor after each durable commit (by consensus or block sync). */
   onCommit(executed: ExecutedBlock, commit: Commit): void {
     this.lastCommitAt = Date.now();
     for (const stx of executed.txs) {
@@ -139,50 +135,12 @@ export class NodeBackend implements ApiBackend {
         for (const f of w) f();
       }
     }
-    if (this.c.metrics !== undefined) this.recordCommit(this.c.metrics, executed, commit);
     const view: BlockView = { block: executed.block, hash: executed.hash, receipts: executed.receipts, commit };
     this.events.emit("block", { view } satisfies CommittedBlockEvent);
   }
 
-  private recordCommit(m: NodeMetrics, executed: ExecutedBlock, commit: Commit): void {
-    const now = performance.now();
-    const codes = new Map<string, number>();
-    const gas = new Map<string, number>();
-    executed.txs.forEach((stx, i) => {
-      const receipt = executed.receipts[i];
-      if (receipt !== undefined) {
-        codes.set(receipt.code, (codes.get(receipt.code) ?? 0) + 1);
-        gas.set(stx.tx.contract, (gas.get(stx.tx.contract) ?? 0) + receipt.gasUsed);
-      }
-      if (this.admittedAt.size > 0) {
-        const hex = toHex(stx.hash);
-        const at = this.admittedAt.get(hex);
-        if (at !== undefined) {
-          this.admittedAt.delete(hex);
-          m.consensus.commitLatency.observe((now - at) / 1000);
-        }
-      }
-    });
-    // Admissions that never commit (expired, or replaced) must not pile up: the oldest go first.
-    for (const hex of this.admittedAt.keys()) {
-      if (this.admittedAt.size <= this.c.mempool.maxSize) break;
-      this.admittedAt.delete(hex);
-    }
-    for (const [code, n] of codes) m.ledger.txsCommitted.inc({ code }, n);
-    for (const [contract, n] of gas) m.ledger.gasUsed.inc({ contract }, n);
-    m.ledger.blocksCommitted.inc();
-    m.consensus.roundChanges.inc(commit.round);
-    const { height, time } = executed.block.header;
-    // Blocks fetched by block sync do not pass through here: only consecutive heights have an interval.
-    if (this.lastBlock !== undefined && this.lastBlock.height === height - 1) {
-      m.consensus.blockInterval.observe(Math.max(0, time - this.lastBlock.time) / 1000);
-    }
-    this.lastBlock = { height, time };
-  }
-
   stop(): void {
     this.running = false;
-    this.admittedAt.clear();
     for (const w of this.waiters.values()) for (const f of w) f();
     this.waiters.clear();
   }
@@ -219,12 +177,11 @@ export class NodeBackend implements ApiBackend {
     const results = await this.c.mempool.add(txs);
     const m = this.c.metrics;
     if (m !== undefined) {
-      const now = performance.now();
-      for (const r of results) {
-        if (r.ok) this.admittedAt.set(toHex(r.hash), now);
-        else m.ledger.txsRejected.inc({ code: r.code });
-      }
+      for (const r of results) if (!r.ok) m.ledger.txsRejected.inc({ code: r.code });
     }
+    // The journey of a transaction this node's API admitted begins here (commit latency).
+    const admitted = results.flatMap((r) => (r.ok ? [toHex(r.hash)] : []));
+    if (admitted.length > 0) this.c.tracer?.mark("admitted", admitted);
     if (this.c.onAccepted !== undefined) {
       const accepted = txs.filter((_, i) => results[i]?.ok === true);
       if (accepted.length > 0) this.c.onAccepted(accepted);

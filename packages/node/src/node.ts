@@ -1,10 +1,17 @@
 import { type ApiServer, createApiServer } from "@cairn/api";
-import { type BftEngine, type ConsensusEngine, createBftEngine, createSoloEngine } from "@cairn/consensus";
+import {
+  type BftEngine,
+  type ConsensusEngine,
+  createBftEngine,
+  createBlockExecutor,
+  createSoloEngine,
+} from "@cairn/consensus";
 import { createNativeRegistry } from "@cairn/contracts";
 import { toHex } from "@cairn/crypto";
 import { createNativeSigner, nativeVerify, VerifyPool } from "@cairn/crypto/native";
 import { createLedger, type ExecutedBlock, type Genesis, type Ledger } from "@cairn/ledger";
 import {
+  consensusTelemetry,
   createLoggers,
   createNodeMetrics,
   governanceContract,
@@ -12,6 +19,7 @@ import {
   type NodeLoggers,
   type NodeMetrics,
   parseLogLevel,
+  TxTracer,
 } from "@cairn/management";
 import { Mempool } from "@cairn/mempool";
 import { encode, txSigningBytes } from "@cairn/messaging";
@@ -57,6 +65,22 @@ export interface CairnNode {
  * Starts the node whose files are in `home`: opens its database, the ledger at its last committed
  * height, the mempool with parallel signature verification, the consensus engine and the API.
  */
+/** The network's counters of a node without one (solo). */
+const NO_NETWORK: NetworkCounters = {
+  peers: 0,
+  members: 0,
+  gossipPublished: 0,
+  gossipBytesOut: 0,
+  gossipAccepted: 0,
+  gossipBytesIn: 0,
+  gossipRejected: 0,
+  gossipIgnored: 0,
+  requestBytesOut: 0,
+  requestBytesIn: 0,
+  connectionsDenied: 0,
+  dialFailures: 0,
+};
+
 export async function startNode(opts: NodeOptions): Promise<CairnNode> {
   const base = await loadConfig(opts.home);
   const o = opts.config ?? {};
@@ -100,21 +124,45 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       log.info({ journal: kept.length, pending: back }, "mempool restored from its journal");
     }
     let backend: NodeBackend | undefined;
-    // Blocks committed by consensus and by block sync alike reach the API and the metrics.
-    const offCommit = ledger.onCommit((executed, commit) => backend?.onCommit(executed, commit));
+    let consensus: ConsensusEngine | undefined;
+    let bft: BftEngine<ExecutedBlock> | undefined;
+    let netStats: (() => NetworkCounters) | undefined;
+    const sync = new SyncTracker();
+    // Read at scrape time from the layers, or recorded by the telemetry each layer is handed.
+    const metrics = createNodeMetrics({
+      info: {
+        chain_id: genesis.chainId,
+        moniker: config.moniker,
+        version: VERSION,
+        engine: config.consensus.engine,
+      },
+      sources: {
+        network: () => netStats?.() ?? NO_NETWORK,
+        mempool: () => mempool,
+        consensus: () => consensus?.status() ?? { height: ledger.head().height, round: 0, step: "stopped" },
+        ledgerHeight: () => ledger.head().height,
+        syncing: () => sync.status().catchingUp,
+        consensusBuffered: () => bft?.buffered() ?? { messages: 0, bytes: 0 },
+        dataDir: paths.data,
+      },
+    });
+    const tracer = new TxTracer(config.mempool.maxTxs);
+    // The one owner of applying a block: the engine and start-up block sync both commit through it,
+    // and blocks reach the API (waiters, event stream) and the metrics from here alone.
+    const executor = createBlockExecutor<ExecutedBlock>({
+      ledger,
+      mempool,
+      logger: loggers.layer("consensus"),
+      telemetry: consensusTelemetry(metrics, tracer, ledger.head()),
+    });
+    const offCommit = executor.onCommit((executed, commit) => backend?.onCommit(executed, commit));
     closers.push(async () => offCommit());
-    let consensus: ConsensusEngine;
     let onAccepted: ((envelopes: Uint8Array[]) => void) | undefined;
     let peers: (() => readonly string[]) | undefined;
     let members: (() => readonly string[]) | undefined;
-    let netStats: (() => NetworkCounters) | undefined;
-    const sync = new SyncTracker();
     let evidence: BackendComponents["evidence"];
-    let bft: BftEngine<ExecutedBlock> | undefined;
-    // Evidence recorded before the metrics exist (at start) is counted once they do.
-    let countEvidence: (kind: string) => void = () => {};
     if (config.consensus.engine === "tendermint") {
-      const net = await startNetwork({ config, genesis, paths, ledger, mempool, loggers, sync });
+      const net = await startNetwork({ config, genesis, paths, ledger, mempool, executor, loggers, sync });
       closers.push(() => net.stop());
       const unfollow = followRegistry(net, ledger, loggers.layer("network"));
       closers.push(async () => unfollow());
@@ -127,6 +175,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
         {
           ledger,
           mempool,
+          executor,
           signer,
           transport: {
             broadcast: (bytes) => void net.publish("consensus", bytes).catch(() => {}),
@@ -169,7 +218,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
           },
           logger: loggers.layer("consensus"),
           onEvidence: async (e) => {
-            if (await evidenceStore.add(e)) countEvidence(e.kind);
+            if (await evidenceStore.add(e)) metrics.consensus.evidence.inc({ kind: e.kind });
           },
           sync: blockSource(net),
           onSync: (running, advanced) => (running ? sync.begin() : sync.end(advanced)),
@@ -201,7 +250,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       };
     } else {
       consensus = createSoloEngine<ExecutedBlock>(
-        { ledger, mempool, signer, logger: loggers.layer("consensus") },
+        { ledger, mempool, executor, signer, logger: loggers.layer("consensus") },
         {
           blockInterval: config.consensus.blockInterval,
           maxBlockTxs: genesis.params.maxBlockTxs,
@@ -209,25 +258,12 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
         },
       );
     }
-    // Read at scrape time from the layers; commits, rejects and latencies are recorded by the backend.
-    const metrics = createNodeMetrics({
-      info: { chain_id: genesis.chainId, moniker: config.moniker, version: VERSION, engine: consensus.name },
-      sources: {
-        ...(netStats === undefined ? {} : { network: netStats }),
-        mempool: () => mempool,
-        consensus: () => consensus.status(),
-        ledgerHeight: () => ledger.head().height,
-        syncing: () => sync.status().catchingUp,
-        ...(bft === undefined ? {} : { consensusBuffered: () => (bft as BftEngine<ExecutedBlock>).buffered() }),
-        dataDir: paths.data,
-      },
-    });
-    countEvidence = (kind) => metrics.consensus.evidence.inc({ kind });
     backend = new NodeBackend({
       ledger,
       mempool,
       consensus,
       metrics,
+      tracer,
       nodeId: key.publicKey,
       moniker: config.moniker,
       version: VERSION,

@@ -1,9 +1,9 @@
-import { applySyncedBlocks, BLOCK_SYNC_PROTOCOL, BlockFetcher, type BlockSource, serveBlocks } from "@cairn/consensus";
+import { BLOCK_SYNC_PROTOCOL, type BlockExecutor, BlockFetcher, type BlockSource, serveBlocks } from "@cairn/consensus";
 import { nativeVerify } from "@cairn/crypto/native";
 import type { ExecutedBlock, Genesis, Ledger } from "@cairn/ledger";
 import type { NodeLoggers } from "@cairn/management";
 import type { Mempool } from "@cairn/mempool";
-import { decode, decodeTransaction, encode } from "@cairn/messaging";
+import { decode, encode } from "@cairn/messaging";
 import { createNetwork, type Network } from "@cairn/network";
 import type { homePaths, NodeConfig } from "./config.ts";
 import { NodeError } from "./errors.ts";
@@ -14,6 +14,8 @@ export interface P2pComponents {
   readonly paths: ReturnType<typeof homePaths>;
   readonly ledger: Ledger;
   readonly mempool: Mempool;
+  /** Commits the blocks start-up sync fetches (and runs everything that follows a commit). */
+  readonly executor: BlockExecutor<ExecutedBlock>;
   readonly loggers: NodeLoggers;
   /** Told when block sync runs (GET /status `sync`). */
   readonly sync?: SyncTracker;
@@ -125,7 +127,7 @@ export async function startNetwork(c: P2pComponents): Promise<Network> {
     });
     net.on("peer:connect", (peer) => void announcePending(net, mempool, peer));
     for (const peer of net.peers()) void announcePending(net, mempool, peer);
-    await catchUp(net, ledger, mempool, log, c.sync);
+    await catchUp(net, c.executor, log, c.sync);
     return net;
   } catch (e) {
     await net.stop();
@@ -158,11 +160,11 @@ export function followRegistry(
  */
 export async function catchUp(
   net: Network,
-  ledger: Ledger,
-  mempool: Mempool,
+  executor: BlockExecutor<ExecutedBlock>,
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void },
   sync?: SyncTracker,
 ): Promise<void> {
+  const { ledger } = executor;
   const deadline = Date.now() + FIRST_PEER_WAIT_MS;
   while (net.peers().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const before = ledger.head().height;
@@ -173,7 +175,10 @@ export async function catchUp(
       const got = await fetcher.fetch(ledger.head().height + 1);
       if (got === null) break;
       try {
-        if ((await applySyncedBlocks<ExecutedBlock>(ledger, got.blocks, nativeVerify)) === 0) break;
+        // The executor also drops what these blocks commit from the mempool: gossip (and the lazy
+        // repair that replays recent messages to a node that just joined) may have admitted them,
+        // and proposing them again would make this validator's own block a replay.
+        if ((await executor.applySynced(got.blocks, nativeVerify)) === 0) break;
       } catch (err) {
         fetcher.misbehaved(got.peer, (err as Error).message);
         log.warn({ peer: got.peer, err: (err as Error).message }, "block sync from peer failed");
@@ -184,13 +189,5 @@ export async function catchUp(
   }
   const head = ledger.head().height;
   if (head === before) return;
-  // Gossip (including the lazy repair that replays recent messages to a node that just joined)
-  // may have admitted transactions these blocks commit: proposing them again would make this
-  // validator's own block a replay, so it would lose every round it proposes in.
-  for (let h = before + 1; h <= head; h++) {
-    const block = await ledger.getBlock(h);
-    if (block !== undefined) mempool.removeCommitted(block.txs.map((t) => decodeTransaction(t)));
-  }
-  mempool.dropExpired(head + 1);
   log.info({ from: before, to: head }, "caught up from peers");
 }

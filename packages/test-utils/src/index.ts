@@ -11,6 +11,14 @@ export {
   simHash,
 } from "./bft-simulation.ts";
 export {
+  type EngineHarness,
+  type EngineNode,
+  type EngineUnderTest,
+  engineComplianceSuite,
+  soloHarness,
+  tendermintHarness,
+} from "./engine-compliance.ts";
+export {
   ContractFailure,
   MemoryBackend,
   type MemoryBackendOptions,

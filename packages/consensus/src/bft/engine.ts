@@ -9,7 +9,9 @@ import {
   type SignedTransaction,
 } from "@cairn/messaging";
 import { ConsensusError, type VerifyFn, verifyCommit } from "../commit.ts";
-import { applySyncedBlocks, type SyncedBlock, type SyncLedgerPort } from "../sync/block-sync.ts";
+import { BlockExecutor } from "../executor.ts";
+import type { ConsensusTelemetry } from "../metrics.ts";
+import type { SyncedBlock, SyncLedgerPort } from "../sync/block-sync.ts";
 import { BlockFetcher, type BlockFetcherOptions, type BlockSource } from "../sync/fetcher.ts";
 import {
   type CommitListener,
@@ -95,6 +97,9 @@ export interface BftEngineComponents<E extends ExecutedBlockView> {
   readonly verifyTxs: (txs: readonly SignedTransaction[]) => Promise<boolean>;
   readonly logger?: Logger;
   readonly onCommit?: CommitListener<E>;
+  /** Applies blocks (the node shares one with start-up sync); built from ledger and mempool when absent. */
+  readonly executor?: BlockExecutor<E>;
+  readonly telemetry?: ConsensusTelemetry;
   /** Called once per piece of evidence (duplicate votes, conflicting or invalid proposals); awaited. */
   readonly onEvidence?: (evidence: ConsensusEvidence) => void | Promise<void>;
   /**
@@ -213,9 +218,13 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   /** A safety record above the ledger's head: nothing is signed until the head reaches it. */
   private recordAhead: SafetyRecord | undefined;
 
+  private readonly executor: BlockExecutor<E>;
+
   constructor(components: BftEngineComponents<E>, options: Partial<BftEngineOptions> = {}) {
     this.c = components;
     this.opts = { ...defaultBftEngineOptions, ...options };
+    this.executor = components.executor ?? new BlockExecutor(components);
+    if (components.onCommit !== undefined) this.executor.onCommit(components.onCommit);
     this.future = new FutureBuffer({
       heights: this.opts.futureHeights,
       messagesPerValidator: this.opts.futureMessagesPerValidator,
@@ -293,7 +302,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     if (this.halted !== undefined) return { ...base, step: "halted", halted: this.halted.message };
     return {
       ...base,
-      step: s?.step ?? "stopped",
+      // Stopped, the engine says so (its machine keeps the step it stopped in), as solo does.
+      step: this.running ? (s?.step ?? "stopped") : "stopped",
       ...(this.peerHeight > 0 ? { peerHeight: this.peerHeight } : {}),
       ...(this.recordAhead === undefined ? {} : { signsFrom: this.recordAhead.height }),
       ...(this.clockOffset() === undefined ? {} : { clockOffsetMs: this.clockOffset() }),
@@ -532,7 +542,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       return proposerFault(R.badTxSignature, "a transaction signature does not verify");
     let executed: E;
     try {
-      executed = await ledger.execute({ time: h.time, proposer: h.proposer, txs, lastCommit: block.lastCommit });
+      executed = await this.executor.execute({ time: h.time, proposer: h.proposer, txs, lastCommit: block.lastCommit });
     } catch (err) {
       return proposerFault(R.badExecution, (err as Error).message);
     }
@@ -608,7 +618,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     if (height !== head.height + 1)
       throw new ConsensusError("BFT_BEHIND", `asked to propose ${height} at head ${head.height}`);
     const txs = mempool.reap(this.opts.maxBlockTxs, this.opts.maxBlockBytes, height);
-    const executed = await ledger.execute({
+    this.executor.telemetry.trace("proposed", txs, height);
+    const executed = await this.executor.execute({
       // A clock behind the chain's cannot drag block time back: at worst it proposes just after its parent.
       time: Math.max(Date.now(), head.time + 1),
       proposer: signer.publicKey,
@@ -622,13 +633,12 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   }
 
   private async commit(hash: Uint8Array, block: Uint8Array, commit: Commit): Promise<void> {
-    const { ledger } = this.c;
     let executed = this.executed.get(toHex(hash));
     if (executed === undefined) {
       // Decided from others' precommits without having executed it here: execute it now.
       const b = decodeBlock(block);
       const txs = b.txs.map((t) => decodeTransaction(t));
-      executed = await ledger.execute({
+      executed = await this.executor.execute({
         time: b.header.time,
         proposer: b.header.proposer,
         txs,
@@ -639,13 +649,12 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       }
     }
     try {
-      await ledger.commit(executed, commit);
+      await this.executor.commit(executed, commit);
     } catch (err) {
+      // Only the ledger's write throws here (listeners are the node's, and do not throw).
       throw new StorageFailure(err);
     }
-    this.afterCommit(executed.txs, commit.height);
-    this.c.logger?.info({ height: commit.height, txs: executed.txs.length, round: commit.round }, "committed block");
-    this.c.onCommit?.(executed, commit);
+    this.afterCommit();
     await this.waitForWork();
     // Messages that arrived early for the new height go in as a task of their own, after the
     // effects still to be applied from the decision that led here: fed from inside this commit,
@@ -653,10 +662,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     this.enqueue(() => this.feedEarly());
   }
 
-  /** What follows every commit, by consensus or by block sync. */
-  private afterCommit(txs: readonly SignedTransaction[], height: number): void {
-    this.c.mempool.removeCommitted(txs);
-    this.c.mempool.dropExpired(height + 1);
+  /** The engine's own state after every commit, by consensus or by block sync (the rest is the executor's). */
+  private afterCommit(): void {
     this.executed.clear();
     this.validity.clear();
     this.arrivals.clear();
@@ -729,7 +736,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     const { ledger } = this.c;
     const before = ledger.head().height;
     try {
-      await applySyncedBlocks(ledger, blocks, this.c.verify);
+      await this.executor.applySynced(blocks, this.c.verify);
     } catch (err) {
       // A block whose certificate or execution does not check out: the peer served a bad one.
       this.c.logger?.warn({ peer, err: (err as Error).message }, "bft: block sync from peer failed");
@@ -737,14 +744,9 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     }
     const head = ledger.head().height;
     if (head === before) return 0;
-    for (const { block } of blocks) {
-      if (block.header.height > before && block.header.height <= head) {
-        this.c.mempool.removeCommitted(block.txs.map((t) => decodeTransaction(t)));
-      }
-    }
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    this.afterCommit([], head);
+    this.afterCommit();
     this.machine = await this.machineForHead(null);
     this.c.logger?.info({ from: before, to: head, peer }, "bft: caught up, resuming consensus");
     await this.apply(this.machine.start());

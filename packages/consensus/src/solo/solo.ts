@@ -1,6 +1,8 @@
-import { equalBytes, toHex } from "@cairn/crypto";
+import { equalBytes } from "@cairn/crypto";
 import { type Commit, VoteType, voteSigningBytes } from "@cairn/messaging";
 import { ConsensusError } from "../commit.ts";
+import { BlockExecutor } from "../executor.ts";
+import type { ConsensusTelemetry } from "../metrics.ts";
 import type {
   CommitListener,
   ConsensusEngine,
@@ -19,6 +21,9 @@ export interface SoloComponents<E extends ExecutedBlockView> {
   readonly signer: Signer;
   readonly logger?: Logger;
   readonly onCommit?: CommitListener<E>;
+  /** Applies blocks (the node shares one with block sync); built from ledger and mempool when absent. */
+  readonly executor?: BlockExecutor<E>;
+  readonly telemetry?: ConsensusTelemetry;
 }
 
 /**
@@ -36,10 +41,13 @@ export class SoloEngine<E extends ExecutedBlockView> implements ConsensusEngine 
   private unsubscribe: (() => void) | undefined;
   private step = "idle";
   private lastCommit: Commit | null = null;
+  private readonly executor: BlockExecutor<E>;
 
   constructor(components: SoloComponents<E>, options: Partial<SoloOptions> = {}) {
     this.c = components;
     this.opts = { ...defaultSoloOptions, ...options };
+    this.executor = components.executor ?? new BlockExecutor(components);
+    if (components.onCommit !== undefined) this.executor.onCommit(components.onCommit);
   }
 
   async start(): Promise<void> {
@@ -115,9 +123,9 @@ export class SoloEngine<E extends ExecutedBlockView> implements ConsensusEngine 
     const height = head.height + 1;
     const txs = mempool.reap(this.opts.maxBlockTxs, this.opts.maxBlockBytes, height);
     if (txs.length === 0) return;
+    this.executor.telemetry.trace("proposed", txs, height);
     this.step = "executing";
-    const started = performance.now();
-    const executed = await ledger.execute({
+    const executed = await this.executor.execute({
       // Block time never goes backwards, even if the clock does.
       time: Math.max(Date.now(), head.time),
       proposer: signer.publicKey,
@@ -140,16 +148,8 @@ export class SoloEngine<E extends ExecutedBlockView> implements ConsensusEngine 
       blockHash: executed.hash,
       signatures: [{ validator: signer.publicKey, signature }],
     };
-    await ledger.commit(executed, commit);
+    await this.executor.commit(executed, commit);
     this.lastCommit = commit;
-    mempool.removeCommitted(txs);
-    mempool.dropExpired(height + 1);
-    // One line per block at info: the way to watch the ledger grow (`cairn start` shows it).
-    this.c.logger?.info(
-      { height, txs: txs.length, hash: toHex(executed.hash).slice(0, 16), ms: Math.round(performance.now() - started) },
-      "committed block",
-    );
-    this.c.onCommit?.(executed, commit);
   }
 }
 

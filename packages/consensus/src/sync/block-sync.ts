@@ -97,8 +97,8 @@ export async function applySyncedBlocks<E extends ExecutedBlockView>(
   ledger: LedgerPort<E>,
   blocks: readonly SyncedBlock[],
   verify: VerifyFn,
-  /** Commits a checked block; the block executor passes its own, which runs everything after a commit. */
-  commit: (executed: E, commit: Commit) => Promise<void> = (e, c) => ledger.commit(e, c),
+  /** What executes and commits a checked block: the block executor, which runs everything after a commit. */
+  apply: Pick<LedgerPort<E>, "execute" | "commit"> = ledger,
 ): Promise<number> {
   let applied = 0;
   for (const { block, commit } of blocks) {
@@ -112,14 +112,14 @@ export async function applySyncedBlocks<E extends ExecutedBlockView>(
     if (commit.height !== h.height) throw new ConsensusError("BAD_SYNC_BLOCK", "certificate is for another height");
     verifyCommit(ledger.chainId, commit, hash, validatorsOf(ledger, h.height), verify);
     const txs = block.txs.map((t) => decodeTransaction(t));
-    const executed = await ledger.execute({ time: h.time, proposer: h.proposer, txs, lastCommit: block.lastCommit });
+    const executed = await apply.execute({ time: h.time, proposer: h.proposer, txs, lastCommit: block.lastCommit });
     if (!equalBytes(executed.hash, hash)) {
       throw new ConsensusError(
         "BAD_SYNC_BLOCK",
         `block ${h.height}: executing it here does not reproduce the certified block (different state or contents)`,
       );
     }
-    await commit(executed, commit);
+    await apply.commit(executed, commit);
     applied++;
   }
   return applied;

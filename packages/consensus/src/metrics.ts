@@ -1,0 +1,35 @@
+import type { Receipt, SignedTransaction } from "@cairn/messaging";
+
+// What the consistency layer reports (CometBFT's consensus/metrics.go): the layer declares it, the
+// node injects an implementation (Prometheus metrics and the transaction tracer of
+// @cairn/management), and a layer used without one gets the no-op below, which costs a call.
+
+/** A block as the executor reports it after a commit. */
+export interface CommittedBlockReport {
+  readonly height: number;
+  readonly round: number;
+  /** Block time (ms, the proposer's). */
+  readonly time: number;
+  readonly txs: readonly SignedTransaction[];
+  /** Each transaction's receipt, in block order. */
+  readonly receipts: readonly Receipt[];
+  readonly source: "consensus" | "sync";
+}
+
+/** Trace points of a transaction's journey through this layer. */
+export type ConsensusTracePoint = "proposed" | "executed" | "committed";
+
+export interface ConsensusTelemetry {
+  /** A block was executed (proposed here, received, or synced), in `seconds`. */
+  blockExecuted(txs: number, seconds: number): void;
+  /** A block was committed; `seconds` is the ledger's durable write and what follows it. */
+  blockCommitted(block: CommittedBlockReport, seconds: number): void;
+  /** These transactions reached `point` at `height`. */
+  trace(point: ConsensusTracePoint, txs: readonly SignedTransaction[], height: number): void;
+}
+
+export const noopConsensusTelemetry: ConsensusTelemetry = {
+  blockExecuted() {},
+  blockCommitted() {},
+  trace() {},
+};
