@@ -386,14 +386,14 @@ export const NON_MEASURED: readonly CriterionRow[] = [
     value:
       "Keys live in key files written with mode 600 (validator, peer and admin keys, with the backup guidance); a member rotates or revokes its own key on chain without a vote, and a revoked key is refused from the next block on.",
     source:
-      'docs/operations.md "Backups"; docs/governance.md "Key rotation and revocation"; packages/ledger/test/unit/governance.test.ts',
+      'docs/operations.md "Backups"; docs/governance.md "Key rotation and revocation"; packages/ledger/test/integration/governance.test.ts',
   },
   {
     criterion: "X.1404 access control · F.751.7 network management (privileges)",
     value:
       "Roles (admin, client, deployer, auditor, validator) per identity; the role each call needs is checked at admission and again at execution; reads are checked per route; the peer-to-peer gater admits only nodes of the on-chain registry.",
     source:
-      'docs/governance.md "Where privileges are checked"; packages/ledger/test/unit/governance.test.ts; packages/api/test/unit/access.test.ts; test/e2e/nodes-management.test.ts',
+      'docs/governance.md "Where privileges are checked"; packages/ledger/test/integration/governance.test.ts; packages/api/test/unit/access.test.ts; test/e2e/nodes-management.test.ts',
   },
   {
     criterion: "F.751.7 smart contract mechanism · X.1404 smart contract",

@@ -11,7 +11,6 @@ import {
   createSoloEngine,
   type MessageVerdict,
   type SafetyRecord,
-  serveBlocks,
   verifyCommit,
 } from "@cairn/consensus";
 import { createNativeRegistry } from "@cairn/contracts";
@@ -323,8 +322,8 @@ export const tendermintHarness: EngineHarness = harnessOf(
           ).every(Boolean),
       },
       // Empty blocks every 250 ms keep messages flowing, so a validator that started after the others
-    // decided sees a later height and catches up by block sync (a node does so at start-up as well).
-    { retransmitMs: 500, emptyBlockInterval: 250, maxBlockTxs: 1000, maxBlockBytes: 4 * 1024 * 1024 },
+      // decided sees a later height and catches up by block sync (a node does so at start-up as well).
+      { retransmitMs: 500, emptyBlockInterval: 250, maxBlockTxs: 1000, maxBlockBytes: 4 * 1024 * 1024 },
     );
   },
 );

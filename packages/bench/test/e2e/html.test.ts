@@ -13,7 +13,7 @@ import puppeteer, { type Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHART_KINDS, renderHtml } from "../../src/render/index.ts";
 import type { BenchReport } from "../../src/report.ts";
-import { emptyishReport, fixture, HOSTILE, hostileFixture } from "./fixture.ts";
+import { emptyishReport, fixture, HOSTILE, hostileFixture } from "../unit/fixture.ts";
 
 const CANDIDATES = [
   process.env.CHROMIUM_PATH,
