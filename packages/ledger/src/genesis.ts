@@ -1,6 +1,14 @@
 import { fromHex, sha256, toHex } from "@cairn/crypto";
 import { isRole, type Role } from "@cairn/management";
-import { checkValidator, encode, MAX_TX_BYTES, type Validator } from "@cairn/messaging";
+import {
+  checkValidator,
+  DEFAULT_MAX_BLOCK_BYTES,
+  DEFAULT_MAX_BLOCK_TXS,
+  encode,
+  MAX_BLOCK_BYTES,
+  MAX_TX_BYTES,
+  type Validator,
+} from "@cairn/messaging";
 import { LedgerError } from "./errors.ts";
 
 /** Chain parameters fixed at genesis. */
@@ -28,8 +36,8 @@ export interface ChainParams {
 
 export const defaultChainParams: ChainParams = {
   maxTxBytes: 64 * 1024,
-  maxBlockBytes: 8 * 1024 * 1024,
-  maxBlockTxs: 10_000,
+  maxBlockBytes: DEFAULT_MAX_BLOCK_BYTES,
+  maxBlockTxs: DEFAULT_MAX_BLOCK_TXS,
   maxTxTtl: 1_000,
   maxTxGas: 50_000_000,
   proposalTtl: 1_000,
@@ -187,6 +195,7 @@ export function parseGenesis(json: unknown): Genesis {
   }
   if (params.maxTxBytes > MAX_TX_BYTES) bad(`params.maxTxBytes may be at most ${MAX_TX_BYTES}`);
   if (params.maxTxBytes > params.maxBlockBytes) bad("params.maxTxBytes must not exceed params.maxBlockBytes");
+  if (params.maxBlockBytes > MAX_BLOCK_BYTES) bad(`params.maxBlockBytes may be at most ${MAX_BLOCK_BYTES}`);
   if (params.govThresholdPercent > 100) bad("params.govThresholdPercent must be from 1 to 100");
   if (params.validatorDelay < 2) bad("params.validatorDelay must be at least 2");
   return {

@@ -5,6 +5,19 @@ import { asArray, asBytes, asString, asUint } from "./schema.ts";
 import { type Commit, commitFromValue, commitToValue } from "./vote.ts";
 
 export const BLOCK_VERSION = 1;
+
+// Block bounds, defined once: a chain's genesis params (maxBlockTxs, maxBlockBytes) default to the
+// first two and may not exceed the last; the engines and the wire decoders read them from here.
+/** Default bound on the transactions of a block (genesis params.maxBlockTxs). */
+export const DEFAULT_MAX_BLOCK_TXS = 10_000;
+/** Default bound on the transaction bytes of a block (genesis params.maxBlockBytes). */
+export const DEFAULT_MAX_BLOCK_BYTES = 8 * 1024 * 1024;
+/** Room for a block's header and parent certificate on top of its transaction bytes. */
+export const BLOCK_OVERHEAD_BYTES = 1024 * 1024;
+/** Hard bound on an encoded block (a proposal's block, a synced block). */
+export const MAX_ENCODED_BLOCK_BYTES = 64 * 1024 * 1024;
+/** Hard bound on a chain's params.maxBlockBytes: its blocks must still fit MAX_ENCODED_BLOCK_BYTES. */
+export const MAX_BLOCK_BYTES = MAX_ENCODED_BLOCK_BYTES - BLOCK_OVERHEAD_BYTES;
 export const ZERO_HASH = new Uint8Array(HASH_LENGTH);
 
 /** A block header: everything a light client needs to check a block, its transactions and its results. */

@@ -1,15 +1,20 @@
 // Cairn's messaging layer (FG DLT: Messaging): one canonical encoding for everything that is
 // hashed, signed, stored or sent, and the wire types built on it. docs/spec/ is the normative text.
 export {
+  BLOCK_OVERHEAD_BYTES,
   BLOCK_VERSION,
   type Block,
   type BlockHeader,
   blockHash,
+  DEFAULT_MAX_BLOCK_BYTES,
+  DEFAULT_MAX_BLOCK_TXS,
   decodeBlock,
   encodeBlock,
   encodeHeader,
   headerFromValue,
   headerToValue,
+  MAX_BLOCK_BYTES,
+  MAX_ENCODED_BLOCK_BYTES,
   ZERO_HASH,
 } from "./block.ts";
 export { decode, encode, MAX_DEPTH, type Value } from "./codec.ts";

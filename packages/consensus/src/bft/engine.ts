@@ -1,8 +1,11 @@
 import { equalBytes, toHex } from "@cairn/crypto";
 import {
+  BLOCK_OVERHEAD_BYTES,
   type Block,
   blockHash,
   type Commit,
+  DEFAULT_MAX_BLOCK_BYTES,
+  DEFAULT_MAX_BLOCK_TXS,
   decodeBlock,
   decodeTransaction,
   encodeBlock,
@@ -148,8 +151,9 @@ export interface BftEngineOptions {
 }
 
 export const defaultBftEngineOptions: BftEngineOptions = {
-  maxBlockTxs: 10_000,
-  maxBlockBytes: 8 * 1024 * 1024,
+  // A node passes its chain's params; these are the chain defaults, for an engine used alone.
+  maxBlockTxs: DEFAULT_MAX_BLOCK_TXS,
+  maxBlockBytes: DEFAULT_MAX_BLOCK_BYTES,
   maxClockDrift: 2_000,
   maxProposalAge: 10_000,
   retransmitMs: 2_000,
@@ -159,9 +163,6 @@ export const defaultBftEngineOptions: BftEngineOptions = {
   maxProposalRoundsAhead: 2,
   syncCooldownMs: 500,
 };
-
-/** Room for a block's header and parent certificate on top of its transaction bytes. */
-const BLOCK_OVERHEAD_BYTES = 1024 * 1024;
 
 /** Why a proposal failed validation, and whether the failure is the proposer's provable fault. */
 interface Invalid {

@@ -5,6 +5,7 @@ import {
   asUint,
   decode,
   encode,
+  MAX_ENCODED_BLOCK_BYTES,
   MessagingError,
   type Value,
   VoteType,
@@ -16,7 +17,7 @@ import {
 export const PROPOSAL_SIGN_DOMAIN = utf8.encode("CAIRN_PROPOSAL_V1\0");
 
 /** The largest block a proposal may carry (the ledger's maxBlockBytes is lower). */
-export const MAX_PROPOSAL_BLOCK_BYTES = 64 * 1024 * 1024;
+export const MAX_PROPOSAL_BLOCK_BYTES = MAX_ENCODED_BLOCK_BYTES;
 
 /** ⟨PROPOSAL, height, round, v, validRound⟩ of the paper, signed by proposer(height, round). */
 export interface Proposal {

@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_BLOCK_BYTES, DEFAULT_MAX_BLOCK_TXS } from "@cairn/messaging";
+
 export interface SoloOptions {
   /**
    * How long the first pending transaction may wait for others to join its block (ms). A block is
@@ -10,6 +12,7 @@ export interface SoloOptions {
 
 export const defaultSoloOptions: SoloOptions = {
   blockInterval: 50,
-  maxBlockTxs: 10_000,
-  maxBlockBytes: 8 * 1024 * 1024,
+  // A node passes its chain's params; these are the chain defaults, for an engine used alone.
+  maxBlockTxs: DEFAULT_MAX_BLOCK_TXS,
+  maxBlockBytes: DEFAULT_MAX_BLOCK_BYTES,
 };
