@@ -2,7 +2,9 @@
 // package's src/ imports it). It admits and
 // executes transactions of the native "kv" and "token" contracts with real envelopes, Merkle roots
 // and commit signatures, but it is a test double: one validator, no consensus, no persistence, and
-// its state "proofs" are empty (its stateRoot is a plain hash of the whole state), and anyone may mint.
+// its state "proofs" are empty (its stateRoot is a plain hash of the whole state). kv and token run
+// as @cairn/contracts' own native contracts (the same code a node runs, so their rules cannot
+// differ); the admins of `admins` may mint, every key when it is absent.
 //
 // Contracts: it has no WebAssembly engine. The native "contracts" contract's deploy and upgrade
 // record a module (checked with WebAssembly.validate; its methods are its exported functions), and
@@ -33,6 +35,7 @@ import type {
   TxLookup,
   ValidatorScheduleView,
 } from "@cairn/api";
+import { type Contract, ContractError, kvContract, tokenContract } from "@cairn/contracts";
 import {
   compareBytes,
   fromHex,
@@ -184,8 +187,6 @@ interface Waiter {
   readonly resolve: () => void;
 }
 
-const MAX_UINT64 = (1n << 64n) - 1n;
-
 class ExecError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
@@ -195,17 +196,6 @@ class ExecError extends Error {
   }
 }
 
-function u64be(n: bigint): Uint8Array {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, n);
-  return out;
-}
-
-function readU64(b: Uint8Array | undefined): bigint {
-  if (b?.length !== 8) return 0n;
-  return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0);
-}
-
 function argBytes(v: Value | undefined, what: string, length?: number): Uint8Array {
   if (!(v instanceof Uint8Array) || (length !== undefined && v.length !== length)) {
     throw new ExecError("BAD_ARGS", `${what} must be ${length === undefined ? "binary" : `${length} bytes`}`);
@@ -213,11 +203,8 @@ function argBytes(v: Value | undefined, what: string, length?: number): Uint8Arr
   return v;
 }
 
-function argAmount(v: Value | undefined): bigint {
-  const n = typeof v === "number" && Number.isSafeInteger(v) ? BigInt(v) : typeof v === "bigint" ? v : -1n;
-  if (n <= 0n || n > MAX_UINT64) throw new ExecError("BAD_ARGS", "amount must be an integer from 1 to 2^64-1");
-  return n;
-}
+/** The native contracts this backend runs: the node's own. */
+const NATIVE: Readonly<Record<string, Contract>> = { kv: kvContract, token: tokenContract };
 
 const METHODS: Record<string, readonly string[]> = {
   kv: ["put", "delete"],
@@ -297,6 +284,7 @@ export class MemoryBackend implements ApiBackend {
   private governance: MemoryGovernance = { organizations: [] };
   private readonly waiters = new Set<Waiter>();
   private autoTimer: ReturnType<typeof setTimeout> | undefined;
+  private producing: Promise<void> = Promise.resolve();
 
   constructor(opts: MemoryBackendOptions = {}) {
     this.chainId = opts.chainId ?? "cairn-test";
@@ -351,7 +339,7 @@ export class MemoryBackend implements ApiBackend {
     if (this.autoBlockMs !== undefined && this.pending.size > 0 && this.autoTimer === undefined) {
       this.autoTimer = setTimeout(() => {
         this.autoTimer = undefined;
-        this.produceBlock();
+        void this.produceBlock();
       }, this.autoBlockMs);
     }
     return results;
@@ -411,18 +399,32 @@ export class MemoryBackend implements ApiBackend {
     this.wake();
   }
 
-  /** Commits every pending transaction in a new block and notifies waiters and subscribers. */
-  produceBlock(): BlockView {
+  /**
+   * Commits every pending transaction in a new block and notifies waiters and subscribers. Blocks
+   * are made one after another, in call order, even when calls overlap.
+   */
+  produceBlock(): Promise<BlockView> {
+    const made = this.producing.then(() => this.makeBlock());
+    this.producing = made.then(
+      () => {},
+      () => {},
+    );
+    return made;
+  }
+
+  private async makeBlock(): Promise<BlockView> {
     const txs = [...this.pending.values()];
     this.pending.clear();
     const height = this.height + 1;
-    const receipts = txs.map((s) => this.execute(s));
     const prev = this.blocks.at(-1);
+    const time = Math.max(this.now(), prev?.block.header.time ?? 0);
+    const receipts: Receipt[] = [];
+    for (const s of txs) receipts.push(await this.execute(s, height, time));
     const envelopes = txs.map((s) => s.bytes);
     const header: BlockHeader = {
       chainId: this.chainId,
       height,
-      time: Math.max(this.now(), prev?.block.header.time ?? 0),
+      time,
       prevHash: prev ? prev.hash : this.genesisHash,
       txRoot: merkleRoot(envelopes),
       stateRoot: this.stateRoot(),
@@ -454,45 +456,60 @@ export class MemoryBackend implements ApiBackend {
     return view;
   }
 
-  private execute(s: SignedTransaction): Receipt {
+  private async execute(s: SignedTransaction, height: number, time: number): Promise<Receipt> {
     const { tx } = s;
     const events: ContractEvent[] = [];
+    let gas = 0;
     const receipt = (code: string, message: string): Receipt => ({
       txHash: s.hash,
       code,
       message,
       events: code === RECEIPT_OK ? events : [],
-      gasUsed: 100 + s.bytes.length,
+      gasUsed: 100 + s.bytes.length + gas,
     });
     try {
       const a = tx.args;
       if (tx.contract === "contracts") {
         this.deployOrUpgrade(s, tx.method === "deploy", events);
       } else if (!nativeMethods(tx.contract)) {
-        const out = this.invoke(tx.contract, tx.method, a, { height: this.height + 1, caller: tx.sender }, events);
+        const out = this.invoke(tx.contract, tx.method, a, { height, caller: tx.sender }, events);
         if (!out.ok) throw new ExecError(out.code, out.message);
-      } else if (tx.contract === "kv") {
-        const key = argBytes(a[0], "key");
-        if (tx.method === "put") this.put("kv", key, argBytes(a[1], "value"));
-        else this.state.delete(`kv:${toHex(key)}`);
       } else {
-        const to = argBytes(a[0], "to", 32);
-        const amount = argAmount(a[1]);
-        if (tx.method === "transfer") {
-          const from = readU64(this.get("token", tx.sender));
-          if (from < amount) throw new ExecError("INSUFFICIENT_FUNDS", "balance too low");
-          this.put("token", tx.sender, u64be(from - amount));
+        // The node's own native contract, over this backend's state; its writes apply only if it succeeds.
+        const method = NATIVE[tx.contract]?.methods[tx.method];
+        if (method === undefined) throw new ExecError("UNKNOWN_METHOD", `no method ${tx.contract}.${tx.method}`);
+        const writes = new Map<string, Uint8Array | undefined>();
+        const slot = (key: Uint8Array) => `${tx.contract}:${toHex(key)}`;
+        method.check(a);
+        gas += method.gas;
+        await method.execute(
+          {
+            sender: tx.sender,
+            height,
+            time,
+            storage: {
+              get: (key) => (writes.has(slot(key)) ? writes.get(slot(key)) : this.get(tx.contract, key)),
+              set: (key, value) => void writes.set(slot(key), value),
+              delete: (key) => void writes.set(slot(key), undefined),
+            },
+            isAdmin: (key) => this.admins === undefined || this.admins.some((k) => compareBytes(k, key) === 0),
+            hasRole: () => true,
+            emit: (name, data) => void events.push({ contract: tx.contract, name, data }),
+            chargeGas: (amount) => {
+              gas += amount;
+            },
+          },
+          a,
+        );
+        for (const [k, value] of writes) {
+          const key = fromHex(k.slice(tx.contract.length + 1));
+          if (value === undefined) this.state.delete(k);
+          else this.put(tx.contract, key, value);
         }
-        const after = readU64(this.get("token", to)) + amount;
-        if (after > MAX_UINT64) throw new ExecError("OVERFLOW", "balance would overflow");
-        this.put("token", to, u64be(after));
-        // Event data as the native token contract emits it.
-        const data: Value = tx.method === "mint" ? [to, amount] : [tx.sender, to, amount];
-        events.push({ contract: "token", name: tx.method, data });
       }
       return receipt(RECEIPT_OK, "");
     } catch (err) {
-      if (err instanceof ExecError) return receipt(err.code, err.message);
+      if (err instanceof ExecError || err instanceof ContractError) return receipt(err.code, err.message);
       throw err;
     }
   }

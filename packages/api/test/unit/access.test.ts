@@ -107,7 +107,7 @@ describe("an open chain", () => {
     expect(h.backend.readAccess()).toBe("open");
     const s = h.tx();
     await h.backend.submit([s.bytes]);
-    h.backend.produceBlock();
+    await h.backend.produceBlock();
     expect((await get(h, "/blocks/latest")).status).toBe(200);
     expect((await get(h, "/evidence")).status).toBe(200);
     expect((await get(h, `/txs/${toHex(s.hash)}`)).status).toBe(200);
@@ -254,7 +254,7 @@ describe("a members chain", () => {
   it("keeps blocks, events and evidence to auditors and admins (403 ROLE_REQUIRED for a client)", async () => {
     const { h, client, auditor, admin } = await membersChain();
     await h.backend.submit([h.tx().bytes]);
-    h.backend.produceBlock();
+    await h.backend.produceBlock();
     for (const target of ["/blocks/latest", "/blocks/1", "/blocks/1?txs=full", "/evidence"]) {
       const denied = await getAs(h, client, target);
       expectError(denied, 403, "ROLE_REQUIRED");
@@ -276,7 +276,7 @@ describe("a members chain", () => {
     // Pending and committed alike.
     expect((await getAs(h, client, own)).body.status).toBe("pending");
     expectError(await getAs(h, client, foreign), 403, "ROLE_REQUIRED");
-    h.backend.produceBlock();
+    await h.backend.produceBlock();
     const r = await getAs(h, client, own);
     expect(r.status).toBe(200);
     expect(r.body.status).toBe("committed");
@@ -331,7 +331,7 @@ describe("a members chain", () => {
       }
       return true;
     };
-    h.backend.produceBlock();
+    await h.backend.produceBlock();
     expect(await readUntil(() => text.includes("id: 1\n"))).toBe(true);
     // Headers work on the stream too.
     const ac2 = new AbortController();
@@ -340,7 +340,7 @@ describe("a members chain", () => {
     ac2.abort();
 
     h.backend.revokeIdentity(auditor.publicKey);
-    h.backend.produceBlock();
+    await h.backend.produceBlock();
     // The node ends the stream instead of sending block 2.
     expect(await readUntil(() => text.includes("id: 2\n"))).toBe(false);
     ac.abort();

@@ -47,7 +47,7 @@ async function withCounter(opts: Parameters<typeof start>[0] = {}) {
 describe("POST /query", () => {
   it("runs a method and answers its output as JSON and canonical hex", async () => {
     const { h, calls } = await withCounter();
-    h.backend.produceBlock();
+    await h.backend.produceBlock();
     const { status, body } = await query(h, { contract: "counter", method: "get", args: toHex(encode([])) });
     expect(status).toBe(200);
     expect(body).toEqual({
@@ -292,7 +292,7 @@ describe("MemoryBackend contracts", () => {
     const tx = h.tx({ contract, method, args });
     const [admitted] = await h.backend.submit([tx.bytes]);
     expect(admitted).toMatchObject({ ok: true });
-    const block = h.backend.produceBlock();
+    const block = await h.backend.produceBlock();
     return block.receipts[0]!;
   }
 

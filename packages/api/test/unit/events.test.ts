@@ -56,8 +56,8 @@ describe("GET /events", () => {
 
     const s = h.tx();
     await h.backend.submit([s.bytes]);
-    const view = h.backend.produceBlock();
-    h.backend.produceBlock();
+    const view = await h.backend.produceBlock();
+    await h.backend.produceBlock();
     await r.until((t) => t.includes("id: 2\n"));
     const events = r.events();
     expect(events).toHaveLength(2);
@@ -100,17 +100,17 @@ describe("GET /events", () => {
     second.abort();
     await waitFor(() => h.backend.subscribers === 0);
     // Blocks after the disconnect go nowhere and break nothing.
-    h.backend.produceBlock();
+    await h.backend.produceBlock();
     expect((await fetch(`${h.url}/health`)).status).toBe(200);
   });
 
   it("replays missed blocks from ?from= and then continues live, without gaps or repeats", async () => {
     const h = await start();
-    for (let i = 0; i < 5; i++) h.backend.produceBlock();
+    for (let i = 0; i < 5; i++) await h.backend.produceBlock();
     const ac = new AbortController();
     const r = reader(await fetch(`${h.url}/events?from=3`, { signal: ac.signal }));
     await r.until((t) => t.includes("id: 5\n"));
-    h.backend.produceBlock();
+    await h.backend.produceBlock();
     await r.until((t) => t.includes("id: 6\n"));
     expect(r.events().map((e) => e.data.height)).toEqual([3, 4, 5, 6]);
     ac.abort();
@@ -118,7 +118,7 @@ describe("GET /events", () => {
 
   it("resumes after Last-Event-ID", async () => {
     const h = await start();
-    for (let i = 0; i < 3; i++) h.backend.produceBlock();
+    for (let i = 0; i < 3; i++) await h.backend.produceBlock();
     const ac = new AbortController();
     const r = reader(await fetch(`${h.url}/events`, { signal: ac.signal, headers: { "last-event-id": "1" } }));
     await r.until((t) => t.includes("id: 3\n"));

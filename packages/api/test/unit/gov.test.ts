@@ -114,7 +114,7 @@ describe("GET /gov/proposals", () => {
 
   it("shows a proposal as expired once the next height is past its expiry, and filters by status", async () => {
     const h = await permissioned();
-    h.backend.produceBlock();
+    await h.backend.produceBlock();
     const ids = async (q: string) =>
       ((await get(`${h.url}/gov/proposals${q}`)).body.proposals as Json[]).map((p) => p.id);
     expect(await ids("?status=expired")).toEqual([2]);
@@ -207,8 +207,8 @@ describe("GET /gov organisations, identities, validators, nodes, params", () => 
         { from: 3, validators: [json(v0), json(v1v)] },
       ],
     });
-    h.backend.produceBlock();
-    h.backend.produceBlock();
+    await h.backend.produceBlock();
+    await h.backend.produceBlock();
     const after = (await get(`${h.url}/gov/validators`)).body;
     expect(after.height).toBe(3);
     expect(after.validators.map((v: Json) => v.name)).toEqual(["memory", "v1"]);

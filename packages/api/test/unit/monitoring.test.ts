@@ -5,7 +5,7 @@ describe("GET /metrics", () => {
   it("serves the backend's Prometheus exposition with its content type", async () => {
     const h = await start();
     await h.backend.submit([h.tx().bytes, h.tx().bytes]);
-    h.backend.produceBlock();
+    await h.backend.produceBlock();
     await h.backend.submit([h.tx().bytes]);
 
     const res = await fetch(`${h.url}/metrics`);
@@ -57,7 +57,7 @@ describe("GET /metrics", () => {
 describe("GET /ready", () => {
   it("answers 200 with ready: true and the backend's details", async () => {
     const h = await start();
-    h.backend.produceBlock();
+    await h.backend.produceBlock();
     const res = await fetch(`${h.url}/ready`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ready: true, reasons: [], height: 1 });

@@ -27,7 +27,7 @@ describe("reads", () => {
       code: "BLOCK_NOT_FOUND",
       status: 404,
     });
-    const view = backend.produceBlock();
+    const view = await backend.produceBlock();
     const b = await client.getBlock(1);
     expect(b.hash).toBe(toHex(view.hash));
     expect((await client.getBlock("latest")).height).toBe(1);
@@ -40,7 +40,7 @@ describe("reads", () => {
     for (const key of ["plain", "a/b", ".", "..", "ü ?#%"]) {
       await s.send(kv.put(key, `v:${key}`));
     }
-    backend.produceBlock();
+    await backend.produceBlock();
     for (const key of ["plain", "a/b", ".", "..", "ü ?#%"]) {
       const st = await client.getState("kv", key);
       expect(st.utf8, key).toBe(`v:${key}`);
@@ -118,7 +118,7 @@ describe("submitting", () => {
     expect(err).toMatchObject({ code: "MEMPOOL_FULL", status: 503, retryAfter: 2 });
     expect((err as CairnApiError).message).toBe("mempool is full");
 
-    backend.produceBlock();
+    await backend.produceBlock();
     const other = await start({ chainId: "other" });
     const tx = await other.client.signer(generateKey()).sign(kv.put("x", "y"));
     await expect(client.submit(tx)).rejects.toMatchObject({ code: "WRONG_CHAIN", status: 400 });
@@ -129,7 +129,7 @@ describe("submitting", () => {
     const signer = client.signer(generateKey(), { ttl: 3 });
     await signer.send(kv.put("warm", "cache"));
     // The cached height goes stale by more than the TTL.
-    for (let i = 0; i < 10; i++) backend.produceBlock();
+    for (let i = 0; i < 10; i++) await backend.produceBlock();
     const r = await signer.send(kv.put("late", "but fine"));
     expect(r.status).toBe("pending");
     const tx = await client.getTx(r.hash!);

@@ -51,7 +51,7 @@ describe("client.query", () => {
         return c.method === "echo" ? [...c.args] : undefined;
       },
     });
-    backend.produceBlock();
+    await backend.produceBlock();
     const args: Value[] = ["hi", 2n ** 63n, -5, new Uint8Array([0xff]), null, true, [1, [2]]];
     const r = await client.query("echo", "echo", args);
     expect(r).toEqual({

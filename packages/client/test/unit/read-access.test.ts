@@ -29,7 +29,7 @@ describe("a client with readKey on a members chain", () => {
     const c = signedClient();
     const me = c.signer(key);
     const sent = await me.send(kv.put("greeting", "hello"));
-    backend.produceBlock();
+    await backend.produceBlock();
 
     expect((await c.getState("kv", "greeting")).utf8).toBe("hello");
     expect(await c.balance(key.publicKey)).toBe(0n);
@@ -53,14 +53,14 @@ describe("a client with readKey on a members chain", () => {
   it("signs the event stream and blocks for an auditor, and builds a signed EventSource URL", async () => {
     const { signedClient, backend, server } = await membersChain(["auditor"]);
     const c = signedClient();
-    backend.produceBlock();
+    await backend.produceBlock();
     expect((await c.getBlock(1, { full: true })).height).toBe(1);
 
     const got: BlockEvent[] = [];
     const ac = new AbortController();
     const done = c.subscribe((b) => void got.push(b), { signal: ac.signal, from: 1 });
     await waitFor(() => got.length === 1);
-    backend.produceBlock();
+    await backend.produceBlock();
     await waitFor(() => got.length === 2);
     ac.abort();
     await done;

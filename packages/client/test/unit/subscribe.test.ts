@@ -37,8 +37,8 @@ describe("subscribe", () => {
     await waitFor(() => backend.subscribers === 1);
     const tx = await client.signer(generateKey()).sign(kv.put("k", "v"));
     await client.submit(tx);
-    const view = backend.produceBlock();
-    backend.produceBlock();
+    const view = await backend.produceBlock();
+    await backend.produceBlock();
     await waitFor(() => got.length === 2);
     expect(got[0]).toEqual({
       height: 1,
@@ -56,12 +56,12 @@ describe("subscribe", () => {
 
   it("replays from a height", async () => {
     const { client, backend } = await start();
-    for (let i = 0; i < 4; i++) backend.produceBlock();
+    for (let i = 0; i < 4; i++) await backend.produceBlock();
     const heights: number[] = [];
     const ac = new AbortController();
     const done = client.subscribe((b) => void heights.push(b.height), { signal: ac.signal, from: 2 });
     await waitFor(() => heights.length === 3);
-    backend.produceBlock();
+    await backend.produceBlock();
     await waitFor(() => heights.length === 4);
     ac.abort();
     await done;
@@ -80,13 +80,13 @@ describe("subscribe", () => {
       onError: (e) => errors.push(e),
     });
     await waitFor(() => backend.subscribers === 1);
-    backend.produceBlock();
+    await backend.produceBlock();
     await waitFor(() => heights.length === 1);
     // Drop the connection from the server side; blocks committed meanwhile must still arrive.
     first.server.app.server.closeAllConnections();
     await waitFor(() => backend.subscribers === 0);
-    backend.produceBlock();
-    backend.produceBlock();
+    await backend.produceBlock();
+    await backend.produceBlock();
     await waitFor(() => heights.length === 3);
     expect(heights).toEqual([1, 2, 3]);
     expect(errors.length).toBeGreaterThan(0);
@@ -100,7 +100,7 @@ describe("subscribe", () => {
       throw new RangeError("listener broke");
     });
     await waitFor(() => backend.subscribers === 1);
-    backend.produceBlock();
+    await backend.produceBlock();
     await expect(done).rejects.toThrow("listener broke");
     await waitFor(() => backend.subscribers === 0);
   });

@@ -17,7 +17,7 @@ describe("proof verification", () => {
     const txs = [];
     for (let i = 0; i < 5; i++) txs.push(await signer.sign(kv.put(`k${i}`, "v")));
     await client.submit(txs);
-    backend.produceBlock();
+    await backend.produceBlock();
 
     const info = await client.getTx(txs[3]!.hash);
     const block = await client.getBlock(info.height!);
