@@ -13,6 +13,8 @@ export interface EventStreamOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** Asked before each block is sent: false ends the stream (the reader lost the right to it). */
   readonly allowed?: () => boolean;
+  /** Told of each block this stream sent (for the "streamed" trace point). */
+  readonly onSent?: (e: CommittedBlockEvent) => void;
 }
 
 /** The open streams, so that closing the server can end them (they would otherwise hold it open). */
@@ -74,6 +76,7 @@ export async function serveEvents(
     if (data.height <= lastSent) return true;
     lastSent = data.height;
     const ok = res.write(`id: ${data.height}\nevent: block\ndata: ${JSON.stringify(data)}\n\n`);
+    opts.onSent?.(e);
     if (!ok && res.writableLength > opts.maxBufferedBytes) {
       req.log.warn({ height: data.height }, "event stream client too slow; disconnecting");
       res.destroy();

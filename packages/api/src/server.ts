@@ -11,11 +11,20 @@ import Fastify, {
   LogController,
 } from "fastify";
 import { type Reader, ReadGuard, routeLevel } from "./access.ts";
-import type { ApiBackend, EvidenceQuery, QueryRequest, QueryResult, SubmitResult, TxLookup } from "./backend.ts";
+import type {
+  ApiBackend,
+  CommittedBlockEvent,
+  EvidenceQuery,
+  QueryRequest,
+  QueryResult,
+  SubmitResult,
+  TxLookup,
+} from "./backend.ts";
 import { ApiError, ERROR_STATUS, RETRYABLE_CODES, statusForCode } from "./errors.ts";
 import { type StreamRegistry, serveEvents } from "./events.ts";
 import { registerGovRoutes } from "./gov.ts";
 import { type ApiGuards, defaultApiGuards, limitConnections, rawError, WriteLimiter } from "./guards.ts";
+import { type ApiTelemetry, noopApiTelemetry } from "./metrics.ts";
 import { MSGPACK, packResponse, wantsMsgpack } from "./negotiate.ts";
 import {
   blockToJson,
@@ -60,6 +69,8 @@ export interface ApiServerOptions {
    * (`/txs/:hash`), or "unmatched" for a request no route took.
    */
   readonly onRequestDone?: (r: { method: string; route: string; status: number; seconds: number }) => void;
+  /** Request metrics and trace points (received, streamed); a no-op when absent. */
+  readonly telemetry?: ApiTelemetry;
   /** Timeouts, connection caps and the write rate limit (guards.ts); each field defaults. */
   readonly guards?: Partial<ApiGuards>;
 }
@@ -433,13 +444,25 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   });
 
   const onRequestDone = opts.onRequestDone;
+  const telemetry = opts.telemetry ?? noopApiTelemetry;
   app.addHook("onResponse", async (req, reply) => {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, "request");
-    if (onRequestDone !== undefined) {
-      const route = req.routeOptions.url ?? "unmatched";
-      onRequestDone({ method: req.method, route, status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
-    }
+    const route = req.routeOptions.url ?? "unmatched";
+    const done = { method: req.method, route, status: reply.statusCode, seconds: reply.elapsedTime / 1000 };
+    onRequestDone?.(done);
+    telemetry.request(done);
   });
+  // A block is "streamed" for its transactions' journeys when the first stream sends it.
+  let streamedHeight = 0;
+  const onStreamed = (e: CommittedBlockEvent): void => {
+    const height = e.view.block.header.height;
+    if (height <= streamedHeight) return;
+    streamedHeight = height;
+    telemetry.trace(
+      "streamed",
+      e.view.receipts.map((r) => toHex(r.txHash)),
+    );
+  };
 
   // Bodies as received, for the body hash a signed read covers.
   const rawBodies = new WeakMap<FastifyRequest, Uint8Array>();
@@ -526,6 +549,13 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       it instanceof ApiError ? it : (results[next++] as SubmitResult),
     );
     const acceptedHashes = outcomes.flatMap((o) => (o instanceof ApiError || !o.ok ? [] : [o.hash]));
+    if (acceptedHashes.length > 0) {
+      telemetry.trace(
+        "received",
+        acceptedHashes.map((h) => toHex(h)),
+        performance.now() - reply.elapsedTime,
+      );
+    }
 
     let waited: (TxLookup | undefined)[] = [];
     if (waitMs !== undefined && acceptedHashes.length > 0 && !closing) {
@@ -706,6 +736,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         headers: corsHeaders,
         // Rechecked at each block: a revoked identity's stream (or one a policy change closed) ends.
         allowed: () => guard.stillAllowed(readers.get(req), routeLevel(req.method, req.routeOptions.url) ?? "auditor"),
+        onSent: onStreamed,
       },
       streams,
     ),

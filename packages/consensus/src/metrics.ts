@@ -17,7 +17,7 @@ export interface CommittedBlockReport {
 }
 
 /** Trace points of a transaction's journey through this layer. */
-export type ConsensusTracePoint = "proposed" | "executed" | "committed";
+export type ConsensusTracePoint = "proposed" | "voted" | "executed" | "committed";
 
 export interface ConsensusTelemetry {
   /** A block was executed (proposed here, received, or synced), in `seconds`. */

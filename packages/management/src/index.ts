@@ -27,5 +27,5 @@ export {
   type StorageMetrics,
 } from "./metrics.ts";
 export { isRole, ROLES, type Role, rolesFor } from "./privilege/roles.ts";
-export { consensusTelemetry } from "./telemetry.ts";
+export { apiTelemetry, consensusTelemetry, mempoolTelemetry } from "./telemetry.ts";
 export { TRACE_POINTS, type TraceMark, type TracePoint, TxTracer } from "./trace.ts";

@@ -89,6 +89,10 @@ export interface ConsensusMetrics {
   readonly blockInterval: Histogram;
   /** Seconds from a transaction's admission by this node to its commit. */
   readonly commitLatency: Histogram;
+  /** Seconds to execute a block (proposed here, received or synced), before it is committed. */
+  readonly blockExecution: Histogram;
+  /** Seconds to commit a block: the ledger's durable write and the mempool update after it. */
+  readonly blockCommit: Histogram;
   /** Evidence of validators' misbehaviour recorded, by kind. */
   readonly evidence: Counter<"kind">;
   /** Messages of later heights held until this node gets there. */
@@ -137,6 +141,7 @@ export interface NodeMetrics {
 /** Histogram buckets, seconds. */
 const BLOCK_INTERVAL_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300];
 const COMMIT_LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60];
+const BLOCK_WORK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const API_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** A counter that mirrors a running total kept elsewhere (set at scrape time). */
@@ -387,6 +392,18 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
       name: "cairn_consensus_commit_latency_seconds",
       help: "Seconds from a transaction's admission through this node's API to its commit",
       buckets: COMMIT_LATENCY_BUCKETS,
+      registers,
+    }),
+    blockExecution: new Histogram({
+      name: "cairn_consensus_block_execution_seconds",
+      help: "Seconds to execute a block (proposed here, received or synced) before its commit",
+      buckets: BLOCK_WORK_BUCKETS,
+      registers,
+    }),
+    blockCommit: new Histogram({
+      name: "cairn_consensus_block_commit_seconds",
+      help: "Seconds to commit a block: the ledger's durable write and the mempool update after it",
+      buckets: BLOCK_WORK_BUCKETS,
       registers,
     }),
     evidence: new Counter({

@@ -1,7 +1,8 @@
-// The implementations the node injects into the layers: a layer declares the telemetry it reports
-// (consensus: ConsensusTelemetry in @cairn/consensus) and these objects satisfy that interface
-// structurally, recording Prometheus metrics and the transaction tracer. A layer used alone gets
-// its own no-op instead.
+// The implementations the node injects into the layers: each layer declares the telemetry it
+// reports (ConsensusTelemetry in @cairn/consensus, MempoolTelemetry in @cairn/mempool, ApiTelemetry
+// in @cairn/api) and these objects satisfy those interfaces structurally (management sits below
+// them and imports none), recording Prometheus metrics and the transaction tracer. A layer used
+// alone gets its own no-op instead.
 import type { NodeMetrics } from "./metrics.ts";
 import type { TracePoint, TxTracer } from "./trace.ts";
 
@@ -16,7 +17,9 @@ const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byt
 export function consensusTelemetry(m: NodeMetrics, tracer: TxTracer, head?: { height: number; time: number }) {
   let last = head !== undefined && head.height > 0 ? head : undefined;
   return {
-    blockExecuted(_txs: number, _seconds: number): void {},
+    blockExecuted(_txs: number, seconds: number): void {
+      m.consensus.blockExecution.observe(seconds);
+    },
     blockCommitted(
       b: {
         readonly height: number;
@@ -25,8 +28,9 @@ export function consensusTelemetry(m: NodeMetrics, tracer: TxTracer, head?: { he
         readonly txs: readonly TracedTx[];
         readonly receipts: readonly { readonly code: string; readonly gasUsed: number }[];
       },
-      _seconds: number,
+      seconds: number,
     ): void {
+      m.consensus.blockCommit.observe(seconds);
       const codes = new Map<string, number>();
       const gas = new Map<string, number>();
       b.txs.forEach((stx, i) => {
@@ -36,14 +40,11 @@ export function consensusTelemetry(m: NodeMetrics, tracer: TxTracer, head?: { he
           gas.set(stx.tx.contract, (gas.get(stx.tx.contract) ?? 0) + receipt.gasUsed);
         }
       });
+      // Commit latency: from this node's admission of a transaction its API received to its commit.
       if (tracer.size > 0) {
         for (const stx of b.txs) {
-          const journey = tracer.finish(hex(stx.hash));
-          const admitted = journey.find((j) => j.point === "admitted");
-          const committed = journey.find((j) => j.point === "committed");
-          if (admitted !== undefined && committed !== undefined) {
-            m.consensus.commitLatency.observe((committed.at - admitted.at) / 1000);
-          }
+          const ms = tracer.between(hex(stx.hash), "admitted", "committed");
+          if (ms !== undefined) m.consensus.commitLatency.observe(ms / 1000);
         }
       }
       for (const [code, n] of codes) m.ledger.txsCommitted.inc({ code }, n);
@@ -63,6 +64,27 @@ export function consensusTelemetry(m: NodeMetrics, tracer: TxTracer, head?: { he
           txs.map((t) => hex(t.hash)),
           height,
         );
+    },
+  };
+}
+
+/** Satisfies @cairn/mempool's MempoolTelemetry: its trace points (decoded, verified, admitted). */
+export function mempoolTelemetry(tracer: TxTracer) {
+  return {
+    trace(point: "decoded" | "verified" | "admitted", hashes: readonly string[]): void {
+      tracer.mark(point, hashes);
+    },
+  };
+}
+
+/** Satisfies @cairn/api's ApiTelemetry: request metrics, and the trace points received and streamed. */
+export function apiTelemetry(m: NodeMetrics, tracer: TxTracer) {
+  return {
+    request(r: { method: string; route: string; status: number; seconds: number }): void {
+      m.api.observe(r);
+    },
+    trace(point: "received" | "streamed", hashes: readonly string[], at?: number): void {
+      if (tracer.size > 0) tracer.mark(point, hashes, undefined, at);
     },
   };
 }

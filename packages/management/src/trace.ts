@@ -1,56 +1,88 @@
-// A transaction's journey through the layers (FG DLT: Operation & maintenance): each layer marks
-// the trace points it owns (the API: received; the mempool: admitted; consensus: proposed, executed,
-// committed), and the node's telemetry reads them (commit latency is committed - admitted). Bounded:
-// the oldest journeys are forgotten first, so transactions that never commit cannot pile up.
+// A transaction's journey through the layers (FG DLT: Operation & maintenance). Each layer marks
+// the trace points it owns through the telemetry it was handed: the API (received, streamed), the
+// mempool (decoded, verified, admitted), the node's gossip (gossiped), consensus (proposed, voted,
+// executed, committed). A journey begins when the mempool decodes a transaction that arrived at this
+// node's own API; transactions from peers are not traced here, so tracing costs them one lookup.
+// Bounded: the oldest journeys are forgotten first, so transactions that never commit cannot pile up.
 
-export const TRACE_POINTS = ["received", "admitted", "proposed", "executed", "committed"] as const;
+export const TRACE_POINTS = [
+  "received",
+  "decoded",
+  "verified",
+  "admitted",
+  "gossiped",
+  "proposed",
+  "voted",
+  "executed",
+  "committed",
+  "streamed",
+] as const;
 export type TracePoint = (typeof TRACE_POINTS)[number];
 
 /** One trace point reached, at a `performance.now()` time (ms). */
 export interface TraceMark {
   readonly point: TracePoint;
   readonly at: number;
-  /** Block height, for the consensus points. */
-  readonly height?: number;
+}
+
+const INDEX = new Map<TracePoint, number>(TRACE_POINTS.map((p, i) => [p, i]));
+
+/** When each point was reached (NaN: not yet), and the block's height once it has one. */
+interface Journey {
+  readonly times: Float64Array;
+  height: number;
 }
 
 export class TxTracer {
-  private readonly journeys = new Map<string, TraceMark[]>();
+  private readonly journeys = new Map<string, Journey>();
   private readonly limit: number;
 
-  /** Keeps the journeys of at most `limit` transactions (default 100 000). */
+  /** Keeps the journeys of the last `limit` transactions traced (default 100 000). */
   constructor(limit = 100_000) {
     this.limit = limit;
   }
 
-  /** Marks `point` for each transaction (by hash, hex); only points of journeys already begun are kept after "admitted". */
+  /** Marks `point` for each transaction (by hash, hex) whose journey began (see above). */
   mark(point: TracePoint, hashes: readonly string[], height?: number, at = performance.now()): void {
+    const k = INDEX.get(point) as number;
     for (const hex of hashes) {
       let j = this.journeys.get(hex);
       if (j === undefined) {
-        // A journey begins where this node first met the transaction (its API, or gossip).
-        if (point !== "received" && point !== "admitted") continue;
-        j = [];
+        if (point !== "decoded") continue;
+        j = { times: new Float64Array(TRACE_POINTS.length).fill(Number.NaN), height: 0 };
         this.journeys.set(hex, j);
       }
-      j.push(height === undefined ? { point, at } : { point, at, height });
+      // The first time counts (a vote resent, a block streamed again).
+      if (Number.isNaN(j.times[k] as number)) j.times[k] = at;
+      if (height !== undefined) j.height = height;
     }
-    for (const hex of this.journeys.keys()) {
-      if (this.journeys.size <= this.limit) break;
-      this.journeys.delete(hex);
+    if (this.journeys.size > this.limit) {
+      for (const hex of this.journeys.keys()) {
+        if (this.journeys.size <= this.limit) break;
+        this.journeys.delete(hex);
+      }
     }
   }
 
-  /** The trace points a transaction reached here, in order (empty when unknown or forgotten). */
-  journey(hex: string): readonly TraceMark[] {
-    return this.journeys.get(hex) ?? [];
+  /** The trace points a transaction reached here, in time order (empty when unknown or forgotten). */
+  journey(hex: string): { readonly marks: readonly TraceMark[]; readonly height?: number } {
+    const j = this.journeys.get(hex);
+    if (j === undefined) return { marks: [] };
+    const marks: TraceMark[] = [];
+    TRACE_POINTS.forEach((point, i) => {
+      const at = j.times[i] as number;
+      if (!Number.isNaN(at)) marks.push({ point, at });
+    });
+    marks.sort((a, b) => a.at - b.at);
+    return j.height > 0 ? { marks, height: j.height } : { marks };
   }
 
-  /** Forgets a finished journey and returns it. */
-  finish(hex: string): readonly TraceMark[] {
-    const j = this.journeys.get(hex) ?? [];
-    this.journeys.delete(hex);
-    return j;
+  /** Milliseconds from `from` to `to` in a transaction's journey, if it reached both. */
+  between(hex: string, from: TracePoint, to: TracePoint): number | undefined {
+    const j = this.journeys.get(hex);
+    if (j === undefined) return undefined;
+    const d = (j.times[INDEX.get(to) as number] as number) - (j.times[INDEX.get(from) as number] as number);
+    return Number.isNaN(d) ? undefined : d;
   }
 
   get size(): number {

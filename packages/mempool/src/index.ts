@@ -8,4 +8,5 @@ export {
   type Rejection,
   type SignatureVerifier,
 } from "./mempool.ts";
+export { type MempoolTelemetry, type MempoolTracePoint, noopMempoolTelemetry } from "./metrics.ts";
 export { defaultMempoolOptions, type MempoolOptions } from "./options.ts";

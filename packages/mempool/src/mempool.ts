@@ -1,5 +1,6 @@
 import { concatBytes, toHex } from "@cairn/crypto";
 import { decodeTransaction, type MessagingError, type SignedTransaction, txSigningBytes } from "@cairn/messaging";
+import { type MempoolTelemetry, noopMempoolTelemetry } from "./metrics.ts";
 import { defaultMempoolOptions, type MempoolOptions } from "./options.ts";
 
 // The mempool declares what it needs from its neighbours (the consumer owns the interface).
@@ -43,6 +44,8 @@ export interface MempoolComponents {
   readonly maxTxBytes: number;
   /** Where admitted transactions are kept durably (none: memory only). */
   readonly journal?: MempoolJournal;
+  /** Trace points of traced batches (a no-op when absent). */
+  readonly telemetry?: MempoolTelemetry;
 }
 
 function reject(code: string, message: string, hash?: Uint8Array): AddResult {
@@ -68,9 +71,12 @@ export class Mempool {
   private reservedBytes = 0;
   private readonly listeners = new Set<() => void>();
 
+  private readonly telemetry: MempoolTelemetry;
+
   constructor(components: MempoolComponents, options: Partial<MempoolOptions> = {}) {
     this.components = components;
     this.opts = { ...defaultMempoolOptions, ...options };
+    this.telemetry = components.telemetry ?? noopMempoolTelemetry;
   }
 
   get size(): number {
@@ -121,8 +127,11 @@ export class Mempool {
     return [...this.txs.values()];
   }
 
-  /** Admits a batch of encoded transactions; each is accepted or refused on its own. */
-  async add(envelopes: readonly Uint8Array[], opts: { journal?: boolean } = {}): Promise<AddResult[]> {
+  /**
+   * Admits a batch of encoded transactions; each is accepted or refused on its own. `trace` marks
+   * the batch's journey (the node traces what arrives at its own API).
+   */
+  async add(envelopes: readonly Uint8Array[], opts: { journal?: boolean; trace?: boolean } = {}): Promise<AddResult[]> {
     const results: AddResult[] = new Array(envelopes.length);
     const candidates: { i: number; stx: SignedTransaction; replay: string }[] = [];
     const batchHashes = new Set<string>();
@@ -157,12 +166,18 @@ export class Mempool {
       candidates.push({ i, stx, replay });
     }
     if (candidates.length === 0) return results;
+    const traced = opts.trace === true;
+    if (traced)
+      this.telemetry.trace(
+        "decoded",
+        candidates.map((c) => toHex(c.stx.hash)),
+      );
     let heldBytes = 0;
     for (const c of candidates) heldBytes += c.stx.bytes.length;
     this.reservedTxs += candidates.length;
     this.reservedBytes += heldBytes;
     try {
-      return await this.admit(candidates, results, opts.journal !== false);
+      return await this.admit(candidates, results, opts.journal !== false, traced);
     } finally {
       this.reservedTxs -= candidates.length;
       this.reservedBytes -= heldBytes;
@@ -173,6 +188,7 @@ export class Mempool {
     candidates: { i: number; stx: SignedTransaction; replay: string }[],
     results: AddResult[],
     journal: boolean,
+    traced: boolean,
   ): Promise<AddResult[]> {
     let valid: boolean[];
     let checks: ({ code: string; message: string } | null)[];
@@ -193,6 +209,11 @@ export class Mempool {
     }
 
     const admitted: (typeof candidates)[number][] = [];
+    if (traced)
+      this.telemetry.trace(
+        "verified",
+        candidates.flatMap((c, k) => (valid[k] ? [toHex(c.stx.hash)] : [])),
+      );
     for (let k = 0; k < candidates.length; k++) {
       const c = candidates[k] as (typeof candidates)[number];
       const problem: Rejection | null = !valid[k]
@@ -231,6 +252,11 @@ export class Mempool {
       results[i] = { ok: true, hash: stx.hash };
       added++;
     }
+    if (traced && added > 0)
+      this.telemetry.trace(
+        "admitted",
+        admitted.map((c) => toHex(c.stx.hash)),
+      );
     if (added > 0) for (const l of this.listeners) l();
     return results;
   }

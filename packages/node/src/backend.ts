@@ -27,7 +27,7 @@ import type {
 import type { ConsensusEngine } from "@cairn/consensus";
 import { equalBytes, toHex } from "@cairn/crypto";
 import type { ExecutedBlock, Ledger } from "@cairn/ledger";
-import type { NodeMetrics, TxTracer } from "@cairn/management";
+import type { NodeMetrics } from "@cairn/management";
 import type { Mempool } from "@cairn/mempool";
 import { blockHash, type Commit, decode, type Value } from "@cairn/messaging";
 import * as gov from "./gov-views.ts";
@@ -39,8 +39,8 @@ export interface BackendComponents {
   readonly nodeId: Uint8Array;
   readonly moniker: string;
   readonly version: string;
-  /** Told about transactions this node admitted from its API (the node gossips them to peers). */
-  readonly onAccepted?: (envelopes: Uint8Array[]) => void;
+  /** Told about transactions this node admitted from its API, and their hashes (hex); the node gossips them. */
+  readonly onAccepted?: (envelopes: Uint8Array[], hashes: string[]) => void;
   /** Connected network peers (none without a network). */
   readonly peers?: () => readonly string[];
   /** The network's member set (none without a network). */
@@ -56,8 +56,6 @@ export interface BackendComponents {
   readonly stallMs?: number;
   /** The node's metrics: admission rejects are recorded here (commits by the block executor's telemetry). */
   readonly metrics?: NodeMetrics;
-  /** Transactions' journeys: the API's admissions begin them. */
-  readonly tracer?: TxTracer;
 }
 
 /**
@@ -174,17 +172,16 @@ export class NodeBackend implements ApiBackend {
   }
 
   async submit(txs: readonly Uint8Array[]): Promise<SubmitResult[]> {
-    const results = await this.c.mempool.add(txs);
+    // What arrives at this node's own API is traced through the layers (see @cairn/management's TxTracer).
+    const results = await this.c.mempool.add(txs, { trace: true });
     const m = this.c.metrics;
     if (m !== undefined) {
       for (const r of results) if (!r.ok) m.ledger.txsRejected.inc({ code: r.code });
     }
-    // The journey of a transaction this node's API admitted begins here (commit latency).
-    const admitted = results.flatMap((r) => (r.ok ? [toHex(r.hash)] : []));
-    if (admitted.length > 0) this.c.tracer?.mark("admitted", admitted);
     if (this.c.onAccepted !== undefined) {
       const accepted = txs.filter((_, i) => results[i]?.ok === true);
-      if (accepted.length > 0) this.c.onAccepted(accepted);
+      const hashes = results.flatMap((r) => (r.ok ? [toHex(r.hash)] : []));
+      if (accepted.length > 0) this.c.onAccepted(accepted, hashes);
     }
     return results;
   }

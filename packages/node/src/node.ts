@@ -11,10 +11,12 @@ import { toHex } from "@cairn/crypto";
 import { createNativeSigner, nativeVerify, VerifyPool } from "@cairn/crypto/native";
 import { createLedger, type ExecutedBlock, type Genesis, type Ledger } from "@cairn/ledger";
 import {
+  apiTelemetry,
   consensusTelemetry,
   createLoggers,
   createNodeMetrics,
   governanceContract,
+  mempoolTelemetry,
   type NetworkCounters,
   type NodeLoggers,
   type NodeMetrics,
@@ -57,6 +59,8 @@ export interface CairnNode {
   readonly loggers: NodeLoggers;
   /** The node's Prometheus metrics (served at GET /metrics). */
   readonly metrics: NodeMetrics;
+  /** Journeys through the layers of the transactions this node's API received (docs/metrics.md). */
+  readonly tracer: TxTracer;
   /** Stops consensus after the block in progress, closes the API, then the database. */
   stop(): Promise<void>;
 }
@@ -112,17 +116,6 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     });
     const verifier = new VerifyPool(config.verifyWorkers === undefined ? {} : { workers: config.verifyWorkers });
     closers.push(() => verifier.close());
-    const journal = createMempoolJournal(db);
-    const mempool = new Mempool(
-      { admission: ledger, verifier, maxTxBytes: genesis.params.maxTxBytes, journal },
-      { maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes },
-    );
-    // What this node acknowledged before it stopped (or crashed) and has not seen committed.
-    const kept = await journal.load();
-    if (kept.length > 0) {
-      const back = await mempool.restore(kept);
-      log.info({ journal: kept.length, pending: back }, "mempool restored from its journal");
-    }
     let backend: NodeBackend | undefined;
     let consensus: ConsensusEngine | undefined;
     let bft: BftEngine<ExecutedBlock> | undefined;
@@ -147,6 +140,23 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       },
     });
     const tracer = new TxTracer(config.mempool.maxTxs);
+    const journal = createMempoolJournal(db);
+    const mempool = new Mempool(
+      {
+        admission: ledger,
+        verifier,
+        maxTxBytes: genesis.params.maxTxBytes,
+        journal,
+        telemetry: mempoolTelemetry(tracer),
+      },
+      { maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes },
+    );
+    // What this node acknowledged before it stopped (or crashed) and has not seen committed.
+    const kept = await journal.load();
+    if (kept.length > 0) {
+      const back = await mempool.restore(kept);
+      log.info({ journal: kept.length, pending: back }, "mempool restored from its journal");
+    }
     // The one owner of applying a block: the engine and start-up block sync both commit through it,
     // and blocks reach the API (waiters, event stream) and the metrics from here alone.
     const executor = createBlockExecutor<ExecutedBlock>({
@@ -157,7 +167,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     });
     const offCommit = executor.onCommit((executed, commit) => backend?.onCommit(executed, commit));
     closers.push(async () => offCommit());
-    let onAccepted: ((envelopes: Uint8Array[]) => void) | undefined;
+    let onAccepted: ((envelopes: Uint8Array[], hashes: string[]) => void) | undefined;
     let peers: (() => readonly string[]) | undefined;
     let members: (() => readonly string[]) | undefined;
     let evidence: BackendComponents["evidence"];
@@ -166,7 +176,11 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       closers.push(() => net.stop());
       const unfollow = followRegistry(net, ledger, loggers.layer("network"));
       closers.push(async () => unfollow());
-      onAccepted = (envelopes) => void net.publish("txs", encode(envelopes)).catch(() => {});
+      onAccepted = (envelopes, hashes) =>
+        void net.publish("txs", encode(envelopes)).then(
+          () => tracer.mark("gossiped", hashes),
+          () => {},
+        );
       peers = () => net.peers();
       members = () => net.members();
       netStats = () => net.stats();
@@ -263,7 +277,6 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       mempool,
       consensus,
       metrics,
-      tracer,
       nodeId: key.publicKey,
       moniker: config.moniker,
       version: VERSION,
@@ -281,7 +294,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       host: config.api.host,
       port: config.api.port,
       logger: loggers.layer("api"),
-      onRequestDone: (r) => metrics.api.observe(r),
+      telemetry: apiTelemetry(metrics, tracer),
       ...(config.api.limits === undefined ? {} : { guards: config.api.limits }),
     });
     closers.push(async () => {
@@ -305,6 +318,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       nodeId: toHex(key.publicKey),
       loggers,
       metrics,
+      tracer,
       stop() {
         stopped ??= closeAll().then(() => log.info("node stopped"));
         return stopped;

@@ -32,8 +32,10 @@ import {
   type ConsensusMessage,
   decodeConsensusMessage,
   encodeConsensusMessage,
+  isNil,
   type Proposal,
   proposalSigningBytes,
+  type Vote,
   voteBytes,
 } from "./messages.ts";
 import { proposerSchedule } from "./proposer.ts";
@@ -220,6 +222,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   private recordAhead: SafetyRecord | undefined;
 
   private readonly executor: BlockExecutor<E>;
+  /** Blocks of this height this validator voted for (traced once each). */
+  private readonly votedFor = new Set<string>();
 
   constructor(components: BftEngineComponents<E>, options: Partial<BftEngineOptions> = {}) {
     this.c = components;
@@ -569,6 +573,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
           const bytes = encodeConsensusMessage(e.message);
           this.sent.push(bytes);
           this.c.transport.broadcast(bytes);
+          if (e.message.kind === "vote") this.traceVote(e.message.vote);
           break;
         }
         case "scheduleTimeout": {
@@ -663,9 +668,20 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     this.enqueue(() => this.feedEarly());
   }
 
+  /** The "voted" trace point: this validator's first vote for a block it executed, once per block. */
+  private traceVote(vote: Vote): void {
+    if (isNil(vote.blockHash)) return;
+    const key = toHex(vote.blockHash);
+    const executed = this.executed.get(key);
+    if (executed === undefined || this.votedFor.has(key)) return;
+    this.votedFor.add(key);
+    this.executor.telemetry.trace("voted", executed.txs, vote.height);
+  }
+
   /** The engine's own state after every commit, by consensus or by block sync (the rest is the executor's). */
   private afterCommit(): void {
     this.executed.clear();
+    this.votedFor.clear();
     this.validity.clear();
     this.arrivals.clear();
     this.sent = [];

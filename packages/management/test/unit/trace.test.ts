@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { TxTracer } from "../../src/index.ts";
+
+describe("TxTracer", () => {
+  it("begins a journey where the mempool decodes a traced transaction, and orders its points by time", () => {
+    const t = new TxTracer();
+    t.mark("proposed", ["aa"], 1, 5); // not begun: ignored
+    expect(t.journey("aa").marks).toEqual([]);
+    t.mark("decoded", ["aa"], undefined, 10);
+    t.mark("received", ["aa"], undefined, 8); // the API marks it later, with the request's arrival time
+    t.mark("admitted", ["aa"], undefined, 12);
+    t.mark("committed", ["aa"], 3, 40);
+    t.mark("committed", ["aa"], 3, 99); // the first time counts
+    expect(t.journey("aa")).toEqual({
+      marks: [
+        { point: "received", at: 8 },
+        { point: "decoded", at: 10 },
+        { point: "admitted", at: 12 },
+        { point: "committed", at: 40 },
+      ],
+      height: 3,
+    });
+    expect(t.between("aa", "admitted", "committed")).toBe(28);
+    expect(t.between("aa", "admitted", "streamed")).toBeUndefined();
+    expect(t.between("bb", "admitted", "committed")).toBeUndefined();
+  });
+
+  it("keeps only the most recent journeys", () => {
+    const t = new TxTracer(2);
+    t.mark("decoded", ["a", "b", "c"]);
+    expect(t.size).toBe(2);
+    expect(t.journey("a").marks).toEqual([]);
+    expect(t.journey("c").marks.map((m) => m.point)).toEqual(["decoded"]);
+  });
+});
