@@ -54,8 +54,8 @@ export type {
   ValidatorScheduleView,
 } from "./backend.ts";
 export { ApiError, ERROR_STATUS, RETRYABLE_CODES, statusForCode } from "./errors.ts";
-export { DEFAULT_PROPOSAL_LIMIT, MAX_PROPOSAL_LIMIT } from "./gov.ts";
 export { type ApiGuards, defaultApiGuards, WriteLimiter } from "./guards.ts";
 export { type ApiTelemetry, type ApiTracePoint, noopApiTelemetry } from "./metrics.ts";
 export { MSGPACK, packResponse, wantsMsgpack } from "./negotiate.ts";
+export { DEFAULT_PROPOSAL_LIMIT, MAX_PROPOSAL_LIMIT } from "./routes/gov.ts";
 export { type ApiServer, type ApiServerOptions, createApiServer } from "./server.ts";

@@ -15,16 +15,15 @@ import type {
   ValidatorJson,
   Value,
 } from "@cairn/messaging";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type {
-  ApiBackend,
   GovIdentityView,
   GovParamsView,
   ProposalStatusView,
   ProposalView,
   ValidatorScheduleView,
-} from "./backend.ts";
-import { ApiError } from "./errors.ts";
+} from "../backend.ts";
+import { ApiError } from "../errors.ts";
+import { type RouteContext, send } from "../http.ts";
 
 /** Proposals GET /gov/proposals lists without `limit`, and the most it lists with one. */
 export const DEFAULT_PROPOSAL_LIMIT = 100;
@@ -108,10 +107,9 @@ function readId(v: string): number {
   return Number(v);
 }
 
-type Send = (req: FastifyRequest, reply: FastifyReply, status: number, body: unknown) => FastifyReply;
-
 /** The GET /gov/* routes. Their read level is in access.ts (READ_ACCESS_PREFIXES: member). */
-export function registerGovRoutes(app: FastifyInstance, backend: ApiBackend, send: Send): void {
+export function registerGovRoutes(ctx: RouteContext): void {
+  const { app, backend } = ctx;
   app.get("/gov/proposals", async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     const status = readStatus(q.status);
