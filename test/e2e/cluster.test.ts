@@ -9,19 +9,12 @@ import { parseGenesis } from "@cairn/ledger";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, type NodeProcess, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
 import { getJson, kvPut, postTxs, readKey } from "../helpers/txs.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const nodes: (NodeProcess | undefined)[] = [];
 afterAll(async () => {
   for (const n of nodes) await n?.kill();
 });
-
-async function waitFor(what: string, cond: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function height(url: string): Promise<number> {
   return (await getJson(`${url}/status`)).body.height;

@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDockerEngine, sh, usedSubnets } from "../helpers/docker.ts";
 import { freePort, REPO, runCairn, tempDir } from "../helpers/processes.ts";
 import { getJson, kvPut, postTxs, readKey } from "../helpers/txs.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const IMAGE = "cairn-node:e2e";
 const BASE_IMAGE = "cairn-base:24";
@@ -33,14 +34,6 @@ let setupError: Error | undefined;
 const t0 = Date.now();
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
 const log = (line: string) => process.stderr.write(`[docker e2e ${elapsed()}] ${line}\n`);
-
-async function waitFor(what: string, cond: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 async function height(url: string): Promise<number | undefined> {
   try {

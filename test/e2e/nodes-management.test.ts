@@ -9,19 +9,12 @@ import type { Value } from "@cairn/messaging";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, type NodeProcess, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
 import { getJson, kvPut, postTxs, readKey, signedCall } from "../helpers/txs.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const nodes: (NodeProcess | undefined)[] = [];
 afterAll(async () => {
   for (const n of nodes) await n?.kill();
 });
-
-async function waitFor(what: string, cond: () => Promise<boolean>, ms = 40_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const status = async (url: string) => (await getJson(`${url}/status`)).body;
 

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort, REPO, tempDir } from "../helpers/processes.ts";
+import { until } from "../helpers/wait.ts";
 
 function runNpm(script: string, args: string[]) {
   const child = spawn(
@@ -25,19 +26,11 @@ function runNpm(script: string, args: string[]) {
   return { child, exited, output: () => out, ctrlC };
 }
 
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** npm itself dies of the SIGINT (exit code null); the node must print that it stops and close its API. */
 async function stopped(run: ReturnType<typeof runNpm>, port: number): Promise<void> {
   const code = await run.exited;
   expect(code === 0 || run.child.signalCode === "SIGINT").toBe(true);
-  await waitFor(() => run.output().includes("stopping the node"), 10_000);
+  await until(() => run.output().includes("stopping the node"), 10_000);
   const deadline = Date.now() + 15_000;
   for (;;) {
     const up = await fetch(`http://127.0.0.1:${port}/health`).then(
@@ -58,7 +51,7 @@ describe("npm start", () => {
     const base = 20_000 + ((await freePort()) % 20_000);
     const run = runNpm("start", ["--out", out, "--base-port", String(base)]);
     try {
-      await waitFor(() => run.output().includes("Ctrl-C to stop every node"), 90_000);
+      await until(() => run.output().includes("Ctrl-C to stop every node"), 90_000);
       for (let i = 0; i < 4; i++) expect(run.output()).toContain(`node${i} API: http://127.0.0.1:${base + i}`);
       expect(existsSync(join(out, "node3", "genesis.json"))).toBe(true);
       // The cluster commits: a transaction sent to one node is committed.
@@ -85,7 +78,7 @@ describe("npm start", () => {
       run.ctrlC();
     }
     await run.exited;
-    await waitFor(() => run.output().includes("All nodes stopped"), 30_000);
+    await until(() => run.output().includes("All nodes stopped"), 30_000);
     for (let i = 0; i < 4; i++) {
       const up = await fetch(`http://127.0.0.1:${base + i}/health`).then(
         () => true,
@@ -100,7 +93,7 @@ describe("npm start", () => {
     const port = await freePort();
     const first = runNpm("start:solo", ["--home", home, "--api-port", String(port)]);
     try {
-      await waitFor(() => first.output().includes("API:"), 45_000);
+      await until(() => first.output().includes("API:"), 45_000);
       expect(first.output()).toContain(`http://127.0.0.1:${port}`);
       const status = await (await fetch(`http://127.0.0.1:${port}/status`)).json();
       expect(status.height).toBe(0);

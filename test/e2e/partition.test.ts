@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createNetLab, type NetLab, netnsUnavailable } from "../helpers/netns.ts";
 import { freePort, type NodeProcess, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
 import { getJson, kvPut, postTxs, readKey } from "../helpers/txs.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const nodes: NodeProcess[] = [];
 let lab: NetLab | undefined;
@@ -17,14 +18,6 @@ afterAll(async () => {
   for (const n of nodes) await n.kill();
   lab?.destroy();
 });
-
-async function waitFor(what: string, cond: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const height = async (url: string): Promise<number> => (await getJson(`${url}/status`)).body.height;
 const heights = (urls: string[]) => Promise.all(urls.map(height));

@@ -12,6 +12,7 @@ import { createLibp2p, type Libp2p } from "libp2p";
 import { NetworkError } from "./errors.ts";
 import { loadOrCreatePeerKey } from "./keys.ts";
 import { defaultNetworkOptions, type NetworkOptions } from "./options.ts";
+import { PeerPenalties } from "./penalties.ts";
 import { decodePeerExchange, encodePeerExchange, type PeerExchangeEntry } from "./pex.ts";
 
 /** The logging surface the network needs (a pino logger fits; `@cairn/management` hands one per layer). */
@@ -217,17 +218,8 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/**
- * Starts the network component: a libp2p node (TCP, Noise, Yamux, identify, ping, gossipsub) whose
- * connection gater admits members only, a dial loop that keeps members connected (bootstrap addresses
- * and peer exchange supply their addresses), gossip and request/response.
- */
-export async function createNetwork(
-  components: NetworkComponents,
-  options: Partial<NetworkOptions> & Pick<NetworkOptions, "chainId" | "keyFile">,
-): Promise<Network> {
-  const opts: NetworkOptions = { ...defaultNetworkOptions, ...options };
-  const log = components.logger ?? silentLogger;
+/** Refuses options no network can run with: a bad chain id or topic name, a bound that is not positive. */
+function checkOptions(opts: NetworkOptions): void {
   if (!/^[A-Za-z0-9._-]+$/.test(opts.chainId)) {
     throw new NetworkError("NETWORK_BAD_OPTIONS", `bad chain id "${opts.chainId}"`);
   }
@@ -249,6 +241,75 @@ export async function createNetwork(
   for (const k of positive) {
     if (!Number.isFinite(opts[k]) || opts[k] <= 0) throw new NetworkError("NETWORK_BAD_OPTIONS", `${k} must be > 0`);
   }
+}
+
+/** Gossipsub as Cairn runs it: flood publish to members, no relaying mesh, scores from invalid messages only. */
+function gossipOptions(opts: NetworkOptions, topicIds: readonly string[]): Parameters<typeof gossipsub>[0] {
+  // Peer score: only invalid deliveries (and a little first-delivery credit) count. Mesh-delivery
+  // rate penalties are off: a quiet validator is not a misbehaving one. IP colocation is off: a
+  // permissioned cluster often runs several nodes on one host.
+  const topicScore = {
+    topicWeight: 1,
+    timeInMeshWeight: 0.01,
+    timeInMeshQuantum: 1000,
+    timeInMeshCap: 100,
+    firstMessageDeliveriesWeight: 1,
+    firstMessageDeliveriesDecay: 0.5,
+    firstMessageDeliveriesCap: 5,
+    meshMessageDeliveriesWeight: 0,
+    meshMessageDeliveriesDecay: 0.5,
+    meshMessageDeliveriesCap: 100,
+    meshMessageDeliveriesThreshold: 1,
+    meshMessageDeliveriesWindow: 10,
+    meshMessageDeliveriesActivation: 5000,
+    meshFailurePenaltyWeight: 0,
+    meshFailurePenaltyDecay: 0.5,
+    invalidMessageDeliveriesWeight: -10,
+    invalidMessageDeliveriesDecay: 0.9,
+  };
+
+  return {
+    // Only members connect and every payload is signed by its author, so a libp2p signature per
+    // message adds nothing but cost: under StrictSign every copy received (relayed duplicates
+    // included) paid an Ed25519 verification on the main thread before de-duplication, 13 % of
+    // a validator's main thread at 600 tx/s. Message ids are then the SHA-256 of the payload.
+    globalSignaturePolicy: "StrictNoSign",
+    emitSelf: false,
+    // Flood publish + an empty mesh: the author sends each message straight to every connected
+    // member, and nobody relays it on receipt. Members form a full mesh, where mesh relaying
+    // only delivers copies everyone already has (each node got every vote 3 times in a 4-node
+    // cluster). A member that is not directly connected still gets the message: the lazy
+    // gossip of every heartbeat (IHAVE of recent message ids, answered with IWANT) pulls it in.
+    floodPublish: true,
+    D: 0,
+    Dlo: 0,
+    Dhi: 0,
+    Dout: 0,
+    Dscore: 0,
+    doPX: false,
+    fallbackToFloodsub: false,
+    allowPublishToZeroTopicPeers: true,
+    allowedTopics: [...topicIds],
+    maxInboundDataLength: opts.maxMessageBytes + RPC_OVERHEAD_BYTES,
+    scoreParams: {
+      topics: Object.fromEntries(topicIds.map((t) => [t, topicScore])),
+      IPColocationFactorWeight: 0,
+    },
+  };
+}
+
+/**
+ * Starts the network component: a libp2p node (TCP, Noise, Yamux, identify, ping, gossipsub) whose
+ * connection gater admits members only, a dial loop that keeps members connected (bootstrap addresses
+ * and peer exchange supply their addresses), gossip and request/response.
+ */
+export async function createNetwork(
+  components: NetworkComponents,
+  options: Partial<NetworkOptions> & Pick<NetworkOptions, "chainId" | "keyFile">,
+): Promise<Network> {
+  const opts: NetworkOptions = { ...defaultNetworkOptions, ...options };
+  const log = components.logger ?? silentLogger;
+  checkOptions(opts);
 
   const members = new Set<string>();
   for (const m of opts.members) members.add(parsePeerId(m).toString());
@@ -275,35 +336,15 @@ export async function createNetwork(
     requestBytesIn: 0,
     connectionsDenied: 0,
     dialFailures: 0,
-    peerPenalties: 0,
-    peersBanned: 0,
   };
 
-  // --- misbehaving peers: reports within a window, then a cool-off ---------------------------
-  const penalties = new Map<string, number[]>();
-  const bannedUntil = new Map<string, number>();
-  const isBanned = (id: string) => {
-    const until = bannedUntil.get(id);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    bannedUntil.delete(id);
-    return false;
-  };
-  let hangUp: (id: string) => void = () => {};
+  // Misbehaving peers: reports within a window, then a cool-off (penalties.ts).
+  const penalties = new PeerPenalties(opts, log);
+  const isBanned = (id: string) => penalties.isBanned(id);
+  let stopped = false;
   const penalize = (id: string, reason: string) => {
     if (id === undefined || stopped) return;
-    counters.peerPenalties++;
-    const now = Date.now();
-    const recent = (penalties.get(id) ?? []).filter((t) => now - t < opts.penaltyWindowMs);
-    recent.push(now);
-    penalties.set(id, recent);
-    log.debug({ peer: id, reason, reports: recent.length }, "peer penalised");
-    if (recent.length < opts.maxPenalties || isBanned(id)) return;
-    penalties.delete(id);
-    bannedUntil.set(id, now + opts.banMs);
-    counters.peersBanned++;
-    log.warn({ peer: id, reason, coolOffMs: opts.banMs }, "peer misbehaved repeatedly; disconnected and refused");
-    hangUp(id);
+    penalties.penalize(id, reason);
   };
 
   const isMember = (peer: PeerId | string) => members.has(peer.toString());
@@ -326,29 +367,6 @@ export async function createNetwork(
   };
 
   const topicIds = opts.topics.map((t) => topicId(opts.chainId, t));
-  // Peer score: only invalid deliveries (and a little first-delivery credit) count. Mesh-delivery
-  // rate penalties are off: a quiet validator is not a misbehaving one. IP colocation is off: a
-  // permissioned cluster often runs several nodes on one host.
-  const topicScore = {
-    topicWeight: 1,
-    timeInMeshWeight: 0.01,
-    timeInMeshQuantum: 1000,
-    timeInMeshCap: 100,
-    firstMessageDeliveriesWeight: 1,
-    firstMessageDeliveriesDecay: 0.5,
-    firstMessageDeliveriesCap: 5,
-    meshMessageDeliveriesWeight: 0,
-    meshMessageDeliveriesDecay: 0.5,
-    meshMessageDeliveriesCap: 100,
-    meshMessageDeliveriesThreshold: 1,
-    meshMessageDeliveriesWindow: 10,
-    meshMessageDeliveriesActivation: 5000,
-    meshFailurePenaltyWeight: 0,
-    meshFailurePenaltyDecay: 0.5,
-    invalidMessageDeliveriesWeight: -10,
-    invalidMessageDeliveriesDecay: 0.9,
-  };
-
   const privateKey = await loadOrCreatePeerKey(opts.keyFile);
   const libp2p: Libp2p<Services> = await createLibp2p({
     privateKey,
@@ -362,40 +380,12 @@ export async function createNetwork(
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({
-        // Only members connect and every payload is signed by its author, so a libp2p signature per
-        // message adds nothing but cost: under StrictSign every copy received (relayed duplicates
-        // included) paid an Ed25519 verification on the main thread before de-duplication, 13 % of
-        // a validator's main thread at 600 tx/s. Message ids are then the SHA-256 of the payload.
-        globalSignaturePolicy: "StrictNoSign",
-        emitSelf: false,
-        // Flood publish + an empty mesh: the author sends each message straight to every connected
-        // member, and nobody relays it on receipt. Members form a full mesh, where mesh relaying
-        // only delivers copies everyone already has (each node got every vote 3 times in a 4-node
-        // cluster). A member that is not directly connected still gets the message: the lazy
-        // gossip of every heartbeat (IHAVE of recent message ids, answered with IWANT) pulls it in.
-        floodPublish: true,
-        D: 0,
-        Dlo: 0,
-        Dhi: 0,
-        Dout: 0,
-        Dscore: 0,
-        doPX: false,
-        fallbackToFloodsub: false,
-        allowPublishToZeroTopicPeers: true,
-        allowedTopics: topicIds,
-        maxInboundDataLength: opts.maxMessageBytes + RPC_OVERHEAD_BYTES,
-        scoreParams: {
-          topics: Object.fromEntries(topicIds.map((t) => [t, topicScore])),
-          IPColocationFactorWeight: 0,
-        },
-      }),
+      pubsub: gossipsub(gossipOptions(opts, topicIds)),
     },
   });
   const pubsub = libp2p.services.pubsub as GossipSubWithScore;
   const selfId = libp2p.peerId.toString();
-  let stopped = false;
-  hangUp = (id) => {
+  penalties.hangUp = (id) => {
     void libp2p.hangUp(peerIdFromString(id)).catch((err) => log.debug({ peer: id, err }, "hang up failed"));
   };
 
@@ -667,7 +657,7 @@ export async function createNetwork(
     const id = evt.detail.peerId.toString();
     if (!isMember(id) || confirmed.has(id) || !connected(id)) return;
     if (isBanned(id)) {
-      hangUp(id);
+      penalties.hangUp(id);
       return;
     }
     confirmed.add(id);
@@ -845,11 +835,14 @@ export async function createNetwork(
     gossipScore: (peerId) => pubsub.getScore(peerId),
     penalize,
     banned: isBanned,
-    stats: () => {
-      let coolingOff = 0;
-      for (const id of [...bannedUntil.keys()]) if (isBanned(id)) coolingOff++;
-      return { peers: peersNow().length, members: members.size, ...counters, peersCoolingOff: coolingOff };
-    },
+    stats: () => ({
+      peers: peersNow().length,
+      members: members.size,
+      ...counters,
+      peerPenalties: penalties.penalties,
+      peersBanned: penalties.banned,
+      peersCoolingOff: penalties.coolingOff(),
+    }),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -27,6 +27,7 @@ import {
 } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
 import { afterEach, describe, expect, it } from "vitest";
+import { until } from "./wait.ts";
 
 /** One validator under test: its ledger on a real LevelDB, its mempool and its engine. */
 export interface EngineNode {
@@ -48,14 +49,6 @@ export interface EngineUnderTest {
 
 export type EngineHarness = () => Promise<EngineUnderTest>;
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function committedHashes(ledger: Ledger): Promise<string[]> {
   const out: string[] = [];
   for (let h = 1; h <= ledger.head().height; h++) {
@@ -75,13 +68,17 @@ async function submitAll(u: EngineUnderTest, txs: readonly SignedTransaction[]):
 
 async function allCommitted(u: EngineUnderTest, txs: readonly SignedTransaction[]): Promise<void> {
   const want = txs.map((t) => toHex(t.hash));
-  await until(`${want.length} transactions committed on every validator`, async () => {
-    for (const n of u.nodes) {
-      const have = new Set(await committedHashes(n.ledger));
-      if (!want.every((h) => have.has(h))) return false;
-    }
-    return true;
-  });
+  await until(
+    async () => {
+      for (const n of u.nodes) {
+        const have = new Set(await committedHashes(n.ledger));
+        if (!want.every((h) => have.has(h))) return false;
+      }
+      return true;
+    },
+    20_000,
+    `${want.length} transactions committed on every validator`,
+  );
 }
 
 /** Registers the suite for one engine. */
@@ -126,7 +123,7 @@ export function engineComplianceSuite(name: string, harness: EngineHarness): voi
       for (const n of u.nodes) {
         const hashes = await committedHashes(n.ledger);
         expect(new Set(hashes).size).toBe(hashes.length);
-        await until("the mempool to drain", () => n.mempool.size === 0);
+        await until(() => n.mempool.size === 0, 20_000, "the mempool to drain");
       }
     });
 

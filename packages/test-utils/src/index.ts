@@ -31,3 +31,4 @@ export {
   wasmModuleExporting,
 } from "./memory-backend.ts";
 export { createMemoryHost, type EmittedEvent, type MemoryHost, type MemoryHostOptions } from "./memory-host.ts";
+export { until, waitFor } from "./wait.ts";

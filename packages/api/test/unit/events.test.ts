@@ -1,4 +1,5 @@
 import { toHex } from "@cairn/crypto";
+import { until } from "@cairn/test-utils";
 import { describe, expect, it } from "vitest";
 import { type Json, start } from "./helpers.ts";
 
@@ -35,14 +36,6 @@ function reader(res: Response) {
   };
 }
 
-async function waitFor(pred: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error("condition not reached");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe("GET /events", () => {
   it("streams committed blocks as server-sent events", async () => {
     const h = await start();
@@ -52,7 +45,7 @@ describe("GET /events", () => {
     expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     const r = reader(res);
-    await waitFor(() => h.backend.subscribers === 1);
+    await until(() => h.backend.subscribers === 1);
 
     const s = h.tx();
     await h.backend.submit([s.bytes]);
@@ -91,14 +84,14 @@ describe("GET /events", () => {
     const h = await start();
     const ac = new AbortController();
     await fetch(`${h.url}/events`, { signal: ac.signal });
-    await waitFor(() => h.backend.subscribers === 1);
+    await until(() => h.backend.subscribers === 1);
     const second = new AbortController();
     await fetch(`${h.url}/events`, { signal: second.signal });
-    await waitFor(() => h.backend.subscribers === 2);
+    await until(() => h.backend.subscribers === 2);
     ac.abort();
-    await waitFor(() => h.backend.subscribers === 1);
+    await until(() => h.backend.subscribers === 1);
     second.abort();
-    await waitFor(() => h.backend.subscribers === 0);
+    await until(() => h.backend.subscribers === 0);
     // Blocks after the disconnect go nowhere and break nothing.
     await h.backend.produceBlock();
     expect((await fetch(`${h.url}/health`)).status).toBe(200);
@@ -138,7 +131,7 @@ describe("GET /events", () => {
     const h = await start();
     const res = await fetch(`${h.url}/events`);
     const r = reader(res);
-    await waitFor(() => h.backend.subscribers === 1);
+    await until(() => h.backend.subscribers === 1);
     const t0 = Date.now();
     await h.server.close();
     expect(Date.now() - t0).toBeLessThan(5000);

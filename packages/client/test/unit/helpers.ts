@@ -3,6 +3,8 @@ import { MemoryBackend, type MemoryBackendOptions } from "@cairn/test-utils";
 import { afterEach } from "vitest";
 import { type CairnClient, type ClientOptions, createClient } from "../../src/index.ts";
 
+export { until as waitFor } from "@cairn/test-utils";
+
 const open: { server: ApiServer; backend: MemoryBackend }[] = [];
 
 afterEach(async () => {
@@ -28,12 +30,4 @@ export async function start(
   const server = await createApiServer({ backend, host: "127.0.0.1", port: 0, ...serverOpts });
   open.push({ server, backend });
   return { backend, server, client: createClient({ url: server.address, ...clientOpts }) };
-}
-
-export async function waitFor(pred: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }

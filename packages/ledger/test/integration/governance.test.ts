@@ -1,20 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createNativeRegistry } from "@cairn/contracts";
 import { generateKeyPair, type KeyPair, toHex } from "@cairn/crypto";
 import { decodeProposal, governanceContract, proposalKey, proposalState } from "@cairn/management";
 import {
-  type Commit,
   RECEIPT_OK,
   type SignedTransaction,
   signTransaction,
   type Transaction,
   validatorsHash,
 } from "@cairn/messaging";
-import { type Database, openDatabase } from "@cairn/storage";
-import { afterEach, describe, expect, it } from "vitest";
-import { createLedger, type Genesis, type Ledger, parseGenesis } from "../../src/index.ts";
+import { describe, expect, it } from "vitest";
+import { type Genesis, type Ledger, parseGenesis } from "../../src/index.ts";
+import { commitBlock as commitOn, ledgers } from "./helpers.ts";
 
 // Privilege management and governance through the real ledger: roles checked at admission and
 // at execution, proposals that pass and expire, validator changes at a defined height.
@@ -49,21 +45,8 @@ const genesis: Genesis = parseGenesis({
   params: { proposalTtl: 3 },
 });
 
-const dirs: string[] = [];
-const dbs: Database[] = [];
-afterEach(async () => {
-  for (const db of dbs.splice(0)) if (db.isOpen) await db.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-async function open(dir?: string): Promise<{ ledger: Ledger; dir: string; db: Database }> {
-  const d = dir ?? mkdtempSync(join(tmpdir(), "cairn-gov-"));
-  if (dir === undefined) dirs.push(d);
-  const db = await openDatabase(d);
-  dbs.push(db);
-  const contracts = createNativeRegistry([governanceContract]);
-  return { ledger: await createLedger({ db, genesis, contracts, sync: false }), dir: d, db };
-}
+const open = ledgers(genesis, () => createNativeRegistry([governanceContract]));
+const commitBlock = (ledger: Ledger, txs: SignedTransaction[]) => commitOn(ledger, v0.publicKey, txs);
 
 let n = 0;
 function call(from: KeyPair, contract: string, method: string, args: Transaction["args"]): SignedTransaction {
@@ -76,19 +59,6 @@ function call(from: KeyPair, contract: string, method: string, args: Transaction
 }
 
 const put = (from: KeyPair) => call(from, "kv", "put", [new TextEncoder().encode(`k${n}`), new Uint8Array([1])]);
-const fakeCommit = (height: number, blockHash: Uint8Array): Commit => ({ height, round: 0, blockHash, signatures: [] });
-
-async function commitBlock(ledger: Ledger, txs: SignedTransaction[]) {
-  const head = ledger.head();
-  const executed = await ledger.execute({
-    time: 2_000 + head.height,
-    proposer: v0.publicKey,
-    txs,
-    lastCommit: head.height === 0 ? null : fakeCommit(head.height, head.hash),
-  });
-  await ledger.commit(executed, fakeCommit(executed.block.header.height, executed.hash));
-  return executed;
-}
 
 async function codes(ledger: Ledger, txs: SignedTransaction[]): Promise<string[]> {
   return (await commitBlock(ledger, txs)).receipts.map((r) => r.code);

@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createNativeRegistry, decodeBalance } from "@cairn/contracts";
 import { generateKeyPair, type KeyPair, merkleRoot, toHex, verifyMerkleProof } from "@cairn/crypto";
-import { type Commit, type SignedTransaction, signTransaction, type Transaction } from "@cairn/messaging";
-import { type Database, openDatabase } from "@cairn/storage";
-import { afterEach, describe, expect, it } from "vitest";
+import { type SignedTransaction, signTransaction, type Transaction } from "@cairn/messaging";
+import { openDatabase } from "@cairn/storage";
+import { describe, expect, it } from "vitest";
 import { createLedger, type Genesis, genesisHash, type Ledger, LedgerError, parseGenesis } from "../../src/index.ts";
+import { commitBlock as commitOn, fakeCommit, ledgers } from "./helpers.ts";
 
 const validator = generateKeyPair();
 const admin = generateKeyPair();
@@ -21,20 +19,9 @@ const genesis: Genesis = parseGenesis({
   accounts: [{ publicKey: toHex(alice.publicKey), balance: "1000" }],
 });
 
-const dirs: string[] = [];
-const dbs: Database[] = [];
-afterEach(async () => {
-  for (const db of dbs.splice(0)) if (db.isOpen) await db.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-async function open(dir?: string): Promise<{ ledger: Ledger; db: Database; dir: string }> {
-  const d = dir ?? mkdtempSync(join(tmpdir(), "cairn-ledger-"));
-  if (dir === undefined) dirs.push(d);
-  const db = await openDatabase(d);
-  dbs.push(db);
-  return { ledger: await createLedger({ db, genesis, contracts: createNativeRegistry(), sync: false }), db, dir: d };
-}
+const open = ledgers(genesis);
+const commitBlock = (ledger: Ledger, txs: SignedTransaction[], time?: number) =>
+  commitOn(ledger, validator.publicKey, txs, time);
 
 let n = 0;
 function call(
@@ -50,20 +37,6 @@ function call(
     { chainId: "ledger-test", sender: from.publicKey, nonce, expiry, contract, method, args },
     from.secretKey,
   );
-}
-
-const fakeCommit = (height: number, blockHash: Uint8Array): Commit => ({ height, round: 0, blockHash, signatures: [] });
-
-async function commitBlock(ledger: Ledger, txs: SignedTransaction[], time = 2_000) {
-  const head = ledger.head();
-  const executed = await ledger.execute({
-    time: time + head.height,
-    proposer: validator.publicKey,
-    txs,
-    lastCommit: head.height === 0 ? null : fakeCommit(head.height, head.hash),
-  });
-  await ledger.commit(executed, fakeCommit(executed.block.header.height, executed.hash));
-  return executed;
 }
 
 describe("ledger", () => {
@@ -183,9 +156,12 @@ describe("ledger", () => {
     expect(decodeBalance(await again.ledger.state.get("token", bob.publicKey))).toBe(3n);
     await again.db.close();
     const db = await openDatabase(first.dir);
-    dbs.push(db);
-    await expect(
-      createLedger({ db, genesis: { ...genesis, chainId: "other" }, contracts: createNativeRegistry() }),
-    ).rejects.toBeInstanceOf(LedgerError);
+    try {
+      await expect(
+        createLedger({ db, genesis: { ...genesis, chainId: "other" }, contracts: createNativeRegistry() }),
+      ).rejects.toBeInstanceOf(LedgerError);
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -3,10 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNativeRegistry } from "@cairn/contracts";
 import { generateKeyPair, toHex } from "@cairn/crypto";
-import { type Commit, type SignedTransaction, signTransaction } from "@cairn/messaging";
+import { type SignedTransaction, signTransaction } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
 import { afterEach, describe, expect, it } from "vitest";
 import { Columns, createLedger, type Ledger, parseGenesis } from "../../src/index.ts";
+import { commitBlock as commitOn } from "./helpers.ts";
 
 // The replay-protection index: kept while a transaction could still be included, pruned after its
 // expiry, and pruned a block's worth at a time so a burst of expiries never stalls one commit.
@@ -38,14 +39,10 @@ const put = (expiry: number): SignedTransaction => {
     client.secretKey,
   );
 };
-const fake = (height: number, blockHash: Uint8Array): Commit => ({ height, round: 0, blockHash, signatures: [] });
 
-async function commit(ledger: Ledger, txs: SignedTransaction[]): Promise<void> {
-  const head = ledger.head();
-  const lastCommit = head.height === 0 ? null : fake(head.height, head.hash);
-  const e = await ledger.execute({ time: 10 + head.height, proposer: v.publicKey, txs, lastCommit });
-  await ledger.commit(e, fake(e.block.header.height, e.hash));
-}
+const commit = async (ledger: Ledger, txs: SignedTransaction[]): Promise<void> => {
+  await commitOn(ledger, v.publicKey, txs, 10);
+};
 
 async function count(db: Database): Promise<number> {
   let c = 0;

@@ -1,15 +1,8 @@
-// Deployed WebAssembly contracts through the ledger: deploy and upgrade by admins, calls in blocks
-// with receipts and gas, failures reverted, prefix iteration over committed and in-block writes,
-// read-only queries, and the same block hash on two ledgers. The contract is written in WAT.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createNativeRegistry } from "@cairn/contracts";
 import { generateKeyPair, type KeyPair, toHex, utf8 } from "@cairn/crypto";
-import { type Commit, type SignedTransaction, signTransaction, type Transaction } from "@cairn/messaging";
-import { type Database, openDatabase } from "@cairn/storage";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createLedger, type Genesis, INTRINSIC_GAS, type Ledger, parseGenesis } from "../../src/index.ts";
+import { type SignedTransaction, signTransaction, type Transaction } from "@cairn/messaging";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Genesis, INTRINSIC_GAS, type Ledger, parseGenesis } from "../../src/index.ts";
+import { commitBlock as commitOn, ledgers } from "./helpers.ts";
 
 const validator = generateKeyPair();
 const admin = generateKeyPair();
@@ -85,20 +78,9 @@ beforeAll(async () => {
   counter2 = wasm(counterWat(2));
 });
 
-const dirs: string[] = [];
-const dbs: Database[] = [];
-afterEach(async () => {
-  for (const db of dbs.splice(0)) if (db.isOpen) await db.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-async function open(): Promise<Ledger> {
-  const d = mkdtempSync(join(tmpdir(), "cairn-wasm-"));
-  dirs.push(d);
-  const db = await openDatabase(d);
-  dbs.push(db);
-  return createLedger({ db, genesis, contracts: createNativeRegistry(), sync: false });
-}
+const openLedger = ledgers(genesis);
+const open = async (): Promise<Ledger> => (await openLedger()).ledger;
+const block = (ledger: Ledger, txs: SignedTransaction[]) => commitOn(ledger, validator.publicKey, txs);
 
 let n = 0;
 function call(from: KeyPair, contract: string, method: string, args: Transaction["args"] = []): SignedTransaction {
@@ -108,20 +90,6 @@ function call(from: KeyPair, contract: string, method: string, args: Transaction
     { chainId: "wasm-test", sender: from.publicKey, nonce, expiry: 50, contract, method, args },
     from.secretKey,
   );
-}
-
-const fakeCommit = (height: number, blockHash: Uint8Array): Commit => ({ height, round: 0, blockHash, signatures: [] });
-
-async function block(ledger: Ledger, txs: SignedTransaction[]) {
-  const head = ledger.head();
-  const executed = await ledger.execute({
-    time: 2_000 + head.height,
-    proposer: validator.publicKey,
-    txs,
-    lastCommit: head.height === 0 ? null : fakeCommit(head.height, head.hash),
-  });
-  await ledger.commit(executed, fakeCommit(executed.block.header.height, executed.hash));
-  return executed;
 }
 
 const codes = (e: Awaited<ReturnType<typeof block>>) => e.receipts.map((r) => r.code);

@@ -9,6 +9,8 @@ import {
   peerIdFromKeyFile,
 } from "../../src/index.ts";
 
+export { until as waitFor } from "@cairn/test-utils";
+
 /** Fast timers so discovery converges within a second or two on loopback. */
 export const FAST: Partial<NetworkOptions> = {
   dialTickMs: 50,
@@ -47,20 +49,6 @@ export async function harness(): Promise<Harness> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Polls `cond` every 25 ms until it holds; throws after `timeoutMs`. */
-export async function waitFor(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  what = "condition",
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
