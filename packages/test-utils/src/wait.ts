@@ -6,7 +6,7 @@ export async function until(
   cond: () => boolean | Promise<boolean>,
   ms = 10_000,
   what = "a condition",
-  everyMs = 25,
+  everyMs = 10,
 ): Promise<number> {
   const t0 = Date.now();
   while (!(await cond())) {
