@@ -167,6 +167,8 @@ describe("WebAssembly contracts on a 4-validator cluster", () => {
     expect(
       await refusedAtAdmission(urls[1]!, signedCall(client, chainId, "contracts", "upgrade", ["pay", token], 300)),
     ).toBe("ROLE_REQUIRED");
+    // The upgrade committed on node1; node2 is read once it has that block too.
+    await waitForEqualHeights(urls);
     expect((await getJson(`${urls[2]}/contracts/pay`)).body).toMatchObject({ version: 2 });
     expect((await query(urls[2]!, "pay", "balance", [client.publicKey])).body).toMatchObject({ ok: true, output: 700 });
   });

@@ -6,6 +6,7 @@ import { readFile, stat } from "node:fs/promises";
 import { call, contracts, type Value } from "@cairn/client";
 import { buildContract } from "@cairn/contract-sdk/build";
 import { fromHex } from "@cairn/crypto";
+import { CONTRACT_NAME } from "@cairn/messaging";
 import type { Command } from "commander";
 import { printJson } from "./output.ts";
 import { CliError, type ReadOpts, readClient, readOptions, sendTx, type TxOpts, txOptions } from "./shared.ts";
@@ -24,7 +25,6 @@ export class ArgError extends Error {
   }
 }
 
-const CONTRACT_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 const MAX_U64 = (1n << 64n) - 1n;
 const MIN_I64 = -(1n << 63n);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);

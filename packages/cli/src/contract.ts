@@ -11,7 +11,8 @@ import type { Command } from "commander";
 import { printLine } from "./output.ts";
 import { CliError } from "./shared.ts";
 
-const CONTRACT_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+/** A scaffolded contract project's name (its directory; deploy it under any chain name). */
+const PROJECT_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 
 function templateContract(name: string): string {
   return `// ${name}: a Cairn contract in AssemblyScript. Each exported \`function x(): void\` is a method;
@@ -132,7 +133,7 @@ describe("${name}", () => {
 
 /** Creates `<dir>/<name>/`: a small contract, its tsconfig, a README, a test with its vitest config, a .gitignore. */
 export async function scaffoldContract(name: string, dir: string): Promise<string> {
-  if (!CONTRACT_NAME.test(name)) {
+  if (!PROJECT_NAME.test(name)) {
     throw new CliError(
       "BAD_CONTRACT_NAME",
       `a contract name is lower-case letters, digits, "-" and "_", starting with a letter; got "${name}"`,

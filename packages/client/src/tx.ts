@@ -1,5 +1,6 @@
 import { PUBLIC_KEY_LENGTH, utf8 } from "@cairn/crypto";
 import type { Transaction, Value } from "@cairn/messaging";
+import { CONTRACT_NAME } from "@cairn/messaging";
 import { bytesOf } from "./bytes.ts";
 import { CairnClientError } from "./errors.ts";
 
@@ -74,7 +75,6 @@ export const token = {
   },
 };
 
-const CONTRACT_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 function contractName(name: string): string {

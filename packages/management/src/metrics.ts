@@ -30,7 +30,8 @@ export interface NetworkCounters {
 
 /** What the metrics read at scrape time. Each is optional: a missing source leaves its metrics at 0. */
 export interface NodeMetricsSources {
-  readonly network?: () => NetworkCounters;
+  /** The network layer's counters; undefined (all 0) while a node has no network. */
+  readonly network?: () => NetworkCounters | undefined;
   readonly mempool?: () => { readonly size: number; readonly bytes: number; readonly maxSize: number };
   readonly consensus?: () => {
     readonly height: number;
@@ -223,7 +224,7 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
       help: "Connected member peers",
       registers,
       collect() {
-        this.set(src.network?.().peers ?? 0);
+        this.set(src.network?.()?.peers ?? 0);
       },
     }),
     members: new Gauge({
@@ -231,7 +232,7 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
       help: "Size of the network's member set",
       registers,
       collect() {
-        this.set(src.network?.().members ?? 0);
+        this.set(src.network?.()?.members ?? 0);
       },
     }),
     receivedBytes: labelledMirror(
@@ -269,7 +270,7 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
       help: "Gossip messages this node published",
       registers,
       collect() {
-        mirror(this, src.network?.().gossipPublished);
+        mirror(this, src.network?.()?.gossipPublished);
       },
     }),
     connectionsDenied: new Counter({
@@ -277,7 +278,7 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
       help: "Connections refused by the membership gater",
       registers,
       collect() {
-        mirror(this, src.network?.().connectionsDenied);
+        mirror(this, src.network?.()?.connectionsDenied);
       },
     }),
     dialFailures: new Counter({
@@ -285,7 +286,7 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
       help: "Failed dials to member peers",
       registers,
       collect() {
-        mirror(this, src.network?.().dialFailures);
+        mirror(this, src.network?.()?.dialFailures);
       },
     }),
     peerPenalties: new Counter({
@@ -293,7 +294,7 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
       help: "Misbehaviour reports against peers (invalid messages on any path, syncs they could not serve)",
       registers,
       collect() {
-        mirror(this, src.network?.().peerPenalties);
+        mirror(this, src.network?.()?.peerPenalties);
       },
     }),
     peersBanned: new Counter({
@@ -301,7 +302,7 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
       help: "Peers disconnected and refused for a cool-off after repeated misbehaviour",
       registers,
       collect() {
-        mirror(this, src.network?.().peersBanned);
+        mirror(this, src.network?.()?.peersBanned);
       },
     }),
     peersCoolingOff: new Gauge({
@@ -309,7 +310,7 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
       help: "Peers refused now (cooling off after repeated misbehaviour)",
       registers,
       collect() {
-        this.set(src.network?.().peersCoolingOff ?? 0);
+        this.set(src.network?.()?.peersCoolingOff ?? 0);
       },
     }),
   };

@@ -69,6 +69,7 @@ export {
 } from "./receipt.ts";
 export { asArray, asBool, asBytes, asString, asUint } from "./schema.ts";
 export {
+  CONTRACT_NAME,
   decodeTransaction,
   encodeTxBody,
   MAX_EXPIRY,

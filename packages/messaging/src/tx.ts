@@ -7,6 +7,8 @@ export const TX_VERSION = 1;
 /** Hard bound on an encoded transaction; a chain's genesis may set a lower one. */
 export const MAX_TX_BYTES = 1 << 20;
 export const MAX_NAME_BYTES = 64;
+/** The chain's rule for the names of deployed contracts (native contracts' names follow it too). */
+export const CONTRACT_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 export const MIN_NONCE_BYTES = 8;
 export const MAX_NONCE_BYTES = 32;
 export const MAX_EXPIRY = 0xffffffff;

@@ -1,14 +1,8 @@
 import { type ApiServer, createApiServer } from "@cairn/api";
-import {
-  type BftEngine,
-  type ConsensusEngine,
-  createBftEngine,
-  createBlockExecutor,
-  createSoloEngine,
-} from "@cairn/consensus";
+import { type BftEngine, type ConsensusEngine, createBlockExecutor, createSoloEngine } from "@cairn/consensus";
 import { createNativeRegistry } from "@cairn/contracts";
 import { toHex } from "@cairn/crypto";
-import { createNativeSigner, nativeVerify, VerifyPool } from "@cairn/crypto/native";
+import { createNativeSigner, VerifyPool } from "@cairn/crypto/native";
 import { createLedger, type ExecutedBlock, type Genesis, type Ledger } from "@cairn/ledger";
 import {
   apiTelemetry,
@@ -24,18 +18,15 @@ import {
   TxTracer,
 } from "@cairn/management";
 import { Mempool } from "@cairn/mempool";
-import { encode, txSigningBytes } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
 import { type BackendComponents, NodeBackend } from "./backend.ts";
 import { homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
-import { createEvidenceStore, evidenceView } from "./evidence-store.ts";
 import { createMempoolJournal } from "./mempool-journal.ts";
-import { blockSource, followRegistry, SyncTracker, startNetwork } from "./p2p.ts";
-import { createSafetyStore } from "./safety-store.ts";
+import { SyncTracker } from "./p2p.ts";
+import { startTendermint } from "./tendermint.ts";
 import { VERSION } from "./version.ts";
 
 /** Request/response protocol that carries a validator's retransmitted consensus messages. */
-const CONSENSUS_RESEND = "consensus-resend";
 
 export interface NodeOptions {
   readonly home: string;
@@ -69,22 +60,6 @@ export interface CairnNode {
  * Starts the node whose files are in `home`: opens its database, the ledger at its last committed
  * height, the mempool with parallel signature verification, the consensus engine and the API.
  */
-/** The network's counters of a node without one (solo). */
-const NO_NETWORK: NetworkCounters = {
-  peers: 0,
-  members: 0,
-  gossipPublished: 0,
-  gossipBytesOut: 0,
-  gossipAccepted: 0,
-  gossipBytesIn: 0,
-  gossipRejected: 0,
-  gossipIgnored: 0,
-  requestBytesOut: 0,
-  requestBytesIn: 0,
-  connectionsDenied: 0,
-  dialFailures: 0,
-};
-
 export async function startNode(opts: NodeOptions): Promise<CairnNode> {
   const base = await loadConfig(opts.home);
   const o = opts.config ?? {};
@@ -130,7 +105,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
         engine: config.consensus.engine,
       },
       sources: {
-        network: () => netStats?.() ?? NO_NETWORK,
+        network: () => netStats?.(),
         mempool: () => mempool,
         consensus: () => consensus?.status() ?? { height: ledger.head().height, round: 0, step: "stopped" },
         ledgerHeight: () => ledger.head().height,
@@ -172,96 +147,29 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     let members: (() => readonly string[]) | undefined;
     let evidence: BackendComponents["evidence"];
     if (config.consensus.engine === "tendermint") {
-      const net = await startNetwork({ config, genesis, paths, ledger, mempool, executor, loggers, sync });
-      closers.push(() => net.stop());
-      const unfollow = followRegistry(net, ledger, loggers.layer("network"));
-      closers.push(async () => unfollow());
-      onAccepted = (envelopes, hashes) =>
-        void net.publish("txs", encode(envelopes)).then(
-          () => tracer.mark("gossiped", hashes),
-          () => {},
-        );
-      peers = () => net.peers();
-      members = () => net.members();
-      netStats = () => net.stats();
-      const evidenceStore = await createEvidenceStore(db);
-      const engine = createBftEngine<ExecutedBlock>(
-        {
-          ledger,
-          mempool,
-          executor,
-          signer,
-          transport: {
-            broadcast: (bytes) => void net.publish("consensus", bytes).catch(() => {}),
-            // Retransmissions go straight to each peer: gossip ids are content hashes, so gossipsub
-            // refuses to publish the same bytes twice.
-            resend: (bytes) => {
-              for (const peer of net.peers()) {
-                void net.request(peer, CONSENSUS_RESEND, bytes, { timeoutMs: 5_000 }).catch(() => {});
-              }
-            },
-            // The engine's verdict feeds the network's peer scoring, whatever the path: malformed or
-            // badly signed consensus messages, or ones from non-validators, count against the peer
-            // that sent them, by gossip (gossipsub's validation) or straight (consensus-resend).
-            onMessage: (handler) => {
-              const off = net.subscribe("consensus", (bytes, from) => handler(bytes, from));
-              void net
-                .handle(CONSENSUS_RESEND, (bytes, from) => {
-                  void handler(bytes, from).then((verdict) => {
-                    if (verdict === "reject") net.penalize(from, "invalid consensus message (resend)");
-                  });
-                  return new Uint8Array(0);
-                })
-                .catch((err) => log.error({ err }, "cannot serve consensus retransmissions"));
-              return () => {
-                off();
-                void net.unhandle(CONSENSUS_RESEND);
-              };
-            },
-          },
-          safety: createSafetyStore(paths.safetyRecord, db),
-          verify: nativeVerify,
-          // Signatures are checked once per node: those the mempool admitted are not checked again.
-          verifyTxs: async (txs) => {
-            const unseen = txs.filter((t) => !mempool.has(t.hash));
-            if (unseen.length === 0) return true;
-            const ok = await verifier.verifyBatch(
-              unseen.map((t) => ({ publicKey: t.tx.sender, message: txSigningBytes(t.body), signature: t.signature })),
-            );
-            return ok.every(Boolean);
-          },
-          logger: loggers.layer("consensus"),
-          onEvidence: async (e) => {
-            if (await evidenceStore.add(e)) metrics.consensus.evidence.inc({ kind: e.kind });
-          },
-          sync: blockSource(net),
-          onSync: (running, advanced) => (running ? sync.begin() : sync.end(advanced)),
-          onHalt: (err) =>
-            log.fatal?.(
-              { err },
-              "storage failed: this validator no longer takes part in consensus; free space or repair the disk, then restart it",
-            ),
-        },
-        {
-          maxBlockTxs: genesis.params.maxBlockTxs,
-          maxBlockBytes: genesis.params.maxBlockBytes,
-          ...(config.consensus.emptyBlockInterval === undefined
-            ? {}
-            : { emptyBlockInterval: config.consensus.emptyBlockInterval }),
-        },
-      );
-      consensus = engine;
-      bft = engine;
-      evidence = {
-        list: (q) => {
-          const page = evidenceStore.list(q);
-          return { items: page.items.map((k) => evidenceView(k.id, k.evidence)), total: page.total };
-        },
-        get: async (id) => {
-          const e = await evidenceStore.get(id);
-          return e === undefined ? undefined : evidenceView(id, e);
-        },
-      };
+      const t = await startTendermint({
+        config,
+        genesis,
+        paths,
+        db,
+        ledger,
+        mempool,
+        executor,
+        signer,
+        verifier,
+        loggers,
+        sync,
+        metrics,
+        tracer,
+      });
+      closers.push(...t.closers);
+      consensus = t.engine;
+      bft = t.engine;
+      evidence = t.evidence;
+      onAccepted = t.onAccepted;
+      peers = t.peers;
+      members = t.members;
+      netStats = t.netStats;
     } else {
       consensus = createSoloEngine<ExecutedBlock>(
         { ledger, mempool, executor, signer, logger: loggers.layer("consensus") },

@@ -35,7 +35,7 @@ import type {
   TxLookup,
   ValidatorScheduleView,
 } from "@cairn/api";
-import { type Contract, ContractError, kvContract, tokenContract } from "@cairn/contracts";
+import { type Contract, ContractError, kvContract, MAX_CODE_BYTES, tokenContract } from "@cairn/contracts";
 import {
   compareBytes,
   fromHex,
@@ -53,6 +53,7 @@ import {
   type Block,
   type BlockHeader,
   blockHash,
+  CONTRACT_NAME,
   type Commit,
   type ContractEvent,
   decode,
@@ -217,9 +218,7 @@ function nativeMethods(contract: string): readonly string[] | undefined {
   return Object.hasOwn(METHODS, contract) ? METHODS[contract] : undefined;
 }
 
-const CONTRACT_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
-/** Largest module deploy takes (the chain's own bound). */
-const MAX_CODE_BYTES = 512 * 1024;
+
 const METHOD_NAME = /^[a-z][A-Za-z0-9_]*$/;
 const QUERY_CALLER = new Uint8Array(32);
 

@@ -1,13 +1,10 @@
 // POST /query (a read-only contract call) and GET /contracts/:name (docs/api.md).
 import { utf8 } from "@cairn/crypto";
-import { decode, encode, MAX_NAME_BYTES, MessagingError, type Value } from "@cairn/messaging";
+import { CONTRACT_NAME, decode, encode, MAX_NAME_BYTES, MessagingError, type Value } from "@cairn/messaging";
 import type { QueryRequest, QueryResult } from "../backend.ts";
 import { ApiError } from "../errors.ts";
 import { BinaryBody, hexItem, type RouteContext, send } from "../http.ts";
 import { contractToJson, queryResultToJson } from "../render.ts";
-
-/** The chain's rule for contract names (native ones included): a name outside it names no contract. */
-const CONTRACT_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
 function checkContractName(name: string): void {
   if (!CONTRACT_NAME.test(name)) {

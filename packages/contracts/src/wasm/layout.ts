@@ -9,8 +9,8 @@ import { ContractError } from "../errors.ts";
 /** The name of the system contract that deploys and upgrades WebAssembly contracts. */
 export const SYSTEM_CONTRACT = "contracts";
 
-/** Names of deployed contracts: short, lower-case, and never those of native contracts. */
-export const CONTRACT_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+/** Names of deployed contracts: short, lower-case (messaging's rule), and never those of native contracts. */
+export { CONTRACT_NAME } from "@cairn/messaging";
 
 const META = utf8.encode("meta/");
 const CODE = utf8.encode("code/");
