@@ -218,7 +218,6 @@ function nativeMethods(contract: string): readonly string[] | undefined {
   return Object.hasOwn(METHODS, contract) ? METHODS[contract] : undefined;
 }
 
-
 const METHOD_NAME = /^[a-z][A-Za-z0-9_]*$/;
 const QUERY_CALLER = new Uint8Array(32);
 
