@@ -1,9 +1,10 @@
 // Starting real `cairn` processes for end-to-end tests, the way a user starts them.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+export { freePort } from "@cairn/cluster";
 
 export const REPO = new URL("../../", import.meta.url).pathname;
 export const CAIRN = join(REPO, "packages/cli/bin/cairn.js");
@@ -13,16 +14,6 @@ export function tempDir(prefix: string): string {
 }
 
 /** A free TCP port on loopback (the OS picks it; it is released before use). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 export interface CliResult {
   code: number | null;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTestnet } from "@cairn/cluster";
+import { createTestnet, freePort } from "@cairn/cluster";
 import { keyPairFromSecret, toHex } from "@cairn/crypto";
 import { createLoggers, directorySize } from "@cairn/management";
 import { type SignedTransaction, signTransaction } from "@cairn/messaging";
@@ -195,7 +195,7 @@ describe("GET /ready", () => {
   }, async () => {
     const out = mkdtempSync(join(tmpdir(), "cairn-ready-"));
     homes.push(out);
-    const basePort = 30_000 + Math.floor(Math.random() * 20_000);
+    const basePort = await freePort();
     const net = await createTestnet({ validators: 2, out: join(out, "net"), basePort });
     const start = (home: string) =>
       startNode({ home, config: { verifyWorkers: 1, apiPort: 0 }, loggers: silent() }).then((node) => {

@@ -2,10 +2,11 @@
 // memory read from /proc.
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, type Dirent, openSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { CLK_TCK } from "./machine.ts";
 import type { NodeUsage } from "./target.ts";
+
+export { freePort } from "@cairn/cluster";
 
 /** The repository root, and the `cairn` launcher in it. */
 export const ROOT = new URL("../../../", import.meta.url).pathname;
@@ -35,17 +36,6 @@ export function startCairnNode(home: string, logFile: string, o: StartNodeOption
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise<void>((r) => setTimeout(r, ms));
-
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-    srv.on("error", rej);
-  });
-}
 
 export interface ProcSample {
   /** CPU seconds (user + system) of the whole process since it started. */

@@ -22,6 +22,7 @@ export {
 export { type BuildImageOptions, buildNodeImage, LOCAL_BASE_IMAGE } from "./docker-image.ts";
 export { ClusterError } from "./errors.ts";
 export { createJoinHome, type JoinOptions, type JoinResult } from "./join.ts";
+export { freePort } from "./ports.ts";
 export {
   BLOCK_LINES_ENV,
   type ClusterOptions,

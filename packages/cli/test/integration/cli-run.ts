@@ -1,7 +1,8 @@
-import { createServer } from "node:net";
 import type { Command } from "commander";
 import { vi } from "vitest";
 import { runCli } from "../../src/main.ts";
+
+export { freePort } from "@cairn/cluster";
 
 export interface CliRun {
   readonly code: number;
@@ -28,13 +29,4 @@ export async function runCairnInProcess(argv: readonly string[], program?: Comma
     o.mockRestore();
     e.mockRestore();
   }
-}
-
-/** A port nothing listens on (it was free a moment ago). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
