@@ -14,7 +14,8 @@ import { Generator, TX_REFUSED, TX_UNSENT } from "./generator.ts";
 import { fetchNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import type { PreparedWorkload } from "./ops.ts";
 import { settleWithin, sleep } from "./process.ts";
-import type { FaultReport, LatencyStats, NodeResources, RoundResult, TimelinePoint } from "./report.ts";
+import type { FaultReport, LatencyStats, RoundResult } from "./report.ts";
+import { latenciesOf, nodeResourcesOf, readsOf, timelineOf } from "./round-summary.ts";
 import { type BlockSink, getJson, type Session } from "./session.ts";
 import { latencyStats } from "./stats.ts";
 import type { NodeUsage } from "./target.ts";
@@ -318,39 +319,13 @@ export async function runRound(ctx: RoundContext, plan: RoundPlan): Promise<Roun
     if (t < fault.at) return false;
     return t < caughtUpAt(session, node, fault);
   };
-  const latFirst: number[] = [];
-  const latAll: number[] = [];
-  let notOnAll = 0;
-  let succeeded = 0;
-  const failures: Record<string, number> = {};
-  const fail = (code: string) => {
-    failures[code] = (failures[code] ?? 0) + 1;
-  };
-  for (const i of measured) {
-    const sent = gen.sentAt[i] as number;
-    const outcome = commits.outcome[i];
-    if (outcome === 1) {
-      succeeded++;
-      const first = commits.first[i] as number;
-      latFirst.push(first - sent);
-      let last = first;
-      let complete = true;
-      for (let j = 0; j < nodes.length; j++) {
-        if (excludedAt(j, first)) continue;
-        const t = (commits.perNode[j] as Float64Array)[i] as number;
-        if (Number.isNaN(t)) {
-          complete = false;
-          break;
-        }
-        if (t > last) last = t;
-      }
-      if (complete) latAll.push(last - sent);
-      else notOnAll++;
-    } else if (outcome === 2) fail(commits.receiptCodes.get(i) ?? "FAILED");
-    else if (gen.state[i] === TX_REFUSED) fail(gen.refusal.get(i) ?? "REFUSED");
-    else if (gen.state[i] === TX_UNSENT) fail("NOT_SENT");
-    else fail("NOT_COMMITTED");
-  }
+  const { latFirst, latAll, notOnAll, succeeded, failures } = latenciesOf({
+    measured,
+    gen,
+    commits,
+    nodes: nodes.length,
+    excludedAt,
+  });
   if (notOnAll > 0)
     notes.push(`${notOnAll} committed transactions were not seen on every live validator within the drain`);
 
@@ -376,62 +351,19 @@ export async function runRound(ctx: RoundContext, plan: RoundPlan): Promise<Roun
   const sendRate = sentInWindow / plan.durationSec;
 
   // Reads.
-  let reads: RoundResult["reads"];
-  if (readCount > 0) {
-    const lat: number[] = [];
-    let readFailed = 0;
-    let okInWin = 0;
-    for (let k = 0; k < readCount; k++) {
-      const due = gen.readDue[k] as number;
-      const done = gen.readDone[k] as number;
-      if (gen.readOk[k] === 1 && done >= T0 && done < T1) okInWin++;
-      if (!(due >= T0 && due < T1)) continue;
-      if (gen.readOk[k] === 1) lat.push(done - due);
-      else if (!Number.isNaN(done)) readFailed++;
-    }
-    reads = { throughput: r1(okInWin / plan.durationSec), latency: latencyStats(lat), failed: readFailed };
-    if (gen.readFailures.size > 0) {
-      notes.push(`read failures: ${[...gen.readFailures].map(([k, v]) => `${k} ${v}`).join(", ")}`);
-    }
-  }
+  const reads = readCount > 0 ? readsOf(gen, readCount, T0, T1, plan.durationSec, notes) : undefined;
 
   // Timeline, one point per second from the start of the warm-up to the end of the drain.
-  const timeline: TimelinePoint[] = [];
-  const firstSec = -plan.warmupSec;
-  const lastSec = Math.ceil((endAt - T0) / 1000);
-  const bucket = (t: number) => Math.floor((t - T0) / 1000) - firstSec;
-  const nb = lastSec - firstSec;
-  const committedPer = new Array<number>(nb).fill(0);
-  const sentPer = new Array<number>(nb).fill(0);
-  const readsPer = new Array<number>(nb).fill(0);
-  for (let i = 0; i < txCount; i++) {
-    const c = commits.first[i] as number;
-    if (!Number.isNaN(c)) {
-      const b = bucket(c);
-      if (b >= 0 && b < nb) committedPer[b] = (committedPer[b] as number) + 1;
-    }
-    if (!Number.isNaN(gen.firstTry[i] as number)) {
-      const b = bucket(gen.firstTry[i] as number);
-      if (b >= 0 && b < nb) sentPer[b] = (sentPer[b] as number) + 1;
-    }
-  }
-  for (let k = 0; k < readCount; k++) {
-    if (gen.readOk[k] !== 1) continue;
-    const b = bucket(gen.readDone[k] as number);
-    if (b >= 0 && b < nb) readsPer[b] = (readsPer[b] as number) + 1;
-  }
-  for (let b = 0; b < nb; b++) {
-    const endOfSecond = T0 + (b + firstSec + 1) * 1000;
-    let height = heights[0]?.height ?? 0;
-    for (const h of heights) if (h.at <= endOfSecond) height = h.height;
-    timeline.push({
-      t: b + firstSec,
-      committed: committedPer[b] as number,
-      sent: sentPer[b] as number,
-      ...(readCount > 0 ? { reads: readsPer[b] as number } : {}),
-      height,
-    });
-  }
+  const timeline = timelineOf({
+    gen,
+    commitsFirst: commits.first,
+    txCount,
+    readCount,
+    heights,
+    T0,
+    endAt,
+    warmupSec: plan.warmupSec,
+  });
 
   // Blocks of the measured phase on the first node that saw them.
   const blockTxs: number[] = [];
@@ -447,37 +379,17 @@ export async function runRound(ctx: RoundContext, plan: RoundPlan): Promise<Roun
   const rounds = await blockRounds(session, [...heightsSeen.keys()]);
 
   // Per-node resources over the measured phase.
-  const phaseSec = plan.durationSec;
-  const nodeResources: NodeResources[] = names.map((name, i) => {
-    const a = usage0[i];
-    const b = usageLast[i];
-    const until = Math.min(T1, Number.isNaN(usageUntil[i] as number) ? T1 : (usageUntil[i] as number));
-    const secs = Math.max(0.001, (until - T0) / 1000);
-    const cpuSec = a !== undefined && b !== undefined ? b.cpuSec - a.cpuSec : Number.NaN;
-    const samples = rss[i] as number[];
-    const m0 = metrics0[i];
-    const m1 = metricsLast[i];
-    const disk = (k: "diskReadBytes" | "diskWriteBytes") =>
-      a?.[k] !== undefined && b?.[k] !== undefined ? r1(((b[k] as number) - (a[k] as number)) / MiB) : Number.NaN;
-    const storage = session.target.storageBytes(name) ?? m1?.storageBytes ?? Number.NaN;
-    return {
-      name,
-      cpuSec: r2(cpuSec),
-      cpuCores: r2(cpuSec / secs),
-      rssMiB: {
-        mean:
-          samples.length === 0
-            ? r1((b?.rssBytes ?? Number.NaN) / MiB)
-            : r1(samples.reduce((s, x) => s + x, 0) / samples.length),
-        peak: r1(Math.max(...samples, (b?.rssBytes ?? 0) / MiB)),
-      },
-      diskWriteMiB: disk("diskWriteBytes"),
-      diskReadMiB: disk("diskReadBytes"),
-      storageMiB: r1(storage / MiB),
-      netSentMiB: m0 !== undefined && m1 !== undefined ? r2((m1.netSentBytes - m0.netSentBytes) / MiB) : Number.NaN,
-      netReceivedMiB:
-        m0 !== undefined && m1 !== undefined ? r2((m1.netReceivedBytes - m0.netReceivedBytes) / MiB) : Number.NaN,
-    };
+  const nodeResources = nodeResourcesOf({
+    names,
+    usage0,
+    usageLast,
+    usageUntil,
+    rss,
+    metrics0,
+    metricsLast,
+    T0,
+    T1,
+    storageBytes: (name) => session.target.storageBytes(name),
   });
   if (attached) notes.push("resources from each node's /metrics (no local process to read): disk I/O not measured");
   const genCpu = cpuGen === undefined ? Number.NaN : (cpuGen.user + cpuGen.system) / 1e6;
@@ -510,7 +422,7 @@ export async function runRound(ctx: RoundContext, plan: RoundPlan): Promise<Roun
     ...(reads === undefined ? {} : { reads }),
     timeline,
     nodes: nodeResources,
-    generator: { cpuSec: r2(genCpu), cpuCores: r2(genCpu / phaseSec), presignSec: r2(presignSec) },
+    generator: { cpuSec: r2(genCpu), cpuCores: r2(genCpu / plan.durationSec), presignSec: r2(presignSec) },
     faults,
     verifyBound: {
       verifiesPerSec: ctx.verifiesPerSec,
