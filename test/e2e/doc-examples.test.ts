@@ -113,6 +113,12 @@ describe("docs/api.md examples against a live cluster", () => {
       ["### `POST /txs` — submit transactions", 1, () => single(kvPut(admin, "other-chain", "k3", "v3")), []],
       ["### `GET /txs/:hash` — transaction status", 0, () => json(`/txs/${hash}`), []],
       ["### `GET /txs/:hash` — transaction status", 1, () => json(`/txs/${"ab".repeat(32)}`), []],
+      [
+        "### `GET /txs/:hash/trace` — the transaction's journey through this node",
+        0,
+        () => json(`/txs/${hash}/trace`),
+        [],
+      ],
       ["### `GET /blocks/latest`, `GET /blocks/:height` — blocks", 0, () => json(`/blocks/1`), []],
       ["### `GET /state/:contract/:key` — world state", 0, () => json("/state/kv/greeting"), []],
       ["### `POST /query` — read-only contract calls", 0, () => json("/query", queryBody("get")), []],

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createClient } from "@cairn/client";
 import { toHex } from "@cairn/crypto";
 import { createLoggers } from "@cairn/management";
 import { signTransaction } from "@cairn/messaging";
@@ -64,6 +65,19 @@ describe("transaction trace points", () => {
     ]);
     expect(j.height).toBe(1);
     expect(tracer.between(hex, "admitted", "committed")).toBeGreaterThanOrEqual(0);
+    // The same journey over HTTP, in wall-clock microseconds.
+    const trace = await (await fetch(`${node.apiUrl}/txs/${hex}/trace`)).json();
+    expect(trace.hash).toBe(hex);
+    expect(trace.height).toBe(1);
+    expect(trace.points.map((p: { point: string }) => p.point)).toEqual(j.marks.map((m) => m.point));
+    const times = trace.points.map((p: { timeUs: number }) => p.timeUs);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(Math.abs(times[0] / 1000 - Date.now())).toBeLessThan(60_000);
+    const viaSdk = await createClient({ url: node.apiUrl }).getTxTrace(tx.hash);
+    expect(viaSdk.points.map((p) => p.point)).toEqual(trace.points.map((p: { point: string }) => p.point));
+    const unknown = await fetch(`${node.apiUrl}/txs/${"ab".repeat(32)}/trace`);
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.code).toBe("TRACE_NOT_FOUND");
     await reader?.cancel();
   });
 });

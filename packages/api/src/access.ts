@@ -49,6 +49,8 @@ export const READ_ACCESS: Readonly<Record<string, ReadLevel>> = Object.freeze({
   "GET /contracts/:name": "member",
   // Member, but a transaction whose sender is someone else needs a READ_ALL_ROLES role (see readsTx).
   "GET /txs/:hash": "member",
+  // Like GET /txs/:hash: another's transaction needs a READ_ALL_ROLES role.
+  "GET /txs/:hash/trace": "member",
   "GET /blocks/latest": "auditor",
   "GET /blocks/:height": "auditor",
   "GET /events": "auditor",

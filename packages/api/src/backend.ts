@@ -122,6 +122,18 @@ export interface StateView {
   readonly proof: StateProofView;
 }
 
+/** One trace point a transaction reached on this node, and when (microseconds since the Unix epoch). */
+export interface TracePointView {
+  readonly point: string;
+  readonly timeUs: number;
+}
+
+export interface TxTraceView {
+  /** The block that holds it, once it reached a consensus point. */
+  readonly height?: number;
+  readonly points: readonly TracePointView[];
+}
+
 /** Emitted once per committed block, in height order. */
 export interface CommittedBlockEvent {
   readonly view: BlockView;
@@ -317,6 +329,11 @@ export interface ApiBackend {
   evidence(query: EvidenceQuery): { readonly items: readonly EvidenceView[]; readonly total: number };
   /** One piece of evidence with its block (GET /evidence/:id). */
   evidenceById?(id: string): Promise<EvidenceView | undefined>;
+  /**
+   * A transaction's journey through this node's layers (GET /txs/:hash/trace): each trace point it
+   * reached, in time order; undefined when this node traced no such transaction.
+   */
+  txTrace?(hash: Uint8Array): TxTraceView | undefined;
   // Governance (GET /gov/*, docs/governance.md). Without these methods, or on a chain without
   // governance (an open chain), the routes answer empty lists.
   /** Proposals by `filter`, newest first; empty on a chain without governance. */

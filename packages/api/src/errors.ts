@@ -41,6 +41,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   PROPOSAL_NOT_FOUND: 404,
   IDENTITY_NOT_FOUND: 404,
   EVIDENCE_NOT_FOUND: 404,
+  TRACE_NOT_FOUND: 404,
   NOT_FOUND: 404,
   UNSUPPORTED_MEDIA_TYPE: 415,
   // The request did not arrive in time (headers or body trickled or stalled).

@@ -50,7 +50,9 @@ export type {
   StateProofView,
   StateView,
   SubmitResult,
+  TracePointView,
   TxLookup,
+  TxTraceView,
   ValidatorScheduleView,
 } from "./backend.ts";
 export { ApiError, ERROR_STATUS, RETRYABLE_CODES, statusForCode } from "./errors.ts";

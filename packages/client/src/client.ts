@@ -25,6 +25,7 @@ import type {
   StatusInfo,
   SubmitResult,
   TxInfo,
+  TxTraceInfo,
 } from "./types.ts";
 
 export interface ClientOptions {
@@ -61,6 +62,11 @@ export interface CairnClient {
   submit(txs: readonly (SignedTransaction | Uint8Array)[], opts?: SubmitOptions): Promise<BatchSubmitResult>;
   /** A transaction's status; an unknown hash gives status "unknown" rather than an error. */
   getTx(hash: Uint8Array | string): Promise<TxInfo>;
+  /**
+   * The transaction's journey through this node's layers (trace points with their times); throws
+   * CairnApiError TRACE_NOT_FOUND when this node did not receive it through its API.
+   */
+  getTxTrace(hash: Uint8Array | string): Promise<TxTraceInfo>;
   /** Polls until the transaction is committed or rejected; throws TIMEOUT otherwise. */
   waitForCommit(hash: Uint8Array | string, opts?: WaitOptions): Promise<TxInfo>;
   getBlock(height: number | "latest", opts?: { full?: boolean }): Promise<BlockInfo>;
@@ -148,6 +154,8 @@ export function createClient(opts: ClientOptions): CairnClient {
   const hashHex = (hash: Uint8Array | string): string => toHex(bytesOf(hash, "hash", 32));
 
   const getTx = (hash: Uint8Array | string): Promise<TxInfo> => call<TxInfo>(`/txs/${hashHex(hash)}`, {}, [404]);
+  const getTxTrace = (hash: Uint8Array | string): Promise<TxTraceInfo> =>
+    call<TxTraceInfo>(`/txs/${hashHex(hash)}/trace`);
 
   async function waitForCommit(hash: Uint8Array | string, o: WaitOptions = {}): Promise<TxInfo> {
     const deadline = Date.now() + (o.timeoutMs ?? 30_000);
@@ -223,6 +231,7 @@ export function createClient(opts: ClientOptions): CairnClient {
     status,
     submit: submit as CairnClient["submit"],
     getTx,
+    getTxTrace,
     waitForCommit,
     getBlock,
     getState,

@@ -65,6 +65,7 @@ export type {
   TxFields,
   TxInfo,
   TxStatus,
+  TxTraceInfo,
   ValidatorInfo,
 } from "./types.ts";
 export { computeBlockHash, verifyBlockCommit, verifyTxInBlock, verifyTxInclusion } from "./verify.ts";

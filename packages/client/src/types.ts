@@ -60,6 +60,15 @@ export interface QueryResult {
 
 export type TxStatus = "pending" | "committed" | "rejected" | "unknown";
 
+/** GET /txs/:hash/trace: a transaction's journey through the node that received it. */
+export interface TxTraceInfo {
+  readonly hash: string;
+  /** The block that holds it, once in one. */
+  readonly height?: number;
+  /** Trace points in time order: received, decoded, verified, admitted, gossiped, proposed, voted, executed, committed, streamed. */
+  readonly points: readonly { readonly point: string; readonly timeUs: number }[];
+}
+
 /** GET /txs/:hash */
 export interface TxInfo {
   readonly hash: string;

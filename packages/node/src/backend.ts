@@ -22,12 +22,13 @@ import type {
   StateView,
   SubmitResult,
   TxLookup,
+  TxTraceView,
   ValidatorScheduleView,
 } from "@cairn/api";
 import type { ConsensusEngine } from "@cairn/consensus";
 import { equalBytes, toHex } from "@cairn/crypto";
 import type { ExecutedBlock, Ledger } from "@cairn/ledger";
-import type { NodeMetrics } from "@cairn/management";
+import type { NodeMetrics, TxTracer } from "@cairn/management";
 import type { Mempool } from "@cairn/mempool";
 import { blockHash, type Commit, decode, type Value } from "@cairn/messaging";
 import * as gov from "./gov-views.ts";
@@ -56,6 +57,8 @@ export interface BackendComponents {
   readonly stallMs?: number;
   /** The node's metrics: admission rejects are recorded here (commits by the block executor's telemetry). */
   readonly metrics?: NodeMetrics;
+  /** Journeys of the transactions this node's API received (GET /txs/:hash/trace). */
+  readonly tracer?: TxTracer;
 }
 
 /**
@@ -168,6 +171,17 @@ export class NodeBackend implements ApiBackend {
       network: { peers: peers.length, members: this.c.members?.().length ?? 0 },
       sync: this.c.sync?.() ?? { catchingUp: false },
       role: validators.some((v) => equalBytes(v.publicKey, this.c.nodeId)) ? "validator" : "observer",
+    };
+  }
+
+  txTrace(hash: Uint8Array): TxTraceView | undefined {
+    const j = this.c.tracer?.journey(toHex(hash));
+    if (j === undefined || j.marks.length === 0) return undefined;
+    // Tracer times are performance.now() milliseconds; the API gives wall-clock microseconds.
+    const origin = performance.timeOrigin;
+    return {
+      ...(j.height === undefined ? {} : { height: j.height }),
+      points: j.marks.map((m) => ({ point: m.point, timeUs: Math.round((origin + m.at) * 1000) })),
     };
   }
 

@@ -185,6 +185,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       mempool,
       consensus,
       metrics,
+      tracer,
       nodeId: key.publicKey,
       moniker: config.moniker,
       version: VERSION,

@@ -1,4 +1,5 @@
-// POST /txs (submit, optionally waiting for the commit) and GET /txs/:hash (docs/api.md).
+// POST /txs (submit, optionally waiting for the commit), GET /txs/:hash and GET /txs/:hash/trace
+// (docs/api.md).
 import { fromHex, toHex } from "@cairn/crypto";
 import { decode, MessagingError } from "@cairn/messaging";
 import type { SubmitResult, TxLookup } from "../backend.ts";
@@ -180,5 +181,26 @@ export function registerTxRoutes(ctx: RouteContext): void {
       throw new ApiError("ROLE_REQUIRED", "another identity's transaction needs the role auditor or admin");
     }
     return send(req, reply, lookup.status === "unknown" ? 404 : 200, lookupView(hash, lookup));
+  });
+
+  // A transaction's journey through this node's layers (docs/metrics.md, "Trace points").
+  ctx.app.get("/txs/:hash/trace", async (req, reply) => {
+    const hash = parseHash((req.params as { hash: string }).hash);
+    const lookup = await backend.getTx(hash);
+    if ("tx" in lookup && !guard.readsTx(readers.get(req), lookup.tx.tx.sender)) {
+      throw new ApiError("ROLE_REQUIRED", "another identity's transaction needs the role auditor or admin");
+    }
+    const trace = backend.txTrace?.(hash);
+    if (trace === undefined) {
+      throw new ApiError(
+        "TRACE_NOT_FOUND",
+        "this node traced no such transaction: it traces those its own API received (the most recent ones)",
+      );
+    }
+    return send(req, reply, 200, {
+      hash: toHex(hash),
+      ...(trace.height === undefined ? {} : { height: trace.height }),
+      points: trace.points.map((p) => ({ point: p.point, timeUs: p.timeUs })),
+    });
   });
 }

@@ -47,6 +47,7 @@ describe("the error table", () => {
         "PROPOSAL_NOT_FOUND",
         "IDENTITY_NOT_FOUND",
         "EVIDENCE_NOT_FOUND",
+        "TRACE_NOT_FOUND",
         "NOT_FOUND",
       ],
       408: ["REQUEST_TIMEOUT"],

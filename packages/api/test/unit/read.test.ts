@@ -345,3 +345,15 @@ describe("CORS", () => {
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
+
+describe("GET /txs/:hash/trace", () => {
+  it("answers 404 TRACE_NOT_FOUND from a backend that traces nothing, and 400 for a bad hash", async () => {
+    const h = await start();
+    const none = await get(`${h.url}/txs/${"ab".repeat(32)}/trace`);
+    expect(none.status).toBe(404);
+    expect(none.body.error.code).toBe("TRACE_NOT_FOUND");
+    const bad = await get(`${h.url}/txs/xyz/trace`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("BAD_HEX");
+  });
+});
