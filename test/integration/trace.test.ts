@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@cairn/client";
+import { createTestnet, freePort } from "@cairn/cluster";
 import { toHex } from "@cairn/crypto";
 import { createLoggers } from "@cairn/management";
 import { signTransaction } from "@cairn/messaging";
@@ -79,5 +80,67 @@ describe("transaction trace points", () => {
     expect(unknown.status).toBe(404);
     expect((await unknown.json()).error.code).toBe("TRACE_NOT_FOUND");
     await reader?.cancel();
+  });
+});
+
+describe("trace points on every validator", () => {
+  const nodes: CairnNode[] = [];
+  afterEach(async () => {
+    for (const n of nodes.splice(0)) await n.stop();
+  });
+
+  it("a validator that got the transaction by gossip has its journey too, without received and gossiped", {
+    timeout: 60_000,
+  }, async () => {
+    dir = mkdtempSync(join(tmpdir(), "cairn-trace-bft-"));
+    const net = await createTestnet({ validators: 2, out: join(dir, "net"), basePort: await freePort() });
+    for (const home of net.homes) {
+      nodes.push(
+        await startNode({
+          home,
+          config: { verifyWorkers: 1, apiPort: 0 },
+          loggers: createLoggers({ level: "silent", pretty: false }),
+        }),
+      );
+    }
+    const [n0, n1] = nodes as [CairnNode, CairnNode];
+    const { admin } = net;
+    const tx = signTransaction(
+      {
+        chainId: n0.genesis.chainId,
+        sender: admin.publicKey,
+        nonce: crypto.getRandomValues(new Uint8Array(16)),
+        expiry: 200,
+        contract: "kv",
+        method: "put",
+        args: [new TextEncoder().encode("k"), new TextEncoder().encode("v")],
+      },
+      admin.secretKey,
+    );
+    // Sent until both validators are connected and it commits (the first may go out before they are).
+    const hex = toHex(tx.hash);
+    await until(
+      async () => {
+        await fetch(`${n0.apiUrl}/txs`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ tx: toHex(tx.bytes) }),
+        });
+        return (await fetch(`${n1.apiUrl}/txs/${hex}`)).status === 200 && n1.ledger.head().height > 0;
+      },
+      30_000,
+      "the transaction committed on both validators",
+      500,
+    );
+    await until(() => n1.tracer.reached(hex, "committed"), 10_000, "node1's committed point");
+    const points = (await (await fetch(`${n1.apiUrl}/txs/${hex}/trace`)).json()).points.map(
+      (p: { point: string }) => p.point,
+    );
+    expect(points).not.toContain("received");
+    expect(points).not.toContain("gossiped");
+    for (const p of ["decoded", "verified", "admitted", "executed", "voted", "committed"]) expect(points).toContain(p);
+    const first = n0.tracer.journey(hex).marks.map((m) => m.point);
+    expect(first.slice(0, 4)).toEqual(["received", "decoded", "verified", "admitted"]);
+    expect(first).toContain("committed");
   });
 });

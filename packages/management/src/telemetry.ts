@@ -40,10 +40,13 @@ export function consensusTelemetry(m: NodeMetrics, tracer: TxTracer, head?: { he
           gas.set(stx.tx.contract, (gas.get(stx.tx.contract) ?? 0) + receipt.gasUsed);
         }
       });
-      // Commit latency: from this node's admission of a transaction its API received to its commit.
+      // Commit latency: from this node's admission to its commit.
       if (tracer.size > 0) {
         for (const stx of b.txs) {
-          const ms = tracer.between(hex(stx.hash), "admitted", "committed");
+          const h = hex(stx.hash);
+          // Transactions from peers are traced too, but were admitted elsewhere first: not measured.
+          if (!tracer.reached(h, "received")) continue;
+          const ms = tracer.between(h, "admitted", "committed");
           if (ms !== undefined) m.consensus.commitLatency.observe(ms / 1000);
         }
       }

@@ -1,8 +1,8 @@
 // A transaction's journey through the layers (FG DLT: Operation & maintenance). Each layer marks
 // the trace points it owns through the telemetry it was handed: the API (received, streamed), the
 // mempool (decoded, verified, admitted), the node's gossip (gossiped), consensus (proposed, voted,
-// executed, committed). A journey begins when the mempool decodes a transaction that arrived at this
-// node's own API; transactions from peers are not traced here, so tracing costs them one lookup.
+// executed, committed). A journey begins when the mempool decodes a transaction, from this node's
+// API or from a peer's gossip; so every validator has the journey of every transaction it admitted.
 // Bounded: the oldest journeys are forgotten first, so transactions that never commit cannot pile up.
 
 export const TRACE_POINTS = [
@@ -75,6 +75,12 @@ export class TxTracer {
     });
     marks.sort((a, b) => a.at - b.at);
     return j.height > 0 ? { marks, height: j.height } : { marks };
+  }
+
+  /** Whether a transaction's journey reached `point` (say, "received": it came through this node's API). */
+  reached(hex: string, point: TracePoint): boolean {
+    const j = this.journeys.get(hex);
+    return j !== undefined && !Number.isNaN(j.times[INDEX.get(point) as number] as number);
   }
 
   /** Milliseconds from `from` to `to` in a transaction's journey, if it reached both. */

@@ -57,7 +57,7 @@ export interface BackendComponents {
   readonly stallMs?: number;
   /** The node's metrics: admission rejects are recorded here (commits by the block executor's telemetry). */
   readonly metrics?: NodeMetrics;
-  /** Journeys of the transactions this node's API received (GET /txs/:hash/trace). */
+  /** Journeys of the transactions that reached this node's mempool (GET /txs/:hash/trace). */
   readonly tracer?: TxTracer;
 }
 

@@ -50,7 +50,7 @@ export interface CairnNode {
   readonly loggers: NodeLoggers;
   /** The node's Prometheus metrics (served at GET /metrics). */
   readonly metrics: NodeMetrics;
-  /** Journeys through the layers of the transactions this node's API received (docs/metrics.md). */
+  /** Journeys through the layers of the transactions that reached this node's mempool (docs/metrics.md). */
   readonly tracer: TxTracer;
   /** Stops consensus after the block in progress, closes the API, then the database. */
   stop(): Promise<void>;

@@ -115,7 +115,8 @@ export async function startNetwork(c: P2pComponents): Promise<Network> {
         return false;
       }
       if (!Array.isArray(envelopes) || !envelopes.every((e) => e instanceof Uint8Array)) return false;
-      await mempool.add(envelopes as Uint8Array[]);
+      // Traced as well: every validator keeps the journey of what reached its mempool (GET /txs/:hash/trace).
+      await mempool.add(envelopes as Uint8Array[], { trace: true });
       return true;
     };
     net.subscribe("txs", async (bytes) => ((await admit(bytes)) ? "accept" : "reject"));

@@ -194,7 +194,7 @@ export function registerTxRoutes(ctx: RouteContext): void {
     if (trace === undefined) {
       throw new ApiError(
         "TRACE_NOT_FOUND",
-        "this node traced no such transaction: it traces those its own API received (the most recent ones)",
+        "this node traced no such transaction: it traces those that reached its mempool (the most recent ones)",
       );
     }
     return send(req, reply, 200, {

@@ -21,6 +21,8 @@ describe("TxTracer", () => {
       height: 3,
     });
     expect(t.between("aa", "admitted", "committed")).toBe(28);
+    expect(t.reached("aa", "received")).toBe(true);
+    expect(t.reached("aa", "streamed")).toBe(false);
     expect(t.between("aa", "admitted", "streamed")).toBeUndefined();
     expect(t.between("bb", "admitted", "committed")).toBeUndefined();
   });
