@@ -7,9 +7,9 @@ import { createClient } from "@cairn/client";
 import { createTestnet, freePort } from "@cairn/cluster";
 import { toHex } from "@cairn/crypto";
 import { createLoggers } from "@cairn/management";
-import { signTransaction } from "@cairn/messaging";
 import { type CairnNode, initHome, startNode } from "@cairn/node";
 import { afterEach, describe, expect, it } from "vitest";
+import { kvPut } from "../helpers/txs.ts";
 import { until } from "../helpers/wait.ts";
 
 let node: CairnNode | undefined;
@@ -32,18 +32,7 @@ describe("transaction trace points", () => {
     // A reader on the event stream, so the block is streamed.
     const events = await fetch(`${node.apiUrl}/events`);
     const reader = events.body?.getReader();
-    const tx = signTransaction(
-      {
-        chainId: "trace",
-        sender: admin.publicKey,
-        nonce: crypto.getRandomValues(new Uint8Array(16)),
-        expiry: 100,
-        contract: "kv",
-        method: "put",
-        args: [new TextEncoder().encode("k"), new TextEncoder().encode("v")],
-      },
-      admin.secretKey,
-    );
+    const tx = kvPut(admin, "trace", "k", "v", 100);
     const res = await fetch(`${node.apiUrl}/txs?wait=commit`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -105,18 +94,7 @@ describe("trace points on every validator", () => {
     }
     const [n0, n1] = nodes as [CairnNode, CairnNode];
     const { admin } = net;
-    const tx = signTransaction(
-      {
-        chainId: n0.genesis.chainId,
-        sender: admin.publicKey,
-        nonce: crypto.getRandomValues(new Uint8Array(16)),
-        expiry: 200,
-        contract: "kv",
-        method: "put",
-        args: [new TextEncoder().encode("k"), new TextEncoder().encode("v")],
-      },
-      admin.secretKey,
-    );
+    const tx = kvPut(admin, n0.genesis.chainId, "k", "v", 200);
     // Sent until both validators are connected and it commits (the first may go out before they are).
     const hex = toHex(tx.hash);
     await until(
