@@ -23,8 +23,9 @@ import { generateKeyPair, type KeyPair, toHex } from "@cairn/crypto";
 import { createNativeSigner, nativeVerify, VerifyPool } from "@cairn/crypto/native";
 import { createLedger, type ExecutedBlock, type Genesis, type Ledger, parseGenesis } from "@cairn/ledger";
 import { Mempool } from "@cairn/mempool";
-import { type SignedTransaction, signTransaction, txSigningBytes } from "@cairn/messaging";
+import { type SignedTransaction, signTransaction } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
+import { MessageBus, verifyTxsWith } from "@cairn/test-utils";
 
 export interface EngineNode {
   readonly id: string;
@@ -95,7 +96,7 @@ export async function startEngineCluster(opts: ClusterOptions = {}): Promise<Eng
   const absent = new Set([...(opts.absent ?? []), ...(byzantine >= 0 ? [byzantine] : [])]);
   const pool = new VerifyPool({ workers: 0 });
   const dirs: string[] = [];
-  const handlers = new Map<string, (m: Uint8Array, from: string) => Promise<MessageVerdict>>();
+  const bus = new MessageBus();
   const nodes: EngineNode[] = [];
   const cluster: EngineCluster = {
     chainId,
@@ -173,15 +174,7 @@ export async function startEngineCluster(opts: ClusterOptions = {}): Promise<Eng
         ledger,
         mempool,
         signer: createNativeSigner(key.secretKey, key.publicKey),
-        transport: {
-          broadcast(message) {
-            for (const [j, h] of handlers) if (j !== id) setTimeout(() => void h(message, id), 1);
-          },
-          onMessage(handler) {
-            handlers.set(id, handler);
-            return () => handlers.delete(id);
-          },
-        },
+        transport: bus.transport(id),
         safety: opts.safety?.(id, saved) ?? {
           load: async () => saved.at(-1) ?? null,
           save: async (r) => void saved.push(r),
@@ -191,12 +184,7 @@ export async function startEngineCluster(opts: ClusterOptions = {}): Promise<Eng
           if (node !== undefined) node.halted = err;
         },
         verify: nativeVerify,
-        verifyTxs: async (txs) =>
-          (
-            await pool.verifyBatch(
-              txs.map((t) => ({ publicKey: t.tx.sender, message: txSigningBytes(t.body), signature: t.signature })),
-            )
-          ).every(Boolean),
+        verifyTxs: verifyTxsWith(pool),
         onEvidence: (e) => void evidence.push(e),
         sync: source,
       },
@@ -219,11 +207,8 @@ export async function startEngineCluster(opts: ClusterOptions = {}): Promise<Eng
       evidence,
       penalized,
       syncRequests,
-      deliver: (m, from) => {
-        const h = handlers.get(id);
-        // A stopped engine takes nothing (a test's attack loop may outlive a failed test's cluster).
-        return h === undefined ? Promise.resolve("ignore") : h(m, from);
-      },
+      // A stopped engine takes nothing (a test's attack loop may outlive a failed test's cluster).
+      deliver: (m, from) => bus.deliver(id, m, from),
     });
   }
   for (const x of nodes) await x.engine.start();

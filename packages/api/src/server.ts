@@ -46,11 +46,9 @@ export interface ApiServerOptions {
   /** Access-Control-Allow-Origin for browser clients; false sends no CORS headers. Default "*". */
   readonly corsOrigin?: string | false;
   /**
-   * Told of every answered request, e.g. to count it in metrics. `route` is the route pattern
-   * (`/txs/:hash`), or "unmatched" for a request no route took.
+   * Request metrics (`request`: every answered request with its route pattern, `/txs/:hash`, or
+   * "unmatched") and trace points (received, streamed); a no-op when absent.
    */
-  readonly onRequestDone?: (r: { method: string; route: string; status: number; seconds: number }) => void;
-  /** Request metrics and trace points (received, streamed); a no-op when absent. */
   readonly telemetry?: ApiTelemetry;
   /** Timeouts, connection caps and the write rate limit (guards.ts); each field defaults. */
   readonly guards?: Partial<ApiGuards>;
@@ -189,14 +187,11 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     for (const end of [...streams]) end();
   });
 
-  const onRequestDone = opts.onRequestDone;
   const telemetry = opts.telemetry ?? noopApiTelemetry;
   app.addHook("onResponse", async (req, reply) => {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, "request");
     const route = req.routeOptions.url ?? "unmatched";
-    const done = { method: req.method, route, status: reply.statusCode, seconds: reply.elapsedTime / 1000 };
-    onRequestDone?.(done);
-    telemetry.request(done);
+    telemetry.request({ method: req.method, route, status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
   });
   // A block is "streamed" for its transactions' journeys when the first stream sends it.
   let streamedHeight = 0;

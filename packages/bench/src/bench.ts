@@ -21,9 +21,6 @@ import { AttachedTarget } from "./targets/attached.ts";
 import { ProcessTarget } from "./targets/processes.ts";
 import { loadWorkload, splitRate, type WorkloadSpec } from "./workload.ts";
 
-/** `cairn testnet`'s bound on a BFT block. */
-export const DEFAULT_MAX_BLOCK_TXS = BFT_MAX_BLOCK_TXS;
-
 /** One round of a plan, before it runs. */
 export interface RoundSpec {
   /** Workload name (benchmarks/workloads/NAME.json) or file. */
@@ -128,7 +125,7 @@ export function roundName(
         : rateLabel(spec, opsRate),
     `${cluster.validators} validators`,
   ];
-  if (showBlock) parts.push(`blocks ≤ ${(cluster.maxBlockTxs ?? DEFAULT_MAX_BLOCK_TXS).toLocaleString("en-US")}`);
+  if (showBlock) parts.push(`blocks ≤ ${(cluster.maxBlockTxs ?? BFT_MAX_BLOCK_TXS).toLocaleString("en-US")}`);
   if (round.fault !== undefined) parts.push(round.fault.kind);
   return parts.join(" · ");
 }
@@ -167,7 +164,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const machine0 = machineCpuSeconds();
   const own0 = processTreeCpuSec();
   const wall0 = performance.now();
-  const showBlock = new Set(o.plans.map((p) => p.maxBlockTxs ?? DEFAULT_MAX_BLOCK_TXS)).size > 1;
+  const showBlock = new Set(o.plans.map((p) => p.maxBlockTxs ?? BFT_MAX_BLOCK_TXS)).size > 1;
 
   const rounds: RoundResult[] = [];
   const sweepPoints = new Map<string, { parameter: string; points: { value: number; round: string }[] }>();
@@ -218,7 +215,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     }
     const validators = session.target.nodes().length;
     const block = {
-      maxTxs: plan.maxBlockTxs ?? DEFAULT_MAX_BLOCK_TXS,
+      maxTxs: plan.maxBlockTxs ?? BFT_MAX_BLOCK_TXS,
       ...(o.emptyBlockIntervalMs === undefined ? {} : { emptyBlockIntervalMs: o.emptyBlockIntervalMs }),
     };
     blockBounds.add(block.maxTxs);

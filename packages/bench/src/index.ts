@@ -2,7 +2,6 @@
 export {
   type BenchOptions,
   type ClusterPlan,
-  DEFAULT_MAX_BLOCK_TXS,
   RESULTS_DIR,
   type RoundSpec,
   rateLabel,

@@ -105,6 +105,7 @@ export function benchCommand(program: Command): void {
     .option("--quiet", "no progress lines, only the result")
     .action(async (o: BenchCliOptions) => {
       const bench = await import("@cairn/bench");
+      const { BFT_MAX_BLOCK_TXS } = await import("@cairn/cluster");
       const fault = (() => {
         if (o.fault === undefined) return undefined;
         if (!bench.isFaultKind(o.fault)) {
@@ -172,7 +173,7 @@ export function benchCommand(program: Command): void {
                 sizes.length > 1
                   ? { name: `${w} by network size`, parameter: "validators", value: v }
                   : blocks.length > 1
-                    ? { name: `${w} by block bound`, parameter: "maxBlockTxs", value: b ?? bench.DEFAULT_MAX_BLOCK_TXS }
+                    ? { name: `${w} by block bound`, parameter: "maxBlockTxs", value: b ?? BFT_MAX_BLOCK_TXS }
                     : undefined;
               const common = {
                 workload: w,

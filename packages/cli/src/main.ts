@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { CairnApiError, type ContractCall, encodeKeyFile, kv, type StatusInfo, token } from "@cairn/client";
+import type { TestnetOptions } from "@cairn/cluster";
 import { generateKeyPair, toHex } from "@cairn/crypto";
 import { homePaths, initHome, writeKeyFile } from "@cairn/node/config";
 import { VERSION } from "@cairn/node/version";
@@ -28,6 +29,9 @@ import {
   txOptions,
   unreachableReason,
 } from "./shared.ts";
+
+/** This CLI's entry file: the cluster supervisor runs it for each node. */
+const CLI_ENTRY = new URL("./bin/cairn.ts", import.meta.url).pathname;
 
 /** The top of the git work tree holding `dir`, if any (git missing counts as none). */
 function gitWorkTree(dir: string): string | undefined {
@@ -203,7 +207,7 @@ export function buildProgram(): Command {
         image: string;
         project?: string;
       }) => {
-        const { createTestnet } = await import("@cairn/cluster");
+        const { createDockerTestnet, createTestnet } = await import("@cairn/cluster");
         const whole = (v: string, flag: string) => {
           const x = Number(v);
           if (!Number.isInteger(x)) throw new CliError("BAD_ARGS", `${flag} must be a whole number`);
@@ -213,25 +217,7 @@ export function buildProgram(): Command {
           throw new CliError("BAD_ARGS", "--read-access must be open or members");
         }
         const validators = whole(o.validators, "--validators");
-        if (o.docker) {
-          const { createDockerTestnet } = await import("@cairn/cluster");
-          const d = await createDockerTestnet({
-            validators,
-            out: o.out,
-            basePort: parsePort(o.basePort),
-            chainId: o.chainId,
-            observers: whole(o.observers, "--observers"),
-            clients: whole(o.clients, "--clients"),
-            readAccess: o.readAccess,
-            maxBlockTxs: whole(o.maxBlockTxs, "--max-block-txs"),
-            subnet: o.subnet,
-            image: o.image,
-            ...(o.project === undefined ? {} : { project: o.project }),
-          });
-          for (const line of d.summary) printLine(line);
-          return;
-        }
-        const r = await createTestnet({
+        const spec: TestnetOptions = {
           validators,
           out: o.out,
           basePort: parsePort(o.basePort),
@@ -240,7 +226,18 @@ export function buildProgram(): Command {
           clients: whole(o.clients, "--clients"),
           readAccess: o.readAccess,
           maxBlockTxs: whole(o.maxBlockTxs, "--max-block-txs"),
-        });
+        };
+        if (o.docker) {
+          const d = await createDockerTestnet({
+            ...spec,
+            subnet: o.subnet,
+            image: o.image,
+            ...(o.project === undefined ? {} : { project: o.project }),
+          });
+          for (const line of d.summary) printLine(line);
+          return;
+        }
+        const r = await createTestnet(spec);
         printLine(`Wrote a ${validators}-validator testnet (chain ${r.chainId}) to ${r.out}`);
         r.homes.forEach((h, i) => {
           printLine(`  ${basename(h)}: ${h}  API ${r.apiUrls[i]}`);
@@ -538,9 +535,6 @@ export function buildProgram(): Command {
  * failed, bad input, the node could not be reached); 3 `cairn doctor` found damage; 4 what was
  * asked for does not exist (a key, a transaction, a block).
  */
-/** This CLI's entry file: the cluster supervisor runs it for each node. */
-const CLI_ENTRY = new URL("./bin/cairn.ts", import.meta.url).pathname;
-
 export const EXIT = { ok: 0, failed: 1, damaged: 3, notFound: 4 } as const;
 
 /** For a privilege error, the command that grants what is missing (on the same line: errors are one line). */

@@ -50,8 +50,8 @@ export class BlockExecutor<E extends ExecutedBlockView> {
   }
 
   /**
-   * Commits a decided block and runs what follows it. A failure of the ledger's write is thrown
-   * before anything else happens (the engines treat it as a storage failure).
+   * Commits a decided block and runs what follows it. Only a failure of the ledger's write is
+   * thrown, before anything else happens (the engines treat it as a storage failure).
    */
   async commit(executed: E, commit: Commit, source: CommitSource = "consensus"): Promise<void> {
     const started = performance.now();
@@ -76,7 +76,15 @@ export class BlockExecutor<E extends ExecutedBlockView> {
       { height, txs: executed.txs.length, round: commit.round, hash: toHex(executed.hash).slice(0, 16), source },
       "committed block",
     );
-    for (const l of [...this.listeners]) l(executed, commit);
+    // The block is durable now: a listener that fails is logged, and fails neither the commit nor
+    // the listeners after it (an engine treats a throwing commit as a storage failure).
+    for (const l of [...this.listeners]) {
+      try {
+        l(executed, commit);
+      } catch (err) {
+        this.c.logger?.error({ err, height }, "a commit listener failed");
+      }
+    }
   }
 
   /**

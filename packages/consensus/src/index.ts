@@ -40,7 +40,6 @@ export {
   encodeProposal,
   encodeVote,
   isNil,
-  MAX_PROPOSAL_BLOCK_BYTES,
   NIL_HASH,
   PROPOSAL_SIGN_DOMAIN,
   type Proposal,

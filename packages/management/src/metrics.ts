@@ -122,7 +122,7 @@ export interface StorageMetrics {
 export interface ApiMetrics {
   readonly requests: Counter<"method" | "route" | "status">;
   readonly requestDuration: Histogram<"route">;
-  /** Counts one answered request (fits @cairn/api's `onRequestDone` option). */
+  /** Counts one answered request (what @cairn/api's `ApiTelemetry.request` reports). */
   observe(r: { method: string; route: string; status: number; seconds: number }): void;
 }
 

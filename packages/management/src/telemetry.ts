@@ -41,14 +41,12 @@ export function consensusTelemetry(m: NodeMetrics, tracer: TxTracer, head?: { he
         }
       });
       // Commit latency: from this node's admission to its commit.
-      if (tracer.size > 0) {
-        for (const stx of b.txs) {
-          const h = hex(stx.hash);
-          // Transactions from peers are traced too, but were admitted elsewhere first: not measured.
-          if (!tracer.reached(h, "received")) continue;
-          const ms = tracer.between(h, "admitted", "committed");
-          if (ms !== undefined) m.consensus.commitLatency.observe(ms / 1000);
-        }
+      for (const stx of b.txs) {
+        const h = hex(stx.hash);
+        // Transactions from peers are traced too, but were admitted elsewhere first: not measured.
+        if (!tracer.reached(h, "received")) continue;
+        const ms = tracer.between(h, "admitted", "committed");
+        if (ms !== undefined) m.consensus.commitLatency.observe(ms / 1000);
       }
       for (const [code, n] of codes) m.ledger.txsCommitted.inc({ code }, n);
       for (const [contract, n] of gas) m.ledger.gasUsed.inc({ contract }, n);
@@ -61,12 +59,11 @@ export function consensusTelemetry(m: NodeMetrics, tracer: TxTracer, head?: { he
       last = { height: b.height, time: b.time };
     },
     trace(point: TracePoint, txs: readonly TracedTx[], height: number): void {
-      if (tracer.size > 0)
-        tracer.mark(
-          point,
-          txs.map((t) => hex(t.hash)),
-          height,
-        );
+      tracer.mark(
+        point,
+        txs.map((t) => hex(t.hash)),
+        height,
+      );
     },
   };
 }
@@ -87,7 +84,7 @@ export function apiTelemetry(m: NodeMetrics, tracer: TxTracer) {
       m.api.observe(r);
     },
     trace(point: "received" | "streamed", hashes: readonly string[], at?: number): void {
-      if (tracer.size > 0) tracer.mark(point, hashes, undefined, at);
+      tracer.mark(point, hashes, undefined, at);
     },
   };
 }

@@ -44,7 +44,7 @@ export interface MempoolComponents {
   readonly maxTxBytes: number;
   /** Where admitted transactions are kept durably (none: memory only). */
   readonly journal?: MempoolJournal;
-  /** Trace points of traced batches (a no-op when absent). */
+  /** Trace points of each admitted transaction (a no-op when absent). */
   readonly telemetry?: MempoolTelemetry;
 }
 
@@ -128,12 +128,11 @@ export class Mempool {
   }
 
   /**
-   * Admits a batch of encoded transactions; each is accepted or refused on its own. `trace` marks
-   * the batch's journey (the node traces what arrives at its own API).
+   * Admits a batch of encoded transactions; each is accepted or refused on its own.
    */
-  async add(envelopes: readonly Uint8Array[], opts: { journal?: boolean; trace?: boolean } = {}): Promise<AddResult[]> {
+  async add(envelopes: readonly Uint8Array[], opts: { journal?: boolean } = {}): Promise<AddResult[]> {
     const results: AddResult[] = new Array(envelopes.length);
-    const candidates: { i: number; stx: SignedTransaction; replay: string }[] = [];
+    const candidates: { i: number; stx: SignedTransaction; hex: string; replay: string }[] = [];
     const batchHashes = new Set<string>();
     let room = this.opts.maxTxs - this.txs.size - this.reservedTxs;
     let roomBytes = this.opts.maxBytes - this.bytesValue - this.reservedBytes;
@@ -163,21 +162,19 @@ export class Mempool {
       batchHashes.add(hex);
       // Reserve the replay key now, so a concurrent batch cannot admit the same nonce twice.
       this.replayKeys.add(replay);
-      candidates.push({ i, stx, replay });
+      candidates.push({ i, stx, hex, replay });
     }
     if (candidates.length === 0) return results;
-    const traced = opts.trace === true;
-    if (traced)
-      this.telemetry.trace(
-        "decoded",
-        candidates.map((c) => toHex(c.stx.hash)),
-      );
+    this.telemetry.trace(
+      "decoded",
+      candidates.map((c) => c.hex),
+    );
     let heldBytes = 0;
     for (const c of candidates) heldBytes += c.stx.bytes.length;
     this.reservedTxs += candidates.length;
     this.reservedBytes += heldBytes;
     try {
-      return await this.admit(candidates, results, opts.journal !== false, traced);
+      return await this.admit(candidates, results, opts.journal !== false);
     } finally {
       this.reservedTxs -= candidates.length;
       this.reservedBytes -= heldBytes;
@@ -185,10 +182,9 @@ export class Mempool {
   }
 
   private async admit(
-    candidates: { i: number; stx: SignedTransaction; replay: string }[],
+    candidates: { i: number; stx: SignedTransaction; hex: string; replay: string }[],
     results: AddResult[],
     journal: boolean,
-    traced: boolean,
   ): Promise<AddResult[]> {
     let valid: boolean[];
     let checks: ({ code: string; message: string } | null)[];
@@ -209,11 +205,10 @@ export class Mempool {
     }
 
     const admitted: (typeof candidates)[number][] = [];
-    if (traced)
-      this.telemetry.trace(
-        "verified",
-        candidates.flatMap((c, k) => (valid[k] ? [toHex(c.stx.hash)] : [])),
-      );
+    this.telemetry.trace(
+      "verified",
+      candidates.flatMap((c, k) => (valid[k] ? [c.hex] : [])),
+    );
     for (let k = 0; k < candidates.length; k++) {
       const c = candidates[k] as (typeof candidates)[number];
       const problem: Rejection | null = !valid[k]
@@ -221,7 +216,7 @@ export class Mempool {
         : (checks[k] ?? null);
       if (problem !== null) {
         this.replayKeys.delete(c.replay);
-        this.remember(toHex(c.stx.hash), problem);
+        this.remember(c.hex, problem);
         results[c.i] = reject(problem.code, problem.message, c.stx.hash);
         continue;
       }
@@ -244,20 +239,20 @@ export class Mempool {
       }
     }
     let added = 0;
-    for (const { i, stx } of admitted) {
-      const hex = toHex(stx.hash);
+    for (const { i, stx, hex } of admitted) {
       this.txs.set(hex, stx);
       this.bytesValue += stx.bytes.length;
       this.rejected.delete(hex);
       results[i] = { ok: true, hash: stx.hash };
       added++;
     }
-    if (traced && added > 0)
+    if (added > 0) {
       this.telemetry.trace(
         "admitted",
-        admitted.map((c) => toHex(c.stx.hash)),
+        admitted.map((c) => c.hex),
       );
-    if (added > 0) for (const l of this.listeners) l();
+      for (const l of this.listeners) l();
+    }
     return results;
   }
 

@@ -186,8 +186,7 @@ export class NodeBackend implements ApiBackend {
   }
 
   async submit(txs: readonly Uint8Array[]): Promise<SubmitResult[]> {
-    // What arrives at this node's own API is traced through the layers (see @cairn/management's TxTracer).
-    const results = await this.c.mempool.add(txs, { trace: true });
+    const results = await this.c.mempool.add(txs);
     const m = this.c.metrics;
     if (m !== undefined) {
       for (const r of results) if (!r.ok) m.ledger.txsRejected.inc({ code: r.code });

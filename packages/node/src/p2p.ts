@@ -115,8 +115,7 @@ export async function startNetwork(c: P2pComponents): Promise<Network> {
         return false;
       }
       if (!Array.isArray(envelopes) || !envelopes.every((e) => e instanceof Uint8Array)) return false;
-      // Traced as well: every validator keeps the journey of what reached its mempool (GET /txs/:hash/trace).
-      await mempool.add(envelopes as Uint8Array[], { trace: true });
+      await mempool.add(envelopes as Uint8Array[]);
       return true;
     };
     net.subscribe("txs", async (bytes) => ((await admit(bytes)) ? "accept" : "reject"));

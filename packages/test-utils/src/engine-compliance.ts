@@ -9,7 +9,6 @@ import {
   type ConsensusEngine,
   createBftEngine,
   createSoloEngine,
-  type MessageVerdict,
   type SafetyRecord,
   verifyCommit,
 } from "@cairn/consensus";
@@ -18,15 +17,10 @@ import { generateKeyPair, type KeyPair, toHex } from "@cairn/crypto";
 import { createNativeSigner, nativeVerify, VerifyPool } from "@cairn/crypto/native";
 import { createLedger, type ExecutedBlock, type Genesis, type Ledger, parseGenesis } from "@cairn/ledger";
 import { Mempool } from "@cairn/mempool";
-import {
-  blockHash,
-  decodeTransaction,
-  type SignedTransaction,
-  signTransaction,
-  txSigningBytes,
-} from "@cairn/messaging";
+import { blockHash, decodeTransaction, type SignedTransaction, signTransaction } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
 import { afterEach, describe, expect, it } from "vitest";
+import { MessageBus, verifyTxsWith } from "./bus.ts";
 import { until } from "./wait.ts";
 
 /** One validator under test: its ledger on a real LevelDB, its mempool and its engine. */
@@ -215,9 +209,7 @@ function harnessOf(
     ledger: Ledger;
     mempool: Mempool;
     pool: VerifyPool;
-    bus: Map<string, (m: Uint8Array, from: string) => Promise<MessageVerdict>>;
-    /** Every validator's ledger by id ("v0", "v1", ...), for block sync. */
-    ledgers: Map<string, Ledger>;
+    bus: MessageBus;
   }) => ConsensusEngine,
 ): EngineHarness {
   return async () => {
@@ -225,22 +217,20 @@ function harnessOf(
     const admin = generateKeyPair();
     const genesis = genesisFor(keys, admin, chainId);
     const pool = new VerifyPool({ workers: 0 });
-    const bus = new Map<string, (m: Uint8Array, from: string) => Promise<MessageVerdict>>();
+    const bus = new MessageBus();
     const slots: Slot[] = keys.map((key) => ({
       dir: mkdtempSync(join(tmpdir(), "cairn-compliance-")),
       key,
       saved: [],
     }));
     const nodes: EngineNode[] = [];
-    const ledgers = new Map<string, Ledger>();
     const open = async () => {
       nodes.length = 0;
       for (const [index, slot] of slots.entries()) {
         slot.db = await openDatabase(slot.dir);
         const ledger = await createLedger({ db: slot.db, genesis, contracts: createNativeRegistry(), sync: false });
         const mempool = new Mempool({ admission: ledger, verifier: pool, maxTxBytes: genesis.params.maxTxBytes });
-        ledgers.set(`v${index}`, ledger);
-        slot.node = { ledger, mempool, engine: makeEngine({ slot, index, ledger, mempool, pool, bus, ledgers }) };
+        slot.node = { ledger, mempool, engine: makeEngine({ slot, index, ledger, mempool, pool, bus }) };
         nodes.push(slot.node);
       }
       // All at once, as a cluster's processes start: a validator started after the others decided
@@ -300,27 +290,12 @@ export const tendermintHarness: EngineHarness = harnessOf(
         ledger,
         mempool,
         signer: createNativeSigner(slot.key.secretKey, slot.key.publicKey),
-        transport: {
-          broadcast(message) {
-            for (const [to, h] of bus) if (to !== id) setTimeout(() => void h(message, id), 1);
-          },
-          onMessage(handler) {
-            bus.set(id, handler);
-            return () => bus.delete(id);
-          },
-        },
+        transport: bus.transport(id),
         safety: { load: async () => slot.saved.at(-1) ?? null, save: async (r) => void slot.saved.push(r) },
         verify: nativeVerify,
-        verifyTxs: async (txs) =>
-          (
-            await pool.verifyBatch(
-              txs.map((t) => ({ publicKey: t.tx.sender, message: txSigningBytes(t.body), signature: t.signature })),
-            )
-          ).every(Boolean),
+        verifyTxs: verifyTxsWith(pool),
       },
-      // Empty blocks every 250 ms keep messages flowing, so a validator that started after the others
-      // decided sees a later height and catches up by block sync (a node does so at start-up as well).
-      { retransmitMs: 500, emptyBlockInterval: 250, maxBlockTxs: 1000, maxBlockBytes: 4 * 1024 * 1024 },
+      { retransmitMs: 500, maxBlockTxs: 1000, maxBlockBytes: 4 * 1024 * 1024 },
     );
   },
 );

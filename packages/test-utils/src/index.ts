@@ -10,6 +10,7 @@ export {
   simBlock,
   simHash,
 } from "./bft-simulation.ts";
+export { MessageBus, verifyTxsWith } from "./bus.ts";
 export {
   type EngineHarness,
   type EngineNode,

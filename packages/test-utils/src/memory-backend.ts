@@ -207,9 +207,9 @@ function argBytes(v: Value | undefined, what: string, length?: number): Uint8Arr
 /** The native contracts this backend runs: the node's own. */
 const NATIVE: Readonly<Record<string, Contract>> = { kv: kvContract, token: tokenContract };
 
+/** Native contracts' methods: kv's and token's from the contracts themselves; this double's own deploy. */
 const METHODS: Record<string, readonly string[]> = {
-  kv: ["put", "delete"],
-  token: ["mint", "transfer"],
+  ...Object.fromEntries(Object.entries(NATIVE).map(([name, c]) => [name, Object.keys(c.methods)])),
   contracts: ["deploy", "upgrade"],
 };
 

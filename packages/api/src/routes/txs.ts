@@ -71,8 +71,7 @@ function readWait(query: Record<string, unknown>, limits: Limits): number | unde
 }
 
 /** The outcome of an accepted transaction after waiting for it. */
-function waitedView(hash: Uint8Array, l: TxLookup | undefined): Record<string, unknown> {
-  const h = toHex(hash);
+function waitedView(h: string, l: TxLookup | undefined): Record<string, unknown> {
   if (l === undefined || l.status === "pending") return { hash: h, status: "pending" };
   if (l.status === "unknown") return { hash: h, status: "unknown" };
   if (l.status === "rejected") return { hash: h, status: "rejected", ...errorBody(l.code, l.message) };
@@ -129,13 +128,9 @@ export function registerTxRoutes(ctx: RouteContext): void {
       it instanceof ApiError ? it : (results[next++] as SubmitResult),
     );
     const acceptedHashes = outcomes.flatMap((o) => (o instanceof ApiError || !o.ok ? [] : [o.hash]));
-    if (acceptedHashes.length > 0) {
-      telemetry.trace(
-        "received",
-        acceptedHashes.map((h) => toHex(h)),
-        performance.now() - reply.elapsedTime,
-      );
-    }
+    // Hex once: for the "received" trace point and for the answer.
+    const acceptedHex = acceptedHashes.map((h) => toHex(h));
+    if (acceptedHex.length > 0) telemetry.trace("received", acceptedHex, performance.now() - reply.elapsedTime);
 
     let waited: (TxLookup | undefined)[] = [];
     if (waitMs !== undefined && acceptedHashes.length > 0 && !ctx.closing()) {
@@ -145,7 +140,7 @@ export function registerTxRoutes(ctx: RouteContext): void {
     }
 
     let retry = false;
-    let w = 0;
+    let a = 0;
     const views = outcomes.map((o, index): Record<string, unknown> => {
       if (o instanceof ApiError) return { index, ...errorBody(o.code, o.message) };
       if (!o.ok) {
@@ -154,8 +149,9 @@ export function registerTxRoutes(ctx: RouteContext): void {
       }
       // Results are in request order; only errors repeat their position, as `index`
       // (a committed result's `index` is its position in the block, as in GET /txs/:hash).
-      if (waitMs === undefined) return { hash: toHex(o.hash), status: "pending" };
-      return waitedView(o.hash, waited[w++]);
+      const hash = acceptedHex[a] as string;
+      const lookup = waited[a++];
+      return waitMs === undefined ? { hash, status: "pending" } : waitedView(hash, lookup);
     });
     if (retry) reply.header("retry-after", limits.retryAfter);
 

@@ -113,10 +113,10 @@ describe("GET /ready", () => {
   });
 });
 
-describe("onRequestDone", () => {
+describe("telemetry.request", () => {
   it("reports each answered request with its route pattern, status and duration", async () => {
     const seen: { method: string; route: string; status: number; seconds: number }[] = [];
-    const h = await start({ onRequestDone: (r) => seen.push(r) });
+    const h = await start({ telemetry: { request: (r) => void seen.push(r), trace() {} } });
     const tx = h.tx();
     await h.backend.submit([tx.bytes]);
     await fetch(`${h.url}/txs/${Buffer.from(tx.hash).toString("hex")}`);

@@ -657,7 +657,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     try {
       await this.executor.commit(executed, commit);
     } catch (err) {
-      // Only the ledger's write throws here (listeners are the node's, and do not throw).
+      // Only the ledger's write throws here (the executor contains its listeners' failures).
       throw new StorageFailure(err);
     }
     this.afterCommit();

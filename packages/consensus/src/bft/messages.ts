@@ -16,9 +16,6 @@ import {
 /** Prefix of the bytes a proposal signature covers; distinct from votes and transactions. */
 export const PROPOSAL_SIGN_DOMAIN = utf8.encode("CAIRN_PROPOSAL_V1\0");
 
-/** The largest block a proposal may carry (the ledger's maxBlockBytes is lower). */
-export const MAX_PROPOSAL_BLOCK_BYTES = MAX_ENCODED_BLOCK_BYTES;
-
 /** ⟨PROPOSAL, height, round, v, validRound⟩ of the paper, signed by proposer(height, round). */
 export interface Proposal {
   readonly height: number;
@@ -106,7 +103,7 @@ export function proposalFromValue(v: Value): Proposal {
   const blockHash = asBytes(f[3] as Value, "proposal.blockHash", HASH_LENGTH);
   if (isNil(blockHash)) throw new MessagingError("BAD_FIELD", "proposal.blockHash must not be nil");
   const block = asBytes(f[4] as Value, "proposal.block");
-  if (block.length > MAX_PROPOSAL_BLOCK_BYTES) throw new MessagingError("BAD_FIELD", "proposal.block is too large");
+  if (block.length > MAX_ENCODED_BLOCK_BYTES) throw new MessagingError("BAD_FIELD", "proposal.block is too large");
   return {
     height: asUint(f[0] as Value, "proposal.height"),
     round,

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compareBytes, concatBytes, fromHex, sha256, toHex, utf8 } from "@cairn/crypto";
+import { compareBytes, concatBytes, fromHex, prng, sha256, toHex, utf8 } from "@cairn/crypto";
 import { type Database, openDatabase } from "@cairn/storage";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -125,18 +125,6 @@ class Model {
   }
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failing run can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function collect(it: AsyncIterable<[Uint8Array, Uint8Array]>): Promise<[string, string][]> {
   const out: [string, string][] = [];
   for await (const [k, v] of it) out.push([toHex(k), toHex(v)]);
@@ -208,7 +196,7 @@ describe("world state", () => {
   });
 
   it("gives a root independent of insertion order and of how changes are split into blocks", async () => {
-    const random = rng(7);
+    const random = prng(7);
     const writes: [string, Uint8Array, Uint8Array][] = [];
     for (let i = 0; i < 600; i++) writes.push([`contract-${i % 5}`, enc(`key-${i}`), enc(`value-${i}-${random()}`)]);
     const expected = hex(referenceTree(writes).root);
@@ -532,7 +520,7 @@ describe("world state", () => {
   it("stays correct with tiny caches, evicting nodes whose batch is not written yet", async () => {
     const ws = await openState(t.db, { maxCachedNodes: 4, valueCacheBytes: 256 });
     const model = new Model();
-    const random = rng(3);
+    const random = prng(3);
     for (let block = 0; block < 6; block++) {
       const overlay = ws.overlay();
       for (let i = 0; i < 150; i++) {
@@ -561,7 +549,7 @@ describe("world state", () => {
   it("matches the reference over a few thousand random operations in many blocks", async () => {
     let ws = await openState(t.db, { maxCachedNodes: 64 });
     const model = new Model();
-    const random = rng(42);
+    const random = prng(42);
     const contracts = ["alpha", "beta", "γάμμα", ""];
     let ops = 0;
     for (let block = 0; block < 40; block++) {

@@ -1,0 +1,41 @@
+// An in-memory network for BFT engines in one process: each validator's transport delivers its
+// broadcasts to every other registered validator a millisecond later (never synchronously, as a
+// real network would not), and a test can hand a message to one validator as if a peer sent it.
+import type { ConsensusTransport, MessageVerdict } from "@cairn/consensus";
+import type { VerifyPool } from "@cairn/crypto/native";
+import { type SignedTransaction, txSigningBytes } from "@cairn/messaging";
+
+type Handler = (message: Uint8Array, from: string) => Promise<MessageVerdict>;
+
+export class MessageBus {
+  private readonly handlers = new Map<string, Handler>();
+
+  /** The transport of validator `id`: what it broadcasts reaches every other validator on the bus. */
+  transport(id: string): ConsensusTransport {
+    return {
+      broadcast: (message) => {
+        for (const [to, h] of this.handlers) if (to !== id) setTimeout(() => void h(message, id), 1);
+      },
+      onMessage: (handler) => {
+        this.handlers.set(id, handler);
+        return () => this.handlers.delete(id);
+      },
+    };
+  }
+
+  /** Hands `message` to validator `id` as if `from` sent it; "ignore" when its engine is not running. */
+  deliver(id: string, message: Uint8Array, from: string): Promise<MessageVerdict> {
+    const h = this.handlers.get(id);
+    return h === undefined ? Promise.resolve("ignore") : h(message, from);
+  }
+}
+
+/** An engine's `verifyTxs` over a verify pool: every transaction's signature, in one batch. */
+export function verifyTxsWith(pool: VerifyPool): (txs: readonly SignedTransaction[]) => Promise<boolean> {
+  return async (txs) =>
+    (
+      await pool.verifyBatch(
+        txs.map((t) => ({ publicKey: t.tx.sender, message: txSigningBytes(t.body), signature: t.signature })),
+      )
+    ).every(Boolean);
+}
