@@ -1,5 +1,6 @@
 // The ConsensusEngine compliance suite (@cairn/test-utils) against every engine Cairn has.
-import { engineComplianceSuite, soloHarness, tendermintHarness } from "@cairn/test-utils";
+import { engineComplianceSuite, soloHarness, tendermintHarness, tendermintSoloHarness } from "@cairn/test-utils";
 
 engineComplianceSuite("solo", soloHarness);
 engineComplianceSuite("tendermint", tendermintHarness);
+engineComplianceSuite("tendermint with one validator", tendermintSoloHarness);

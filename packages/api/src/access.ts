@@ -51,6 +51,14 @@ export const READ_ACCESS: Readonly<Record<string, ReadLevel>> = Object.freeze({
   "GET /txs/:hash": "member",
   // Like GET /txs/:hash: another's transaction needs a READ_ALL_ROLES role.
   "GET /txs/:hash/trace": "member",
+  // The console's page, script and styles: no data in them (the page signs its own reads).
+  "GET /console": "public",
+  "GET /console/": "public",
+  "GET /console/:file": "public",
+  // Votes and steps are what every validator gossips; a member may watch them.
+  "GET /consensus/events": "member",
+  // Log lines can name peers, keys and errors: auditors and admins.
+  "GET /logs": "auditor",
   "GET /blocks/latest": "auditor",
   "GET /blocks/:height": "auditor",
   "GET /events": "auditor",

@@ -134,6 +134,21 @@ export interface TxTraceView {
   readonly points: readonly TracePointView[];
 }
 
+/** One entry of a node's recent-events buffer (GET /consensus/events, GET /logs). */
+export interface RecentView<T> {
+  readonly seq: number;
+  /** Wall-clock microseconds since the Unix epoch. */
+  readonly timeUs: number;
+  readonly data: T;
+}
+
+/** A log line as GET /logs serves it. */
+export interface LogLineView {
+  readonly level: "info" | "warn" | "error" | "fatal";
+  readonly layer: string;
+  readonly msg: string;
+}
+
 /** Emitted once per committed block, in height order. */
 export interface CommittedBlockEvent {
   readonly view: BlockView;
@@ -334,6 +349,20 @@ export interface ApiBackend {
    * reached, in time order; undefined when this node traced no such transaction.
    */
   txTrace?(hash: Uint8Array): TxTraceView | undefined;
+  /**
+   * The consensus engine's recent events after sequence number `after` (GET /consensus/events):
+   * steps, proposals, votes, timeouts, locks, commits, evidence; `last` is the newest number.
+   */
+  consensusEvents?(
+    after: number,
+    limit: number,
+  ): { readonly last: number; readonly events: readonly RecentView<object>[] };
+  /** The node's recent log lines (info and above) after `after`, filtered by layer and least level (GET /logs). */
+  logs?(
+    after: number,
+    limit: number,
+    filter: { readonly layer?: string; readonly level?: LogLineView["level"] },
+  ): { readonly last: number; readonly lines: readonly RecentView<LogLineView>[] };
   // Governance (GET /gov/*, docs/governance.md). Without these methods, or on a chain without
   // governance (an open chain), the routes answer empty lists.
   /** Proposals by `filter`, newest first; empty on a chain without governance. */

@@ -50,6 +50,24 @@ export function hexItem(v: unknown, what: string): Uint8Array | ApiError {
   }
 }
 
+/** A whole-number query parameter from `min` to `max` (`fallback` when absent), or BAD_REQUEST. */
+export function queryNumber(v: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = typeof v === "string" && /^\d{1,16}$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ApiError("BAD_REQUEST", `${name} must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** The console's files (GET /console/...), loaded by the node from @cairn/console's build. */
+export interface ConsoleAssets {
+  /** File name (e.g. "index.html", "console.js") to its content type and bytes. */
+  readonly files: ReadonlyMap<string, { readonly type: string; readonly body: Uint8Array }>;
+  /** Why there are no files, when there are none (shown instead of the page). */
+  readonly missing?: string;
+}
+
 /** What a route module needs from the server: the backend, the limits, readers, telemetry, shutdown. */
 export interface RouteContext {
   readonly app: FastifyInstance;
@@ -64,6 +82,7 @@ export interface RouteContext {
   /** Resolves (to null) when the server starts closing: long waits end with it. */
   readonly closed: Promise<null>;
   readonly streams: StreamRegistry;
+  readonly console: ConsoleAssets | undefined;
   readonly events: {
     readonly keepAliveMs: number;
     readonly maxBufferedBytes: number;

@@ -35,6 +35,7 @@ export type {
   GovIdentityView,
   GovParamsView,
   IdentityView,
+  LogLineView,
   MetricsExposition,
   NodeRecordView,
   NodeRole,
@@ -47,6 +48,7 @@ export type {
   QueryResult,
   ReadAccess,
   Readiness,
+  RecentView,
   StateProofView,
   StateView,
   SubmitResult,
@@ -57,6 +59,7 @@ export type {
 } from "./backend.ts";
 export { ApiError, ERROR_STATUS, RETRYABLE_CODES, statusForCode } from "./errors.ts";
 export { type ApiGuards, defaultApiGuards, WriteLimiter } from "./guards.ts";
+export type { ConsoleAssets } from "./http.ts";
 export { type ApiTelemetry, type ApiTracePoint, noopApiTelemetry } from "./metrics.ts";
 export { MSGPACK, packResponse, wantsMsgpack } from "./negotiate.ts";
 export { DEFAULT_PROPOSAL_LIMIT, MAX_PROPOSAL_LIMIT } from "./routes/gov.ts";

@@ -9,9 +9,10 @@ import type { ApiBackend, CommittedBlockEvent } from "./backend.ts";
 import { ApiError, ERROR_STATUS, RETRYABLE_CODES } from "./errors.ts";
 import type { StreamRegistry } from "./events.ts";
 import { type ApiGuards, defaultApiGuards, limitConnections, rawError, WriteLimiter } from "./guards.ts";
-import { BinaryBody, errorBody, type Limits, type RouteContext, send } from "./http.ts";
+import { BinaryBody, type ConsoleAssets, errorBody, type Limits, type RouteContext, send } from "./http.ts";
 import { type ApiTelemetry, noopApiTelemetry } from "./metrics.ts";
 import { MSGPACK } from "./negotiate.ts";
+import { registerConsoleRoutes } from "./routes/console.ts";
 import { registerContractRoutes } from "./routes/contracts.ts";
 import { registerEvidenceRoutes } from "./routes/evidence.ts";
 import { registerGovRoutes } from "./routes/gov.ts";
@@ -52,6 +53,8 @@ export interface ApiServerOptions {
   readonly telemetry?: ApiTelemetry;
   /** Timeouts, connection caps and the write rate limit (guards.ts); each field defaults. */
   readonly guards?: Partial<ApiGuards>;
+  /** The console's files (GET /console); without them GET /console answers 404 with the reason. */
+  readonly console?: ConsoleAssets;
 }
 
 export interface ApiServer {
@@ -270,6 +273,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     closing: () => closing,
     closed,
     streams,
+    console: opts.console,
     events: {
       keepAliveMs: opts.keepAliveMs ?? 15_000,
       maxBufferedBytes: opts.maxEventBufferBytes ?? 8 * MiB,
@@ -284,6 +288,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   registerEvidenceRoutes(ctx);
   // GET /gov/*: proposals, organisations and identities, validators, the node registry.
   registerGovRoutes(ctx);
+  registerConsoleRoutes(ctx);
 
   const idle = closeIdleOnShutdown(app, () => closing);
 

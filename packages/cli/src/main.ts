@@ -92,7 +92,19 @@ async function runUntilSignalled(
   if (opts.apiHost !== undefined) config.apiHost = opts.apiHost;
   // Loaded here, not at the top: client commands should not pay for the whole node.
   const { startNode } = await import("@cairn/node");
-  const node = await startNode({ home, config });
+  const control = process.env.CAIRN_CLUSTER_CONTROL;
+  const node = await startNode({
+    home,
+    config,
+    ...(control === undefined || control === "" ? {} : { console: { clusterControl: control } }),
+  });
+  // Run by `cairn cluster` with an IPC channel: the supervisor's partition (cut off from these peers).
+  if (process.send !== undefined && process.env.CAIRN_SUPERVISOR_PID !== undefined) {
+    process.on("message", (m: { type?: string; peers?: unknown }) => {
+      if (m?.type === "sever" && Array.isArray(m.peers)) node.sever(m.peers.filter((p) => typeof p === "string"));
+    });
+    process.channel?.unref();
+  }
   for (const line of banner(node.apiUrl)) process.stderr.write(`${line}\n`);
   // On a terminal (or asked to by `cairn cluster`), one line per committed block, so a person
   // sees the chain move; logs stay JSON for machines.
@@ -290,24 +302,41 @@ export function buildProgram(): Command {
     .command("cluster")
     .description("run a local BFT cluster of validators on loopback, one process each (what `npm start` does)")
     .option("--validators <n>", "number of validators (first run only)", "4")
-    .option("--out <dir>", "directory of the node homes", ".cairn/cluster")
+    .option("--out <dir>", "directory of the node homes (default .cairn/cluster; with --teach, .cairn/teach)")
     .option("--base-port <port>", "API ports are base+i, peer-to-peer ports base+100+i (first run only)", "26600")
     .option("--log-level <spec>", "log level of every node", "warn")
     .option("--detach", "run in the background (log in DIR/cluster.log); stop it with `cairn cluster stop`")
-    .action(async (o: { validators: string; out: string; basePort: string; logLevel: string; detach?: boolean }) => {
-      const validators = Number(o.validators);
-      if (!Number.isInteger(validators) || validators < 1)
-        throw new CliError("BAD_VALIDATORS", "--validators must be a positive whole number");
-      const { runCluster } = await import("@cairn/cluster");
-      await runCluster({
-        cli: CLI_ENTRY,
-        validators,
-        out: o.out,
-        basePort: parsePort(o.basePort),
-        logLevel: o.logLevel,
-        ...(o.detach === true ? { detach: true } : {}),
-      });
-    });
+    .option("--teach", "first run only: a teaching chain (each step paced 1.5 s, long timeouts, 5 txs per block)")
+    .option(
+      "--control-port <port>",
+      "port of the loopback control endpoint the console uses (default: node0's API port + 99)",
+    )
+    .action(
+      async (o: {
+        validators: string;
+        out?: string;
+        basePort: string;
+        logLevel: string;
+        detach?: boolean;
+        teach?: boolean;
+        controlPort?: string;
+      }) => {
+        const validators = Number(o.validators);
+        if (!Number.isInteger(validators) || validators < 1)
+          throw new CliError("BAD_VALIDATORS", "--validators must be a positive whole number");
+        const { runCluster } = await import("@cairn/cluster");
+        await runCluster({
+          cli: CLI_ENTRY,
+          validators,
+          out: o.out ?? (o.teach === true ? ".cairn/teach" : ".cairn/cluster"),
+          basePort: parsePort(o.basePort),
+          logLevel: o.logLevel,
+          ...(o.detach === true ? { detach: true } : {}),
+          ...(o.teach === true ? { teach: true } : {}),
+          ...(o.controlPort === undefined ? {} : { controlPort: parsePort(o.controlPort) }),
+        });
+      },
+    );
   cluster
     .command("stop")
     .description("stop the cluster running from --dir (started by `npm start` or `cairn cluster --detach`)")

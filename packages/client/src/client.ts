@@ -12,6 +12,7 @@ import { bytesOf } from "./bytes.ts";
 import { CairnApiError, CairnClientError } from "./errors.ts";
 import { eventsUrl, type SubscribeOptions, sleep, subscribeEvents } from "./events.ts";
 import { createGovApi, type GovApi } from "./gov.ts";
+import { Metrics, parseMetrics } from "./metrics.ts";
 import { createSigner, type SendOptions, type Signer, type SignerOptions, type SubmitOptions } from "./signer.ts";
 import { createTransport } from "./transport.ts";
 import { decodeBalance } from "./tx.ts";
@@ -19,7 +20,9 @@ import type {
   BatchSubmitResult,
   BlockEvent,
   BlockInfo,
+  ConsensusEventsInfo,
   ContractInfo,
+  LogsInfo,
   QueryResult,
   StateInfo,
   StatusInfo,
@@ -96,6 +99,12 @@ export interface CairnClient {
    */
   eventsUrl(opts?: { from?: number }): Promise<string>;
   signer(key: KeyPair, opts?: SignerOptions): Signer;
+  /** The consensus engine's recent events after sequence number `after` (GET /consensus/events). */
+  consensusEvents(opts?: { after?: number; limit?: number }): Promise<ConsensusEventsInfo>;
+  /** The node's recent log lines (GET /logs; auditors and admins on a members-only chain). */
+  logs(opts?: { after?: number; limit?: number; layer?: string; level?: string }): Promise<LogsInfo>;
+  /** The node's Prometheus metrics, parsed (GET /metrics). */
+  metrics(): Promise<Metrics>;
   /** On-chain governance: proposals, organisations, validators, nodes; propose, approve, rotate, revoke. */
   readonly gov: GovApi;
 }
@@ -226,9 +235,41 @@ export function createClient(opts: ClientOptions): CairnClient {
     }
   }
 
+  const queryString = (o: Record<string, string | number | undefined>): string => {
+    const q = Object.entries(o)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
+      .join("&");
+    return q === "" ? "" : `?${q}`;
+  };
+
+  async function metrics(): Promise<Metrics> {
+    const headers = await t.readHeaders("GET", "/metrics", undefined);
+    let res: Response;
+    try {
+      res = await t.fetch(`${base}/metrics`, { headers: { ...opts.headers, ...headers } });
+    } catch (err) {
+      throw new CairnClientError("NETWORK", `cannot reach ${base}: ${(err as Error).message}`, { cause: err });
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {}
+      throw t.toApiError(res, body);
+    }
+    return new Metrics(parseMetrics(text));
+  }
+
   return {
     url: base,
     status,
+    consensusEvents: (o = {}) =>
+      call<ConsensusEventsInfo>(`/consensus/events${queryString({ after: o.after, limit: o.limit })}`),
+    logs: (o = {}) =>
+      call<LogsInfo>(`/logs${queryString({ after: o.after, limit: o.limit, layer: o.layer, level: o.level })}`),
+    metrics,
     submit: submit as CairnClient["submit"],
     getTx,
     getTxTrace,

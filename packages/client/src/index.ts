@@ -1,5 +1,8 @@
 // Cairn's SDK: keys, transaction building and signing, and a fetch-based client of a node's API.
-// Runs in Node and in browsers: it uses only @cairn/crypto's pure-JS root, @cairn/messaging and fetch.
+// Runs in Node and in browsers: it uses only @cairn/crypto's pure-JS root, @cairn/messaging, the
+// ledger's state-proof check (@cairn/ledger/state-proof, pure) and fetch.
+
+export { fromHex, toHex } from "@cairn/crypto";
 export { signTransaction, type Value } from "@cairn/messaging";
 export {
   type CairnClient,
@@ -34,6 +37,7 @@ export {
   type ProposalStatus,
 } from "./gov.ts";
 export { encodeKeyFile, generateKey, type KeyFile, type KeyPair, keyFromSecret, parseKeyFile } from "./keys.ts";
+export { type MetricSample, Metrics, parseMetrics } from "./metrics.ts";
 export { type SseMessage, SseParser } from "./sse.ts";
 export {
   type BuildTransactionParams,
@@ -53,9 +57,13 @@ export type {
   BlockHeaderInfo,
   BlockInfo,
   CommitInfo,
+  ConsensusEventInfo,
+  ConsensusEventsInfo,
   ContractInfo,
   InclusionProof,
   JsonValue,
+  LogLineInfo,
+  LogsInfo,
   NodeRole,
   QueryResult,
   Receipt,
@@ -68,4 +76,10 @@ export type {
   TxTraceInfo,
   ValidatorInfo,
 } from "./types.ts";
-export { computeBlockHash, verifyBlockCommit, verifyTxInBlock, verifyTxInclusion } from "./verify.ts";
+export {
+  computeBlockHash,
+  verifyBlockCommit,
+  verifyStateInfo,
+  verifyTxInBlock,
+  verifyTxInclusion,
+} from "./verify.ts";

@@ -1,9 +1,10 @@
 // Checks a light client can make without trusting the node it asked.
 import { type MerkleProof, PUBLIC_KEY_LENGTH, toHex, verify, verifyMerkleProof } from "@cairn/crypto";
+import { verifyStateProof } from "@cairn/ledger/state-proof";
 import { BLOCK_VERSION, type BlockHeader, blockHash, VoteType, voteSigningBytes } from "@cairn/messaging";
 import { bytesOf } from "./bytes.ts";
 import { CairnClientError } from "./errors.ts";
-import type { BlockHeaderInfo, BlockInfo, InclusionProof, TxInfo, ValidatorInfo } from "./types.ts";
+import type { BlockHeaderInfo, BlockInfo, InclusionProof, StateInfo, TxInfo, ValidatorInfo } from "./types.ts";
 
 function proofOf(p: MerkleProof | InclusionProof): MerkleProof {
   return { index: p.index, size: p.size, path: p.path.map((h, i) => bytesOf(h, `proof.path[${i}]`)) };
@@ -97,6 +98,34 @@ export function verifyBlockCommit(block: BlockInfo, validators: readonly Validat
       votes += p;
     }
     return total > 0 && votes * 3 > total * 2;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when a state read's proof shows its value (or its absence) under its `stateRoot`. Check that
+ * root against a block you trust (verifyBlockCommit) to trust the value without trusting the node.
+ */
+export function verifyStateInfo(info: StateInfo): boolean {
+  try {
+    const proof = {
+      siblings: info.proof.siblings.map((h, i) => bytesOf(h, `proof.siblings[${i}]`)),
+      leaf:
+        info.proof.leaf === null
+          ? null
+          : {
+              keyHash: bytesOf(info.proof.leaf.keyHash, "leaf.keyHash"),
+              valueHash: bytesOf(info.proof.leaf.valueHash, "leaf.valueHash"),
+            },
+    };
+    return verifyStateProof(
+      bytesOf(info.stateRoot, "stateRoot"),
+      info.contract,
+      bytesOf(info.key, "key"),
+      info.value === null ? undefined : bytesOf(info.value, "value"),
+      proof,
+    );
   } catch {
     return false;
   }

@@ -1,6 +1,14 @@
 // Cluster tooling: write a testnet (process homes or a Docker Compose project), add a node to a
 // chain, build the node image, inject faults into containers, and supervise a local cluster of
 // processes. The CLI and `cairn bench` use it; a node never does.
+
+export {
+  type ClusterControl,
+  ControlError,
+  type ControlledNode,
+  type NodeState,
+  startControlServer,
+} from "./control.ts";
 export {
   COMPOSE_FILE,
   type ContainerState,
@@ -27,10 +35,13 @@ export {
   BLOCK_LINES_ENV,
   type ClusterOptions,
   type ClusterRecord,
+  CONTROL_ENV,
   clusterHomes,
   runCluster,
   runningCluster,
   SUPERVISOR_ENV,
   stopCluster,
+  TEACH_CONSENSUS,
+  TEACH_MAX_BLOCK_TXS,
 } from "./supervisor.ts";
 export { BFT_MAX_BLOCK_TXS, createTestnet, type TestnetOptions, type TestnetResult } from "./testnet.ts";

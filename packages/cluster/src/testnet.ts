@@ -34,6 +34,8 @@ export interface TestnetOptions {
   readonly readAccess?: ReadAccess;
   /** The chain's bound on transactions per block (default BFT_MAX_BLOCK_TXS). */
   readonly maxBlockTxs?: number;
+  /** Extra consensus settings in every node's config (say, a teaching cluster's timeouts and pace). */
+  readonly consensus?: Partial<Omit<NodeConfig["consensus"], "engine">>;
   /**
    * The libp2p address node i (validators, then observers) listens on and the others dial (default
    * /ip4/127.0.0.1/tcp/base+100+i); a Docker cluster uses each container's fixed address (docker.ts).
@@ -160,7 +162,11 @@ export async function createTestnet(opts: TestnetOptions): Promise<TestnetResult
       ...defaultNodeConfig,
       moniker: names[i] as string,
       api: { host: "127.0.0.1", port: basePort + i },
-      consensus: { engine: "tendermint", blockInterval: defaultNodeConfig.consensus.blockInterval },
+      consensus: {
+        engine: "tendermint",
+        blockInterval: defaultNodeConfig.consensus.blockInterval,
+        ...opts.consensus,
+      },
       p2p: {
         listen: p2pAddr(i),
         bootstrap: peerIds.flatMap((id, j) => (j === i ? [] : [`${p2pAddr(j)}/p2p/${id}`])),

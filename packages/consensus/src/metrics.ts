@@ -19,6 +19,48 @@ export interface CommittedBlockReport {
 /** Trace points of a transaction's journey through this layer. */
 export type ConsensusTracePoint = "proposed" | "voted" | "executed" | "committed";
 
+/**
+ * One thing the consensus engine saw or did, for the console's consensus view (GET /consensus/events).
+ * Keys and hashes are lower-case hex; a nil vote has `blockHash: null`.
+ */
+export type ConsensusEventReport =
+  | {
+      readonly kind: "step";
+      readonly height: number;
+      readonly round: number;
+      readonly step: string;
+      /** What moved the machine: "start", "proposal", "prevote", "precommit", "timeout propose", ... */
+      readonly cause: string;
+    }
+  | {
+      readonly kind: "proposal";
+      readonly height: number;
+      readonly round: number;
+      readonly proposer: string;
+      readonly blockHash: string;
+      readonly polRound: number;
+      readonly own: boolean;
+    }
+  | {
+      readonly kind: "vote";
+      readonly height: number;
+      readonly round: number;
+      readonly type: "prevote" | "precommit";
+      readonly validator: string;
+      readonly blockHash: string | null;
+      readonly own: boolean;
+    }
+  | { readonly kind: "timeout"; readonly height: number; readonly round: number; readonly step: string }
+  | { readonly kind: "lock"; readonly height: number; readonly round: number; readonly lockedRound: number }
+  | {
+      readonly kind: "commit";
+      readonly height: number;
+      readonly round: number;
+      readonly blockHash: string;
+      readonly txs: number;
+    }
+  | { readonly kind: "evidence"; readonly height: number; readonly evidence: string };
+
 export interface ConsensusTelemetry {
   /** A block was executed (proposed here, received, or synced), in `seconds`. */
   blockExecuted(txs: number, seconds: number): void;
@@ -26,10 +68,13 @@ export interface ConsensusTelemetry {
   blockCommitted(block: CommittedBlockReport, seconds: number): void;
   /** These transactions reached `point` at `height`. */
   trace(point: ConsensusTracePoint, txs: readonly SignedTransaction[], height: number): void;
+  /** A step, message, timeout, lock or commit of the engine (bounded log; the console's consensus view). */
+  event(e: ConsensusEventReport): void;
 }
 
 export const noopConsensusTelemetry: ConsensusTelemetry = {
   blockExecuted() {},
   blockCommitted() {},
   trace() {},
+  event() {},
 };

@@ -3,12 +3,15 @@
 // and Prometheus metrics per layer (./metrics.ts).
 export * from "./governance/index.ts";
 export {
+  createLogBuffer,
   createLoggers,
   LAYERS,
   type Layer,
+  LogBuffer,
   type Logger,
   LoggingError,
   type LoggingOptions,
+  type LogLine,
   type NodeLoggers,
   parseLogLevel,
 } from "./logging.ts";
@@ -27,5 +30,6 @@ export {
   type StorageMetrics,
 } from "./metrics.ts";
 export { isRole, ROLES, type Role, rolesFor } from "./privilege/roles.ts";
+export { RecentBuffer, type RecentEntry } from "./recent.ts";
 export { apiTelemetry, consensusTelemetry, mempoolTelemetry } from "./telemetry.ts";
 export { TRACE_POINTS, type TraceMark, type TracePoint, TxTracer } from "./trace.ts";

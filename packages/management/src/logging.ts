@@ -1,4 +1,5 @@
-import { type Level, type Logger, pino } from "pino";
+import { type DestinationStream, type Level, type Logger, pino } from "pino";
+import { RecentBuffer } from "./recent.ts";
 
 /** The layers that log on their own channel, each with its own level. */
 export const LAYERS = ["node", "network", "consensus", "mempool", "ledger", "storage", "contracts", "api"] as const;
@@ -13,6 +14,48 @@ export interface LoggingOptions {
   readonly pretty?: boolean;
   /** Write to this file descriptor instead of stdout (default 1). */
   readonly fd?: number;
+  /** Also keep the recent lines at `info` and above here (GET /logs, the console). */
+  readonly recent?: LogBuffer;
+}
+
+/** A log line as GET /logs serves it. */
+export interface LogLine {
+  readonly level: "info" | "warn" | "error" | "fatal";
+  /** The layer that logged it ("node" for the root logger). */
+  readonly layer: string;
+  readonly msg: string;
+}
+
+const LEVEL_NAMES: Record<number, LogLine["level"]> = { 30: "info", 40: "warn", 50: "error", 60: "fatal" };
+
+/** Recent log lines, and how many of each level were logged since start. */
+export class LogBuffer extends RecentBuffer<LogLine> {
+  readonly counts: Record<LogLine["level"], number> = { info: 0, warn: 0, error: 0, fatal: 0 };
+}
+
+/** A pino destination that keeps each line (info and above) in `buffer`. */
+function recentStream(buffer: LogBuffer): DestinationStream {
+  return {
+    write(line: string) {
+      try {
+        const o = JSON.parse(line) as { level: number; layer?: string; msg?: string; time?: number };
+        const level = LEVEL_NAMES[o.level];
+        if (level === undefined) return;
+        buffer.counts[level]++;
+        buffer.push(
+          { level, layer: o.layer ?? "node", msg: o.msg ?? "" },
+          typeof o.time === "number" ? o.time * 1000 : undefined,
+        );
+      } catch {
+        // A line that is not one JSON object is not ours to keep.
+      }
+    },
+  };
+}
+
+/** A buffer for the recent log lines (default: the last 1,000). */
+export function createLogBuffer(capacity = 1_000): LogBuffer {
+  return new LogBuffer(capacity);
 }
 
 export interface NodeLoggers {
@@ -29,22 +72,40 @@ export function createLoggers(options: LoggingOptions = {}): NodeLoggers {
   const level = options.level ?? "info";
   const pretty = options.pretty ?? process.stdout.isTTY === true;
   const fd = options.fd ?? 1;
-  const root = pretty
-    ? pino({ level: "trace" }, pino.transport({ target: "pino-pretty", options: { destination: fd, colorize: true } }))
-    : pino({ level: "trace" }, pino.destination({ fd, sync: false }));
+  const out: DestinationStream = pretty
+    ? pino.transport({ target: "pino-pretty", options: { destination: fd, colorize: true } })
+    : pino.destination({ fd, sync: false });
+  const recent = options.recent;
+  const root = pino({ level: "trace" }, out);
+  // With a recent-lines buffer, each layer is its own logger writing to both: to `out` at the
+  // layer's level, to the buffer at info, so the console sees info lines even when stdout shows
+  // only warnings.
+  const withRecent = (layerLevel: Level | "silent"): Logger => {
+    const buffer = recentStream(recent as LogBuffer);
+    const streams: { level: Level; stream: DestinationStream }[] = [{ level: "info", stream: buffer }];
+    if (layerLevel !== "silent") streams.push({ level: layerLevel, stream: out });
+    const least = layerLevel === "silent" || RANK[layerLevel] > RANK.info ? "info" : layerLevel;
+    return pino({ level: least }, pino.multistream(streams));
+  };
   const children = new Map<Layer, Logger>();
   return {
     root,
     layer(name) {
       let child = children.get(name);
       if (child === undefined) {
-        child = root.child({ layer: name }, { level: options.layers?.[name] ?? level });
+        const layerLevel = options.layers?.[name] ?? level;
+        child =
+          recent === undefined
+            ? root.child({ layer: name }, { level: layerLevel })
+            : withRecent(layerLevel).child({ layer: name });
         children.set(name, child);
       }
       return child;
     },
   };
 }
+
+const RANK: Record<Level, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
 /** Parses `--log-level` values such as "info" or "info,consensus=debug,api=warn". */
 export function parseLogLevel(spec: string): Pick<LoggingOptions, "level" | "layers"> {

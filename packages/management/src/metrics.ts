@@ -47,6 +47,10 @@ export interface NodeMetricsSources {
   readonly consensusBuffered?: () => { readonly messages: number; readonly bytes: number };
   /** The node's data directory (LevelDB): its size is reported as cairn_storage_size_bytes. */
   readonly dataDir?: string;
+  /** Atomic batches the database has written. */
+  readonly storageWrites?: () => number;
+  /** Log lines at info and above, by level, since start. */
+  readonly logLines?: () => Readonly<Record<string, number>>;
 }
 
 export interface NodeMetricsOptions {
@@ -77,6 +81,10 @@ export interface MempoolMetrics {
   readonly size: Gauge;
   readonly bytes: Gauge;
   readonly maxSize: Gauge;
+  /** Transactions whose signature this node checked at admission (the cipher library's work). */
+  readonly verified: Counter;
+  /** Transactions admitted to the mempool. */
+  readonly admitted: Counter;
 }
 
 export interface ConsensusMetrics {
@@ -117,6 +125,7 @@ export interface LedgerMetrics {
 
 export interface StorageMetrics {
   readonly sizeBytes: Gauge;
+  readonly writes: Counter;
 }
 
 export interface ApiMetrics {
@@ -340,6 +349,16 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
         this.set(src.mempool?.().maxSize ?? 0);
       },
     }),
+    verified: new Counter({
+      name: "cairn_mempool_verified_total",
+      help: "Transactions whose signature this node verified at admission (from its API or by gossip)",
+      registers,
+    }),
+    admitted: new Counter({
+      name: "cairn_mempool_admitted_total",
+      help: "Transactions admitted to this node's mempool (from its API or by gossip)",
+      registers,
+    }),
   };
 
   const consensus: ConsensusMetrics = {
@@ -483,7 +502,18 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
 
   const cacheMs = options.storageCacheMs ?? 5_000;
   let cached: { at: number; size: Promise<number> } | undefined;
+  labelledMirror(registers, "cairn_log_lines_total", "Log lines at info and above, by level", "level", () =>
+    src.logLines?.(),
+  );
   const storage: StorageMetrics = {
+    writes: new Counter({
+      name: "cairn_storage_writes_total",
+      help: "Atomic batches written to the database (each block commit is one or more)",
+      registers,
+      collect() {
+        mirror(this, src.storageWrites?.());
+      },
+    }),
     sizeBytes: new Gauge({
       name: "cairn_storage_size_bytes",
       help: "Bytes on disk of the node's data directory (recomputed at most every few seconds)",

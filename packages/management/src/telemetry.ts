@@ -4,6 +4,7 @@
 // them and imports none), recording Prometheus metrics and the transaction tracer. A layer used
 // alone gets its own no-op instead.
 import type { NodeMetrics } from "./metrics.ts";
+import type { RecentBuffer } from "./recent.ts";
 import type { TracePoint, TxTracer } from "./trace.ts";
 
 interface TracedTx {
@@ -14,7 +15,12 @@ interface TracedTx {
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 
 /** Satisfies @cairn/consensus's ConsensusTelemetry: blocks and rounds, commit latency, gas, receipts. */
-export function consensusTelemetry(m: NodeMetrics, tracer: TxTracer, head?: { height: number; time: number }) {
+export function consensusTelemetry(
+  m: NodeMetrics,
+  tracer: TxTracer,
+  head?: { height: number; time: number },
+  events?: RecentBuffer<object>,
+) {
   let last = head !== undefined && head.height > 0 ? head : undefined;
   return {
     blockExecuted(_txs: number, seconds: number): void {
@@ -58,6 +64,9 @@ export function consensusTelemetry(m: NodeMetrics, tracer: TxTracer, head?: { he
       }
       last = { height: b.height, time: b.time };
     },
+    event(e: object): void {
+      events?.push(e);
+    },
     trace(point: TracePoint, txs: readonly TracedTx[], height: number): void {
       tracer.mark(
         point,
@@ -69,9 +78,11 @@ export function consensusTelemetry(m: NodeMetrics, tracer: TxTracer, head?: { he
 }
 
 /** Satisfies @cairn/mempool's MempoolTelemetry: its trace points (decoded, verified, admitted). */
-export function mempoolTelemetry(tracer: TxTracer) {
+export function mempoolTelemetry(tracer: TxTracer, m?: NodeMetrics) {
   return {
     trace(point: "decoded" | "verified" | "admitted", hashes: readonly string[]): void {
+      if (point === "verified") m?.mempool.verified.inc(hashes.length);
+      else if (point === "admitted") m?.mempool.admitted.inc(hashes.length);
       tracer.mark(point, hashes);
     },
   };

@@ -2,7 +2,8 @@
 // the trace points it owns through the telemetry it was handed: the API (received, streamed), the
 // mempool (decoded, verified, admitted), the node's gossip (gossiped), consensus (proposed, voted,
 // executed, committed). A journey begins when the mempool decodes a transaction, from this node's
-// API or from a peer's gossip; so every validator has the journey of every transaction it admitted.
+// API or from a peer's gossip, or when a block brings one this node had not seen (proposed,
+// executed); so every validator has the journey of every transaction it admitted or executed.
 // Bounded: the oldest journeys are forgotten first, so transactions that never commit cannot pile up.
 
 export const TRACE_POINTS = [
@@ -24,6 +25,9 @@ export interface TraceMark {
   readonly point: TracePoint;
   readonly at: number;
 }
+
+/** Where a journey can begin on a node: its mempool, or a block that carried a transaction it had not seen. */
+const STARTS: ReadonlySet<TracePoint> = new Set(["decoded", "proposed", "executed"]);
 
 const INDEX = new Map<TracePoint, number>(TRACE_POINTS.map((p, i) => [p, i]));
 
@@ -48,7 +52,7 @@ export class TxTracer {
     for (const hex of hashes) {
       let j = this.journeys.get(hex);
       if (j === undefined) {
-        if (point !== "decoded") continue;
+        if (!STARTS.has(point)) continue;
         j = { times: new Float64Array(TRACE_POINTS.length).fill(Number.NaN), height: 0 };
         this.journeys.set(hex, j);
       }

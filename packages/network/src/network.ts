@@ -124,6 +124,11 @@ export interface Network {
   penalize(peerId: string, reason: string): void;
   /** Whether `peerId` is refused now (cooling off after too many reports). */
   banned(peerId: string): boolean;
+  /**
+   * Fault injection for a local cluster (the supervisor's partition): refuses and disconnects these
+   * peers, members or not, until the next call; `sever([])` heals. Never called in production.
+   */
+  sever(peerIds: readonly string[]): void;
   stats(): NetworkStats;
   stop(): Promise<void>;
 }
@@ -348,8 +353,10 @@ export async function createNetwork(
   };
 
   const isMember = (peer: PeerId | string) => members.has(peer.toString());
+  // Peers cut off by `sever` (a local cluster's partition): refused like a banned peer.
+  let severed = new Set<string>();
   const deny = (peer: PeerId, direction: string) => {
-    if (isBanned(peer.toString())) {
+    if (isBanned(peer.toString()) || severed.has(peer.toString())) {
       counters.connectionsDenied++;
       return true;
     }
@@ -835,6 +842,12 @@ export async function createNetwork(
     gossipScore: (peerId) => pubsub.getScore(peerId),
     penalize,
     banned: isBanned,
+    sever(peerIds) {
+      severed = new Set(peerIds);
+      if (severed.size > 0) log.warn({ peers: [...severed] }, "partitioned from peers (fault injection)");
+      else log.warn({}, "partition healed (fault injection)");
+      for (const id of severed) penalties.hangUp(id);
+    },
     stats: () => ({
       peers: peersNow().length,
       members: members.size,

@@ -28,10 +28,12 @@ import type {
 import type { ConsensusEngine } from "@cairn/consensus";
 import { equalBytes, toHex } from "@cairn/crypto";
 import type { ExecutedBlock, Ledger } from "@cairn/ledger";
-import type { NodeMetrics, TxTracer } from "@cairn/management";
+import type { LogLine, NodeMetrics, RecentBuffer, TxTracer } from "@cairn/management";
 import type { Mempool } from "@cairn/mempool";
 import { blockHash, type Commit, decode, type Value } from "@cairn/messaging";
 import * as gov from "./gov-views.ts";
+
+const LOG_RANK: Record<LogLine["level"], number> = { info: 0, warn: 1, error: 2, fatal: 3 };
 
 export interface BackendComponents {
   readonly ledger: Ledger;
@@ -59,6 +61,10 @@ export interface BackendComponents {
   readonly metrics?: NodeMetrics;
   /** Journeys of the transactions that reached this node's mempool (GET /txs/:hash/trace). */
   readonly tracer?: TxTracer;
+  /** The consensus engine's recent events (GET /consensus/events). */
+  readonly consensusEvents?: RecentBuffer<object>;
+  /** Recent log lines, info and above (GET /logs). */
+  readonly logs?: RecentBuffer<LogLine>;
 }
 
 /**
@@ -172,6 +178,19 @@ export class NodeBackend implements ApiBackend {
       sync: this.c.sync?.() ?? { catchingUp: false },
       role: validators.some((v) => equalBytes(v.publicKey, this.c.nodeId)) ? "validator" : "observer",
     };
+  }
+
+  consensusEvents(after: number, limit: number) {
+    const b = this.c.consensusEvents;
+    return b === undefined ? { last: 0, events: [] } : { last: b.last, events: b.since(after, limit) };
+  }
+
+  logs(after: number, limit: number, filter: { readonly layer?: string; readonly level?: LogLine["level"] }) {
+    const b = this.c.logs;
+    if (b === undefined) return { last: 0, lines: [] };
+    const least = filter.level === undefined ? 0 : LOG_RANK[filter.level];
+    const keep = (l: LogLine) => (filter.layer === undefined || l.layer === filter.layer) && LOG_RANK[l.level] >= least;
+    return { last: b.last, lines: b.since(after, limit, keep) };
   }
 
   txTrace(hash: Uint8Array): TxTraceView | undefined {

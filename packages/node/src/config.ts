@@ -26,6 +26,10 @@ export interface NodeConfig {
     readonly blockInterval: number;
     /** tendermint: how often an idle chain makes an empty block (ms). */
     readonly emptyBlockInterval?: number;
+    /** tendermint: step timeouts (ms; docs/consensus.md), each defaulting as in the engine. */
+    readonly timeouts?: Partial<TendermintTimeouts>;
+    /** tendermint, teaching mode (`cairn cluster --teach`): wait this long before each proposal and vote sent (ms). */
+    readonly stepPaceMs?: number;
   };
   /** The peer-to-peer network (tendermint only): listen address and bootstrap peers (multiaddrs with /p2p/ids). */
   readonly p2p?: { readonly listen: string; readonly bootstrap: readonly string[] };
@@ -37,6 +41,16 @@ export interface NodeConfig {
   readonly verifyWorkers?: number;
   /** Gas bound of a read-only contract query (POST /query), so reads cannot tie up the node. */
   readonly maxQueryGas: number;
+}
+
+/** The Tendermint step timeouts a config may set: each step waits base + round × delta ms. */
+export interface TendermintTimeouts {
+  readonly timeoutPropose: number;
+  readonly timeoutProposeDelta: number;
+  readonly timeoutPrevote: number;
+  readonly timeoutPrevoteDelta: number;
+  readonly timeoutPrecommit: number;
+  readonly timeoutPrecommitDelta: number;
 }
 
 export const defaultNodeConfig: NodeConfig = {

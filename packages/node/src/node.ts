@@ -1,5 +1,6 @@
 import { type ApiServer, createApiServer } from "@cairn/api";
 import { type BftEngine, type ConsensusEngine, createBlockExecutor, createSoloEngine } from "@cairn/consensus";
+import { type ConsoleSettings, loadConsoleAssets } from "@cairn/console/assets";
 import { createNativeRegistry } from "@cairn/contracts";
 import { toHex } from "@cairn/crypto";
 import { createNativeSigner, VerifyPool } from "@cairn/crypto/native";
@@ -7,6 +8,7 @@ import { createLedger, type ExecutedBlock, type Genesis, type Ledger } from "@ca
 import {
   apiTelemetry,
   consensusTelemetry,
+  createLogBuffer,
   createLoggers,
   createNodeMetrics,
   governanceContract,
@@ -15,6 +17,7 @@ import {
   type NodeLoggers,
   type NodeMetrics,
   parseLogLevel,
+  RecentBuffer,
   TxTracer,
 } from "@cairn/management";
 import { Mempool } from "@cairn/mempool";
@@ -28,12 +31,17 @@ import { VERSION } from "./version.ts";
 
 /** Request/response protocol that carries a validator's retransmitted consensus messages. */
 
+/** Consensus events kept for GET /consensus/events: a few minutes of a 4-validator chain at full speed. */
+const CONSENSUS_EVENTS_KEPT = 5_000;
+
 export interface NodeOptions {
   readonly home: string;
   /** Overrides applied on top of HOME/config.json (e.g. from CLI flags). */
   readonly config?: Partial<Pick<NodeConfig, "logLevel" | "verifyWorkers">> & { apiPort?: number; apiHost?: string };
   /** Use these loggers instead of building them from the config. */
   readonly loggers?: NodeLoggers;
+  /** What the console (GET /console) is told: the local cluster's control endpoint, under `cairn cluster`. */
+  readonly console?: ConsoleSettings;
 }
 
 /** A running Cairn node: every layer wired together, and its HTTP API listening. */
@@ -52,6 +60,11 @@ export interface CairnNode {
   readonly metrics: NodeMetrics;
   /** Journeys through the layers of the transactions that reached this node's mempool (docs/metrics.md). */
   readonly tracer: TxTracer;
+  /**
+   * Cuts this node off from these libp2p peers until the next call ([] heals): the local cluster
+   * supervisor's partition (docs/console.md). A solo node has no peers and ignores it.
+   */
+  sever(peerIds: readonly string[]): void;
   /** Stops consensus after the block in progress, closes the API, then the database. */
   stop(): Promise<void>;
 }
@@ -69,7 +82,10 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     verifyWorkers: o.verifyWorkers ?? base.verifyWorkers,
     api: { ...base.api, host: o.apiHost ?? base.api.host, port: o.apiPort ?? base.api.port },
   };
-  const loggers = opts.loggers ?? createLoggers(parseLogLevel(config.logLevel));
+  // The last log lines and consensus events, kept for the console (GET /logs, GET /consensus/events).
+  const logs = createLogBuffer();
+  const consensusEvents = new RecentBuffer<object>(CONSENSUS_EVENTS_KEPT);
+  const loggers = opts.loggers ?? createLoggers({ ...parseLogLevel(config.logLevel), recent: logs });
   const log = loggers.layer("node");
   const paths = homePaths(opts.home);
   const genesis = await loadGenesis(opts.home);
@@ -112,6 +128,8 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
         syncing: () => sync.status().catchingUp,
         consensusBuffered: () => bft?.buffered() ?? { messages: 0, bytes: 0 },
         dataDir: paths.data,
+        storageWrites: () => db.writes,
+        logLines: () => logs.counts,
       },
     });
     const tracer = new TxTracer(config.mempool.maxTxs);
@@ -122,7 +140,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
         verifier,
         maxTxBytes: genesis.params.maxTxBytes,
         journal,
-        telemetry: mempoolTelemetry(tracer),
+        telemetry: mempoolTelemetry(tracer, metrics),
       },
       { maxTxs: config.mempool.maxTxs, maxBytes: config.mempool.maxBytes },
     );
@@ -138,13 +156,14 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       ledger,
       mempool,
       logger: loggers.layer("consensus"),
-      telemetry: consensusTelemetry(metrics, tracer, ledger.head()),
+      telemetry: consensusTelemetry(metrics, tracer, ledger.head(), consensusEvents),
     });
     const offCommit = executor.onCommit((executed, commit) => backend?.onCommit(executed, commit));
     closers.push(async () => offCommit());
     let onAccepted: ((envelopes: Uint8Array[], hashes: string[]) => void) | undefined;
     let peers: (() => readonly string[]) | undefined;
     let members: (() => readonly string[]) | undefined;
+    let sever: (peerIds: readonly string[]) => void = () => {};
     let evidence: BackendComponents["evidence"];
     if (config.consensus.engine === "tendermint") {
       const t = await startTendermint({
@@ -170,6 +189,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       peers = t.peers;
       members = t.members;
       netStats = t.netStats;
+      sever = t.sever;
     } else {
       consensus = createSoloEngine<ExecutedBlock>(
         { ledger, mempool, executor, signer, logger: loggers.layer("consensus") },
@@ -186,6 +206,8 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       consensus,
       metrics,
       tracer,
+      consensusEvents,
+      logs,
       nodeId: key.publicKey,
       moniker: config.moniker,
       version: VERSION,
@@ -200,6 +222,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     closers.push(() => consensus.stop());
     const api = await createApiServer({
       backend,
+      console: await loadConsoleAssets(opts.console),
       host: config.api.host,
       port: config.api.port,
       logger: loggers.layer("api"),
@@ -228,6 +251,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       loggers,
       metrics,
       tracer,
+      sever: (peerIds) => sever(peerIds),
       stop() {
         stopped ??= closeAll().then(() => log.info("node stopped"));
         return stopped;

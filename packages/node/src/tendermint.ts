@@ -43,6 +43,8 @@ export interface TendermintParts {
   readonly peers: () => readonly string[];
   readonly members: () => readonly string[];
   readonly netStats: () => NetworkCounters;
+  /** Cuts this node off from these peers until the next call (a local cluster's partition; [] heals). */
+  readonly sever: (peerIds: readonly string[]) => void;
   /** What stops them, in the order they were started. */
   readonly closers: (() => Promise<void>)[];
 }
@@ -92,6 +94,8 @@ export async function startTendermint(w: TendermintWiring): Promise<TendermintPa
       ...(config.consensus.emptyBlockInterval === undefined
         ? {}
         : { emptyBlockInterval: config.consensus.emptyBlockInterval }),
+      ...(config.consensus.timeouts === undefined ? {} : { timeouts: config.consensus.timeouts }),
+      ...(config.consensus.stepPaceMs === undefined ? {} : { stepPaceMs: config.consensus.stepPaceMs }),
     },
   );
   return {
@@ -114,6 +118,7 @@ export async function startTendermint(w: TendermintWiring): Promise<TendermintPa
     peers: () => net.peers(),
     members: () => net.members(),
     netStats: () => net.stats(),
+    sever: (peerIds) => net.sever(peerIds),
     closers,
   };
 }

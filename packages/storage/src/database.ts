@@ -68,6 +68,8 @@ export interface Database {
   /** The directory the database lives in. */
   readonly location: string;
   readonly isOpen: boolean;
+  /** Atomic batches written since the database was opened (cairn_storage_writes_total). */
+  readonly writes: number;
   get(column: Column, key: Uint8Array): Promise<Uint8Array | undefined>;
   /**
    * A blocking read, for callers that cannot await (the WebAssembly host functions of contracts):
@@ -188,6 +190,7 @@ function minBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 class LevelDatabase implements Database {
   readonly location: string;
+  writes = 0;
   #level: Level;
   #closed = false;
 
@@ -402,6 +405,7 @@ class LevelWriteBatch implements WriteBatch {
       }
       this.#chain = undefined;
     }
+    this.#db.writes++;
     for (const cb of this.#callbacks) cb();
   }
 }

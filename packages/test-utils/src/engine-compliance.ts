@@ -280,10 +280,9 @@ export const soloHarness: EngineHarness = harnessOf(1, "compliance-solo", ({ slo
   ),
 );
 
-export const tendermintHarness: EngineHarness = harnessOf(
-  4,
-  "compliance-bft",
-  ({ slot, index, ledger, mempool, pool, bus }) => {
+/** Tendermint with `validators` validators on one message bus. */
+const tendermintHarnessOf = (validators: number): EngineHarness =>
+  harnessOf(validators, `compliance-bft-${validators}`, ({ slot, index, ledger, mempool, pool, bus }) => {
     const id = `v${index}`;
     return createBftEngine<ExecutedBlock>(
       {
@@ -297,5 +296,8 @@ export const tendermintHarness: EngineHarness = harnessOf(
       },
       { retransmitMs: 500, maxBlockTxs: 1000, maxBlockBytes: 4 * 1024 * 1024 },
     );
-  },
-);
+  });
+
+export const tendermintHarness: EngineHarness = tendermintHarnessOf(4);
+/** A lone Tendermint validator: it decides each height inside the last one's effects (and must still stop). */
+export const tendermintSoloHarness: EngineHarness = tendermintHarnessOf(1);

@@ -18,6 +18,7 @@ export {
   engineComplianceSuite,
   soloHarness,
   tendermintHarness,
+  tendermintSoloHarness,
 } from "./engine-compliance.ts";
 export {
   ContractFailure,

@@ -1,29 +1,20 @@
 // GET /evidence (paged) and GET /evidence/:id (docs/api.md).
 import type { EvidenceQuery } from "../backend.ts";
 import { ApiError } from "../errors.ts";
-import { errorBody, type RouteContext, send } from "../http.ts";
+import { errorBody, queryNumber, type RouteContext, send } from "../http.ts";
 import { evidenceToJson } from "../render.ts";
 
 const DEFAULT_EVIDENCE_PAGE = 100;
 const MAX_EVIDENCE_PAGE = 1000;
 const EVIDENCE_KINDS = ["duplicate-vote", "conflicting-proposal", "invalid-proposal"];
 
-/** A whole-number query parameter within [min, max], or `fallback` when absent. */
-function pageNumber(v: unknown, name: string, min: number, max: number, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = typeof v === "string" && /^\d{1,16}$/.test(v) ? Number(v) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ApiError("BAD_REQUEST", `${name} must be a whole number from ${min} to ${max}`);
-  }
-  return n;
-}
 export function registerEvidenceRoutes(ctx: RouteContext): void {
   const { backend } = ctx;
   // Paged: a Byzantine validator's evidence is bounded per kind and height, and answers are bounded too.
   ctx.app.get("/evidence", async (req, reply) => {
     const q = req.query as Record<string, unknown>;
-    const offset = pageNumber(q.offset, "offset", 0, Number.MAX_SAFE_INTEGER, 0);
-    const limit = pageNumber(q.limit, "limit", 1, MAX_EVIDENCE_PAGE, DEFAULT_EVIDENCE_PAGE);
+    const offset = queryNumber(q.offset, "offset", 0, Number.MAX_SAFE_INTEGER, 0);
+    const limit = queryNumber(q.limit, "limit", 1, MAX_EVIDENCE_PAGE, DEFAULT_EVIDENCE_PAGE);
     const validator = q.validator;
     if (validator !== undefined && (typeof validator !== "string" || !/^[0-9a-fA-F]{64}$/.test(validator))) {
       throw new ApiError("BAD_REQUEST", "validator must be a 64-character hex public key");

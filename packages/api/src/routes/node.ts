@@ -3,8 +3,12 @@
 import { routeLevel } from "../access.ts";
 import { ApiError } from "../errors.ts";
 import { serveEvents } from "../events.ts";
-import { errorBody, type RouteContext, send } from "../http.ts";
+import { errorBody, queryNumber, type RouteContext, send } from "../http.ts";
 import { statusToJson } from "../render.ts";
+
+/** Most entries one GET /consensus/events or GET /logs returns. */
+const MAX_RECENT = 1000;
+const LOG_LEVELS = ["info", "warn", "error", "fatal"];
 
 export function registerNodeRoutes(ctx: RouteContext): void {
   const { backend, limits, guard, readers } = ctx;
@@ -41,6 +45,41 @@ export function registerNodeRoutes(ctx: RouteContext): void {
     if (backend.metrics === undefined) throw new ApiError("NOT_FOUND", "this node exports no metrics");
     const m = await backend.metrics();
     return reply.code(200).type(m.contentType).send(m.body);
+  });
+
+  // What the consensus engine saw and did, newest last: the console's consensus view polls it with
+  // `after` = the last sequence number it saw.
+  ctx.app.get("/consensus/events", async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const after = queryNumber(q.after, "after", 0, Number.MAX_SAFE_INTEGER, 0);
+    const limit = queryNumber(q.limit, "limit", 1, MAX_RECENT, MAX_RECENT);
+    const r = backend.consensusEvents?.(after, limit) ?? { last: 0, events: [] };
+    return send(req, reply, 200, {
+      last: r.last,
+      events: r.events.map((e) => ({ seq: e.seq, timeUs: e.timeUs, ...e.data })),
+    });
+  });
+
+  ctx.app.get("/logs", async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const after = queryNumber(q.after, "after", 0, Number.MAX_SAFE_INTEGER, 0);
+    const limit = queryNumber(q.limit, "limit", 1, MAX_RECENT, MAX_RECENT);
+    const layer = q.layer;
+    if (layer !== undefined && (typeof layer !== "string" || !/^[a-z]{1,20}$/.test(layer))) {
+      throw new ApiError("BAD_REQUEST", "layer must be a layer name such as consensus or api");
+    }
+    const level = q.level;
+    if (level !== undefined && !LOG_LEVELS.includes(level as string)) {
+      throw new ApiError("BAD_REQUEST", `level must be one of ${LOG_LEVELS.join(", ")}`);
+    }
+    const r = backend.logs?.(after, limit, {
+      ...(layer === undefined ? {} : { layer: layer as string }),
+      ...(level === undefined ? {} : { level: level as "info" }),
+    }) ?? { last: 0, lines: [] };
+    return send(req, reply, 200, {
+      last: r.last,
+      lines: r.lines.map((l) => ({ seq: l.seq, timeUs: l.timeUs, ...l.data })),
+    });
   });
 
   ctx.app.get("/events", { exposeHeadRoute: false }, (req, reply) =>

@@ -10,6 +10,7 @@ import {
   decodeTransaction,
   encodeBlock,
   type SignedTransaction,
+  VoteType,
 } from "@cairn/messaging";
 import { ConsensusError, type VerifyFn, verifyCommit } from "../commit.ts";
 import { BlockExecutor } from "../executor.ts";
@@ -38,9 +39,10 @@ import {
   type Vote,
   voteBytes,
 } from "./messages.ts";
+import type { TendermintOptions } from "./options.ts";
 import { proposerSchedule } from "./proposer.ts";
 import type { SafetyRecord } from "./record.ts";
-import { createTendermint, type Effect, RejectCode, type Tendermint } from "./tendermint.ts";
+import { createTendermint, type Effect, RejectCode, type Tendermint, type TendermintStatus } from "./tendermint.ts";
 
 // The BFT engine: runs the Tendermint state machine (./tendermint.ts) against the real ledger,
 // mempool, a transport and a durable safety store. The machine decides; this adapter does the I/O
@@ -150,6 +152,13 @@ export interface BftEngineOptions {
   /** Least time between two catch-ups that found nothing (ms). */
   readonly syncCooldownMs: number;
   readonly fetcher?: Partial<BlockFetcherOptions>;
+  /** The state machine's step timeouts (default: defaultTendermintOptions). */
+  readonly timeouts?: Partial<TendermintOptions>;
+  /**
+   * Teaching mode: wait this long before sending each of this validator's proposals and votes, so a
+   * class can follow every step in the console (default 0; keep it well below the timeouts).
+   */
+  readonly stepPaceMs?: number;
 }
 
 export const defaultBftEngineOptions: BftEngineOptions = {
@@ -177,6 +186,8 @@ interface Invalid {
 
 const heightOf = (m: ConsensusMessage) => (m.kind === "proposal" ? m.proposal.height : m.vote.height);
 const authorOf = (m: ConsensusMessage) => (m.kind === "proposal" ? m.proposal.proposer : m.vote.validator);
+
+const voteName = (v: Vote): "prevote" | "precommit" => (v.type === VoteType.prevote ? "prevote" : "precommit");
 
 /** The worse of two verdicts. */
 function worse(a: MessageVerdict, b: MessageVerdict): MessageVerdict {
@@ -222,6 +233,10 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   private recordAhead: SafetyRecord | undefined;
 
   private readonly executor: BlockExecutor<E>;
+  /** Proposals and votes of this height already in the consensus event log. */
+  private readonly reported = new Set<string>();
+  /** The machine's status when last observed (step and lock events). */
+  private lastStatus: TendermintStatus | undefined;
   /** Blocks of this height this validator voted for (traced once each). */
   private readonly votedFor = new Set<string>();
 
@@ -254,7 +269,10 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     this.running = true;
     this.unsubscribe = this.c.transport.onMessage((bytes, from) => this.receive(bytes, from));
     this.retransmitTimer = setInterval(() => this.retransmit(), this.opts.retransmitMs);
-    this.enqueue(async () => this.apply((this.machine as Tendermint).start()));
+    this.enqueue(async () => {
+      await this.apply((this.machine as Tendermint).start());
+      this.observe("start");
+    });
   }
 
   /**
@@ -274,21 +292,24 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   private async createMachine(restore: SafetyRecord | null, observe = false): Promise<Tendermint> {
     const { ledger, signer, verify } = this.c;
     const head = ledger.head();
-    return createTendermint({
-      chainId: ledger.chainId,
-      validators: validatorsOf(ledger, head.height + 1),
-      validatorsAt: (height) => validatorsOf(ledger, height),
-      self: signer.publicKey,
-      height: head.height + 1,
-      lastCommit: head.height === 0 ? null : ((await ledger.getCommit(head.height)) ?? null),
-      signer,
-      verify,
-      validate: (pb) => this.validity.get(toHex(pb.blockHash)) === null,
-      timely: (p) => this.timely(p),
-      restore,
-      observe,
-      ...(this.c.logger === undefined ? {} : { logger: this.c.logger }),
-    });
+    return createTendermint(
+      {
+        chainId: ledger.chainId,
+        validators: validatorsOf(ledger, head.height + 1),
+        validatorsAt: (height) => validatorsOf(ledger, height),
+        self: signer.publicKey,
+        height: head.height + 1,
+        lastCommit: head.height === 0 ? null : ((await ledger.getCommit(head.height)) ?? null),
+        signer,
+        verify,
+        validate: (pb) => this.validity.get(toHex(pb.blockHash)) === null,
+        timely: (p) => this.timely(p),
+        restore,
+        observe,
+        ...(this.c.logger === undefined ? {} : { logger: this.c.logger }),
+      },
+      this.opts.timeouts,
+    );
   }
 
   async stop(): Promise<void> {
@@ -444,9 +465,13 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
         }
       }
     }
+    const deciding = machine.status().height;
     const effects = machine.onMessage(m);
-    verdict = worse(verdict, verdictOf(effects));
+    const own = verdictOf(effects);
+    verdict = worse(verdict, own);
+    if (own === "accept" && heightOf(m) === deciding) this.reportMessage(m, false);
     await this.apply(effects);
+    this.observe(m.kind === "proposal" ? "proposal" : voteName(m.vote));
     return verdict;
   }
 
@@ -466,7 +491,55 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     return sorted[sorted.length >> 1];
   }
 
+  /** A proposal or vote of the height being decided, once each, for the consensus event log. */
+  private reportMessage(m: ConsensusMessage, own: boolean): void {
+    const key =
+      m.kind === "proposal"
+        ? `p/${m.proposal.round}/${toHex(m.proposal.blockHash)}`
+        : `v/${m.vote.type}/${m.vote.round}/${toHex(m.vote.validator)}/${toHex(m.vote.blockHash)}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    if (m.kind === "proposal") {
+      const p = m.proposal;
+      this.executor.telemetry.event({
+        kind: "proposal",
+        height: p.height,
+        round: p.round,
+        proposer: toHex(p.proposer),
+        blockHash: toHex(p.blockHash),
+        polRound: p.polRound,
+        own,
+      });
+    } else {
+      const v = m.vote;
+      this.executor.telemetry.event({
+        kind: "vote",
+        height: v.height,
+        round: v.round,
+        type: voteName(v),
+        validator: toHex(v.validator),
+        blockHash: isNil(v.blockHash) ? null : toHex(v.blockHash),
+        own,
+      });
+    }
+  }
+
+  /** Reports the machine's step (and lock) when an input changed it; `cause` names the input. */
+  private observe(cause: string): void {
+    const s = this.machine?.status();
+    if (s === undefined) return;
+    const last = this.lastStatus;
+    if (last === undefined || last.height !== s.height || last.round !== s.round || last.step !== s.step) {
+      this.executor.telemetry.event({ kind: "step", height: s.height, round: s.round, step: s.step, cause });
+    }
+    if (s.lockedRound >= 0 && (last === undefined || last.height !== s.height || last.lockedRound !== s.lockedRound)) {
+      this.executor.telemetry.event({ kind: "lock", height: s.height, round: s.round, lockedRound: s.lockedRound });
+    }
+    this.lastStatus = s;
+  }
+
   private async report(e: ConsensusEvidence): Promise<void> {
+    this.executor.telemetry.event({ kind: "evidence", height: this.c.ledger.head().height + 1, evidence: e.kind });
     this.c.logger?.warn(
       { kind: e.kind, ...(e.kind === "invalid-proposal" ? { reason: e.reason } : {}) },
       "bft: evidence of a validator's misbehaviour",
@@ -560,6 +633,9 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
 
   private async apply(effects: readonly Effect[]): Promise<void> {
     for (const e of effects) {
+      // Stopped (or halted): carry out nothing more. A lone validator decides each height inside
+      // the previous one's effects, so without this check its chain would never let stop() return.
+      if (!this.running) return;
       switch (e.type) {
         case "persist":
           // Durable before anything after it, above all the broadcast of the vote it records.
@@ -570,16 +646,27 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
           }
           break;
         case "broadcast": {
+          if ((this.opts.stepPaceMs ?? 0) > 0) await new Promise((r) => setTimeout(r, this.opts.stepPaceMs));
           const bytes = encodeConsensusMessage(e.message);
           this.sent.push(bytes);
           this.c.transport.broadcast(bytes);
+          this.reportMessage(e.message, true);
           if (e.message.kind === "vote") this.traceVote(e.message.vote);
           break;
         }
         case "scheduleTimeout": {
           const t = setTimeout(() => {
             this.timers.delete(t);
-            this.enqueue(async () => this.apply((this.machine as Tendermint).onTimeout(e.timeout)));
+            this.enqueue(async () => {
+              const { height, round, step } = e.timeout;
+              // A timer of a height or round already left behind changes nothing: not an event.
+              const now = (this.machine as Tendermint).status();
+              if (now.height === height && now.round === round) {
+                this.executor.telemetry.event({ kind: "timeout", height, round, step });
+              }
+              await this.apply((this.machine as Tendermint).onTimeout(e.timeout));
+              this.observe(`timeout ${step}`);
+            });
           }, e.timeout.ms);
           this.timers.add(t);
           break;
@@ -656,6 +743,13 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     }
     try {
       await this.executor.commit(executed, commit);
+      this.executor.telemetry.event({
+        kind: "commit",
+        height: commit.height,
+        round: commit.round,
+        blockHash: toHex(hash),
+        txs: executed.txs.length,
+      });
     } catch (err) {
       // Only the ledger's write throws here (the executor contains its listeners' failures).
       throw new StorageFailure(err);
@@ -682,6 +776,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   private afterCommit(): void {
     this.executed.clear();
     this.votedFor.clear();
+    this.reported.clear();
     this.validity.clear();
     this.arrivals.clear();
     this.sent = [];

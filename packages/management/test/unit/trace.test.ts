@@ -4,7 +4,8 @@ import { TxTracer } from "../../src/index.ts";
 describe("TxTracer", () => {
   it("begins a journey where the mempool decodes a traced transaction, and orders its points by time", () => {
     const t = new TxTracer();
-    t.mark("proposed", ["aa"], 1, 5); // not begun: ignored
+    t.mark("committed", ["aa"], 1, 5); // not begun: ignored
+    t.mark("voted", ["aa"], 1, 5); // nor this
     expect(t.journey("aa").marks).toEqual([]);
     t.mark("decoded", ["aa"], undefined, 10);
     t.mark("received", ["aa"], undefined, 8); // the API marks it later, with the request's arrival time
@@ -24,6 +25,23 @@ describe("TxTracer", () => {
     expect(t.reached("aa", "received")).toBe(true);
     expect(t.reached("aa", "streamed")).toBe(false);
     expect(t.between("aa", "admitted", "streamed")).toBeUndefined();
+    expect(t.between("bb", "admitted", "committed")).toBeUndefined();
+  });
+
+  it("begins a journey at a block that carries a transaction this node never decoded (it came in a proposal first)", () => {
+    const t = new TxTracer();
+    t.mark("executed", ["bb"], 7, 20);
+    t.mark("voted", ["bb"], 7, 21);
+    t.mark("committed", ["bb"], 7, 30);
+    expect(t.journey("bb")).toEqual({
+      marks: [
+        { point: "executed", at: 20 },
+        { point: "voted", at: 21 },
+        { point: "committed", at: 30 },
+      ],
+      height: 7,
+    });
+    // Not through this node's mempool: no admission-to-commit latency.
     expect(t.between("bb", "admitted", "committed")).toBeUndefined();
   });
 
