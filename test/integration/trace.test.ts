@@ -120,5 +120,25 @@ describe("trace points on every validator", () => {
     const first = n0.tracer.journey(hex).marks.map((m) => m.point);
     expect(first.slice(0, 4)).toEqual(["received", "decoded", "verified", "admitted"]);
     expect(first).toContain("committed");
+
+    // The consensus events of that block's height on node1 (GET /consensus/events, the console's
+    // consensus view): the proposal, both validators' prevotes and precommits, the commit, each once.
+    const height = (await (await fetch(`${n1.apiUrl}/txs/${hex}`)).json()).height as number;
+    const { events } = await (await fetch(`${n1.apiUrl}/consensus/events`)).json();
+    const at = events.filter((e: { height: number }) => e.height === height);
+    const votes = (type: string) =>
+      at
+        .filter((e: { kind: string; type?: string }) => e.kind === "vote" && e.type === type)
+        .map((e: { validator: string }) => e.validator)
+        .sort();
+    const keys = n1.genesis.validators.map((v) => toHex(v.publicKey)).sort();
+    expect(votes("prevote")).toEqual(keys);
+    expect(votes("precommit")).toEqual(keys);
+    expect(at.filter((e: { kind: string }) => e.kind === "proposal")).toHaveLength(1);
+    expect(at.find((e: { kind: string }) => e.kind === "commit")).toMatchObject({ height, txs: 1 });
+    expect(at.some((e: { kind: string; step?: string }) => e.kind === "step" && e.step === "precommit")).toBe(true);
+    // Sequence numbers increase with time.
+    const seqs = events.map((e: { seq: number }) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a: number, b: number) => a - b));
   });
 });
