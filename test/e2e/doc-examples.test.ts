@@ -128,6 +128,18 @@ describe("docs/api.md examples against a live cluster", () => {
       ["### `GET /status` — node status", 0, () => json("/status"), ["clock", "lastCaughtUpAt"]],
       ["### `GET /ready` — readiness", 0, () => json("/ready"), []],
       ["## GET /evidence", 0, () => json("/evidence"), []],
+      ["### `GET /logs` — the node's recent log lines", 0, () => json("/logs?limit=1"), []],
+      [
+        "### `GET /consensus/events` — what the consensus engine saw and did",
+        0,
+        async () => {
+          // The documented example shows a vote then the commit: compare with this node's latest pair.
+          const all = (await json("/consensus/events")) as { last: number; events: { kind: string }[] };
+          const i = all.events.findLastIndex((e, k) => e.kind === "commit" && all.events[k - 1]?.kind === "vote");
+          return { last: all.last, events: [all.events[i - 1], all.events[i]] } as Json;
+        },
+        [],
+      ],
     ];
     const docs = examples();
     const problems: string[] = [];

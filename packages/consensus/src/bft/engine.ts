@@ -675,9 +675,11 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
           // A request of a height the ledger has passed meanwhile (block sync) is moot.
           if (e.height !== this.c.ledger.head().height + 1) break;
           await this.apply(await this.propose(e.height, e.round, e.lastCommit));
+          this.observe("own proposal");
           break;
         case "commit":
           await this.commit(e.blockHash, e.block, e.commit);
+          this.observe("commit");
           if (this.recordAhead !== undefined && this.c.ledger.head().height + 1 >= this.recordAhead.height) {
             // Caught up to its own record: from here it signs again, restoring what it recorded.
             for (const t of this.timers) clearTimeout(t);
