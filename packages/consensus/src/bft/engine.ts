@@ -633,9 +633,13 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
 
   private async apply(effects: readonly Effect[]): Promise<void> {
     for (const e of effects) {
-      // Stopped (or halted): carry out nothing more. A lone validator decides each height inside
-      // the previous one's effects, so without this check its chain would never let stop() return.
-      if (!this.running) return;
+      // Stopped (or halted), the input in hand is finished (its safety record and a decided block
+      // are still written) but nothing new starts: no message out, no timer, no proposal. A lone
+      // validator decides each height inside the last one's effects, so without this its chain
+      // would never let stop() return.
+      if (!this.running && (e.type === "broadcast" || e.type === "scheduleTimeout" || e.type === "requestValue")) {
+        continue;
+      }
       switch (e.type) {
         case "persist":
           // Durable before anything after it, above all the broadcast of the vote it records.
