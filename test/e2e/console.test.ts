@@ -154,6 +154,12 @@ describe("the console against a 4-validator cluster", () => {
       { timeout: 15_000 },
       before,
     );
+    // A component's details: what it is, where it lives, its trace events and log lines.
+    await page.click('[data-component="execution-engine"]');
+    await page.waitForSelector('[data-details="execution-engine"] [data-trace-events="execution-engine"] li', {
+      timeout: 15_000,
+    });
+    expect(await textOf(page, '[data-details="execution-engine"]')).toContain("vm · src/engine.ts");
     await page.click('[data-component="consensus"]');
     await page.waitForSelector('[data-details="consensus"]');
     await shot(page, "map");

@@ -18,6 +18,8 @@ export interface Component {
   readonly logLayer: string;
   /** Whether the consensus event log is this component's trace. */
   readonly consensusTrace?: boolean;
+  /** The transaction trace points this component records (GET /txs/:hash/trace). */
+  readonly tracePoints?: readonly string[];
   figures(s: Snapshot): readonly (readonly [string, string])[];
 }
 
@@ -49,6 +51,7 @@ export const COMPONENTS: readonly Component[] = [
   },
   {
     slug: "data-transceiver",
+    tracePoints: ["gossiped"],
     layer: "Infrastructure",
     group: "Network",
     name: "Data transceiver",
@@ -63,6 +66,7 @@ export const COMPONENTS: readonly Component[] = [
   },
   {
     slug: "cipher-libraries",
+    tracePoints: ["verified"],
     layer: "Infrastructure",
     group: "Utility",
     name: "Cipher libraries",
@@ -76,6 +80,7 @@ export const COMPONENTS: readonly Component[] = [
   },
   {
     slug: "data-persistence",
+    tracePoints: ["committed"],
     layer: "Infrastructure",
     group: "Data persistence",
     name: "Data persistence",
@@ -89,6 +94,7 @@ export const COMPONENTS: readonly Component[] = [
   },
   {
     slug: "messaging",
+    tracePoints: ["decoded"],
     layer: "Infrastructure",
     group: "Messaging",
     name: "Messaging",
@@ -102,6 +108,7 @@ export const COMPONENTS: readonly Component[] = [
   },
   {
     slug: "transaction",
+    tracePoints: ["received", "admitted", "committed"],
     layer: "Core",
     group: "Ledger",
     name: "Transaction",
@@ -116,6 +123,7 @@ export const COMPONENTS: readonly Component[] = [
   },
   {
     slug: "record",
+    tracePoints: ["committed"],
     layer: "Core",
     group: "Ledger",
     name: "Record (blocks)",
@@ -174,6 +182,7 @@ export const COMPONENTS: readonly Component[] = [
   },
   {
     slug: "legitimate-validation",
+    tracePoints: ["admitted"],
     layer: "Core",
     group: "Consistency",
     name: "Legitimate validation",
@@ -188,6 +197,7 @@ export const COMPONENTS: readonly Component[] = [
   },
   {
     slug: "consensus",
+    tracePoints: ["proposed", "voted"],
     layer: "Core",
     group: "Consistency",
     name: "Consensus",
@@ -236,6 +246,7 @@ export const COMPONENTS: readonly Component[] = [
   },
   {
     slug: "execution-engine",
+    tracePoints: ["executed"],
     layer: "Core",
     group: "Smart contract",
     name: "Execution engine",
@@ -249,6 +260,7 @@ export const COMPONENTS: readonly Component[] = [
   },
   {
     slug: "interface",
+    tracePoints: ["received", "streamed"],
     layer: "Interface",
     group: "Interface",
     name: "API",
@@ -289,6 +301,18 @@ export const COMPONENTS: readonly Component[] = [
   },
   {
     slug: "monitoring",
+    tracePoints: [
+      "received",
+      "decoded",
+      "verified",
+      "admitted",
+      "gossiped",
+      "proposed",
+      "voted",
+      "executed",
+      "committed",
+      "streamed",
+    ],
     layer: "Cross-layer",
     group: "Operation & maintenance",
     name: "Monitoring",

@@ -52,6 +52,25 @@ describe("network", () => {
     expect(a.stats().peerPenalties).toBe(s.peerPenalties + 1);
   });
 
+  it("sever cuts a node off from the peers named (a local cluster's partition) until healed", {
+    timeout: 20_000,
+  }, async () => {
+    const { a, b, c } = await threeMembers();
+    await waitFor(() => a.peers().length === 2 && c.peers().length === 2, 10_000, "full mesh");
+    // A and C on opposite sides; B with both.
+    a.sever([c.peerId]);
+    c.sever([a.peerId]);
+    await waitFor(() => !a.peers().includes(c.peerId) && !c.peers().includes(a.peerId), 5_000, "A and C apart");
+    // The dial loop keeps trying; the gater keeps refusing.
+    await sleep(600);
+    expect(a.peers()).toEqual([b.peerId]);
+    expect(c.peers()).toEqual([b.peerId]);
+    expect(a.stats().connectionsDenied).toBeGreaterThan(0);
+    a.sever([]);
+    c.sever([]);
+    await waitFor(() => a.peers().includes(c.peerId) && c.peers().includes(a.peerId), 10_000, "healed");
+  });
+
   it("members connect via bootstrap and peer exchange (C knows only A, finds B)", { timeout: 15_000 }, async () => {
     const { a, b, c } = await threeMembers();
     const connects: string[] = [];

@@ -1,11 +1,12 @@
 // View 1, the landing view: the FG DLT reference architecture, its layers and 22 components, each
 // with this node's live figures (refreshed every second). Selecting one shows what it does, where
 // Cairn implements it, and its recent log lines and trace events.
-import type { ConsensusEventInfo } from "@cairn/client";
-import { useState } from "preact/hooks";
+import type { ConsensusEventInfo, TxTraceInfo } from "@cairn/client";
+import { useEffect, useState } from "preact/hooks";
 import { COMPONENTS, type Component, LAYERS } from "../components.ts";
 import { clock, short } from "../format.ts";
 import { type Snapshot, snapshot } from "../monitor.ts";
+import { session } from "../session.ts";
 import { useStore } from "../store.ts";
 
 function groupsOf(layer: string): [string, Component[]][] {
@@ -40,7 +41,45 @@ export function validatorNames(s: Snapshot): (key: string) => string {
   return (key) => names.get(key) ?? short(key);
 }
 
+/**
+ * The trace events of the latest committed transactions at this component: the points it records
+ * of the newest block's transactions on this node (at most five), refreshed every 2 s while shown.
+ */
+function useRecentTraces(points: readonly string[] | undefined): TxTraceInfo[] {
+  const [traces, setTraces] = useState<TxTraceInfo[]>([]);
+  useEffect(() => {
+    if (points === undefined) return;
+    let cancelled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const load = async () => {
+      const client = session.get().home.client;
+      try {
+        let block = await client.getBlock("latest");
+        // An idle chain makes empty blocks: look back a few for the newest with transactions.
+        for (let h = block.height - 1; block.txs.length === 0 && h > 0 && h > block.height - 20; h--) {
+          block = await client.getBlock(h);
+        }
+        const found = await Promise.all(block.txs.slice(0, 5).map((t) => client.getTxTrace(t).catch(() => undefined)));
+        if (!cancelled) setTraces(found.filter((t): t is TxTraceInfo => t !== undefined));
+      } catch {
+        if (!cancelled) setTraces([]);
+      }
+      if (!cancelled) timer = setTimeout(load, 2_000);
+    };
+    void load();
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [points]);
+  return traces;
+}
+
 function Details({ c, s }: { c: Component; s: Snapshot }) {
+  const traces = useRecentTraces(c.tracePoints);
+  const traceRows = traces
+    .flatMap((t) => t.points.filter((p) => c.tracePoints?.includes(p.point)).map((p) => ({ hash: t.hash, ...p })))
+    .sort((a, b) => a.timeUs - b.timeUs);
   const lines = s.lines.filter((l) => l.layer === c.logLayer).slice(-12);
   const events = c.consensusTrace ? s.events.slice(-12) : [];
   const name = validatorNames(s);
@@ -71,6 +110,25 @@ function Details({ c, s }: { c: Component; s: Snapshot }) {
               {events.map((e) => (
                 <li key={e.seq}>
                   <time>{clock(e.timeUs)}</time> {describeEvent(e, name)}
+                </li>
+              ))}
+            </ol>
+          )}
+        </>
+      )}
+      {c.tracePoints !== undefined && (
+        <>
+          <h3>Recent trace events ({c.tracePoints.join(", ")})</h3>
+          {traceRows.length === 0 ? (
+            <p class="hint">No transaction in the latest blocks yet: send one (Transaction journey).</p>
+          ) : (
+            <ol class="log" data-trace-events={c.slug}>
+              {traceRows.map((r) => (
+                <li key={`${r.hash}-${r.point}`}>
+                  <time>{clock(r.timeUs)}</time> {r.point}{" "}
+                  <a href={`#/journey/${r.hash}`}>
+                    <code>{short(r.hash)}</code>
+                  </a>
                 </li>
               ))}
             </ol>
