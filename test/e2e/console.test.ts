@@ -223,7 +223,7 @@ describe("the console against a 4-validator cluster", () => {
     await page.close();
   });
 
-  it("kills a node from the cluster view: the consensus view shows it down within 5 s and the chain keeps committing", {
+  it("kills a node from the cluster view: the consensus view shows it down within 5 s and the chain keeps committing; partitions and heals", {
     timeout: 120_000,
   }, async () => {
     const page = await browser.newPage();
@@ -256,6 +256,29 @@ describe("the console against a 4-validator cluster", () => {
     await page.waitForSelector('tr[data-node="node3"] [data-process="killed"]');
     await page.click('tr[data-node="node3"] [data-action="restart"]');
     await page.waitForSelector('tr[data-node="node3"][data-up="true"]', { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.querySelector('tr[data-node="node3"] td:nth-child(6)')?.textContent === "3",
+      {
+        timeout: 30_000,
+      },
+    );
+    // Partition {node0, node1} | {node2, node3} from the page: each node keeps one peer; heal: three again.
+    await page.click('[data-action="partition"]');
+    const peersOf = (i: number) =>
+      fetch(`${url(i)}/status`)
+        .then((r) => r.json())
+        .then((st: { network: { peers: number } }) => st.network.peers);
+    await until(
+      async () => (await Promise.all([0, 1, 2, 3].map(peersOf))).every((n) => n === 1),
+      15_000,
+      "the partition",
+    );
+    await page.waitForSelector('[data-action="heal"]');
+    await shot(page, "cluster-partitioned");
+    await page.click('[data-action="heal"]');
+    await until(async () => (await Promise.all([0, 1, 2, 3].map(peersOf))).every((n) => n === 3), 20_000, "the heal");
+    const r2 = await postTxs(url(3), [kvPut(readKey(join(out, "node0")), chainId, "healed", "v")], true);
+    expect(r2.body.results[0].status).toBe("committed");
     expect(w.errors).toEqual([]);
     expectLocal(w);
     await page.close();
