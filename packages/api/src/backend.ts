@@ -1,7 +1,18 @@
 // What the HTTP API needs from a node. The API package declares it (the consumer owns the
 // interface); @cairn/node implements it by wiring ledger, mempool and consensus together.
 import type { MerkleProof } from "@cairn/crypto";
-import type { Block, Commit, Receipt, SignedTransaction, Validator, Value } from "@cairn/messaging";
+import type {
+  Block,
+  Commit,
+  ConsensusEventData,
+  LogLineData,
+  LogLineLevel,
+  Receipt,
+  RecentStamp,
+  SignedTransaction,
+  Validator,
+  Value,
+} from "@cairn/messaging";
 
 /** A state proof as the ledger produces it; the API renders it as hex. */
 export interface StateProofView {
@@ -135,18 +146,8 @@ export interface TxTraceView {
 }
 
 /** One entry of a node's recent-events buffer (GET /consensus/events, GET /logs). */
-export interface RecentView<T> {
-  readonly seq: number;
-  /** Wall-clock microseconds since the Unix epoch. */
-  readonly timeUs: number;
+export interface RecentView<T> extends RecentStamp {
   readonly data: T;
-}
-
-/** A log line as GET /logs serves it. */
-export interface LogLineView {
-  readonly level: "info" | "warn" | "error" | "fatal";
-  readonly layer: string;
-  readonly msg: string;
 }
 
 /** Emitted once per committed block, in height order. */
@@ -356,13 +357,13 @@ export interface ApiBackend {
   consensusEvents?(
     after: number,
     limit: number,
-  ): { readonly last: number; readonly events: readonly RecentView<object>[] };
+  ): { readonly last: number; readonly events: readonly RecentView<ConsensusEventData>[] };
   /** The node's recent log lines (info and above) after `after`, filtered by layer and least level (GET /logs). */
   logs?(
     after: number,
     limit: number,
-    filter: { readonly layer?: string; readonly level?: LogLineView["level"] },
-  ): { readonly last: number; readonly lines: readonly RecentView<LogLineView>[] };
+    filter: { readonly layer?: string; readonly level?: LogLineLevel },
+  ): { readonly last: number; readonly lines: readonly RecentView<LogLineData>[] };
   // Governance (GET /gov/*, docs/governance.md). Without these methods, or on a chain without
   // governance (an open chain), the routes answer empty lists.
   /** Proposals by `filter`, newest first; empty on a chain without governance. */

@@ -35,7 +35,6 @@ export type {
   GovIdentityView,
   GovParamsView,
   IdentityView,
-  LogLineView,
   MetricsExposition,
   NodeRecordView,
   NodeRole,

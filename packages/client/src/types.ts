@@ -5,14 +5,19 @@ import type {
   BlockEventJson,
   BlockJson,
   CommitJson,
+  ConsensusEventJson,
+  ConsensusEventsJson,
   ContractJson,
   ErrorJson,
   HeaderJson,
   JsonValue,
+  LogLineJson,
+  LogsJson,
   ProofJson,
   ReceiptJson,
   StateJson,
   StatusJson,
+  TracePoint,
   TxJson,
   Value,
 } from "@cairn/messaging";
@@ -66,69 +71,17 @@ export interface TxTraceInfo {
   /** The block that holds it, once in one. */
   readonly height?: number;
   /** Trace points in time order: received, decoded, verified, admitted, gossiped, proposed, voted, executed, committed, streamed. */
-  readonly points: readonly { readonly point: string; readonly timeUs: number }[];
+  readonly points: readonly { readonly point: TracePoint; readonly timeUs: number }[];
 }
 
 /** One event of GET /consensus/events (docs/api.md): keys and hashes in hex, nil votes with blockHash null. */
-export type ConsensusEventInfo = { readonly seq: number; readonly timeUs: number } & (
-  | {
-      readonly kind: "step";
-      readonly height: number;
-      readonly round: number;
-      readonly step: string;
-      readonly cause: string;
-    }
-  | {
-      readonly kind: "proposal";
-      readonly height: number;
-      readonly round: number;
-      readonly proposer: string;
-      readonly blockHash: string;
-      readonly polRound: number;
-      readonly own: boolean;
-    }
-  | {
-      readonly kind: "vote";
-      readonly height: number;
-      readonly round: number;
-      readonly type: "prevote" | "precommit";
-      readonly validator: string;
-      readonly blockHash: string | null;
-      readonly own: boolean;
-    }
-  | { readonly kind: "timeout"; readonly height: number; readonly round: number; readonly step: string }
-  | { readonly kind: "lock"; readonly height: number; readonly round: number; readonly lockedRound: number }
-  | {
-      readonly kind: "commit";
-      readonly height: number;
-      readonly round: number;
-      readonly blockHash: string;
-      readonly txs: number;
-    }
-  | { readonly kind: "evidence"; readonly height: number; readonly evidence: string }
-);
-
+export type ConsensusEventInfo = ConsensusEventJson;
 /** GET /consensus/events */
-export interface ConsensusEventsInfo {
-  /** The newest event's sequence number: ask with `after` = this next time. */
-  readonly last: number;
-  readonly events: readonly ConsensusEventInfo[];
-}
-
+export type ConsensusEventsInfo = ConsensusEventsJson;
 /** One line of GET /logs. */
-export interface LogLineInfo {
-  readonly seq: number;
-  readonly timeUs: number;
-  readonly level: "info" | "warn" | "error" | "fatal";
-  readonly layer: string;
-  readonly msg: string;
-}
-
+export type LogLineInfo = LogLineJson;
 /** GET /logs */
-export interface LogsInfo {
-  readonly last: number;
-  readonly lines: readonly LogLineInfo[];
-}
+export type LogsInfo = LogsJson;
 
 /** GET /txs/:hash */
 export interface TxInfo {

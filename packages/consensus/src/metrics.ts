@@ -1,4 +1,4 @@
-import type { Receipt, SignedTransaction } from "@cairn/messaging";
+import type { ConsensusEventData, Receipt, SignedTransaction } from "@cairn/messaging";
 
 // What the consistency layer reports (CometBFT's consensus/metrics.go): the layer declares it, the
 // node injects an implementation (Prometheus metrics and the transaction tracer of
@@ -19,47 +19,8 @@ export interface CommittedBlockReport {
 /** Trace points of a transaction's journey through this layer. */
 export type ConsensusTracePoint = "proposed" | "voted" | "executed" | "committed";
 
-/**
- * One thing the consensus engine saw or did, for the console's consensus view (GET /consensus/events).
- * Keys and hashes are lower-case hex; a nil vote has `blockHash: null`.
- */
-export type ConsensusEventReport =
-  | {
-      readonly kind: "step";
-      readonly height: number;
-      readonly round: number;
-      readonly step: string;
-      /** What moved the machine: "start", "proposal", "prevote", "precommit", "timeout propose", ... */
-      readonly cause: string;
-    }
-  | {
-      readonly kind: "proposal";
-      readonly height: number;
-      readonly round: number;
-      readonly proposer: string;
-      readonly blockHash: string;
-      readonly polRound: number;
-      readonly own: boolean;
-    }
-  | {
-      readonly kind: "vote";
-      readonly height: number;
-      readonly round: number;
-      readonly type: "prevote" | "precommit";
-      readonly validator: string;
-      readonly blockHash: string | null;
-      readonly own: boolean;
-    }
-  | { readonly kind: "timeout"; readonly height: number; readonly round: number; readonly step: string }
-  | { readonly kind: "lock"; readonly height: number; readonly round: number; readonly lockedRound: number }
-  | {
-      readonly kind: "commit";
-      readonly height: number;
-      readonly round: number;
-      readonly blockHash: string;
-      readonly txs: number;
-    }
-  | { readonly kind: "evidence"; readonly height: number; readonly evidence: string };
+/** One thing the consensus engine saw or did, for the console's consensus view (GET /consensus/events). */
+export type ConsensusEventReport = ConsensusEventData;
 
 export interface ConsensusTelemetry {
   /** A block was executed (proposed here, received, or synced), in `seconds`. */

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ConsoleAssets } from "@cairn/api";
 
 const DIST = fileURLToPath(new URL("../dist", import.meta.url));
 
@@ -20,15 +21,10 @@ export interface ConsoleSettings {
   readonly clusterControl?: string;
 }
 
-export interface ConsoleFiles {
-  readonly files: ReadonlyMap<string, { readonly type: string; readonly body: Uint8Array }>;
-  readonly missing?: string;
-}
-
 const escapeAttribute = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 
 /** Reads dist/ into memory; with no build, an empty set and the reason (GET /console answers 404 with it). */
-export async function loadConsoleAssets(settings: ConsoleSettings = {}, dir = DIST): Promise<ConsoleFiles> {
+export async function loadConsoleAssets(settings: ConsoleSettings = {}, dir = DIST): Promise<ConsoleAssets> {
   if (!existsSync(join(dir, "index.html"))) {
     return {
       files: new Map(),

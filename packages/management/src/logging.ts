@@ -1,3 +1,4 @@
+import { LOG_LINE_LEVELS, type LogLineData } from "@cairn/messaging";
 import { type DestinationStream, type Level, type Logger, pino } from "pino";
 import { RecentBuffer } from "./recent.ts";
 
@@ -18,15 +19,13 @@ export interface LoggingOptions {
   readonly recent?: LogBuffer;
 }
 
-/** A log line as GET /logs serves it. */
-export interface LogLine {
-  readonly level: "info" | "warn" | "error" | "fatal";
-  /** The layer that logged it ("node" for the root logger). */
-  readonly layer: string;
-  readonly msg: string;
-}
+/** A log line as GET /logs serves it (without its sequence number and time). */
+export type LogLine = LogLineData;
 
-const LEVEL_NAMES: Record<number, LogLine["level"]> = { 30: "info", 40: "warn", 50: "error", 60: "fatal" };
+/** pino's numeric levels of the lines kept (LOG_LINE_LEVELS: info 30, warn 40, error 50, fatal 60). */
+const LEVEL_NAMES: Readonly<Record<number, LogLine["level"]>> = Object.fromEntries(
+  LOG_LINE_LEVELS.map((l, i) => [30 + 10 * i, l]),
+);
 
 /** Recent log lines, and how many of each level were logged since start. */
 export class LogBuffer extends RecentBuffer<LogLine> {

@@ -3,6 +3,7 @@
 // in @cairn/api) and these objects satisfy those interfaces structurally (management sits below
 // them and imports none), recording Prometheus metrics and the transaction tracer. A layer used
 // alone gets its own no-op instead.
+import type { ConsensusEventData } from "@cairn/messaging";
 import type { NodeMetrics } from "./metrics.ts";
 import type { RecentBuffer } from "./recent.ts";
 import type { TracePoint, TxTracer } from "./trace.ts";
@@ -19,7 +20,7 @@ export function consensusTelemetry(
   m: NodeMetrics,
   tracer: TxTracer,
   head?: { height: number; time: number },
-  events?: RecentBuffer<object>,
+  events?: RecentBuffer<ConsensusEventData>,
 ) {
   let last = head !== undefined && head.height > 0 ? head : undefined;
   return {
@@ -64,7 +65,7 @@ export function consensusTelemetry(
       }
       last = { height: b.height, time: b.time };
     },
-    event(e: object): void {
+    event(e: ConsensusEventData): void {
       events?.push(e);
     },
     trace(point: TracePoint, txs: readonly TracedTx[], height: number): void {

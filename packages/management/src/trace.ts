@@ -6,19 +6,9 @@
 // executed); so every validator has the journey of every transaction it admitted or executed.
 // Bounded: the oldest journeys are forgotten first, so transactions that never commit cannot pile up.
 
-export const TRACE_POINTS = [
-  "received",
-  "decoded",
-  "verified",
-  "admitted",
-  "gossiped",
-  "proposed",
-  "voted",
-  "executed",
-  "committed",
-  "streamed",
-] as const;
-export type TracePoint = (typeof TRACE_POINTS)[number];
+import { TRACE_POINTS, type TracePoint } from "@cairn/messaging";
+
+export { TRACE_POINTS, type TracePoint };
 
 /** One trace point reached, at a `performance.now()` time (ms). */
 export interface TraceMark {

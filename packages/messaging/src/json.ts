@@ -283,3 +283,95 @@ export interface GovParamsJson {
   /** Approvals a proposal needs now. */
   readonly needed?: number;
 }
+
+/** The trace points of a transaction's journey through a node (GET /txs/:hash/trace), in path order. */
+export const TRACE_POINTS = [
+  "received",
+  "decoded",
+  "verified",
+  "admitted",
+  "gossiped",
+  "proposed",
+  "voted",
+  "executed",
+  "committed",
+  "streamed",
+] as const;
+export type TracePoint = (typeof TRACE_POINTS)[number];
+
+/**
+ * One thing a consensus engine saw or did (GET /consensus/events, without its `seq` and `timeUs`).
+ * Keys and hashes are lower-case hex; a nil vote has `blockHash: null`.
+ */
+export type ConsensusEventData =
+  | {
+      readonly kind: "step";
+      readonly height: number;
+      readonly round: number;
+      readonly step: string;
+      /** What moved the machine: "start", "proposal", "prevote", "precommit", "own proposal", "commit", "timeout propose", ... */
+      readonly cause: string;
+    }
+  | {
+      readonly kind: "proposal";
+      readonly height: number;
+      readonly round: number;
+      readonly proposer: string;
+      readonly blockHash: string;
+      readonly polRound: number;
+      readonly own: boolean;
+    }
+  | {
+      readonly kind: "vote";
+      readonly height: number;
+      readonly round: number;
+      readonly type: "prevote" | "precommit";
+      readonly validator: string;
+      readonly blockHash: string | null;
+      readonly own: boolean;
+    }
+  | { readonly kind: "timeout"; readonly height: number; readonly round: number; readonly step: string }
+  | { readonly kind: "lock"; readonly height: number; readonly round: number; readonly lockedRound: number }
+  | {
+      readonly kind: "commit";
+      readonly height: number;
+      readonly round: number;
+      readonly blockHash: string;
+      readonly txs: number;
+    }
+  | { readonly kind: "evidence"; readonly height: number; readonly evidence: string };
+
+/** When an entry of a node's recent-events buffer was recorded: its sequence number and wall-clock µs. */
+export interface RecentStamp {
+  readonly seq: number;
+  readonly timeUs: number;
+}
+
+export type ConsensusEventJson = RecentStamp & ConsensusEventData;
+
+/** GET /consensus/events */
+export interface ConsensusEventsJson {
+  /** The newest event's sequence number: ask with `after` = this next time. */
+  readonly last: number;
+  readonly events: readonly ConsensusEventJson[];
+}
+
+/** The levels GET /logs keeps, least severe first. */
+export const LOG_LINE_LEVELS = ["info", "warn", "error", "fatal"] as const;
+export type LogLineLevel = (typeof LOG_LINE_LEVELS)[number];
+
+/** A log line as GET /logs serves it, without its `seq` and `timeUs`. */
+export interface LogLineData {
+  readonly level: LogLineLevel;
+  /** The logging channel (`node` for the root logger). */
+  readonly layer: string;
+  readonly msg: string;
+}
+
+export type LogLineJson = RecentStamp & LogLineData;
+
+/** GET /logs */
+export interface LogsJson {
+  readonly last: number;
+  readonly lines: readonly LogLineJson[];
+}

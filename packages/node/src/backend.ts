@@ -30,10 +30,16 @@ import { equalBytes, toHex } from "@cairn/crypto";
 import type { ExecutedBlock, Ledger } from "@cairn/ledger";
 import type { LogLine, NodeMetrics, RecentBuffer, TxTracer } from "@cairn/management";
 import type { Mempool } from "@cairn/mempool";
-import { blockHash, type Commit, decode, type Value } from "@cairn/messaging";
+import {
+  blockHash,
+  type Commit,
+  type ConsensusEventData,
+  decode,
+  LOG_LINE_LEVELS,
+  type LogLineLevel,
+  type Value,
+} from "@cairn/messaging";
 import * as gov from "./gov-views.ts";
-
-const LOG_RANK: Record<LogLine["level"], number> = { info: 0, warn: 1, error: 2, fatal: 3 };
 
 export interface BackendComponents {
   readonly ledger: Ledger;
@@ -62,7 +68,7 @@ export interface BackendComponents {
   /** Journeys of the transactions that reached this node's mempool (GET /txs/:hash/trace). */
   readonly tracer?: TxTracer;
   /** The consensus engine's recent events (GET /consensus/events). */
-  readonly consensusEvents?: RecentBuffer<object>;
+  readonly consensusEvents?: RecentBuffer<ConsensusEventData>;
   /** Recent log lines, info and above (GET /logs). */
   readonly logs?: RecentBuffer<LogLine>;
 }
@@ -185,11 +191,12 @@ export class NodeBackend implements ApiBackend {
     return b === undefined ? { last: 0, events: [] } : { last: b.last, events: b.since(after, limit) };
   }
 
-  logs(after: number, limit: number, filter: { readonly layer?: string; readonly level?: LogLine["level"] }) {
+  logs(after: number, limit: number, filter: { readonly layer?: string; readonly level?: LogLineLevel }) {
     const b = this.c.logs;
     if (b === undefined) return { last: 0, lines: [] };
-    const least = filter.level === undefined ? 0 : LOG_RANK[filter.level];
-    const keep = (l: LogLine) => (filter.layer === undefined || l.layer === filter.layer) && LOG_RANK[l.level] >= least;
+    const rank = (level: LogLineLevel) => LOG_LINE_LEVELS.indexOf(level);
+    const least = filter.level === undefined ? 0 : rank(filter.level);
+    const keep = (l: LogLine) => (filter.layer === undefined || l.layer === filter.layer) && rank(l.level) >= least;
     return { last: b.last, lines: b.since(after, limit, keep) };
   }
 

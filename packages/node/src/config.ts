@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ApiGuards } from "@cairn/api";
 import { encodeKeyFile, parseKeyFile } from "@cairn/client";
+import type { TendermintOptions } from "@cairn/consensus";
 import { generateKeyPair, type KeyPair } from "@cairn/crypto";
 import { defaultChainParams, type Genesis, type GenesisJson, genesisToJson, parseGenesis } from "@cairn/ledger";
 import { NodeError } from "./errors.ts";
@@ -44,14 +45,15 @@ export interface NodeConfig {
 }
 
 /** The Tendermint step timeouts a config may set: each step waits base + round × delta ms. */
-export interface TendermintTimeouts {
-  readonly timeoutPropose: number;
-  readonly timeoutProposeDelta: number;
-  readonly timeoutPrevote: number;
-  readonly timeoutPrevoteDelta: number;
-  readonly timeoutPrecommit: number;
-  readonly timeoutPrecommitDelta: number;
-}
+export type TendermintTimeouts = Pick<
+  TendermintOptions,
+  | "timeoutPropose"
+  | "timeoutProposeDelta"
+  | "timeoutPrevote"
+  | "timeoutPrevoteDelta"
+  | "timeoutPrecommit"
+  | "timeoutPrecommitDelta"
+>;
 
 export const defaultNodeConfig: NodeConfig = {
   moniker: "node0",

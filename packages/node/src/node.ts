@@ -21,6 +21,7 @@ import {
   TxTracer,
 } from "@cairn/management";
 import { Mempool } from "@cairn/mempool";
+import type { ConsensusEventData } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
 import { type BackendComponents, NodeBackend } from "./backend.ts";
 import { homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
@@ -84,7 +85,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
   };
   // The last log lines and consensus events, kept for the console (GET /logs, GET /consensus/events).
   const logs = createLogBuffer();
-  const consensusEvents = new RecentBuffer<object>(CONSENSUS_EVENTS_KEPT);
+  const consensusEvents = new RecentBuffer<ConsensusEventData>(CONSENSUS_EVENTS_KEPT);
   const loggers = opts.loggers ?? createLoggers({ ...parseLogLevel(config.logLevel), recent: logs });
   const log = loggers.layer("node");
   const paths = homePaths(opts.home);

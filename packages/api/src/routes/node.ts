@@ -1,5 +1,6 @@
 // The node itself: GET /status, /health, /ready, /metrics and the block event stream GET /events
 // (docs/api.md, docs/metrics.md).
+import { type ConsensusEventsJson, LOG_LINE_LEVELS, type LogLineLevel, type LogsJson } from "@cairn/messaging";
 import { routeLevel } from "../access.ts";
 import { ApiError } from "../errors.ts";
 import { serveEvents } from "../events.ts";
@@ -8,7 +9,6 @@ import { statusToJson } from "../render.ts";
 
 /** Most entries one GET /consensus/events or GET /logs returns. */
 const MAX_RECENT = 1000;
-const LOG_LEVELS = ["info", "warn", "error", "fatal"];
 
 export function registerNodeRoutes(ctx: RouteContext): void {
   const { backend, limits, guard, readers } = ctx;
@@ -54,10 +54,11 @@ export function registerNodeRoutes(ctx: RouteContext): void {
     const after = queryNumber(q.after, "after", 0, Number.MAX_SAFE_INTEGER, 0);
     const limit = queryNumber(q.limit, "limit", 1, MAX_RECENT, MAX_RECENT);
     const r = backend.consensusEvents?.(after, limit) ?? { last: 0, events: [] };
-    return send(req, reply, 200, {
+    const body: ConsensusEventsJson = {
       last: r.last,
       events: r.events.map((e) => ({ seq: e.seq, timeUs: e.timeUs, ...e.data })),
-    });
+    };
+    return send(req, reply, 200, body);
   });
 
   ctx.app.get("/logs", async (req, reply) => {
@@ -69,17 +70,15 @@ export function registerNodeRoutes(ctx: RouteContext): void {
       throw new ApiError("BAD_REQUEST", "layer must be a layer name such as consensus or api");
     }
     const level = q.level;
-    if (level !== undefined && !LOG_LEVELS.includes(level as string)) {
-      throw new ApiError("BAD_REQUEST", `level must be one of ${LOG_LEVELS.join(", ")}`);
+    if (level !== undefined && !(LOG_LINE_LEVELS as readonly unknown[]).includes(level)) {
+      throw new ApiError("BAD_REQUEST", `level must be one of ${LOG_LINE_LEVELS.join(", ")}`);
     }
     const r = backend.logs?.(after, limit, {
       ...(layer === undefined ? {} : { layer: layer as string }),
-      ...(level === undefined ? {} : { level: level as "info" }),
+      ...(level === undefined ? {} : { level: level as LogLineLevel }),
     }) ?? { last: 0, lines: [] };
-    return send(req, reply, 200, {
-      last: r.last,
-      lines: r.lines.map((l) => ({ seq: l.seq, timeUs: l.timeUs, ...l.data })),
-    });
+    const body: LogsJson = { last: r.last, lines: r.lines.map((l) => ({ seq: l.seq, timeUs: l.timeUs, ...l.data })) };
+    return send(req, reply, 200, body);
   });
 
   ctx.app.get("/events", { exposeHeadRoute: false }, (req, reply) =>

@@ -14,7 +14,7 @@ import {
 } from "@cairn/messaging";
 import { ConsensusError, type VerifyFn, verifyCommit } from "../commit.ts";
 import { BlockExecutor } from "../executor.ts";
-import type { ConsensusTelemetry } from "../metrics.ts";
+import type { ConsensusEventReport, ConsensusTelemetry } from "../metrics.ts";
 import type { SyncedBlock, SyncLedgerPort } from "../sync/block-sync.ts";
 import { BlockFetcher, type BlockFetcherOptions, type BlockSource } from "../sync/fetcher.ts";
 import {
@@ -493,35 +493,31 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
 
   /** A proposal or vote of the height being decided, once each, for the consensus event log. */
   private reportMessage(m: ConsensusMessage, own: boolean): void {
-    const key =
+    const e: ConsensusEventReport =
       m.kind === "proposal"
-        ? `p/${m.proposal.round}/${toHex(m.proposal.blockHash)}`
-        : `v/${m.vote.type}/${m.vote.round}/${toHex(m.vote.validator)}/${toHex(m.vote.blockHash)}`;
+        ? {
+            kind: "proposal",
+            height: m.proposal.height,
+            round: m.proposal.round,
+            proposer: toHex(m.proposal.proposer),
+            blockHash: toHex(m.proposal.blockHash),
+            polRound: m.proposal.polRound,
+            own,
+          }
+        : {
+            kind: "vote",
+            height: m.vote.height,
+            round: m.vote.round,
+            type: voteName(m.vote),
+            validator: toHex(m.vote.validator),
+            blockHash: isNil(m.vote.blockHash) ? null : toHex(m.vote.blockHash),
+            own,
+          };
+    const key =
+      e.kind === "proposal" ? `p/${e.round}/${e.blockHash}` : `v/${e.type}/${e.round}/${e.validator}/${e.blockHash}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
-    if (m.kind === "proposal") {
-      const p = m.proposal;
-      this.executor.telemetry.event({
-        kind: "proposal",
-        height: p.height,
-        round: p.round,
-        proposer: toHex(p.proposer),
-        blockHash: toHex(p.blockHash),
-        polRound: p.polRound,
-        own,
-      });
-    } else {
-      const v = m.vote;
-      this.executor.telemetry.event({
-        kind: "vote",
-        height: v.height,
-        round: v.round,
-        type: voteName(v),
-        validator: toHex(v.validator),
-        blockHash: isNil(v.blockHash) ? null : toHex(v.blockHash),
-        own,
-      });
-    }
+    this.executor.telemetry.event(e);
   }
 
   /** Reports the machine's step (and lock) when an input changed it; `cause` names the input. */

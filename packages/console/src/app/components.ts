@@ -1,6 +1,7 @@
 // The 22 components of the ITU-T FG DLT reference architecture (../shared/reference/fg-dlt.md),
 // each with what it does, where Cairn implements it (docs/architecture.md), the log layer whose
 // lines it shows, and the live figures the map draws for it from the home node's snapshot.
+import { TRACE_POINTS, type TracePoint } from "@cairn/client";
 import { bytes, count, rate, short } from "./format.ts";
 import type { Snapshot } from "./monitor.ts";
 
@@ -19,7 +20,7 @@ export interface Component {
   /** Whether the consensus event log is this component's trace. */
   readonly consensusTrace?: boolean;
   /** The transaction trace points this component records (GET /txs/:hash/trace). */
-  readonly tracePoints?: readonly string[];
+  readonly tracePoints?: readonly TracePoint[];
   figures(s: Snapshot): readonly (readonly [string, string])[];
 }
 
@@ -301,18 +302,7 @@ export const COMPONENTS: readonly Component[] = [
   },
   {
     slug: "monitoring",
-    tracePoints: [
-      "received",
-      "decoded",
-      "verified",
-      "admitted",
-      "gossiped",
-      "proposed",
-      "voted",
-      "executed",
-      "committed",
-      "streamed",
-    ],
+    tracePoints: TRACE_POINTS,
     layer: "Cross-layer",
     group: "Operation & maintenance",
     name: "Monitoring",

@@ -2,7 +2,7 @@
 // received by the API, decoded, signature verified, admitted, gossiped, proposed, voted, executed,
 // committed, streamed (each node's GET /txs/:hash/trace), with the proposal and the votes of its
 // height from each node's consensus events, and its receipt and block from the explorer's reads.
-import type { BlockInfo, ConsensusEventInfo, TxInfo, TxTraceInfo } from "@cairn/client";
+import type { BlockInfo, ConsensusEventInfo, TracePoint, TxInfo, TxTraceInfo } from "@cairn/client";
 import { CairnApiError, kv } from "@cairn/client";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { clock, errorText, ms, short } from "../format.ts";
@@ -16,7 +16,7 @@ const HASH = /^(0x)?[0-9a-fA-F]{64}$/;
 const FOLLOW_MS = 60_000;
 
 /** Which layer each trace point belongs to (FG DLT). */
-export const STAGES: Readonly<Record<string, string>> = {
+export const STAGES: Readonly<Record<TracePoint, string>> = {
   received: "Interface: received by the API",
   decoded: "Messaging: decoded",
   verified: "Cipher libraries: signature verified",
@@ -297,7 +297,7 @@ export function JourneyView() {
                 <tr key={`${r.node}-${r.point}-${i}`} data-node={r.node} data-point={r.point}>
                   <td class="num">{ms(r.timeUs - t0)}</td>
                   <td>{r.node}</td>
-                  <td>{STAGES[r.point] ?? `Consensus: ${r.point}`}</td>
+                  <td>{STAGES[r.point as TracePoint] ?? `Consensus: ${r.point}`}</td>
                   <td>{r.detail ?? clock(r.timeUs)}</td>
                   <td class="bar-col">
                     <span class="bar" style={{ marginLeft: `${((r.timeUs - t0) / span) * 100}%` }} />
