@@ -243,24 +243,7 @@ export function createClient(opts: ClientOptions): CairnClient {
     return q === "" ? "" : `?${q}`;
   };
 
-  async function metrics(): Promise<Metrics> {
-    const headers = await t.readHeaders("GET", "/metrics", undefined);
-    let res: Response;
-    try {
-      res = await t.fetch(`${base}/metrics`, { headers: { ...opts.headers, ...headers } });
-    } catch (err) {
-      throw new CairnClientError("NETWORK", `cannot reach ${base}: ${(err as Error).message}`, { cause: err });
-    }
-    const text = await res.text();
-    if (!res.ok) {
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {}
-      throw t.toApiError(res, body);
-    }
-    return new Metrics(parseMetrics(text));
-  }
+  const metrics = async (): Promise<Metrics> => new Metrics(parseMetrics(await t.text("/metrics")));
 
   return {
     url: base,

@@ -29,6 +29,8 @@ export interface Transport {
    * CairnApiError. Signed with the read key unless `signed` is false (GET /status, POST /txs).
    */
   call<T>(path: string, init?: RequestInit, accept?: readonly number[], signed?: boolean): Promise<T>;
+  /** A signed GET whose answer is text (GET /metrics); an error status is thrown as CairnApiError. */
+  text(path: string): Promise<string>;
   /** The x-cairn-* values of a read of `path` signed with the read key; undefined without one. */
   signRead(
     method: string,
@@ -85,12 +87,8 @@ export function createTransport(opts: TransportOptions): Transport {
    * Performs a request; answers with a status in `accept` are returned, others thrown as
    * CairnApiError. Signed with `readKey` unless `signed` is false (the public GET /status, POST /txs).
    */
-  async function call<T>(
-    path: string,
-    init: RequestInit = {},
-    accept: readonly number[] = [],
-    signed = true,
-  ): Promise<T> {
+  /** Sends a request (signed with `readKey` when `signed`) and reads its body as text. */
+  async function request(path: string, init: RequestInit, signed: boolean): Promise<{ res: Response; text: string }> {
     let res: Response;
     const sent = init.body instanceof Uint8Array ? init.body : undefined;
     const signature = signed ? await readHeaders(init.method ?? "GET", path, sent) : {};
@@ -108,13 +106,31 @@ export function createTransport(opts: TransportOptions): Transport {
       if (init.signal?.aborted) throw err;
       throw new CairnClientError("NETWORK", `cannot reach ${base}: ${(err as Error).message}`, { cause: err });
     }
-    const text = await res.text();
-    let body: unknown;
+    return { res, text: await res.text() };
+  }
+
+  const parse = (text: string): unknown => {
     try {
-      body = text === "" ? undefined : JSON.parse(text);
+      return text === "" ? undefined : JSON.parse(text);
     } catch {
-      body = undefined;
+      return undefined;
     }
+  };
+
+  async function text(path: string): Promise<string> {
+    const r = await request(path, {}, true);
+    if (!r.res.ok) throw toApiError(r.res, parse(r.text));
+    return r.text;
+  }
+
+  async function call<T>(
+    path: string,
+    init: RequestInit = {},
+    accept: readonly number[] = [],
+    signed = true,
+  ): Promise<T> {
+    const { res, text } = await request(path, init, signed);
+    const body = parse(text);
     if (res.ok || accept.includes(res.status)) {
       if (body === undefined) throw new CairnClientError("BAD_RESPONSE", `${path}: the node sent no JSON`);
       return body as T;
@@ -151,5 +167,16 @@ export function createTransport(opts: TransportOptions): Transport {
     return refreshing;
   }
 
-  return { base, fetch: doFetch, headers: opts.headers, call, signRead, readHeaders, toApiError, status, chainStatus };
+  return {
+    base,
+    fetch: doFetch,
+    headers: opts.headers,
+    call,
+    text,
+    signRead,
+    readHeaders,
+    toApiError,
+    status,
+    chainStatus,
+  };
 }

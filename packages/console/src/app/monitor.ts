@@ -4,6 +4,7 @@
 // open for hours holds the same memory as after a minute.
 import type { ConsensusEventInfo, LogLineInfo, Metrics, OrganizationInfo, StatusInfo } from "@cairn/client";
 import { CairnApiError } from "@cairn/client";
+import { useState } from "preact/hooks";
 import { errorText } from "./format.ts";
 import { type NodeRef, session, setNodes } from "./session.ts";
 import { Store } from "./store.ts";
@@ -191,6 +192,32 @@ export async function controlCommand(path: string, body: unknown = {}): Promise<
   const answer = (await r.json().catch(() => ({}))) as { error?: { message?: string } };
   if (!r.ok) throw new Error(answer.error?.message ?? `the control endpoint answered ${r.status}`);
   return answer;
+}
+
+/**
+ * A view's control buttons: `act(label, path, body)` sends the command, `busy` is true meanwhile,
+ * and `message` says how it went ("Kill node3: done", "Step: the chain reached height 9", or why it failed).
+ */
+export function useControl(): {
+  busy: boolean;
+  message: string | undefined;
+  setMessage: (m: string | undefined) => void;
+  act: (label: string, path: string, body?: unknown) => Promise<void>;
+} {
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<string | undefined>();
+  const act = async (label: string, path: string, body?: unknown) => {
+    setBusy(true);
+    try {
+      const r = (await controlCommand(path, body)) as { height?: number };
+      setMessage(r.height === undefined ? `${label}: done` : `${label}: the chain reached height ${r.height}`);
+    } catch (err) {
+      setMessage(`${label} failed: ${errorText(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, message, setMessage, act };
 }
 
 async function tick(): Promise<void> {

@@ -3,27 +3,23 @@
 // partition and heal the network, through the supervisor's control endpoint on loopback.
 import { useState } from "preact/hooks";
 import { count, errorText } from "../format.ts";
-import { controlCommand, snapshot } from "../monitor.ts";
+import { snapshot, useControl } from "../monitor.ts";
 import { addNode, session } from "../session.ts";
 import { useStore } from "../store.ts";
+
+/** What the control endpoint does to one node (POST /nodes/:i/<action>), and its button's label. */
+const NODE_ACTIONS = [
+  ["kill", "Kill"],
+  ["pause", "Pause"],
+  ["resume", "Resume"],
+  ["restart", "Restart"],
+] as const;
 
 export function ClusterView() {
   const s = useStore(snapshot);
   const ses = useStore(session);
-  const [message, setMessage] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
+  const { busy, message, setMessage, act } = useControl();
   const [url, setUrl] = useState("");
-  const act = async (label: string, path: string, body?: unknown) => {
-    setBusy(true);
-    try {
-      await controlCommand(path, body);
-      setMessage(`${label}: done`);
-    } catch (err) {
-      setMessage(`${label} failed: ${errorText(err)}`);
-    } finally {
-      setBusy(false);
-    }
-  };
   const n = s.nodes.length;
   const half = Math.ceil(n / 2);
   const groups = [Array.from({ length: half }, (_, i) => i), Array.from({ length: n - half }, (_, i) => half + i)];
@@ -80,42 +76,18 @@ export function ClusterView() {
                 {s.control !== undefined && <td data-process={proc}>{proc ?? "—"}</td>}
                 {s.control !== undefined && (
                   <td class="actions">
-                    <button
-                      type="button"
-                      disabled={busy}
-                      data-action="kill"
-                      aria-label={`Kill ${node.name}`}
-                      onClick={() => act(`Kill ${node.name}`, `/nodes/${i}/kill`)}
-                    >
-                      Kill
-                    </button>
-                    <button
-                      type="button"
-                      disabled={busy}
-                      data-action="pause"
-                      aria-label={`Pause ${node.name}`}
-                      onClick={() => act(`Pause ${node.name}`, `/nodes/${i}/pause`)}
-                    >
-                      Pause
-                    </button>
-                    <button
-                      type="button"
-                      disabled={busy}
-                      data-action="resume"
-                      aria-label={`Resume ${node.name}`}
-                      onClick={() => act(`Resume ${node.name}`, `/nodes/${i}/resume`)}
-                    >
-                      Resume
-                    </button>
-                    <button
-                      type="button"
-                      disabled={busy}
-                      data-action="restart"
-                      aria-label={`Restart ${node.name}`}
-                      onClick={() => act(`Restart ${node.name}`, `/nodes/${i}/restart`)}
-                    >
-                      Restart
-                    </button>
+                    {NODE_ACTIONS.map(([action, label]) => (
+                      <button
+                        key={action}
+                        type="button"
+                        disabled={busy}
+                        data-action={action}
+                        aria-label={`${label} ${node.name}`}
+                        onClick={() => act(`${label} ${node.name}`, `/nodes/${i}/${action}`)}
+                      >
+                        {label}
+                      </button>
+                    ))}
                   </td>
                 )}
               </tr>

@@ -3,9 +3,8 @@
 // from whom and when, timeouts and why rounds changed, locks, the commit (GET /consensus/events).
 // On a teaching cluster (`cairn cluster --teach`) the chain can be paused and stepped from here.
 import type { ConsensusEventInfo } from "@cairn/client";
-import { useState } from "preact/hooks";
-import { clock, count, errorText, short } from "../format.ts";
-import { controlCommand, snapshot } from "../monitor.ts";
+import { clock, count, short } from "../format.ts";
+import { snapshot, useControl } from "../monitor.ts";
 import { useStore } from "../store.ts";
 import { describeEvent, validatorNames } from "./map.tsx";
 
@@ -57,29 +56,17 @@ function Votes({ events, type, name }: { events: ConsensusEventInfo[]; type: str
 }
 
 function TeachControls({ teach }: { teach: boolean }) {
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<string | undefined>();
-  const act = async (path: string, label: string) => {
-    setBusy(true);
-    try {
-      const r = (await controlCommand(path)) as { height?: number };
-      setMessage(r.height === undefined ? `${label}: done` : `${label}: the chain reached height ${r.height}`);
-    } catch (err) {
-      setMessage(`${label} failed: ${errorText(err)}`);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, message, act } = useControl();
   return (
     <fieldset class="panel controls">
       <legend>{teach ? "Teaching cluster" : "Local cluster"}</legend>
-      <button type="button" disabled={busy} onClick={() => act("/chain/pause", "Pause")}>
+      <button type="button" disabled={busy} onClick={() => act("Pause", "/chain/pause")}>
         Pause the chain
       </button>{" "}
-      <button type="button" disabled={busy} onClick={() => act("/chain/step", "Step")}>
+      <button type="button" disabled={busy} onClick={() => act("Step", "/chain/step")}>
         Step one block
       </button>{" "}
-      <button type="button" disabled={busy} onClick={() => act("/chain/resume", "Resume")}>
+      <button type="button" disabled={busy} onClick={() => act("Resume", "/chain/resume")}>
         Resume
       </button>
       <span class="hint" aria-live="polite">

@@ -41,6 +41,20 @@ export function validatorNames(s: Snapshot): (key: string) => string {
   return (key) => names.get(key) ?? short(key);
 }
 
+/** A component's live figures, as label/value pairs. */
+function Figures({ c, s, wide = false }: { c: Component; s: Snapshot; wide?: boolean }) {
+  return (
+    <dl class={wide ? "figures wide" : "figures"}>
+      {c.figures(s).map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
 /**
  * The trace events of the latest committed transactions at this component: the points it records
  * of the newest block's transactions on this node (at most five), refreshed every 2 s while shown.
@@ -92,14 +106,7 @@ function Details({ c, s }: { c: Component; s: Snapshot }) {
       <p>
         <strong>In Cairn:</strong> <code>{c.where}</code>
       </p>
-      <dl class="figures wide">
-        {c.figures(s).map(([k, v]) => (
-          <div key={k}>
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </div>
-        ))}
-      </dl>
+      <Figures c={c} s={s} wide />
       {c.consensusTrace && (
         <>
           <h3>Recent consensus events</h3>
@@ -184,14 +191,7 @@ export function MapView() {
                       onClick={() => setSelected(c.slug)}
                     >
                       <span class="name">{c.name}</span>
-                      <dl class="figures">
-                        {c.figures(s).map(([k, v]) => (
-                          <div key={k}>
-                            <dt>{k}</dt>
-                            <dd>{v}</dd>
-                          </div>
-                        ))}
-                      </dl>
+                      <Figures c={c} s={s} />
                     </button>
                   ))}
                 </div>
