@@ -10,26 +10,9 @@
 //
 // Reports node0's CPU per phase (percent of one core) and the difference with a page open, as a
 // ratio of the same run's phases (the machine is shared: compare within one run).
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { kvPut } from "@cairn/bench";
-import { freePort } from "@cairn/cluster";
-import { fromHex, toHex } from "@cairn/crypto";
-import { createNativeSigner } from "@cairn/crypto/native";
-import { chromium } from "@cairn/test-utils/browser";
-import puppeteer from "puppeteer-core";
+import { procSample } from "@cairn/bench";
+import { numberArg as arg, launchBrowser, startConsoleCluster } from "./cluster.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const CAIRN = join(ROOT, "packages/cli/bin/cairn.js");
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i < 0 ? fallback : Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return v;
-};
 const RATE = arg("rate", 500);
 const PHASE_S = arg("phase", 20);
 const ROUNDS = arg("rounds", 2);
@@ -67,41 +50,14 @@ function replayPage(base: string): { stop(): Promise<void> } {
   };
 }
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
+/** CPU seconds (user + system) of a process since it started. */
+const cpuSeconds = (pid: number): number => procSample(pid)?.cpuSec ?? Number.NaN;
 
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const out = join(await mkdtemp(join(tmpdir(), "cairn-bench-console-")), "cluster");
-const base = 20_000 + ((await freePort()) % 20_000);
-let log = "";
-const cluster: ChildProcess = spawn(
-  process.execPath,
-  [CAIRN, "cluster", "--out", out, "--base-port", String(base), "--log-level", "warn"],
-  { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true },
-);
-cluster.stdout?.on("data", (d) => (log += d));
-cluster.stderr?.on("data", (d) => (log += d));
-const url = (i: number) => `http://127.0.0.1:${base + i}`;
+const cluster = await startConsoleCluster("cairn-bench-console-");
+const { url } = cluster;
 let stopLoad = false;
 try {
-  await until(() => log.includes("Ctrl-C to stop every node"), 120_000, "the cluster");
-  const control = /cluster control \(loopback only\): (\S+)/.exec(log)?.[1] as string;
-  const nodes = (await (await fetch(`${control}/nodes`)).json()).nodes as { pid: number }[];
-  const pid = nodes[0]?.pid as number;
-  const chainId = JSON.parse(readFileSync(join(out, "node0", "genesis.json"), "utf8")).chainId as string;
-  const keyFile = JSON.parse(readFileSync(join(out, "keys", "admin.json"), "utf8"));
-  const admin = createNativeSigner(fromHex(keyFile.secretKey), fromHex(keyFile.publicKey));
-  const status = (await (await fetch(`${url(0)}/status`)).json()) as { height: number; maxTxTtl: number };
+  const pid = await cluster.pid(0);
 
   // The node's CPU per request of each route the page polls, on the idle cluster (200 in a row each):
   // times the page's rates, the node-side cost of one open page, free of the noise of a loaded run.
@@ -125,23 +81,11 @@ try {
   const perTick = Math.max(1, Math.round(RATE / 10));
   let sent = 0;
   let refused = 0;
-  let head = status.height;
   const load = (async () => {
     let turn = 0;
     const started = performance.now();
     while (!stopLoad && sent < total) {
-      if (turn % 10 === 0) {
-        head = await fetch(`${url(1)}/status`)
-          .then((r) => r.json() as Promise<{ height: number }>)
-          .then(
-            (x) => x.height,
-            () => head,
-          );
-      }
-      const expiry = head + Math.floor(status.maxTxTtl / 2);
-      const batch = Array.from({ length: perTick }, (_, k) =>
-        toHex(kvPut(chainId, admin, expiry, "console-", sent + k).bytes),
-      );
+      const batch = await cluster.kvPuts(perTick, "console-", sent);
       sent += batch.length;
       const target = url(1 + (turn++ % 3));
       void fetch(`${target}/txs`, {
@@ -163,11 +107,7 @@ try {
   })();
 
   await new Promise((r) => setTimeout(r, 5_000)); // warm up
-  const browser = await puppeteer.launch({
-    executablePath: chromium(),
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
-  });
+  const browser = await launchBrowser();
   const rows: { phase: string; cpuPercent: number; heightFrom: number; heightTo: number }[] = [];
   const height = async () => ((await (await fetch(`${url(0)}/status`)).json()) as { height: number }).height;
   for (let round = 0; round < ROUNDS; round++) {
@@ -221,8 +161,5 @@ try {
   );
 } finally {
   stopLoad = true;
-  if (cluster.pid !== undefined) process.kill(-cluster.pid, "SIGINT");
-  await until(() => cluster.exitCode !== null || cluster.signalCode !== null, 30_000, "the cluster to stop").catch(() =>
-    process.kill(-(cluster.pid as number), "SIGKILL"),
-  );
+  await cluster.stop();
 }

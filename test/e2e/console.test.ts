@@ -11,8 +11,8 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestnet } from "@cairn/cluster";
-import { chromium } from "@cairn/test-utils/browser";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { launchChromium } from "@cairn/test-utils/browser";
+import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CAIRN, freePort, type NodeProcess, REPO, startNodeProcess, tempDir } from "../helpers/processes.ts";
 import { kvPut, postTxs, readKey } from "../helpers/txs.ts";
@@ -75,13 +75,11 @@ async function loadKeyFile(page: Page, path: string): Promise<void> {
   await page.waitForFunction(() => document.body.textContent.includes("Signing as"), { timeout: 10_000 });
 }
 
-async function launch(): Promise<Browser> {
-  return puppeteer.launch({
-    executablePath: chromium(),
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
-    timeout: 60_000,
-  });
+/** A page at the size of a laptop screen. */
+async function openPage(browser: Browser): Promise<Page> {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1440, height: 900 });
+  return page;
 }
 
 describe("the console against a 4-validator cluster", () => {
@@ -95,7 +93,7 @@ describe("the console against a 4-validator cluster", () => {
 
   beforeAll(async () => {
     ensureBuilt();
-    browser = await launch();
+    browser = await launchChromium();
     out = join(tempDir("console"), "cluster");
     base = 20_000 + ((await freePort()) % 20_000);
     cluster = spawn(
@@ -126,8 +124,7 @@ describe("the console against a 4-validator cluster", () => {
   it("draws the 22 components with live figures that change under load, follows a transaction sent from the page on every validator, and verifies in the explorer", {
     timeout: 240_000,
   }, async () => {
-    const page = await browser.newPage();
-    await page.setViewport({ width: 1440, height: 900 });
+    const page = await openPage(browser);
     // While the journey is followed, a node answers 404 until the transaction reaches it.
     const w = watch(page, (where, text) => text.includes("404") && /\/txs\/[0-9a-f]{64}(\/trace)?$/.test(where));
 
@@ -226,8 +223,7 @@ describe("the console against a 4-validator cluster", () => {
   it("kills a node from the cluster view: the consensus view shows it down within 5 s and the chain keeps committing; partitions and heals", {
     timeout: 120_000,
   }, async () => {
-    const page = await browser.newPage();
-    await page.setViewport({ width: 1440, height: 900 });
+    const page = await openPage(browser);
     // node3 is down for part of this test: the page's requests to it fail, as they should.
     const w = watch(page, (where) => where.startsWith(url(3)));
     await page.goto(`${url(0)}/console/#/cluster`, { waitUntil: "domcontentloaded" });
@@ -292,7 +288,7 @@ describe("the console on a members-only chain", () => {
 
   beforeAll(async () => {
     ensureBuilt();
-    browser = await launch();
+    browser = await launchChromium();
     out = tempDir("console-members");
     const base = 20_000 + ((await freePort()) % 20_000);
     await createTestnet({ validators: 1, out, basePort: base, readAccess: "members" });
@@ -322,8 +318,7 @@ describe("the console on a members-only chain", () => {
   it("asks for a key file, refuses a wrong one with a clear message, and reads everything once a member's key is loaded", {
     timeout: 120_000,
   }, async () => {
-    const page = await browser.newPage();
-    await page.setViewport({ width: 1440, height: 900 });
+    const page = await openPage(browser);
     // Unsigned reads are refused (401) until the key is loaded: the chain's answer, not a page error.
     const w = watch(page, (_where, text) => text.includes("401"));
     await page.goto(`${node.url}/console/#/consensus`, { waitUntil: "domcontentloaded" });

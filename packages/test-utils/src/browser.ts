@@ -4,6 +4,7 @@
 // still none, chromium() throws with the reason, so a browser test FAILS rather than skips.
 import { spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
+import puppeteer, { type Browser } from "puppeteer-core";
 
 const CANDIDATES = [
   process.env.CHROMIUM_PATH,
@@ -58,4 +59,15 @@ export function chromium(): string {
     throw new Error(`no Chromium: apt-get install chromium failed (exit ${r.status}): ${why}`);
   }
   return installed;
+}
+
+/** A headless Chromium (chromium() above) as the browser tests and benchmarks run it: as root, so no sandbox. */
+export function launchChromium(): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: chromium(),
+    headless: true,
+    // /dev/shm may be small in containers.
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
+    timeout: 60_000,
+  });
 }

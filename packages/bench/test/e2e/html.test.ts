@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium } from "@cairn/test-utils/browser";
-import puppeteer, { type Browser } from "puppeteer-core";
+import { chromium, launchChromium } from "@cairn/test-utils/browser";
+import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHART_KINDS, renderHtml } from "../../src/render/index.ts";
 import type { BenchReport } from "../../src/report.ts";
@@ -103,13 +103,7 @@ async function open(report: BenchReport, name: string): Promise<PageResult> {
 beforeAll(async () => {
   executable = chromium();
   dir = mkdtempSync(join(tmpdir(), "cairn-report-html-"));
-  browser = await puppeteer.launch({
-    executablePath: executable,
-    headless: true,
-    // We run as root (no sandbox possible); /dev/shm may be small in containers.
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
-    timeout: 60_000,
-  });
+  browser = await launchChromium();
 }, 220_000);
 
 afterAll(async () => {
