@@ -7,6 +7,7 @@ import type {
   ConsensusEventData,
   LogLineData,
   LogLineLevel,
+  RaftStatusJson,
   Receipt,
   RecentStamp,
   SignedTransaction,
@@ -40,8 +41,11 @@ export interface NodeStatus {
   readonly consensus: {
     readonly engine: string;
     readonly height: number;
+    /** Raft: the term. */
     readonly round: number;
+    /** Raft: the role. */
     readonly step: string;
+    readonly raft?: RaftStatusJson;
   };
   /**
    * BFT: about how far this node's clock is behind the proposers' (median of block time minus

@@ -169,6 +169,7 @@ export function statusToJson(s: NodeStatus): StatusJson {
       height: s.consensus.height,
       round: s.consensus.round,
       step: s.consensus.step,
+      ...(s.consensus.raft === undefined ? {} : { raft: { ...s.consensus.raft } }),
     },
     ...(s.clock === undefined ? {} : { clock: { offsetMs: s.clock.offsetMs } }),
     maxTxTtl: s.maxTxTtl,

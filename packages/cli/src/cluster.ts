@@ -40,7 +40,20 @@ export async function clusterStatus(dir: string, timeoutMs: number): Promise<Clu
 
 /** The table of `cairn cluster status`, then a line per down node saying how to start it. */
 export function formatClusterStatus(nodes: readonly ClusterNodeStatus[], now = Date.now()): string[] {
-  const header = ["NODE", "API", "STATE", "ROLE", "HEIGHT", "ROUND", "STEP", "PEERS", "MEMPOOL", "LAST BLOCK"];
+  // On a Raft chain the engine's round is its term and its step is the node's Raft role.
+  const raft = nodes.some((n) => n.status?.consensus.raft !== undefined);
+  const header = [
+    "NODE",
+    "API",
+    "STATE",
+    "ROLE",
+    "HEIGHT",
+    raft ? "TERM" : "ROUND",
+    raft ? "RAFT" : "STEP",
+    "PEERS",
+    "MEMPOOL",
+    "LAST BLOCK",
+  ];
   const rows = nodes.map((n) => {
     const s = n.status;
     if (s === undefined) return [n.name, n.url || "?", "down", "-", "-", "-", "-", "-", "-", "-"];

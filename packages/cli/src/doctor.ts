@@ -90,7 +90,7 @@ export async function checkHome(home: string): Promise<DoctorReport> {
           const set = ledger.validatorsAt(h);
           if (equalBytes(validatorsHash(set), hdr.validatorsHash)) {
             try {
-              verifyCommit(genesis.chainId, commit, hash, set, nativeVerify);
+              verifyCommit(genesis.chainId, commit, hash, set, nativeVerify, genesis.consensus);
             } catch (err) {
               problem(`block ${h}: certificate does not verify (${(err as Error).message})`);
             }

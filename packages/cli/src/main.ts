@@ -155,6 +155,12 @@ function parseTimeout(s: string): number {
   return n;
 }
 
+/** --consensus: the chain's engine. */
+function consensusEngine(s: string): "tendermint" | "raft" {
+  if (s !== "tendermint" && s !== "raft") throw new CliError("BAD_ARGS", "--consensus must be tendermint or raft");
+  return s;
+}
+
 function parsePort(s: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
@@ -191,7 +197,9 @@ export function buildProgram(): Command {
 
   program
     .command("testnet")
-    .description("write a local BFT cluster: keys, one shared genesis and a home per validator (DIR/node0 ...)")
+    .description(
+      "write a local cluster (Tendermint or Raft): keys, one shared genesis and a home per validator (DIR/node0 ...)",
+    )
     .requiredOption("--validators <n>", "number of validators")
     .requiredOption("--out <dir>", "directory for the node homes")
     .option("--base-port <port>", "API ports are base+i, peer-to-peer ports base+100+i", "26600")
@@ -200,6 +208,11 @@ export function buildProgram(): Command {
     .option("--clients <n>", "client keys to register and fund (keys/client.json, keys/client-1.json ...)", "1")
     .option("--read-access <policy>", "who may read: open, or members (signed reads)", "open")
     .option("--max-block-txs <n>", "the chain's bound on transactions per block", "2000")
+    .option(
+      "--consensus <engine>",
+      "the chain's consensus engine: tendermint (BFT) or raft (crash-fault)",
+      "tendermint",
+    )
     .option("--docker", "for Docker: also a Compose file, each node in a container (see `cairn docker`)")
     .option("--subnet <cidr>", "--docker: the cluster's private network; node i at .10+i", "10.213.0.0/24")
     .option("--image <image>", "--docker: the node image", "cairn-node:latest")
@@ -214,6 +227,7 @@ export function buildProgram(): Command {
         clients: string;
         readAccess: string;
         maxBlockTxs: string;
+        consensus: string;
         docker?: boolean;
         subnet: string;
         image: string;
@@ -238,6 +252,7 @@ export function buildProgram(): Command {
           clients: whole(o.clients, "--clients"),
           readAccess: o.readAccess,
           maxBlockTxs: whole(o.maxBlockTxs, "--max-block-txs"),
+          engine: consensusEngine(o.consensus),
         };
         if (o.docker) {
           const d = await createDockerTestnet({
@@ -300,13 +315,14 @@ export function buildProgram(): Command {
 
   const cluster = program
     .command("cluster")
-    .description("run a local BFT cluster of validators on loopback, one process each (what `npm start` does)")
+    .description("run a local cluster of validators on loopback, one process each (what `npm start` does)")
     .option("--validators <n>", "number of validators (first run only)", "4")
     .option("--out <dir>", "directory of the node homes (default .cairn/cluster; with --teach, .cairn/teach)")
     .option("--base-port <port>", "API ports are base+i, peer-to-peer ports base+100+i (first run only)", "26600")
     .option("--log-level <spec>", "log level of every node", "warn")
     .option("--detach", "run in the background (log in DIR/cluster.log); stop it with `cairn cluster stop`")
     .option("--teach", "first run only: a teaching chain (each step paced 1.5 s, long timeouts, 5 txs per block)")
+    .option("--consensus <engine>", "first run only: the chain's engine, tendermint or raft", "tendermint")
     .option(
       "--control-port <port>",
       "port of the loopback control endpoint the console uses (default: node0's API port + 99)",
@@ -319,6 +335,7 @@ export function buildProgram(): Command {
         logLevel: string;
         detach?: boolean;
         teach?: boolean;
+        consensus: string;
         controlPort?: string;
       }) => {
         const validators = Number(o.validators);
@@ -333,6 +350,7 @@ export function buildProgram(): Command {
           logLevel: o.logLevel,
           ...(o.detach === true ? { detach: true } : {}),
           ...(o.teach === true ? { teach: true } : {}),
+          engine: consensusEngine(o.consensus),
           ...(o.controlPort === undefined ? {} : { controlPort: parsePort(o.controlPort) }),
         });
       },

@@ -56,6 +56,11 @@ export function blockAge(blockTime: number, now: number): string {
   return blockTime === 0 ? "no block yet" : `${formatAge(now - blockTime)} ago`;
 }
 
+/** A validator's name from its key (the short key when it is not in the set). */
+function leaderName(s: StatusInfo, key: string): string {
+  return s.validators.find((v) => v.publicKey === key)?.name ?? shortId(key);
+}
+
 /** `cairn status`: a node's GET /status for people. */
 export function formatStatus(s: StatusInfo, url: string, now = Date.now()): string[] {
   const c = s.consensus;
@@ -71,7 +76,9 @@ export function formatStatus(s: StatusInfo, url: string, now = Date.now()): stri
     s.height === 0
       ? "height      0  (no block yet)"
       : `height      ${s.height}  (block ${shortId(s.blockHash)}, ${blockAge(s.blockTime, now)})`,
-    `consensus   ${c.engine}: height ${c.height}, round ${c.round}, step ${c.step}`,
+    c.raft === undefined
+      ? `consensus   ${c.engine}: height ${c.height}, round ${c.round}, step ${c.step}`
+      : `consensus   raft: ${c.raft.role}, term ${c.raft.term}, leader ${c.raft.leader === null ? "none known" : leaderName(s, c.raft.leader)}, commit index ${c.raft.commitIndex}, last index ${c.raft.lastIndex}`,
     `peers       ${s.network.peers} connected of ${s.network.members} members${peers}`,
     `validators  ${s.validators.length} (total power ${totalPower})`,
   ];

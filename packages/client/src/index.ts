@@ -3,7 +3,15 @@
 // ledger's state-proof check (@cairn/ledger/state-proof, pure) and fetch.
 
 export { fromHex, toHex } from "@cairn/crypto";
-export { LOG_LINE_LEVELS, signTransaction, TRACE_POINTS, type TracePoint, type Value } from "@cairn/messaging";
+export {
+  CONSENSUS_KINDS,
+  type ConsensusKind,
+  LOG_LINE_LEVELS,
+  signTransaction,
+  TRACE_POINTS,
+  type TracePoint,
+  type Value,
+} from "@cairn/messaging";
 export {
   type CairnClient,
   type ClientOptions,

@@ -1,7 +1,14 @@
 // Checks a light client can make without trusting the node it asked.
 import { type MerkleProof, PUBLIC_KEY_LENGTH, toHex, verify, verifyMerkleProof } from "@cairn/crypto";
 import { verifyStateProof } from "@cairn/ledger/state-proof";
-import { BLOCK_VERSION, type BlockHeader, blockHash, VoteType, voteSigningBytes } from "@cairn/messaging";
+import {
+  BLOCK_VERSION,
+  type BlockHeader,
+  blockHash,
+  type ConsensusKind,
+  certificateQuorum,
+  certificateSigningBytes,
+} from "@cairn/messaging";
 import { bytesOf } from "./bytes.ts";
 import { CairnClientError } from "./errors.ts";
 import type { BlockHeaderInfo, BlockInfo, InclusionProof, StateInfo, TxInfo, ValidatorInfo } from "./types.ts";
@@ -64,10 +71,15 @@ export function verifyTxInBlock(info: TxInfo, block: BlockInfo): boolean {
 
 /**
  * True when the block's commit certificate carries valid precommit signatures over its hash from
- * validators holding more than two thirds of the set's voting power. The validator set must come
- * from a source the caller trusts (genesis, or a previously verified change).
+ * validators holding more than two thirds of the set's voting power (a Raft chain, `consensus`
+ * "raft": acknowledgements from more than half). The validator set and the engine must come from a
+ * source the caller trusts (the genesis, or a previously verified change), not from the block.
  */
-export function verifyBlockCommit(block: BlockInfo, validators: readonly ValidatorInfo[]): boolean {
+export function verifyBlockCommit(
+  block: BlockInfo,
+  validators: readonly ValidatorInfo[],
+  consensus: ConsensusKind = "tendermint",
+): boolean {
   const c = block.commit;
   try {
     if (!c || c.height !== block.height || c.blockHash !== block.hash) return false;
@@ -78,11 +90,10 @@ export function verifyBlockCommit(block: BlockInfo, validators: readonly Validat
       power.set(v.publicKey.toLowerCase(), v.power);
       total += v.power;
     }
-    const signed = voteSigningBytes({
+    const signed = certificateSigningBytes(consensus, {
       chainId: block.header.chainId,
       height: c.height,
       round: c.round,
-      type: VoteType.precommit,
       blockHash: bytesOf(c.blockHash, "blockHash"),
     });
     const seen = new Set<string>();
@@ -97,7 +108,7 @@ export function verifyBlockCommit(block: BlockInfo, validators: readonly Validat
       seen.add(who);
       votes += p;
     }
-    return total > 0 && votes * 3 > total * 2;
+    return total > 0 && votes >= certificateQuorum(consensus, total);
   } catch {
     return false;
   }

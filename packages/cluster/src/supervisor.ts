@@ -9,7 +9,7 @@ import { peerIdFromKeyFile } from "@cairn/network";
 import { homePaths, loadConfig } from "@cairn/node/config";
 import { type ClusterControl, ControlError, type NodeState, startControlServer } from "./control.ts";
 import { ClusterError } from "./errors.ts";
-import { createTestnet } from "./testnet.ts";
+import { createTestnet, type TestnetOptions } from "./testnet.ts";
 
 export interface ClusterOptions {
   /** The `cairn` CLI entry (a .ts or .js file) the supervisor runs for each node and for --detach. */
@@ -22,6 +22,8 @@ export interface ClusterOptions {
   readonly detach?: boolean;
   /** First run only: a teaching chain (TEACH_CONSENSUS: paced steps, long timeouts, small blocks). */
   readonly teach?: boolean;
+  /** First run only: the chain's consensus engine (default "tendermint"). */
+  readonly engine?: TestnetOptions["engine"];
   /** Port of the loopback control endpoint (default node0's API port + 99; any free port when taken). */
   readonly controlPort?: number;
 }
@@ -157,6 +159,7 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
       validators: opts.validators,
       out,
       basePort: opts.basePort,
+      ...(opts.engine === undefined ? {} : { engine: opts.engine }),
       ...(opts.teach === true ? { maxBlockTxs: TEACH_MAX_BLOCK_TXS, consensus: TEACH_CONSENSUS } : {}),
     });
     process.stderr.write(
@@ -377,6 +380,7 @@ async function detach(opts: ClusterOptions, out: string): Promise<void> {
   const args = [opts.cli, "cluster", "--out", out, "--validators", String(opts.validators)];
   args.push("--base-port", String(opts.basePort), "--log-level", opts.logLevel);
   if (opts.teach === true) args.push("--teach");
+  if (opts.engine !== undefined) args.push("--consensus", opts.engine);
   if (opts.controlPort !== undefined) args.push("--control-port", String(opts.controlPort));
   const child = spawn(process.execPath, args, {
     detached: true,

@@ -34,6 +34,8 @@ export interface TestnetOptions {
   readonly readAccess?: ReadAccess;
   /** The chain's bound on transactions per block (default BFT_MAX_BLOCK_TXS). */
   readonly maxBlockTxs?: number;
+  /** The chain's consensus engine, written into its genesis (default "tendermint"). */
+  readonly engine?: NonNullable<Genesis["consensus"]>;
   /** Extra consensus settings in every node's config (say, a teaching cluster's timeouts and pace). */
   readonly consensus?: Partial<Omit<NodeConfig["consensus"], "engine">>;
   /**
@@ -144,6 +146,7 @@ export async function createTestnet(opts: TestnetOptions): Promise<TestnetResult
     members: peerIds.map((peerId, i) => ({ name: names[i] as string, peerId, org: orgOf(i) })),
     organizations,
     readAccess: opts.readAccess ?? "open",
+    ...(opts.engine === "raft" ? { consensus: "raft" as const } : {}),
     params: { ...defaultChainParams, maxBlockTxs },
   };
   const genesisText = `${JSON.stringify(genesisToJson(genesis), null, 2)}\n`;
@@ -163,7 +166,7 @@ export async function createTestnet(opts: TestnetOptions): Promise<TestnetResult
       moniker: names[i] as string,
       api: { host: "127.0.0.1", port: basePort + i },
       consensus: {
-        engine: "tendermint",
+        engine: opts.engine ?? "tendermint",
         blockInterval: defaultNodeConfig.consensus.blockInterval,
         ...opts.consensus,
       },

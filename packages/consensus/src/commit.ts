@@ -1,5 +1,11 @@
 import { equalBytes, toHex } from "@cairn/crypto";
-import { type Commit, type Validator, VoteType, voteSigningBytes } from "@cairn/messaging";
+import {
+  type Commit,
+  type ConsensusKind,
+  certificateQuorum,
+  certificateSigningBytes,
+  type Validator,
+} from "@cairn/messaging";
 
 export class ConsensusError extends Error {
   readonly code: string;
@@ -10,18 +16,21 @@ export class ConsensusError extends Error {
   }
 }
 
-/** Voting power needed to commit: more than two thirds of the total. */
-export function quorumPower(validators: readonly Validator[]): number {
-  const total = validators.reduce((s, v) => s + v.power, 0);
-  return Math.floor((total * 2) / 3) + 1;
+/** Voting power needed to commit: more than two thirds of the total (Raft: more than half). */
+export function quorumPower(validators: readonly Validator[], kind: ConsensusKind = "tendermint"): number {
+  return certificateQuorum(
+    kind,
+    validators.reduce((s, v) => s + v.power, 0),
+  );
 }
 
 export type VerifyFn = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
 
 /**
  * Checks a commit certificate from the validator set alone: every signature is a valid precommit
- * for `blockHash` at the commit's height and round by a distinct member of the set, and together
- * they hold more than two thirds of the voting power. Throws BAD_COMMIT saying what is wrong.
+ * (Raft: acknowledgement) of `blockHash` at the commit's height and round (term) by a distinct
+ * member of the set, and together they hold more than two thirds (Raft: half) of the voting power.
+ * Throws BAD_COMMIT saying what is wrong.
  */
 export function verifyCommit(
   chainId: string,
@@ -29,17 +38,12 @@ export function verifyCommit(
   blockHash: Uint8Array,
   validators: readonly Validator[],
   verify: VerifyFn,
+  kind: ConsensusKind = "tendermint",
 ): void {
   if (!equalBytes(commit.blockHash, blockHash))
     throw new ConsensusError("BAD_COMMIT", "certificate is for another block");
   const byKey = new Map(validators.map((v) => [toHex(v.publicKey), v]));
-  const message = voteSigningBytes({
-    chainId,
-    height: commit.height,
-    round: commit.round,
-    type: VoteType.precommit,
-    blockHash,
-  });
+  const message = certificateSigningBytes(kind, { chainId, height: commit.height, round: commit.round, blockHash });
   const seen = new Set<string>();
   let power = 0;
   for (const s of commit.signatures) {
@@ -51,6 +55,6 @@ export function verifyCommit(
     seen.add(k);
     power += v.power;
   }
-  const need = quorumPower(validators);
+  const need = quorumPower(validators, kind);
   if (power < need) throw new ConsensusError("BAD_COMMIT", `certificate holds power ${power}, needs ${need}`);
 }

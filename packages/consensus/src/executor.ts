@@ -63,7 +63,8 @@ export class BlockExecutor<E extends ExecutedBlockView> {
     this.telemetry.blockCommitted(
       {
         height,
-        round: commit.round,
+        // A Raft certificate's round is the leader's term: no round was lost.
+        round: this.ledger.consensus === "raft" ? 0 : commit.round,
         txs: executed.txs,
         receipts: executed.receipts,
         source,

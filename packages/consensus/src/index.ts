@@ -71,6 +71,37 @@ export {
   type ConsensusTracePoint,
   noopConsensusTelemetry,
 } from "./metrics.ts";
+export {
+  defaultRaftOptions,
+  type HardState,
+  RaftCore,
+  type RaftCoreConfig,
+  type RaftEffect,
+  type RaftOptions,
+  type RaftRole,
+  type RaftStatus,
+} from "./raft/core.ts";
+export {
+  createRaftEngine,
+  defaultRaftEngineOptions,
+  RaftEngine,
+  type RaftEngineComponents,
+  type RaftEngineOptions,
+  type RaftStore,
+} from "./raft/engine.ts";
+export {
+  type AppendReply,
+  type AppendRequest,
+  decodeRaftMessage,
+  encodeRaftMessage,
+  RAFT_SIGN_DOMAIN,
+  type RaftEntry,
+  type RaftMessage,
+  raftSigningBytes,
+  recipientOf,
+  type VoteReply,
+  type VoteRequest,
+} from "./raft/messages.ts";
 export { defaultSoloOptions, type SoloOptions } from "./solo/options.ts";
 export { createSoloEngine, type SoloComponents, SoloEngine } from "./solo/solo.ts";
 export {

@@ -1,4 +1,13 @@
-import type { Block, BlockHeader, Commit, Receipt, SignedTransaction, Validator } from "@cairn/messaging";
+import type {
+  Block,
+  BlockHeader,
+  Commit,
+  ConsensusKind,
+  Receipt,
+  SignedTransaction,
+  Validator,
+} from "@cairn/messaging";
+import type { RaftStatus } from "./raft/core.ts";
 
 // The consensus layer declares what it needs from the ledger and the mempool; @cairn/ledger and
 // @cairn/mempool satisfy these interfaces, and @cairn/node wires them together.
@@ -19,6 +28,8 @@ export interface ExecutedBlockView {
 
 export interface LedgerPort<E extends ExecutedBlockView = ExecutedBlockView> {
   readonly chainId: string;
+  /** The chain's engine, from its genesis: what its commit certificates are (default "tendermint"). */
+  readonly consensus?: ConsensusKind;
   head(): HeadView;
   /** The validator set deciding the next height. */
   validators(): readonly Validator[];
@@ -76,6 +87,8 @@ export interface ConsensusStatus {
    * node's clock is behind the proposers' (positive: behind, negative: ahead), ms. BFT only.
    */
   readonly clockOffsetMs?: number;
+  /** Raft's state (role, term, leader, commit index); the Raft engine only. */
+  readonly raft?: RaftStatus;
 }
 
 /**

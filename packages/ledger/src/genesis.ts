@@ -1,6 +1,8 @@
 import { fromHex, sha256, toHex } from "@cairn/crypto";
 import { isRole, type Role } from "@cairn/management";
 import {
+  CONSENSUS_KINDS,
+  type ConsensusKind,
   checkValidator,
   DEFAULT_MAX_BLOCK_BYTES,
   DEFAULT_MAX_BLOCK_TXS,
@@ -86,6 +88,8 @@ export interface Genesis {
   readonly organizations?: readonly GenesisOrganization[];
   /** Default "open". */
   readonly readAccess?: ReadAccess;
+  /** The consensus engine every validator runs (docs/consensus.md); default "tendermint". */
+  readonly consensus?: ConsensusKind;
   readonly params: ChainParams;
 }
 
@@ -99,6 +103,7 @@ export interface GenesisJson {
   members?: { name: string; peerId: string; org?: string }[];
   organizations?: { name: string; members: { publicKey: string; roles: string[] }[] }[];
   readAccess?: ReadAccess;
+  consensus?: ConsensusKind;
   params?: Partial<ChainParams>;
 }
 
@@ -189,6 +194,8 @@ export function parseGenesis(json: unknown): Genesis {
   const readAccess = g.readAccess ?? "open";
   if (readAccess !== "open" && readAccess !== "members") bad('readAccess must be "open" or "members"');
   if (readAccess === "members" && organizations.length === 0) bad('readAccess "members" needs organizations');
+  const consensus = g.consensus ?? "tendermint";
+  if (!CONSENSUS_KINDS.includes(consensus)) bad(`consensus must be one of ${CONSENSUS_KINDS.join(", ")}`);
   const params = { ...defaultChainParams, ...(g.params ?? {}) };
   for (const [name, value] of Object.entries(params)) {
     if (!Number.isSafeInteger(value) || value < 1) bad(`params.${name} must be a positive integer`);
@@ -207,6 +214,7 @@ export function parseGenesis(json: unknown): Genesis {
     members,
     organizations,
     readAccess,
+    consensus,
     params,
   };
 }
@@ -230,6 +238,7 @@ export function genesisToJson(g: Genesis): GenesisJson {
           })),
         }),
     ...(g.readAccess === undefined || g.readAccess === "open" ? {} : { readAccess: g.readAccess }),
+    ...(g.consensus === undefined || g.consensus === "tendermint" ? {} : { consensus: g.consensus }),
     params: { ...g.params },
   };
 }
@@ -261,6 +270,8 @@ export function genesisHash(g: Genesis): Uint8Array {
       g.members.map((m) => [m.name, m.peerId, m.org ?? ""]),
       (g.organizations ?? []).map((o) => [o.name, o.members.map((m) => [m.publicKey, m.roles as string[]])]),
       g.readAccess ?? "open",
+      // Only a non-default engine is encoded, so every Tendermint chain keeps the hash it had.
+      ...(g.consensus === undefined || g.consensus === "tendermint" ? [] : [g.consensus]),
     ]),
   );
 }

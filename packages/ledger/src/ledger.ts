@@ -15,6 +15,7 @@ import {
   type BlockHeader,
   blockHash,
   type Commit,
+  type ConsensusKind,
   type ContractEvent,
   decode,
   decodeBlock,
@@ -187,6 +188,7 @@ export class Ledger {
         thresholdPercent: g.params.govThresholdPercent,
         proposalTtl: g.params.proposalTtl,
         validatorDelay: g.params.validatorDelay,
+        ...(g.consensus === "raft" ? { oneValidatorChange: true } : {}),
       },
     });
     for (const [key, value] of gov) overlay.set(GOV_CONTRACT, key, value);
@@ -206,6 +208,11 @@ export class Ledger {
 
   get chainId(): string {
     return this.genesis.chainId;
+  }
+
+  /** The chain's consensus engine (genesis): what its commit certificates are. */
+  get consensus(): ConsensusKind {
+    return this.genesis.consensus ?? "tendermint";
   }
 
   /** The validator set deciding the next height. */

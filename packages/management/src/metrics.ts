@@ -38,6 +38,7 @@ export interface NodeMetricsSources {
     readonly round: number;
     readonly step: string;
     readonly clockOffsetMs?: number;
+    readonly raft?: { readonly term: number; readonly role: string; readonly commitIndex: number };
   };
   /** Height of the latest committed block. */
   readonly ledgerHeight?: () => number;
@@ -111,6 +112,13 @@ export interface ConsensusMetrics {
   readonly halted: Gauge;
   /** How far this node's clock is behind the proposers' (seconds; negative: ahead). */
   readonly clockOffset: Gauge;
+  /** Consensus messages this node sent and received (valid ones), by direction, and their bytes. */
+  readonly messages: Counter<"direction">;
+  readonly messageBytes: Counter<"direction">;
+  /** Raft: the current term, the highest height known committed, and 1 on the leader. */
+  readonly raftTerm: Gauge;
+  readonly raftCommitIndex: Gauge;
+  readonly raftLeader: Gauge;
 }
 
 export interface LedgerMetrics {
@@ -454,6 +462,42 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
       registers,
       collect() {
         this.set((src.consensus?.().clockOffsetMs ?? 0) / 1000);
+      },
+    }),
+    messages: new Counter({
+      name: "cairn_consensus_messages_total",
+      help: "Consensus messages this node sent (broadcast once) and received (valid, from a validator), by direction",
+      labelNames: ["direction"],
+      registers,
+    }),
+    messageBytes: new Counter({
+      name: "cairn_consensus_message_bytes_total",
+      help: "Bytes of the consensus messages counted by cairn_consensus_messages_total, by direction",
+      labelNames: ["direction"],
+      registers,
+    }),
+    raftTerm: new Gauge({
+      name: "cairn_consensus_raft_term",
+      help: "Raft: this node's current term (0 on other engines)",
+      registers,
+      collect() {
+        this.set(src.consensus?.().raft?.term ?? 0);
+      },
+    }),
+    raftCommitIndex: new Gauge({
+      name: "cairn_consensus_raft_commit_index",
+      help: "Raft: the highest height this node knows committed (0 on other engines)",
+      registers,
+      collect() {
+        this.set(src.consensus?.().raft?.commitIndex ?? 0);
+      },
+    }),
+    raftLeader: new Gauge({
+      name: "cairn_consensus_raft_leader",
+      help: "Raft: 1 while this node is the leader, else 0",
+      registers,
+      collect() {
+        this.set(src.consensus?.().raft?.role === "leader" ? 1 : 0);
       },
     }),
     halted: new Gauge({

@@ -107,8 +107,11 @@ export interface StatusJson {
   readonly consensus: {
     readonly engine: string;
     readonly height: number;
+    /** Raft: the term. */
     readonly round: number;
+    /** Raft: the role. */
     readonly step: string;
+    readonly raft?: RaftStatusJson;
   };
   readonly clock?: { readonly offsetMs: number };
   readonly maxTxTtl: number;
@@ -339,7 +342,17 @@ export type ConsensusEventData =
       readonly blockHash: string;
       readonly txs: number;
     }
-  | { readonly kind: "evidence"; readonly height: number; readonly evidence: string };
+  | { readonly kind: "evidence"; readonly height: number; readonly evidence: string }
+  | {
+      /** Raft: a pre-vote or vote granted or refused (`round` is the term the candidate runs in). */
+      readonly kind: "election";
+      readonly height: number;
+      readonly round: number;
+      readonly type: "pre-vote" | "vote";
+      readonly candidate: string;
+      readonly voter: string;
+      readonly granted: boolean;
+    };
 
 /** When an entry of a node's recent-events buffer was recorded: its sequence number and wall-clock µs. */
 export interface RecentStamp {
@@ -354,6 +367,22 @@ export interface ConsensusEventsJson {
   /** The newest event's sequence number: ask with `after` = this next time. */
   readonly last: number;
   readonly events: readonly ConsensusEventJson[];
+}
+
+/** Raft's state on a node (GET /status consensus.raft; docs/consensus.md). Keys are hex. */
+export interface RaftStatusJson {
+  readonly role: "follower" | "precandidate" | "candidate" | "leader" | "learner";
+  readonly term: number;
+  /** The leader this node follows, null while it knows none. */
+  readonly leader: string | null;
+  /** Highest height known committed (applied here, or certified and being applied). */
+  readonly commitIndex: number;
+  /** Highest height in this node's ledger. */
+  readonly appliedIndex: number;
+  /** Last height in this node's log (commitIndex + 1 while a block is being replicated). */
+  readonly lastIndex: number;
+  /** Whom this node voted for in this term. */
+  readonly votedFor: string | null;
 }
 
 /** The levels GET /logs keeps, least severe first. */

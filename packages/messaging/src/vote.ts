@@ -21,6 +21,31 @@ export function voteSigningBytes(v: VoteData): Uint8Array {
   return concatBytes(VOTE_SIGN_DOMAIN, encode([v.chainId, v.height, v.round, v.type, v.blockHash]));
 }
 
+/**
+ * The consensus engine a chain runs, fixed in its genesis. It decides what a commit certificate is:
+ * Tendermint's holds precommits from more than two thirds of the voting power; Raft's holds
+ * acknowledgements (the block is stored, in the leader's term) from more than half of it.
+ */
+export type ConsensusKind = "tendermint" | "raft";
+export const CONSENSUS_KINDS: readonly ConsensusKind[] = ["tendermint", "raft"];
+
+/** The vote type a Raft validator signs when it has durably stored a block in a term (never a Tendermint vote). */
+export const RAFT_ACK = 3;
+
+/** The bytes each signature of a `kind` certificate covers (`round` is Raft's term). */
+export function certificateSigningBytes(
+  kind: ConsensusKind,
+  c: { readonly chainId: string; readonly height: number; readonly round: number; readonly blockHash: Uint8Array },
+): Uint8Array {
+  const type = kind === "raft" ? RAFT_ACK : VoteType.precommit;
+  return concatBytes(VOTE_SIGN_DOMAIN, encode([c.chainId, c.height, c.round, type, c.blockHash]));
+}
+
+/** Voting power a `kind` certificate needs out of `total`: more than two thirds, or (Raft) more than half. */
+export function certificateQuorum(kind: ConsensusKind, total: number): number {
+  return kind === "raft" ? Math.floor(total / 2) + 1 : Math.floor((total * 2) / 3) + 1;
+}
+
 /** One validator's precommit signature inside a commit certificate. */
 export interface CommitSignature {
   readonly validator: Uint8Array;
@@ -29,7 +54,8 @@ export interface CommitSignature {
 
 /**
  * A commit certificate: precommit signatures over one block hash from validators holding more than
- * two thirds of the voting power. Anyone holding the validator set can check it (see the ledger).
+ * two thirds of the voting power (Raft: acknowledgements from more than half, `round` being the
+ * leader's term; see ConsensusKind). Anyone holding the validator set can check it.
  */
 export interface Commit {
   readonly height: number;

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ApiGuards } from "@cairn/api";
 import { encodeKeyFile, parseKeyFile } from "@cairn/client";
-import type { TendermintOptions } from "@cairn/consensus";
+import type { RaftOptions, TendermintOptions } from "@cairn/consensus";
 import { generateKeyPair, type KeyPair } from "@cairn/crypto";
 import { defaultChainParams, type Genesis, type GenesisJson, genesisToJson, parseGenesis } from "@cairn/ledger";
 import { NodeError } from "./errors.ts";
@@ -21,16 +21,21 @@ export interface NodeConfig {
     readonly limits?: Partial<ApiGuards>;
   };
   readonly consensus: {
-    /** "solo" for a one-validator chain, "tendermint" for a BFT cluster (see `cairn testnet`). */
-    readonly engine: "solo" | "tendermint";
+    /**
+     * "solo" for a one-validator chain without a network; "tendermint" or "raft" for a cluster, and
+     * it must be the engine the chain's genesis names (`consensus`, default "tendermint").
+     */
+    readonly engine: "solo" | "tendermint" | "raft";
     /** solo: how long a partial block waits for more transactions (ms). */
     readonly blockInterval: number;
-    /** tendermint: how often an idle chain makes an empty block (ms). */
+    /** tendermint, raft: how often an idle chain makes an empty block (ms). */
     readonly emptyBlockInterval?: number;
     /** tendermint: step timeouts (ms; docs/consensus.md), each defaulting as in the engine. */
     readonly timeouts?: Partial<TendermintTimeouts>;
     /** tendermint, teaching mode (`cairn cluster --teach`): wait this long before each proposal and vote sent (ms). */
     readonly stepPaceMs?: number;
+    /** raft: election timeout range and heartbeat interval (ms; docs/consensus.md). */
+    readonly raft?: Partial<RaftOptions>;
   };
   /** The peer-to-peer network (tendermint only): listen address and bootstrap peers (multiaddrs with /p2p/ids). */
   readonly p2p?: { readonly listen: string; readonly bootstrap: readonly string[] };
@@ -124,10 +129,10 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
   if (!Number.isInteger(c.api.port) || c.api.port < 0 || c.api.port > 65535) {
     throw new NodeError("BAD_CONFIG", `config.api.port must be 0-65535, got ${c.api.port}`);
   }
-  if (c.consensus.engine !== "solo" && c.consensus.engine !== "tendermint") {
+  if (!["solo", "tendermint", "raft"].includes(c.consensus.engine)) {
     throw new NodeError(
       "BAD_CONFIG",
-      `config.consensus.engine "${c.consensus.engine}" is unknown (engines: solo, tendermint)`,
+      `config.consensus.engine "${c.consensus.engine}" is unknown (engines: solo, tendermint, raft)`,
     );
   }
   if (!Number.isSafeInteger(c.maxQueryGas) || c.maxQueryGas < 1) {
@@ -138,14 +143,29 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
       throw new NodeError("BAD_CONFIG", `config.api.limits.${k} must be a positive integer, got ${v}`);
     }
   }
-  if (c.consensus.engine === "tendermint" && c.p2p === undefined) {
-    throw new NodeError("BAD_CONFIG", "config.p2p (listen, bootstrap) is required with the tendermint engine");
+  if (c.consensus.engine !== "solo" && c.p2p === undefined) {
+    throw new NodeError(
+      "BAD_CONFIG",
+      `config.p2p (listen, bootstrap) is required with the ${c.consensus.engine} engine`,
+    );
   }
   return c;
 }
 
 export async function loadGenesis(home: string): Promise<Genesis> {
   return parseGenesis(await readJson(homePaths(home).genesis, "genesis"));
+}
+
+/** The config's engine must be the one the chain runs: its genesis decides what a certificate is. */
+export function checkEngine(config: NodeConfig, genesis: Genesis): void {
+  const chain = genesis.consensus ?? "tendermint";
+  const engine = config.consensus.engine;
+  if (engine === "solo" ? chain !== "tendermint" : engine !== chain) {
+    throw new NodeError(
+      "BAD_CONFIG",
+      `config.consensus.engine is "${engine}" but the chain's genesis runs ${chain}: set config.consensus.engine to "${chain}"`,
+    );
+  }
 }
 
 export interface InitOptions {

@@ -24,13 +24,11 @@ import { Mempool } from "@cairn/mempool";
 import type { ConsensusEventData } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
 import { type BackendComponents, NodeBackend } from "./backend.ts";
-import { homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
+import { checkEngine, homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
 import { createMempoolJournal } from "./mempool-journal.ts";
+import { startNetworked } from "./networked.ts";
 import { SyncTracker } from "./p2p.ts";
-import { startTendermint } from "./tendermint.ts";
 import { VERSION } from "./version.ts";
-
-/** Request/response protocol that carries a validator's retransmitted consensus messages. */
 
 /** Consensus events kept for GET /consensus/events: a few minutes of a 4-validator chain at full speed. */
 const CONSENSUS_EVENTS_KEPT = 5_000;
@@ -90,6 +88,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
   const log = loggers.layer("node");
   const paths = homePaths(opts.home);
   const genesis = await loadGenesis(opts.home);
+  checkEngine(config, genesis);
   const key = await readKeyFile(paths.validatorKey);
   const signer = createNativeSigner(key.secretKey, key.publicKey);
 
@@ -166,8 +165,8 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     let members: (() => readonly string[]) | undefined;
     let sever: (peerIds: readonly string[]) => void = () => {};
     let evidence: BackendComponents["evidence"];
-    if (config.consensus.engine === "tendermint") {
-      const t = await startTendermint({
+    if (config.consensus.engine !== "solo") {
+      const t = await startNetworked({
         config,
         genesis,
         paths,
@@ -184,7 +183,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       });
       closers.push(...t.closers);
       consensus = t.engine;
-      bft = t.engine;
+      bft = t.bft;
       evidence = t.evidence;
       onAccepted = t.onAccepted;
       peers = t.peers;

@@ -1,9 +1,10 @@
 import { BLOCK_SYNC_PROTOCOL, type BlockExecutor, BlockFetcher, type BlockSource, serveBlocks } from "@cairn/consensus";
+import { toHex } from "@cairn/crypto";
 import { nativeVerify } from "@cairn/crypto/native";
 import type { ExecutedBlock, Genesis, Ledger } from "@cairn/ledger";
 import type { NodeLoggers } from "@cairn/management";
 import type { Mempool } from "@cairn/mempool";
-import { decode, encode } from "@cairn/messaging";
+import { decode, encode, type SignedTransaction } from "@cairn/messaging";
 import { createNetwork, type Network } from "@cairn/network";
 import type { homePaths, NodeConfig } from "./config.ts";
 import { NodeError } from "./errors.ts";
@@ -48,7 +49,12 @@ const TX_ANNOUNCE = "txs-announce";
 const ANNOUNCE_BYTES = 512 * 1024;
 
 /** Sends every pending transaction to `peer`, in requests of at most ANNOUNCE_BYTES. */
-async function announcePending(net: Network, mempool: Mempool, peer: string): Promise<void> {
+async function announcePending(
+  net: Network,
+  mempool: Mempool,
+  peer: string,
+  txs: readonly SignedTransaction[] = mempool.pending(),
+): Promise<void> {
   let chunk: Uint8Array[] = [];
   let bytes = 0;
   const flush = async () => {
@@ -59,7 +65,7 @@ async function announcePending(net: Network, mempool: Mempool, peer: string): Pr
     await net.request(peer, TX_ANNOUNCE, body, { timeoutMs: 10_000 });
   };
   try {
-    for (const t of mempool.pending()) {
+    for (const t of txs) {
       if (bytes + t.bytes.length > ANNOUNCE_BYTES) await flush();
       chunk.push(t.bytes);
       bytes += t.bytes.length;
@@ -68,6 +74,28 @@ async function announcePending(net: Network, mempool: Mempool, peer: string): Pr
   } catch {
     // the peer went away again; it gets them at its next connection
   }
+}
+
+/** Most lingering transactions one re-announcement round sends each peer. */
+const REANNOUNCE_MAX_TXS = 1_000;
+
+/**
+ * Re-announces, every `intervalMs`, the transactions that were already pending at the last round
+ * to every peer. Only a Raft leader proposes, so a transaction accepted by a follower whose gossip
+ * never reached the leader (a partition that kept connections open) would wait until it expired;
+ * once re-announced, the leader has it. Returns the stopper.
+ */
+export function reannounceLingering(net: Network, mempool: Mempool, intervalMs: number): () => void {
+  let previous = new Set<string>();
+  const timer = setInterval(() => {
+    const now = mempool.pending();
+    const lingering = now.filter((t) => previous.has(toHex(t.hash))).slice(0, REANNOUNCE_MAX_TXS);
+    previous = new Set(now.map((t) => toHex(t.hash)));
+    if (lingering.length === 0) return;
+    for (const peer of net.peers()) void announcePending(net, mempool, peer, lingering);
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** How long a starting node waits for a first peer before it catches up (or starts alone). */

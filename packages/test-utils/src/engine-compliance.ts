@@ -8,7 +8,10 @@ import { join } from "node:path";
 import {
   type ConsensusEngine,
   createBftEngine,
+  createRaftEngine,
   createSoloEngine,
+  type HardState,
+  type RaftEntry,
   type SafetyRecord,
   verifyCommit,
 } from "@cairn/consensus";
@@ -102,7 +105,14 @@ export function engineComplianceSuite(name: string, harness: EngineHarness): voi
         expect(block).toBeDefined();
         if (commit === undefined || block === undefined) continue;
         expect(() =>
-          verifyCommit(first.ledger.chainId, commit, blockHash(block.header), first.ledger.validators(), nativeVerify),
+          verifyCommit(
+            first.ledger.chainId,
+            commit,
+            blockHash(block.header),
+            first.ledger.validators(),
+            nativeVerify,
+            first.ledger.consensus,
+          ),
         ).not.toThrow();
       }
     });
@@ -189,11 +199,14 @@ interface Slot {
   node?: EngineNode;
   /** The BFT safety record survives a restart, as the node's file does. */
   readonly saved: SafetyRecord[];
+  /** Raft's term, vote and log survive a restart, as the node's database does. */
+  raft?: { hard: HardState; log: Map<number, RaftEntry> };
 }
 
-function genesisFor(keys: readonly KeyPair[], admin: KeyPair, chainId: string): Genesis {
+function genesisFor(keys: readonly KeyPair[], admin: KeyPair, chainId: string, consensus?: "raft"): Genesis {
   return parseGenesis({
     chainId,
+    ...(consensus === undefined ? {} : { consensus }),
     genesisTime: Date.now(),
     validators: keys.map((k, i) => ({ name: `v${i}`, publicKey: toHex(k.publicKey), power: 1 })),
     admins: [toHex(admin.publicKey)],
@@ -203,6 +216,7 @@ function genesisFor(keys: readonly KeyPair[], admin: KeyPair, chainId: string): 
 function harnessOf(
   validators: number,
   chainId: string,
+  consensus: "raft" | undefined,
   makeEngine: (ctx: {
     slot: Slot;
     index: number;
@@ -215,7 +229,7 @@ function harnessOf(
   return async () => {
     const keys = Array.from({ length: validators }, () => generateKeyPair());
     const admin = generateKeyPair();
-    const genesis = genesisFor(keys, admin, chainId);
+    const genesis = genesisFor(keys, admin, chainId, consensus);
     const pool = new VerifyPool({ workers: 0 });
     const bus = new MessageBus();
     const slots: Slot[] = keys.map((key) => ({
@@ -273,7 +287,7 @@ function harnessOf(
   };
 }
 
-export const soloHarness: EngineHarness = harnessOf(1, "compliance-solo", ({ slot, ledger, mempool }) =>
+export const soloHarness: EngineHarness = harnessOf(1, "compliance-solo", undefined, ({ slot, ledger, mempool }) =>
   createSoloEngine<ExecutedBlock>(
     { ledger, mempool, signer: createNativeSigner(slot.key.secretKey, slot.key.publicKey) },
     { blockInterval: 20, maxBlockTxs: 1000, maxBlockBytes: 4 * 1024 * 1024 },
@@ -282,7 +296,7 @@ export const soloHarness: EngineHarness = harnessOf(1, "compliance-solo", ({ slo
 
 /** Tendermint with `validators` validators on one message bus. */
 const tendermintHarnessOf = (validators: number): EngineHarness =>
-  harnessOf(validators, `compliance-bft-${validators}`, ({ slot, index, ledger, mempool, pool, bus }) => {
+  harnessOf(validators, `compliance-bft-${validators}`, undefined, ({ slot, index, ledger, mempool, pool, bus }) => {
     const id = `v${index}`;
     return createBftEngine<ExecutedBlock>(
       {
@@ -301,3 +315,43 @@ const tendermintHarnessOf = (validators: number): EngineHarness =>
 export const tendermintHarness: EngineHarness = tendermintHarnessOf(4);
 /** A lone Tendermint validator: it decides each height inside the last one's effects (and must still stop). */
 export const tendermintSoloHarness: EngineHarness = tendermintHarnessOf(1);
+
+/** Raft with `validators` validators on one message bus; term, vote and log kept across restarts. */
+const raftHarnessOf = (validators: number): EngineHarness =>
+  harnessOf(validators, `compliance-raft-${validators}`, "raft", ({ slot, index, ledger, mempool, pool, bus }) => {
+    slot.raft ??= { hard: { term: 0, votedFor: null }, log: new Map() };
+    const disk = slot.raft;
+    return createRaftEngine<ExecutedBlock>(
+      {
+        ledger,
+        mempool,
+        signer: createNativeSigner(slot.key.secretKey, slot.key.publicKey),
+        transport: bus.transport(`v${index}`),
+        store: {
+          load: async () => ({ hard: disk.hard, entries: [...disk.log.values()].sort((a, b) => a.height - b.height) }),
+          save: async (hard, truncateFrom, append) => {
+            disk.hard = hard;
+            if (truncateFrom !== undefined)
+              for (const h of [...disk.log.keys()]) if (h >= truncateFrom) disk.log.delete(h);
+            for (const e of append) disk.log.set(e.height, e);
+          },
+          compact: async (height) => {
+            for (const h of [...disk.log.keys()]) if (h <= height) disk.log.delete(h);
+          },
+        },
+        verify: nativeVerify,
+        verifyTxs: verifyTxsWith(pool),
+      },
+      {
+        maxBlockTxs: 1000,
+        maxBlockBytes: 4 * 1024 * 1024,
+        electionTimeoutMs: 300,
+        electionTimeoutMaxMs: 600,
+        heartbeatMs: 50,
+      },
+    );
+  });
+
+export const raftHarness: EngineHarness = raftHarnessOf(3);
+/** A lone Raft validator: it leads at once and commits on its own acknowledgement. */
+export const raftSoloHarness: EngineHarness = raftHarnessOf(1);

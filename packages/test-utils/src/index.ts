@@ -16,6 +16,8 @@ export {
   type EngineNode,
   type EngineUnderTest,
   engineComplianceSuite,
+  raftHarness,
+  raftSoloHarness,
   soloHarness,
   tendermintHarness,
   tendermintSoloHarness,
@@ -33,4 +35,5 @@ export {
   wasmModuleExporting,
 } from "./memory-backend.ts";
 export { createMemoryHost, type EmittedEvent, type MemoryHost, type MemoryHostOptions } from "./memory-host.ts";
+export { RAFT_SIM_CHAIN_ID, type RaftSimNode, type RaftSimOptions, RaftSimulation } from "./raft-simulation.ts";
 export { until, waitFor } from "./wait.ts";

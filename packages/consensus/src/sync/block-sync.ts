@@ -110,7 +110,7 @@ export async function applySyncedBlocks<E extends ExecutedBlockView>(
     }
     const hash = blockHash(h);
     if (commit.height !== h.height) throw new ConsensusError("BAD_SYNC_BLOCK", "certificate is for another height");
-    verifyCommit(ledger.chainId, commit, hash, validatorsOf(ledger, h.height), verify);
+    verifyCommit(ledger.chainId, commit, hash, validatorsOf(ledger, h.height), verify, ledger.consensus);
     const txs = block.txs.map((t) => decodeTransaction(t));
     const executed = await apply.execute({ time: h.time, proposer: h.proposer, txs, lastCommit: block.lastCommit });
     if (!equalBytes(executed.hash, hash)) {

@@ -169,7 +169,14 @@ async function requireOrg(storage: ContractStorage, org: string): Promise<void> 
 async function scheduleValidators(ctx: GovContext, change: (current: Validator[]) => Validator[]): Promise<void> {
   const latest = await ctx.storage.get(LATEST_VALIDATORS_KEY);
   if (latest === undefined) return fail("NO_VALIDATORS", "the chain has no validator set on record");
-  const next = change(decodeLatestValidators(latest).validators);
+  const current = decodeLatestValidators(latest);
+  if (ctx.params.oneValidatorChange === true && current.from > ctx.height) {
+    fail(
+      "VALIDATOR_CHANGE_PENDING",
+      `a Raft chain changes one validator at a time: the last change takes effect at height ${current.from}; propose this one after it`,
+    );
+  }
+  const next = change(current.validators);
   if (next.length === 0) fail("LAST_VALIDATOR", "the chain cannot be left without validators");
   const from = ctx.height + ctx.params.validatorDelay;
   ctx.storage.set(validatorsKey(from), encodeValidators(next));
@@ -238,6 +245,12 @@ export async function applyAction(ctx: GovContext, a: Action): Promise<void> {
       return scheduleValidators(ctx, (vs) => vs.filter((v) => !equalBytes(v.publicKey, a.publicKey)));
     }
     case "rotate-validator": {
+      if (ctx.params.oneValidatorChange === true) {
+        fail(
+          "ONE_VALIDATOR_CHANGE",
+          "a Raft chain changes one validator at a time: add the new key, then remove the old one (two proposals)",
+        );
+      }
       const current = await latestValidators(storage);
       if (!current.some((v) => equalBytes(v.publicKey, a.publicKey)))
         fail("NO_SUCH_VALIDATOR", "that key is not a validator");

@@ -52,15 +52,23 @@ export interface GovParams {
   readonly proposalTtl: number;
   /** A validator set change approved at height h takes effect at h + validatorDelay. */
   readonly validatorDelay: number;
+  /**
+   * Set on Raft chains: the validator set changes by one member at a time (one add or remove, none
+   * pending), so any majority of the old set meets any majority of the new one.
+   */
+  readonly oneValidatorChange?: boolean;
 }
 
-export const encodeParams = (p: GovParams) => encode([p.thresholdPercent, p.proposalTtl, p.validatorDelay]);
+// The flag is encoded only when set, so the state (and root) of every Tendermint chain is unchanged.
+export const encodeParams = (p: GovParams) =>
+  encode([p.thresholdPercent, p.proposalTtl, p.validatorDelay, ...(p.oneValidatorChange === true ? [1] : [])]);
 export function decodeParams(b: Uint8Array): GovParams {
-  const [thresholdPercent, proposalTtl, validatorDelay] = decode(b) as number[];
+  const [thresholdPercent, proposalTtl, validatorDelay, one] = decode(b) as number[];
   return {
     thresholdPercent: thresholdPercent as number,
     proposalTtl: proposalTtl as number,
     validatorDelay: validatorDelay as number,
+    ...(one === 1 ? { oneValidatorChange: true } : {}),
   };
 }
 

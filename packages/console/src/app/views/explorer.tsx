@@ -22,7 +22,9 @@ function Verified({ ok, what }: { ok: boolean; what: string }) {
 }
 
 function BlockDetail({ block, status }: { block: BlockInfo; status: StatusInfo | undefined }) {
-  const certOk = status !== undefined && verifyBlockCommit(block, status.validators);
+  const certOk =
+    status !== undefined &&
+    verifyBlockCommit(block, status.validators, status.consensus.engine === "raft" ? "raft" : "tendermint");
   return (
     <section class="panel" data-block={block.height} aria-label={`Block ${block.height}`}>
       <h3>Block {block.height}</h3>

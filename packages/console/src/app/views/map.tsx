@@ -33,6 +33,8 @@ export function describeEvent(e: ConsensusEventInfo, name: (key: string) => stri
       return `committed block ${e.height} in round ${e.round}: ${e.txs} txs, ${short(e.blockHash)}`;
     case "evidence":
       return `evidence: ${e.evidence} (h ${e.height})`;
+    case "election":
+      return `${name(e.voter)} ${e.granted ? "granted" : "refused"} ${e.type} to ${name(e.candidate)} (term ${e.round})`;
   }
 }
 

@@ -1,0 +1,434 @@
+import { equalBytes, toHex } from "@cairn/crypto";
+import {
+  type Commit,
+  DEFAULT_MAX_BLOCK_BYTES,
+  DEFAULT_MAX_BLOCK_TXS,
+  decodeBlock,
+  decodeTransaction,
+  encodeBlock,
+  type SignedTransaction,
+} from "@cairn/messaging";
+import type { ConsensusTransport, MessageVerdict } from "../bft/engine.ts";
+import { ConsensusError, type VerifyFn, verifyCommit } from "../commit.ts";
+import { BlockExecutor } from "../executor.ts";
+import type { ConsensusTelemetry } from "../metrics.ts";
+import type { SyncLedgerPort } from "../sync/block-sync.ts";
+import { BlockFetcher, type BlockFetcherOptions, type BlockSource } from "../sync/fetcher.ts";
+import {
+  type CommitListener,
+  type ConsensusEngine,
+  type ConsensusStatus,
+  type ExecutedBlockView,
+  type Logger,
+  type MempoolPort,
+  type Signer,
+  validatorsOf,
+} from "../types.ts";
+import { type HardState, RaftCore, type RaftEffect, type RaftOptions, type RaftStatus } from "./core.ts";
+import { decodeRaftMessage, encodeRaftMessage, type RaftEntry, raftSigningBytes, recipientOf } from "./messages.ts";
+
+// The Raft engine: runs the Raft machine (./core.ts) against the real ledger, mempool, transport
+// and a durable store of its term, vote and log. As for Tendermint, the machine decides and this
+// adapter does the I/O in the order it asks: what must be on disk is written (fsync) before any
+// message after it is sent.
+
+/** Raft's persistent state: term, vote and the log entries above the committed head. */
+export interface RaftStore {
+  load(): Promise<{ hard: HardState; entries: RaftEntry[] } | null>;
+  /** Durable before it resolves: the hard state, the log from `truncateFrom` dropped, `append` added. */
+  save(hard: HardState, truncateFrom: number | undefined, append: readonly RaftEntry[]): Promise<void>;
+  /** Drops entries at or below a committed height (they are in the ledger now); need not be durable. */
+  compact(height: number): Promise<void>;
+}
+
+export interface RaftEngineComponents<E extends ExecutedBlockView> {
+  readonly ledger: SyncLedgerPort<E>;
+  readonly mempool: MempoolPort;
+  readonly signer: Signer;
+  readonly transport: ConsensusTransport;
+  readonly store: RaftStore;
+  readonly verify: VerifyFn;
+  /** Checks the signatures of a block's transactions (those the mempool verified may be skipped). */
+  readonly verifyTxs: (txs: readonly SignedTransaction[]) => Promise<boolean>;
+  readonly logger?: Logger;
+  readonly executor?: BlockExecutor<E>;
+  readonly telemetry?: ConsensusTelemetry;
+  readonly onCommit?: CommitListener<E>;
+  /** Where committed blocks this node lacks come from (block sync). */
+  readonly sync?: BlockSource;
+  readonly onSync?: (running: boolean, advanced: boolean) => void;
+  /** Called once when the engine halts on a storage failure. */
+  readonly onHalt?: (err: Error) => void;
+}
+
+export interface RaftEngineOptions extends RaftOptions {
+  readonly maxBlockTxs: number;
+  readonly maxBlockBytes: number;
+  /** With an empty mempool, the leader waits this long for a transaction before an empty block (ms). */
+  readonly emptyBlockInterval: number;
+  /** How often the machine's clock ticks (ms). */
+  readonly tickMs: number;
+  readonly fetcher?: Partial<BlockFetcherOptions>;
+}
+
+export const defaultRaftEngineOptions: Omit<RaftEngineOptions, keyof RaftOptions> = {
+  maxBlockTxs: DEFAULT_MAX_BLOCK_TXS,
+  maxBlockBytes: DEFAULT_MAX_BLOCK_BYTES,
+  emptyBlockInterval: 10_000,
+  tickMs: 20,
+};
+
+/** A write the machine's safety depends on failed: the engine halts rather than go on half-working. */
+class StorageFailure extends Error {
+  constructor(cause: unknown) {
+    super(`storage failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = "StorageFailure";
+  }
+}
+
+export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
+  readonly name = "raft";
+  private readonly c: RaftEngineComponents<E>;
+  private readonly opts: RaftEngineOptions;
+  private readonly executor: BlockExecutor<E>;
+  private core: RaftCore | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private running = false;
+  private halted: Error | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  /** The block this leader built, by hash, for its own commit (no second execution). */
+  private readonly built = new Map<string, E>();
+  private waiting: { cancel(): void } | undefined;
+  private readonly fetcher: BlockFetcher | undefined;
+  private syncing = false;
+  /** Messages sent and received, and their bytes (the benchmark's messages per block). */
+  readonly traffic = { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0 };
+
+  constructor(components: RaftEngineComponents<E>, options: Partial<RaftEngineOptions> = {}) {
+    this.c = components;
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.opts = {
+      ...defaultRaftEngineOptions,
+      electionTimeoutMs: 800,
+      electionTimeoutMaxMs: 1_600,
+      heartbeatMs: 150,
+      ...defined,
+    };
+    this.executor = components.executor ?? new BlockExecutor(components);
+    if (components.onCommit !== undefined) this.executor.onCommit(components.onCommit);
+    this.fetcher = components.sync === undefined ? undefined : new BlockFetcher(components.sync, this.opts.fetcher);
+  }
+
+  async start(): Promise<void> {
+    const { ledger, signer, store } = this.c;
+    const head = ledger.head();
+    const headCommit = head.height === 0 ? undefined : await ledger.getCommit(head.height);
+    const restore = await store.load();
+    await store.compact(head.height);
+    this.core = new RaftCore({
+      chainId: ledger.chainId,
+      self: signer.publicKey,
+      validatorsAt: (h) => validatorsOf(ledger, h),
+      committed: { height: head.height, term: headCommit?.round ?? 0 },
+      restore,
+      sign: (m) => signer.sign(m),
+      verify: this.c.verify,
+      now: Date.now,
+      random: Math.random,
+      options: {
+        electionTimeoutMs: this.opts.electionTimeoutMs,
+        electionTimeoutMaxMs: this.opts.electionTimeoutMaxMs,
+        heartbeatMs: this.opts.heartbeatMs,
+      },
+    });
+    this.running = true;
+    this.unsubscribe = this.c.transport.onMessage((bytes, from) => this.receive(bytes, from));
+    this.ticker = setInterval(
+      () => this.enqueue(async () => this.apply((this.core as RaftCore).tick())),
+      this.opts.tickMs,
+    );
+    this.enqueue(async () => this.apply((this.core as RaftCore).start()));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.waiting?.cancel();
+    this.unsubscribe?.();
+    clearInterval(this.ticker);
+    await this.queue;
+  }
+
+  /** The machine's state: role, term, leader, commit index (GET /status's consensus.raft). */
+  raftStatus(): RaftStatus | undefined {
+    return this.core?.status();
+  }
+
+  status(): ConsensusStatus {
+    const s = this.core?.status();
+    const base = {
+      engine: this.name,
+      height: (s?.appliedIndex ?? this.c.ledger.head().height) + 1,
+      // A Raft "round" is its term.
+      round: s?.term ?? 0,
+    };
+    if (this.halted !== undefined) return { ...base, step: "halted", halted: this.halted.message };
+    return {
+      ...base,
+      step: this.running ? (s?.role ?? "stopped") : "stopped",
+      ...(s === undefined ? {} : { raft: s }),
+    };
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.queue = this.queue.then(async () => {
+      if (!this.running) return;
+      try {
+        await task();
+      } catch (err) {
+        if (err instanceof StorageFailure) this.halt(err.cause as Error);
+        else this.c.logger?.error({ err }, "raft: step failed");
+      }
+    });
+  }
+
+  private halt(err: Error): void {
+    if (this.halted !== undefined) return;
+    this.halted = err;
+    this.running = false;
+    this.waiting?.cancel();
+    this.unsubscribe?.();
+    clearInterval(this.ticker);
+    this.c.logger?.error({ err }, "raft: halted on this node (repair the disk or the database, then restart)");
+    this.c.onHalt?.(err);
+  }
+
+  private receive(bytes: Uint8Array, _from: string): Promise<MessageVerdict> {
+    if (!this.running) return Promise.resolve("ignore");
+    let decoded: ReturnType<typeof decodeRaftMessage>;
+    try {
+      decoded = decodeRaftMessage(bytes);
+    } catch {
+      return Promise.resolve("reject");
+    }
+    const { message, signature } = decoded;
+    const to = recipientOf(message);
+    // A reply for another node: relayed by gossip, not read here.
+    if (to !== null && !equalBytes(to, this.c.signer.publicKey)) return Promise.resolve("accept");
+    const { ledger } = this.c;
+    const next = ledger.head().height + 1;
+    const known = [...validatorsOf(ledger, next), ...validatorsOf(ledger, next + 1)];
+    if (!known.some((v) => equalBytes(v.publicKey, message.from))) return Promise.resolve("reject");
+    if (!this.c.verify(signature, raftSigningBytes(ledger.chainId, message), message.from)) {
+      return Promise.resolve("reject");
+    }
+    this.traffic.received += 1;
+    this.traffic.receivedBytes += bytes.length;
+    this.enqueue(async () => this.apply((this.core as RaftCore).receive(message)));
+    return Promise.resolve("accept");
+  }
+
+  private async apply(effects: readonly RaftEffect[]): Promise<void> {
+    for (const e of effects) {
+      if (!this.running) return;
+      switch (e.type) {
+        case "persist":
+          try {
+            await this.c.store.save(e.hard, e.truncateFrom, e.append);
+          } catch (err) {
+            throw new StorageFailure(err);
+          }
+          break;
+        case "send": {
+          const bytes = encodeRaftMessage(
+            e.message,
+            this.c.signer.sign(raftSigningBytes(this.c.ledger.chainId, e.message)),
+          );
+          this.traffic.sent += 1;
+          this.traffic.sentBytes += bytes.length;
+          this.c.transport.broadcast(bytes);
+          break;
+        }
+        case "commit":
+          await this.commit(e.entry, e.commit);
+          break;
+        case "propose":
+          this.awaitWork(e.height, e.term);
+          break;
+        case "sync":
+          this.requestSync();
+          break;
+        case "role":
+          this.c.logger?.info({ role: e.role, term: e.term, cause: e.cause }, `raft: ${e.role}`);
+          this.executor.telemetry.event({
+            kind: "step",
+            height: this.c.ledger.head().height + 1,
+            round: e.term,
+            step: e.role,
+            cause: e.cause,
+          });
+          break;
+        case "vote":
+          // A vote this node granted is durable by now (the persist effect came first); the line
+          // lets an operator (and the crash test) check that no term ever got two votes from it.
+          if (e.kind === "vote" && e.granted && equalBytes(e.voter, this.c.signer.publicKey)) {
+            this.c.logger?.info({ term: e.term, candidate: toHex(e.candidate) }, "raft: vote granted");
+          }
+          this.executor.telemetry.event({
+            kind: "election",
+            height: this.c.ledger.head().height + 1,
+            round: e.term,
+            type: e.kind === "prevote" ? "pre-vote" : "vote",
+            candidate: toHex(e.candidate),
+            voter: toHex(e.voter),
+            granted: e.granted,
+          });
+          break;
+      }
+    }
+  }
+
+  /** The leader waits for a transaction (or the empty-block interval), outside the queue, then builds. */
+  private awaitWork(height: number, term: number): void {
+    this.waiting?.cancel();
+    const build = () => {
+      cancel();
+      this.enqueue(() => this.build(height, term));
+    };
+    const timer = setTimeout(build, this.c.mempool.size > 0 ? 0 : this.opts.emptyBlockInterval);
+    const off = this.c.mempool.onAdded(build);
+    const cancel = () => {
+      clearTimeout(timer);
+      off();
+      if (this.waiting === handle) this.waiting = undefined;
+    };
+    const handle = { cancel };
+    this.waiting = handle;
+  }
+
+  private async build(height: number, term: number): Promise<void> {
+    const core = this.core as RaftCore;
+    if (!core.wantsBlock(height, term)) return;
+    const { ledger, mempool, signer } = this.c;
+    const head = ledger.head();
+    const txs = mempool.reap(this.opts.maxBlockTxs, this.opts.maxBlockBytes, height);
+    this.executor.telemetry.trace("proposed", txs, height);
+    const lastCommit = head.height === 0 ? null : ((await ledger.getCommit(head.height)) ?? null);
+    const executed = await this.executor.execute({
+      time: Math.max(Date.now(), head.time + 1),
+      proposer: signer.publicKey,
+      txs,
+      lastCommit,
+    });
+    const key = toHex(executed.hash);
+    this.built.set(key, executed);
+    this.executor.telemetry.event({
+      kind: "proposal",
+      height,
+      round: term,
+      proposer: toHex(signer.publicKey),
+      blockHash: key,
+      polRound: -1,
+      own: true,
+    });
+    await this.apply(
+      core.propose({ height, hash: executed.hash, block: encodeBlock(executed.block), lastCommit }, term),
+    );
+  }
+
+  /** Executes (unless this leader built it) and commits a committed entry, then tells the machine. */
+  private async commit(entry: RaftEntry, commit: Commit): Promise<void> {
+    const { ledger } = this.c;
+    if (entry.height !== ledger.head().height + 1) return; // block sync got there first
+    verifyCommit(ledger.chainId, commit, entry.hash, validatorsOf(ledger, entry.height), this.c.verify, "raft");
+    let executed = this.built.get(toHex(entry.hash));
+    if (executed === undefined) {
+      const b = decodeBlock(entry.block);
+      const txs = b.txs.map((t) => decodeTransaction(t));
+      if (!(await this.c.verifyTxs(txs))) {
+        throw new ConsensusError(
+          "RAFT_BAD_BLOCK",
+          `committed block ${entry.height} has a transaction whose signature does not verify`,
+        );
+      }
+      executed = await this.executor.execute({
+        time: b.header.time,
+        proposer: b.header.proposer,
+        txs,
+        lastCommit: b.lastCommit,
+      });
+      if (!equalBytes(executed.hash, entry.hash)) {
+        // Raft trusts its leader: a block that does not execute to its hash here is a fault Raft
+        // cannot tolerate (docs/consensus.md). Stop rather than diverge.
+        throw new StorageFailure(
+          new Error(`committed block ${entry.height} does not execute to its hash on this node`),
+        );
+      }
+    }
+    try {
+      await this.executor.commit(executed, commit);
+    } catch (err) {
+      throw new StorageFailure(err);
+    }
+    this.built.clear();
+    this.executor.telemetry.event({
+      kind: "commit",
+      height: commit.height,
+      round: commit.round,
+      blockHash: toHex(entry.hash),
+      txs: executed.txs.length,
+    });
+    void this.c.store.compact(entry.height).catch(() => {});
+    await this.apply((this.core as RaftCore).applied(entry.height, commit.round, commit));
+  }
+
+  /** Block sync outside the queue; each batch applied inside it, then the machine hears the new head. */
+  private requestSync(): void {
+    if (this.fetcher === undefined || this.syncing || !this.running) return;
+    this.syncing = true;
+    const fetcher = this.fetcher;
+    const before = this.c.ledger.head().height;
+    this.c.onSync?.(true, false);
+    void (async () => {
+      try {
+        for (let round = 0; this.running && round < 1_000; round++) {
+          const got = await fetcher.fetch(this.c.ledger.head().height + 1);
+          if (got === null) break;
+          const applied = await new Promise<number>((resolve) => {
+            this.enqueue(async () => {
+              let n = 0;
+              try {
+                n = await this.executor.applySynced(got.blocks, this.c.verify);
+              } catch (err) {
+                this.c.logger?.warn(
+                  { peer: got.peer, err: (err as Error).message },
+                  "raft: block sync from peer failed",
+                );
+                fetcher.misbehaved(got.peer, (err as Error).message);
+              }
+              const head = this.c.ledger.head();
+              const commit = await this.c.ledger.getCommit(head.height);
+              if (commit !== undefined) {
+                void this.c.store.compact(head.height).catch(() => {});
+                await this.apply((this.core as RaftCore).applied(head.height, commit.round, commit));
+              }
+              resolve(n);
+            });
+            if (!this.running) resolve(0);
+          });
+          if (applied === 0) break;
+        }
+      } finally {
+        this.syncing = false;
+        this.c.onSync?.(false, this.c.ledger.head().height > before);
+      }
+    })();
+  }
+}
+
+export function createRaftEngine<E extends ExecutedBlockView>(
+  components: RaftEngineComponents<E>,
+  options: Partial<RaftEngineOptions> = {},
+): RaftEngine<E> {
+  return new RaftEngine(components, options);
+}
