@@ -9,7 +9,7 @@ import {
   validatorsHash,
 } from "@cairn/messaging";
 import { describe, expect, it } from "vitest";
-import { type Genesis, type Ledger, parseGenesis } from "../../src/index.ts";
+import { type Genesis, genesisToJson, type Ledger, parseGenesis } from "../../src/index.ts";
 import { commitBlock as commitOn, ledgers } from "./helpers.ts";
 
 // Privilege management and governance through the real ledger: roles checked at admission and
@@ -202,5 +202,27 @@ describe("governance", () => {
     expect(await admission(ledger, put(adminB))).toBe("IDENTITY_REVOKED");
     expect(await codes(ledger, [call(adminA, "gov", "propose", ["bogus", []])])).toEqual(["UNKNOWN_ACTION"]);
     expect(await admission(ledger, call(adminA, "gov", "propose", ["add-org", [42]]))).toBe("BAD_ARGS");
+  });
+
+  it("on a Raft chain, changes the validator set one member at a time: no rotation, nothing while a change is pending", async () => {
+    const raft = ledgers(parseGenesis({ ...genesisToJson(genesis), consensus: "raft" }), () =>
+      createNativeRegistry([governanceContract]),
+    );
+    const { ledger } = await raft();
+    const [a, b] = [generateKeyPair(), generateKeyPair()];
+    await commitBlock(ledger, [call(adminA, "gov", "propose", ["add-validator", [a.publicKey, 1, "a"]])]);
+    await commitBlock(ledger, [call(adminA, "gov", "propose", ["add-validator", [b.publicKey, 1, "b"]])]);
+    await commitBlock(ledger, [call(adminA, "gov", "propose", ["rotate-validator", [v0.publicKey, b.publicKey]])]);
+    // The first change is scheduled; the second may not be approved while it is pending.
+    expect(await codes(ledger, [call(adminB, "gov", "approve", [1]), call(adminB, "gov", "approve", [2])])).toEqual([
+      RECEIPT_OK,
+      "VALIDATOR_CHANGE_PENDING",
+    ]);
+    expect(await codes(ledger, [call(adminB, "gov", "approve", [3])])).toEqual(["ONE_VALIDATOR_CHANGE"]);
+    await commitBlock(ledger, []);
+    // In effect now: the next change may pass.
+    expect(ledger.validators().map((v) => v.name)).toEqual(["v0", "a"]);
+    await commitBlock(ledger, [call(adminA, "gov", "propose", ["add-validator", [b.publicKey, 1, "b"]])]);
+    expect(await codes(ledger, [call(adminC, "gov", "approve", [4])])).toEqual([RECEIPT_OK]);
   });
 });
