@@ -2,6 +2,7 @@
 // configuration (validator count, block bound), measures the machine's signature-verification bound
 // first, and assembles the BenchReport: every round, the sweeps over network size and block
 // settings, the assessment criteria and the notes a reader must see.
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, type as osType, release, totalmem } from "node:os";
 import { join } from "node:path";
@@ -12,14 +13,23 @@ import { CLK_TCK, cpuModel, gitCommit, machineCpuSeconds, measureVerifiesPerSec,
 import { type PreparedWorkload, prepareWorkload } from "./ops.ts";
 import { ROOT } from "./process.ts";
 import { renderHtml, renderMarkdown } from "./render/index.ts";
-import { type BenchReport, REPORT_SCHEMA, type RoundResult, type SaturationStep, type SweepResult } from "./report.ts";
+import {
+  type BenchReport,
+  type EngineComparison,
+  REPORT_SCHEMA,
+  type Reproduction,
+  type RoundResult,
+  type SaturationStep,
+  type SweepResult,
+} from "./report.ts";
 import { runRound, summaryLine } from "./round.ts";
 import { searchSaturation } from "./saturation.ts";
 import { Session } from "./session.ts";
 import type { BenchTarget, ClusterSpec } from "./target.ts";
 import { AttachedTarget } from "./targets/attached.ts";
 import { ProcessTarget } from "./targets/processes.ts";
-import { loadWorkload, splitRate, type WorkloadSpec } from "./workload.ts";
+import { mergeTrials } from "./trials.ts";
+import { loadWorkload, splitRate, type WorkloadSpec, workloadPath } from "./workload.ts";
 
 /** One round of a plan, before it runs. */
 export interface RoundSpec {
@@ -42,6 +52,8 @@ export interface RoundSpec {
 export interface ClusterPlan {
   readonly validators: number;
   readonly maxBlockTxs?: number;
+  /** The chain's consensus engine (default "tendermint"). */
+  readonly engine?: "tendermint" | "raft";
   readonly rounds: readonly RoundSpec[];
 }
 
@@ -58,6 +70,10 @@ export interface SaturationSettings {
 export interface BenchOptions {
   readonly title?: string;
   readonly plans: readonly ClusterPlan[];
+  /** Trials of each round (default 1): the report gives each figure's mean and 95 % interval. */
+  readonly repeat?: number;
+  /** The command line that started the run, for the report's "reproduce" section. */
+  readonly command?: string;
   /** Attach to a running cluster instead of starting one (then exactly one plan). */
   readonly attach?: { readonly urls: readonly string[]; readonly keysDir: string };
   /** Override every workload's senders. */
@@ -113,8 +129,9 @@ export function roundName(
   spec: WorkloadSpec,
   round: RoundSpec,
   opsRate: number,
-  cluster: { validators: number; maxBlockTxs?: number },
+  cluster: { validators: number; maxBlockTxs?: number; engine?: "tendermint" | "raft" },
   showBlock: boolean,
+  showEngine = false,
 ): string {
   const parts = [
     spec.name,
@@ -127,7 +144,18 @@ export function roundName(
   ];
   if (showBlock) parts.push(`blocks ≤ ${(cluster.maxBlockTxs ?? BFT_MAX_BLOCK_TXS).toLocaleString("en-US")}`);
   if (round.fault !== undefined) parts.push(round.fault.kind);
+  if (showEngine) parts.push(ENGINE_LABEL[cluster.engine ?? "tendermint"]);
   return parts.join(" · ");
+}
+
+export const ENGINE_LABEL = { tendermint: "Tendermint", raft: "Raft" } as const;
+
+/** A round's name without its engine part: the key that pairs the same round on two engines. */
+export function withoutEngine(name: string): string {
+  return name
+    .split(" · ")
+    .filter((p) => p !== ENGINE_LABEL.tendermint && p !== ENGINE_LABEL.raft)
+    .join(" · ");
 }
 
 /** Runs the plans and returns the report (criteria included). */
@@ -165,6 +193,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const own0 = processTreeCpuSec();
   const wall0 = performance.now();
   const showBlock = new Set(o.plans.map((p) => p.maxBlockTxs ?? BFT_MAX_BLOCK_TXS)).size > 1;
+  const engines = [...new Set(o.plans.map((p) => p.engine ?? "tendermint"))];
+  const showEngine = engines.length > 1;
+  const repeat = Math.max(1, Math.floor(o.repeat ?? 1));
+  const clusters: Reproduction["clusters"][number][] = [];
 
   const rounds: RoundResult[] = [];
   const sweepPoints = new Map<string, { parameter: string; points: { value: number; round: string }[] }>();
@@ -185,6 +217,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       ...(o.emptyBlockIntervalMs === undefined ? {} : { emptyBlockIntervalMs: o.emptyBlockIntervalMs }),
       partitionable,
       logLevel: o.logLevel ?? "warn",
+      ...(plan.engine === undefined ? {} : { engine: plan.engine }),
     };
     const target: BenchTarget =
       o.makeTarget?.(cluster) ??
@@ -204,7 +237,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     log(
       `${o.attach === undefined ? "starting" : "attaching to"} ${plan.validators} validators${
         plan.maxBlockTxs === undefined ? "" : `, blocks of at most ${plan.maxBlockTxs} txs`
-      }...`,
+      }${plan.engine === undefined ? "" : ` (${ENGINE_LABEL[plan.engine]})`}...`,
     );
     let session: Session;
     try {
@@ -214,6 +247,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       throw e;
     }
     const validators = session.target.nodes().length;
+    clusters.push({
+      name: `${validators} validators${plan.maxBlockTxs === undefined ? "" : `, blocks ≤ ${plan.maxBlockTxs}`} · ${ENGINE_LABEL[session.engine]}`,
+      ...clusterFiles(session.target.nodes()[0]?.home),
+    });
     const block = {
       maxTxs: plan.maxBlockTxs ?? BFT_MAX_BLOCK_TXS,
       ...(o.emptyBlockIntervalMs === undefined ? {} : { emptyBlockIntervalMs: o.emptyBlockIntervalMs }),
@@ -230,93 +267,107 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         }
         if (rs.fault?.kind === "partition" && target.capabilities.partition !== true) continue;
         const spec = specs.get(rs.workload) as WorkloadSpec;
-        let pw = prepared.get(rs.workload);
-        if (pw === undefined) {
-          pw = await prepareWorkload(session, spec, log);
-          prepared.set(rs.workload, pw);
-        } else {
-          // A fresh signing stream for the next round of the same workload (new unique keys).
-          pw = await prepareWorkload(session, spec, () => {});
-        }
-        const ctx = { session, verifiesPerSec, log, progress };
-        const durationSec = rs.durationSec ?? spec.durationSec;
-        const warmupSec = rs.warmupSec ?? spec.warmupSec;
-        let result: RoundResult;
-        if (rs.mode === "closed") {
-          const st = o.saturation ?? {};
-          const steps: { step: SaturationStep; round: RoundResult }[] = [];
-          const name = roundName(spec, rs, 0, plan, showBlock);
-          // The search is in transactions per second; a mix with reads offers reads in proportion.
-          const txShare = splitRate(spec, 1).txRate;
-          const stepWarmup = rs.warmupSec ?? st.stepWarmupSec ?? 3;
-          const stepDuration = rs.durationSec ?? st.stepDurationSec ?? 6;
-          const outcome = await searchSaturation(
-            {
-              step: async (rate, k) => {
-                const round = await runRound(ctx, {
-                  name: `${name} step ${k + 1} @ ${rate} tx/s`,
-                  workload: k === 0 ? (pw as PreparedWorkload) : await prepareWorkload(session, spec, () => {}),
-                  mode: "closed",
-                  rate: rate / txShare,
-                  durationSec: stepDuration,
-                  warmupSec: stepWarmup,
-                  drainSec: 8,
-                  block,
-                });
-                const step: SaturationStep = {
-                  rate,
-                  sendRate: round.sendRate,
-                  throughput: round.throughput,
-                  p50: round.latencyAll.p50,
-                  p99: Number.isNaN(round.latencyAll.p99) ? Number.POSITIVE_INFINITY : round.latencyAll.p99,
-                  successRate: round.successRate,
-                };
-                steps.push({ step, round });
-                return step;
-              },
-            },
-            {
-              startRate: st.startRate ?? Math.max(50, Math.round(bound * 0.25)),
-              ...(st.factor === undefined ? {} : { factor: st.factor }),
-              ...(st.maxSteps === undefined ? {} : { maxSteps: st.maxSteps }),
-              deadline,
-            },
-          );
-          const bestStep = steps[outcome.best] as { step: SaturationStep; round: RoundResult };
-          result = {
-            ...bestStep.round,
-            name,
-            saturation: {
-              steps: steps.map((s) => ({ ...s.step, p99: Number.isFinite(s.step.p99) ? s.step.p99 : Number.NaN })),
-              rate: bestStep.step.rate,
-              throughput: bestStep.step.throughput,
-              reason: outcome.reason,
-            },
-          };
-          saturationOf.set(rs.workload, bestStep.round.throughput);
-          log(
-            `${name}: saturation at ${bestStep.round.throughput} tx/s (offered ${bestStep.step.rate}); ${outcome.reason}`,
-          );
-        } else {
-          let rate = rs.rate ?? spec.rate;
-          if (rs.mode === "half") {
-            const sat = saturationOf.get(rs.workload);
-            if (sat === undefined)
-              throw new Error(`a half-load round of ${rs.workload} needs a closed-loop round before it`);
-            rate = Math.max(1, Math.round(sat / 2)) / splitRate(spec, 1).txRate;
+        const trials: RoundResult[] = [];
+        for (let trial = 0; trial < repeat; trial++) {
+          if (trial > 0 && performance.now() > deadline) {
+            notes.push(
+              `Time limit reached: round ${rs.workload} (${rs.mode}) on ${validators} validators ran ${trial} of ${repeat} trials.`,
+            );
+            break;
           }
-          const name = roundName(spec, rs, rate, plan, showBlock);
-          result = await runRound(ctx, {
-            name,
-            workload: pw,
-            mode: "open",
-            rate,
-            durationSec,
-            warmupSec,
-            block,
-            ...(rs.fault === undefined ? {} : { fault: rs.fault }),
-          });
+          let pw = prepared.get(rs.workload);
+          if (pw === undefined) {
+            pw = await prepareWorkload(session, spec, log);
+            prepared.set(rs.workload, pw);
+          } else {
+            // A fresh signing stream for the next round of the same workload (new unique keys).
+            pw = await prepareWorkload(session, spec, () => {});
+          }
+          const ctx = { session, verifiesPerSec, log, progress };
+          const durationSec = rs.durationSec ?? spec.durationSec;
+          const warmupSec = rs.warmupSec ?? spec.warmupSec;
+          let one: RoundResult;
+          if (rs.mode === "closed") {
+            const st = o.saturation ?? {};
+            const steps: { step: SaturationStep; round: RoundResult }[] = [];
+            const name = roundName(spec, rs, 0, plan, showBlock, showEngine);
+            // The search is in transactions per second; a mix with reads offers reads in proportion.
+            const txShare = splitRate(spec, 1).txRate;
+            const stepWarmup = rs.warmupSec ?? st.stepWarmupSec ?? 3;
+            const stepDuration = rs.durationSec ?? st.stepDurationSec ?? 6;
+            const outcome = await searchSaturation(
+              {
+                step: async (rate, k) => {
+                  const round = await runRound(ctx, {
+                    name: `${name} step ${k + 1} @ ${rate} tx/s`,
+                    workload: k === 0 ? (pw as PreparedWorkload) : await prepareWorkload(session, spec, () => {}),
+                    mode: "closed",
+                    rate: rate / txShare,
+                    durationSec: stepDuration,
+                    warmupSec: stepWarmup,
+                    drainSec: 8,
+                    block,
+                  });
+                  const step: SaturationStep = {
+                    rate,
+                    sendRate: round.sendRate,
+                    throughput: round.throughput,
+                    p50: round.latencyAll.p50,
+                    p99: Number.isNaN(round.latencyAll.p99) ? Number.POSITIVE_INFINITY : round.latencyAll.p99,
+                    successRate: round.successRate,
+                  };
+                  steps.push({ step, round });
+                  return step;
+                },
+              },
+              {
+                startRate: st.startRate ?? Math.max(50, Math.round(bound * 0.25)),
+                ...(st.factor === undefined ? {} : { factor: st.factor }),
+                ...(st.maxSteps === undefined ? {} : { maxSteps: st.maxSteps }),
+                deadline,
+              },
+            );
+            const bestStep = steps[outcome.best] as { step: SaturationStep; round: RoundResult };
+            one = {
+              ...bestStep.round,
+              name,
+              saturation: {
+                steps: steps.map((s) => ({ ...s.step, p99: Number.isFinite(s.step.p99) ? s.step.p99 : Number.NaN })),
+                rate: bestStep.step.rate,
+                throughput: bestStep.step.throughput,
+                reason: outcome.reason,
+              },
+            };
+            saturationOf.set(rs.workload, bestStep.round.throughput);
+            log(
+              `${name}: saturation at ${bestStep.round.throughput} tx/s (offered ${bestStep.step.rate}); ${outcome.reason}`,
+            );
+          } else {
+            let rate = rs.rate ?? spec.rate;
+            if (rs.mode === "half") {
+              const sat = saturationOf.get(rs.workload);
+              if (sat === undefined)
+                throw new Error(`a half-load round of ${rs.workload} needs a closed-loop round before it`);
+              rate = Math.max(1, Math.round(sat / 2)) / splitRate(spec, 1).txRate;
+            }
+            const name = roundName(spec, rs, rate, plan, showBlock, showEngine);
+            one = await runRound(ctx, {
+              name,
+              workload: pw,
+              mode: "open",
+              rate,
+              durationSec,
+              warmupSec,
+              block,
+              ...(rs.fault === undefined ? {} : { fault: rs.fault }),
+            });
+          }
+          trials.push(one);
+          if (repeat > 1) log(`trial ${trial + 1} of ${repeat} done`);
         }
+        if (trials.length === 0) continue;
+        const result = mergeTrials(trials);
+        if (rs.mode === "closed") saturationOf.set(rs.workload, result.throughput);
         rounds.push(result);
         if (rs.sweep !== undefined) {
           const s = sweepPoints.get(rs.sweep.name) ?? { parameter: rs.sweep.parameter, points: [] };
@@ -371,9 +422,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     system: {
       cairnVersion: o.cairnVersion ?? defaultVersion(),
       commit: gitCommit(),
-      consensus: `Tendermint BFT (Cairn's engine): propose timeout 1 s + 0.5 s per round; blocks of at most ${[
-        ...blockBounds,
-      ]
+      consensus: `${engines
+        .map((e) =>
+          e === "raft"
+            ? "Raft (crash-fault tolerant; pre-vote, check-quorum; election timeout 0.8-1.6 s, heartbeat 150 ms)"
+            : "Tendermint BFT: propose timeout 1 s + 0.5 s per round",
+        )
+        .join(" and ")}; blocks of at most ${[...blockBounds]
         .map((b) => b.toLocaleString("en-US"))
         .join(" / ")} transactions; equal voting power`,
       dataStore: "LevelDB (classic-level) per node, fsync on every block commit; sparse Merkle state tree",
@@ -390,10 +445,83 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     },
     rounds,
     sweeps,
+    ...(showEngine ? { comparisons: engineComparisons(rounds) } : {}),
+    reproduce: {
+      command: o.command ?? "cairn bench (programmatic run)",
+      commit: gitHead(),
+      dirty: gitCommit()?.endsWith("+dirty") ?? false,
+      repeat,
+      clusters,
+      workloads: Object.fromEntries(
+        [...specs.keys()].map((w) => {
+          try {
+            return [w, JSON.parse(readFileSync(workloadPath(w, o.cwd), "utf8"))];
+          } catch {
+            return [w, "unreadable"];
+          }
+        }),
+      ),
+    },
     criteria: [],
     notes,
   };
   return { ...report, criteria: buildCriteria(report) };
+}
+
+/** The rounds run on both engines, paired by name. */
+export function engineComparisons(rounds: readonly RoundResult[]): EngineComparison[] {
+  const byName = new Map<string, Partial<Record<"tendermint" | "raft", string>>>();
+  for (const r of rounds) {
+    const key = comparisonKey(r);
+    byName.set(key, { ...byName.get(key), [r.engine ?? "tendermint"]: r.name });
+  }
+  return [...byName]
+    .filter(([, e]) => e.tendermint !== undefined && e.raft !== undefined)
+    .map(([name, e]) => ({ name, rounds: e }));
+}
+
+/**
+ * What pairs a round on one engine with the same round on the other: workload, load (a half-load
+ * round's rate is half each engine's own saturation), network size, block bound and fault.
+ */
+export function comparisonKey(r: RoundResult): string {
+  const load =
+    r.mode === "closed"
+      ? "saturation"
+      : r.name.includes("half load")
+        ? "half load"
+        : `${(r.targetRate ?? 0).toLocaleString("en-US")} tx/s`;
+  const parts = [r.workload, load, `${r.validators} validators`, `blocks ≤ ${r.block.maxTxs.toLocaleString("en-US")}`];
+  if (r.faults[0] !== undefined)
+    parts.push(r.faults[0].kind === "kill-proposer" ? "proposer/leader killed" : r.faults[0].kind);
+  return parts.join(" · ");
+}
+
+/** node0's genesis and config.json, when the cluster's homes are on this machine. */
+function clusterFiles(home: string | undefined): { genesis?: unknown; config?: unknown } {
+  if (home === undefined) return {};
+  try {
+    return {
+      genesis: JSON.parse(readFileSync(join(home, "genesis.json"), "utf8")),
+      config: JSON.parse(readFileSync(join(home, "config.json"), "utf8")),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** The full commit hash of this repository, if it is a git checkout. */
+function gitHead(): string | undefined {
+  try {
+    const cwd = new URL("../../../", import.meta.url).pathname;
+    return execFileSync("git", ["rev-parse", "HEAD"], {
+      cwd,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -413,7 +541,11 @@ function processTreeCpuSec(): number | undefined {
 /** The project's performance targets, stated as met or not (never asserted in tests). */
 export function targetNotes(rounds: readonly RoundResult[]): string[] {
   const out: string[] = [];
-  const kv4 = rounds.filter((r) => r.workload === "kv" && r.validators === 4 && r.faults.length === 0);
+  out.push(...engineTargetNotes(rounds));
+  const kv4 = rounds.filter(
+    (r) =>
+      r.workload === "kv" && r.validators === 4 && r.faults.length === 0 && (r.engine ?? "tendermint") === "tendermint",
+  );
   const sat = kv4.find((r) => r.mode === "closed");
   if (sat !== undefined) {
     const b = sat.verifyBound;
@@ -435,6 +567,45 @@ export function targetNotes(rounds: readonly RoundResult[]): string[] {
         } (p99 ${Math.round(p99).toLocaleString("en-US")} ms to commit on all validators, p50 ${Math.round(half.latencyAll.p50)} ms).`,
       );
     }
+  }
+  return out;
+}
+
+/**
+ * The Raft targets, from rounds of one run on both engines (4 validators, kv): Raft's p50 at half load
+ * at most 0.6 of Tendermint's, its saturation throughput at least Tendermint's, and commits resuming
+ * within 2 s after its leader is killed.
+ */
+export function engineTargetNotes(rounds: readonly RoundResult[]): string[] {
+  const kv4 = (engine: string) =>
+    rounds.filter((r) => r.workload === "kv" && r.validators === 4 && (r.engine ?? "tendermint") === engine);
+  const raft = kv4("raft");
+  const bft = kv4("tendermint");
+  if (raft.length === 0 || bft.length === 0) return [];
+  const out: string[] = [];
+  const f = (x: number) => Math.round(x).toLocaleString("en-US");
+  const half = (rs: RoundResult[]) =>
+    rs.find((r) => r.mode === "open" && r.faults.length === 0 && r.name.includes("half load"));
+  const [rh, th] = [half(raft), half(bft)];
+  if (rh !== undefined && th !== undefined) {
+    const ratio = rh.latencyAll.p50 / th.latencyAll.p50;
+    out.push(
+      `Target Raft p50 at half load ≤ 0.6 × Tendermint's: ${ratio <= 0.6 ? "met" : "NOT met"} (Raft ${f(rh.latencyAll.p50)} ms at ${f(rh.targetRate ?? 0)} tx/s, Tendermint ${f(th.latencyAll.p50)} ms at ${f(th.targetRate ?? 0)} tx/s: ${ratio.toFixed(2)}).`,
+    );
+  }
+  const sat = (rs: RoundResult[]) => rs.find((r) => r.mode === "closed");
+  const [rs, ts] = [sat(raft), sat(bft)];
+  if (rs !== undefined && ts !== undefined) {
+    out.push(
+      `Target Raft saturation throughput ≥ Tendermint's: ${rs.throughput >= ts.throughput ? "met" : "NOT met"} (Raft ${f(rs.throughput)} tx/s, Tendermint ${f(ts.throughput)} tx/s).`,
+    );
+  }
+  const killed = raft.find((r) => r.faults[0]?.kind === "kill-proposer");
+  const rec = killed?.trials?.figures.recoverySec?.mean ?? killed?.faults[0]?.recoverySec;
+  if (killed !== undefined) {
+    out.push(
+      `Target commits resume within 2 s after the Raft leader is killed: ${rec !== null && rec !== undefined && rec <= 2 ? "met" : "NOT met"} (${rec === null || rec === undefined ? "no commit after the kill" : `${rec.toFixed(2)} s to the next commit`}).`,
+    );
   }
   return out;
 }

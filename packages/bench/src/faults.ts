@@ -76,7 +76,14 @@ export async function injectFault(
 
   let victims = [...(plan.targets ?? [names.at(-1) as string])];
   let victimHeight: number | undefined;
-  if (plan.kind === "kill-proposer") {
+  const raftLeader = plan.kind === "kill-proposer" ? (await session.status()).consensus.raft?.leader : undefined;
+  if (raftLeader !== undefined && raftLeader !== null) {
+    // Raft: the proposer is the leader, until it dies; recovery is the next commit after the kill.
+    const victim = [...session.validatorKeys].find(([, k]) => k === raftLeader)?.[0];
+    if (victim === undefined)
+      throw new Error(`the Raft leader (${raftLeader.slice(0, 16)}…) is not a node of the target`);
+    victims = [victim];
+  } else if (plan.kind === "kill-proposer") {
     // Right after a commit of height h, kill the validator due to propose h + 2 in round 0: height
     // h + 1 commits without it, then h + 2 waits for the propose timeout and a new round.
     const seen = session.maxHeight;

@@ -2,6 +2,10 @@
 export {
   type BenchOptions,
   type ClusterPlan,
+  comparisonKey,
+  ENGINE_LABEL,
+  engineComparisons,
+  engineTargetNotes,
   RESULTS_DIR,
   type RoundSpec,
   rateLabel,
@@ -12,6 +16,7 @@ export {
   targetNotes,
   writeReports,
 } from "./bench.ts";
+export { compareReports, type ReportComparison, renderComparisonHtml, renderComparisonMarkdown } from "./compare.ts";
 export { buildExampleToken, TOKEN_DIR, WASM_TOKEN } from "./contracts.ts";
 export * from "./cpuprofile.ts";
 export { buildCriteria } from "./criteria.ts";
@@ -44,12 +49,26 @@ export {
 export { validateReport } from "./schema.ts";
 export { getJson, readKeys, Session } from "./session.ts";
 export { EMPTY_LATENCY, histogram, histogramBounds, latencyStats, quantile, stddev } from "./stats.ts";
-export { SUITES, type SuiteName, type SuiteOptions, standardSuite } from "./suite.ts";
+export { engineRounds, STANDARD_REPEAT, SUITES, type SuiteName, type SuiteOptions, standardSuite } from "./suite.ts";
 export type { BenchTarget, ClusterSpec, NodeUsage, TargetCapabilities, TargetNode } from "./target.ts";
 export { nodeByName } from "./target.ts";
 export { AttachedTarget, type AttachedTargetOptions } from "./targets/attached.ts";
 export { DockerTarget, type DockerTargetOptions } from "./targets/docker.ts";
 export { ProcessTarget, type ProcessTargetOptions } from "./targets/processes.ts";
+export {
+  compareFigures,
+  FIGURE_INFO,
+  type FigureComparison,
+  figureOf,
+  formatFigure,
+  mergeTrials,
+  TRIAL_FIGURES,
+  type TrialFigure,
+  type TrialFigureName,
+  type TrialSummary,
+  trialFigure,
+  verdict,
+} from "./trials.ts";
 export * from "./txs.ts";
 export {
   listWorkloads,

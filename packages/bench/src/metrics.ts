@@ -8,16 +8,23 @@ export interface NodeMetrics {
   readonly storageBytes: number;
   readonly cpuSec: number;
   readonly rssBytes: number;
+  /** Consensus messages (and bytes) this node has sent (cairn_consensus_messages_total{direction="sent"}). */
+  readonly consensusSent: number;
+  readonly consensusSentBytes: number;
 }
 
-/** Sum of every sample of `name` (all label sets) in a Prometheus text exposition; NaN if absent. */
-export function metricSum(text: string, name: string): number {
+/**
+ * Sum of every sample of `name` (all label sets, or those whose labels include `label`, such as
+ * 'direction="sent"') in a Prometheus text exposition; NaN if absent.
+ */
+export function metricSum(text: string, name: string, label?: string): number {
   let sum = 0;
   let seen = false;
   for (const line of text.split("\n")) {
     if (line.startsWith("#") || !line.startsWith(name)) continue;
     const rest = line.slice(name.length);
     if (rest[0] !== " " && rest[0] !== "{") continue;
+    if (label !== undefined && !rest.slice(0, rest.indexOf("}") + 1).includes(label)) continue;
     const value = Number(
       rest
         .slice(rest.lastIndexOf("}") + 1)
@@ -39,6 +46,8 @@ export function parseNodeMetrics(text: string): NodeMetrics {
     storageBytes: metricSum(text, "cairn_storage_size_bytes"),
     cpuSec: metricSum(text, "process_cpu_seconds_total"),
     rssBytes: metricSum(text, "process_resident_memory_bytes"),
+    consensusSent: metricSum(text, "cairn_consensus_messages_total", 'direction="sent"'),
+    consensusSentBytes: metricSum(text, "cairn_consensus_message_bytes_total", 'direction="sent"'),
   };
 }
 

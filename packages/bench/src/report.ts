@@ -3,6 +3,8 @@
 // metrics that Caliper implements, and BLOCKBENCH's scalability and fault tolerance). The runner
 // writes it as JSON; the Markdown and HTML renderers read nothing else.
 
+import type { TrialSummary } from "./trials.ts";
+
 export const REPORT_SCHEMA = "cairn-bench-report/1";
 
 /** Latency distribution in milliseconds. */
@@ -85,6 +87,8 @@ export interface RoundResult {
   readonly name: string;
   readonly workload: string;
   readonly validators: number;
+  /** The chain's consensus engine (absent in reports from before there were two). */
+  readonly engine?: "tendermint" | "raft";
   /** Open loop at a fixed send rate, or closed loop (as fast as the cluster accepts). */
   readonly mode: "open" | "closed";
   /** Target send rate (tx/s) in open loop. */
@@ -131,6 +135,12 @@ export interface RoundResult {
   readonly setup?: { readonly txs: number; readonly seconds: number };
   /** Measured transactions that committed with receipt OK but were not seen on every (live) validator. */
   readonly notOnAll?: number;
+  /** Node CPU (all validators) per transaction committed with receipt OK, ms. */
+  readonly cpuMsPerTx?: number;
+  /** Consensus messages and their bytes sent by all validators per block committed in the measured phase. */
+  readonly consensus?: { readonly messagesPerBlock: number; readonly bytesPerBlock: number };
+  /** With --repeat N: each headline figure over the N trials (mean and 95 % interval). */
+  readonly trials?: TrialSummary;
   /** Warnings about this round. */
   readonly notes?: readonly string[];
 }
@@ -193,7 +203,33 @@ export interface BenchReport {
   };
   readonly rounds: readonly RoundResult[];
   readonly sweeps: readonly SweepResult[];
+  /** The same rounds on each engine, side by side (`--consensus raft,tendermint`). */
+  readonly comparisons?: readonly EngineComparison[];
+  /** What reproduces the report. */
+  readonly reproduce?: Reproduction;
   readonly criteria: readonly CriterionRow[];
   /** Warnings a reader must see (machine busy, a target missed, a fault not healed). */
   readonly notes: readonly string[];
+}
+
+/** One round run on each engine: its rounds' names, by engine. */
+export interface EngineComparison {
+  /** The round without the engine: "kv · half load · 4 validators". */
+  readonly name: string;
+  readonly rounds: Readonly<Partial<Record<"tendermint" | "raft", string>>>;
+}
+
+/** Everything needed to run the report again. */
+export interface Reproduction {
+  /** The command line, as typed (`cairn bench ...`). */
+  readonly command: string;
+  /** Full commit hash, and whether the working tree had uncommitted changes. */
+  readonly commit: string | undefined;
+  readonly dirty: boolean;
+  /** Repeated trials per round. */
+  readonly repeat: number;
+  /** Each cluster's genesis (chain parameters, engine) and node0's config.json, by configuration. */
+  readonly clusters: readonly { readonly name: string; readonly genesis?: unknown; readonly config?: unknown }[];
+  /** The workload files' contents, by workload name. */
+  readonly workloads: Readonly<Record<string, unknown>>;
 }

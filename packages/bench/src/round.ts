@@ -402,10 +402,23 @@ export async function runRound(ctx: RoundContext, plan: RoundPlan): Promise<Roun
   if (faultError !== undefined) notes.push(`fault ${plan.fault?.kind} not injected: ${faultError}`);
 
   const bound = ctx.verifiesPerSec / nodes.length;
+  // Consensus traffic and CPU per unit of work: what the engine costs.
+  let sentMsgs = 0;
+  let sentBytes = 0;
+  for (let i = 0; i < names.length; i++) {
+    const a = metrics0[i];
+    const b = metricsLast[i];
+    if (a === undefined || b === undefined) continue;
+    if (Number.isFinite(b.consensusSent - a.consensusSent)) sentMsgs += b.consensusSent - a.consensusSent;
+    if (Number.isFinite(b.consensusSentBytes - a.consensusSentBytes))
+      sentBytes += b.consensusSentBytes - a.consensusSentBytes;
+  }
+  const nodeCpu = nodeResources.reduce((sum, n) => sum + (Number.isFinite(n.cpuSec) ? n.cpuSec : 0), 0);
   const result: RoundResult = {
     name: plan.name,
     workload: spec.name,
     validators: nodes.length,
+    engine: session.engine,
     mode: plan.mode,
     targetRate: r1(txRate),
     block: plan.block,
@@ -442,6 +455,15 @@ export async function runRound(ctx: RoundContext, plan: RoundPlan): Promise<Roun
       ? { setup: { txs: plan.workload.setup.txs, seconds: r1(plan.workload.setup.seconds) } }
       : {}),
     ...(notOnAll > 0 ? { notOnAll } : {}),
+    ...(succeeded > 0 ? { cpuMsPerTx: r2((nodeCpu * 1000) / succeeded) } : {}),
+    ...(blockTxs.length > 0
+      ? {
+          consensus: {
+            messagesPerBlock: r1(sentMsgs / blockTxs.length),
+            bytesPerBlock: Math.round(sentBytes / blockTxs.length),
+          },
+        }
+      : {}),
     ...(notes.length > 0 ? { notes } : {}),
   };
   log(summaryLine(result));

@@ -134,6 +134,12 @@ const round = obj({
   saturation: optional(obj({ steps: arrayOf(step), rate: num, throughput: num, reason: str })),
   setup: optional(obj({ txs: num, seconds: num })),
   notOnAll: optional(num),
+  engine: optional(oneOf("tendermint", "raft")),
+  cpuMsPerTx: optional(num),
+  consensus: optional(obj({ messagesPerBlock: num, bytesPerBlock: num })),
+  trials: optional(
+    obj({ n: num, figures: record(obj({ values: arrayOf(nullable(num)), mean: num, ci95: nullable(num) })) }),
+  ),
   notes: optional(arrayOf(str)),
 });
 
@@ -161,6 +167,17 @@ const report = obj({
   }),
   rounds: arrayOf(round),
   sweeps: arrayOf(obj({ name: str, parameter: str, points: arrayOf(obj({ value: num, round: str })) })),
+  comparisons: optional(arrayOf(obj({ name: str, rounds: obj({ tendermint: str, raft: str }) }))),
+  reproduce: optional(
+    obj({
+      command: str,
+      commit: optional(str),
+      dirty: bool,
+      repeat: num,
+      clusters: arrayOf(obj({ name: str })),
+      workloads: record(() => {}),
+    }),
+  ),
   criteria: arrayOf(obj({ criterion: str, value: str, source: str })),
   notes: arrayOf(str),
 });
@@ -174,6 +191,11 @@ export function validateReport(value: unknown): string[] {
     for (const r of value.rounds as { name: string }[]) {
       if (names.has(r.name)) errors.push(`report.rounds: two rounds named "${r.name}"`);
       names.add(r.name);
+    }
+    for (const c of (value.comparisons ?? []) as { name: string; rounds: Record<string, string> }[]) {
+      for (const r of Object.values(c.rounds)) {
+        if (!names.has(r)) errors.push(`report.comparisons "${c.name}": no round named "${r}"`);
+      }
     }
     for (const s of value.sweeps as { name: string; points: { round: string }[] }[]) {
       for (const pt of s.points) {

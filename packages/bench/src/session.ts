@@ -15,7 +15,13 @@ export interface StatusJson {
   height: number;
   maxTxTtl: number;
   validators: { publicKey: string; power: number; name: string }[];
-  consensus: { engine: string; height: number; round: number; step: string };
+  consensus: {
+    engine: string;
+    height: number;
+    round: number;
+    step: string;
+    raft?: { leader: string | null; term: number; role: string };
+  };
   network: { peers: number; members: number };
 }
 
@@ -127,6 +133,8 @@ export class Session {
   readonly target: BenchTarget;
   readonly chainId: string;
   readonly maxTxTtl: number;
+  /** The chain's consensus engine. */
+  readonly engine: "tendermint" | "raft";
   readonly keys: SessionKeys;
   /** Node name -> validator key (hex), from each node's /status moniker. */
   readonly validatorKeys: ReadonlyMap<string, string>;
@@ -150,6 +158,7 @@ export class Session {
     this.target = target;
     this.chainId = status.chainId;
     this.maxTxTtl = status.maxTxTtl;
+    this.engine = status.consensus.engine === "raft" ? "raft" : "tendermint";
     this.validators = status.validators;
     this.keys = keys;
     this.validatorKeys = validatorKeys;

@@ -27,14 +27,35 @@ export function stddev(values: ArrayLike<number>, mean?: number): number {
   return Math.sqrt(sq / n);
 }
 
+/** The "nice" step (1, 2, 2.5 or 5 × 10^k) nearest to `x` on a log scale. */
+function niceStep(x: number): number {
+  const p = 10 ** Math.floor(Math.log10(x));
+  const candidates = [1, 2, 2.5, 5, 10].map((m) => m * p);
+  return candidates.reduce((best, c) => (Math.abs(Math.log(c / x)) < Math.abs(Math.log(best / x)) ? c : best));
+}
+
 /**
- * Histogram bounds for latencies in ms: 1-2-5 steps from `min` up to the first bound at or above
- * `max` (1, 2, 5, 10, 20, 50, 100, ... ms), so any run gets 10-20 readable buckets.
+ * Histogram bounds (bucket upper bounds, ms) fitted to the data between `min` and `max`: about 25
+ * buckets of one nice width when the values span less than a factor of 20 (a saturated round's
+ * latencies, all seconds long, still get many bars), else 1-2-5 steps per decade from below `min`.
  */
 export function histogramBounds(max: number, min = 1): number[] {
+  if (!Number.isFinite(max) || max <= 0) return [1];
+  const lo0 = Math.max(0, Number.isFinite(min) ? min : 0);
+  if (lo0 > 0 && max / lo0 <= 20) {
+    const width = niceStep(Math.max((max - lo0) / 25, 0.001));
+    const lo = Math.floor(lo0 / width) * width;
+    const bounds: number[] = [];
+    for (let b = lo + width; bounds.length < 60; b += width) {
+      bounds.push(Math.round(b * 1000) / 1000);
+      if (b >= max) break;
+    }
+    return bounds;
+  }
   const bounds: number[] = [];
   const steps = [1, 2, 5];
-  for (let decade = min; bounds.length < 40; decade *= 10) {
+  const start = 10 ** Math.floor(Math.log10(Math.max(1, lo0)));
+  for (let decade = start; bounds.length < 40; decade *= 10) {
     for (const s of steps) {
       const b = s * decade;
       bounds.push(b);
@@ -88,7 +109,7 @@ export const EMPTY_LATENCY: LatencyStats = {
   histogram: { bounds: [], counts: [] },
 };
 
-/** min, max, mean, stddev, p50/p95/p99 (nearest rank) and a 1-2-5 histogram of latencies in ms (0.1 ms rounding). */
+/** min, max, mean, stddev, p50/p95/p99 (nearest rank) and a histogram fitted to the values (ms, 0.1 ms rounding). */
 export function latencyStats(values: ArrayLike<number>): LatencyStats {
   const n = values.length;
   if (n === 0) return EMPTY_LATENCY;
@@ -97,7 +118,7 @@ export function latencyStats(values: ArrayLike<number>): LatencyStats {
   for (let i = 0; i < n; i++) sum += sorted[i] as number;
   const mean = sum / n;
   const max = sorted[n - 1] as number;
-  const h = histogram(sorted, histogramBounds(max));
+  const h = histogram(sorted, histogramBounds(max, sorted[0] as number));
   return {
     count: n,
     min: round1(sorted[0] as number),

@@ -8,13 +8,20 @@ export type SuiteName = (typeof SUITES)[number];
 export interface SuiteOptions {
   /** Validator counts of the network-size sweep (default 4 and 7; 10 and 16 take much longer). */
   readonly sizes?: readonly number[];
+  /** Engines compared on 4 validators (default both: Tendermint, then Raft). */
+  readonly engines?: readonly ("tendermint" | "raft")[];
 }
+
+/** Trials of each round in the standard suite (`--repeat` overrides it). */
+export const STANDARD_REPEAT = 3;
 
 /**
  * On 4 validators: kv closed loop (the saturation point) and open loop at half of it; YCSB-A with
  * reads; SmallBank transfers; Wasm token calls; the do-nothing transaction; large payloads; and kv
- * at half load with a validator killed a third of the way in. Then kv's saturation point on each
- * further size of the sweep (the 4-validator point is the first round's).
+ * at half load with a validator killed, then with the proposer killed. Then kv's saturation point on
+ * each further size of the sweep (the 4-validator point is the first round's). With Raft among the
+ * engines, the kv rounds (saturation, half load, the leader killed) run on a Raft chain of 4 too,
+ * so the report sets the engines side by side. Each round runs STANDARD_REPEAT times.
  */
 export function standardSuite(o: SuiteOptions = {}): ClusterPlan[] {
   const sizes = [...new Set(o.sizes ?? [4, 7])].sort((a, b) => a - b);
@@ -24,7 +31,7 @@ export function standardSuite(o: SuiteOptions = {}): ClusterPlan[] {
   for (const v of sizes) {
     // Saturation steps of 3 s warm-up and 8 s measured.
     const rounds: RoundSpec[] = [
-      { workload: "kv", mode: "closed", warmupSec: 3, durationSec: 8, ...withSweep(sweep(v)) },
+      { workload: "kv", mode: "closed", warmupSec: 3, durationSec: 10, ...withSweep(sweep(v)) },
     ];
     if (v === (sizes.includes(4) ? 4 : sizes[0])) {
       rounds.push(
@@ -34,17 +41,28 @@ export function standardSuite(o: SuiteOptions = {}): ClusterPlan[] {
         { workload: "wasm", mode: "open" },
         { workload: "noop", mode: "open" },
         { workload: "large-payload", mode: "open" },
-        {
-          workload: "kv",
-          mode: "half",
-          durationSec: 24,
-          fault: { kind: "kill-validator", atSec: 8 },
-        },
+        { workload: "kv", mode: "half", durationSec: 30, fault: { kind: "kill-validator", atSec: 10 } },
+        { workload: "kv", mode: "half", durationSec: 30, fault: { kind: "kill-proposer", atSec: 10 } },
       );
     }
     plans.push({ validators: v, rounds });
   }
+  const engines = o.engines ?? ["tendermint", "raft"];
+  if (engines.includes("raft")) {
+    // The same kv rounds on a Raft chain of 4, beside Tendermint's.
+    plans.push({ validators: 4, engine: "raft", rounds: engineRounds() });
+  }
+  if (!engines.includes("tendermint")) return plans.filter((p) => p.engine === "raft");
   return plans;
+}
+
+/** The rounds both engines run in a comparison: kv saturation, half load, and the leader/proposer killed. */
+export function engineRounds(): RoundSpec[] {
+  return [
+    { workload: "kv", mode: "closed", warmupSec: 3, durationSec: 10 },
+    { workload: "kv", mode: "half" },
+    { workload: "kv", mode: "half", durationSec: 30, fault: { kind: "kill-proposer", atSec: 10 } },
+  ];
 }
 
 function withSweep(s: RoundSpec["sweep"]): { sweep?: NonNullable<RoundSpec["sweep"]> } {

@@ -24,6 +24,8 @@ export interface ClusterSpec {
   readonly partitionable?: boolean;
   /** Log level of every node (default "warn"). */
   readonly logLevel?: string;
+  /** The chain's consensus engine (genesis; default "tendermint"). */
+  readonly engine?: "tendermint" | "raft";
 }
 
 /** One node of the cluster under test. */

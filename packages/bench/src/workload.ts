@@ -213,13 +213,15 @@ export const WORKLOADS_DIR = new URL("../../../benchmarks/workloads/", import.me
  * A workload by name (benchmarks/workloads/NAME.json) or by path (anything with a slash or ending
  * in .json, relative to `cwd`).
  */
+/** The file a workload name or path refers to. */
+export function workloadPath(nameOrPath: string, cwd = process.cwd(), dir = WORKLOADS_DIR): string {
+  const isPath = nameOrPath.includes("/") || nameOrPath.endsWith(".json");
+  return isPath ? (isAbsolute(nameOrPath) ? nameOrPath : resolve(cwd, nameOrPath)) : join(dir, `${nameOrPath}.json`);
+}
+
 export function loadWorkload(nameOrPath: string, cwd = process.cwd(), dir = WORKLOADS_DIR): WorkloadSpec {
   const isPath = nameOrPath.includes("/") || nameOrPath.endsWith(".json");
-  const path = isPath
-    ? isAbsolute(nameOrPath)
-      ? nameOrPath
-      : resolve(cwd, nameOrPath)
-    : join(dir, `${nameOrPath}.json`);
+  const path = workloadPath(nameOrPath, cwd, dir);
   let text: string;
   try {
     text = readFileSync(path, "utf8");

@@ -9,6 +9,8 @@ import { CliError } from "./shared.ts";
 
 interface BenchCliOptions {
   suite?: string;
+  consensus?: string;
+  repeat?: string;
   workload?: string;
   validators?: string;
   maxBlockTxs?: string;
@@ -59,8 +61,13 @@ function num(s: string | undefined, flag: string, min: number, max: number): num
   return n;
 }
 
+/** A word of a command line, quoted when the shell would split or expand it. */
+function shellWord(w: string): string {
+  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`;
+}
+
 export function benchCommand(program: Command): void {
-  program
+  const bench = program
     .command("bench")
     .description(
       "benchmark a cluster against the FG DLT assessment criteria; writes JSON, Markdown and HTML reports (default: the standard suite)",
@@ -68,6 +75,14 @@ export function benchCommand(program: Command): void {
     .option("--suite <name>", "a predefined suite: standard (the default when no --workload is given)")
     .option("--workload <list>", "workloads to run, comma-separated: names in benchmarks/workloads, or .json files")
     .option("--validators <list>", "validator counts; a list sweeps the network size (e.g. 4,7,10,16)", undefined)
+    .option(
+      "--consensus <list>",
+      "engines, comma-separated: tendermint, raft; two run the same rounds on each, side by side (default tendermint; the standard suite: both)",
+    )
+    .option(
+      "--repeat <n>",
+      "trials of each round: figures are means with 95 % intervals (default 1; the standard suite: 3)",
+    )
     .option("--max-block-txs <list>", "the chain's block bound; a list sweeps it (default 2000)")
     .option("--rate <ops/s>", "open loop at this offered rate (default: the workload's)")
     .option("--saturate", "closed loop: search the saturation point (rising open-loop steps)")
@@ -114,6 +129,23 @@ export function benchCommand(program: Command): void {
         return o.fault;
       })();
       const validators = list(o.validators, "--validators", 1, 64);
+      const engines = (() => {
+        if (o.consensus === undefined) return undefined;
+        const e = [...new Set(o.consensus.split(",").map((x) => x.trim()))];
+        if (e.length === 0 || e.some((x) => x !== "tendermint" && x !== "raft")) {
+          throw new CliError(
+            "BAD_ARGS",
+            `--consensus takes tendermint and/or raft, comma-separated, got "${o.consensus}"`,
+          );
+        }
+        return e as ("tendermint" | "raft")[];
+      })();
+      const repeat = num(o.repeat, "--repeat", 1, 20);
+      if (repeat !== undefined && !Number.isInteger(repeat))
+        throw new CliError("BAD_ARGS", "--repeat must be a whole number");
+      if (engines !== undefined && o.url !== undefined) {
+        throw new CliError("BAD_ARGS", "--consensus starts clusters of each engine; it does not go with --url");
+      }
       const maxBlockTxs = list(o.maxBlockTxs, "--max-block-txs", 1, 10_000);
       const rate = num(o.rate, "--rate", 0.1, 100_000);
       const durationSec = num(o.duration, "--duration", 1, 3600);
@@ -143,7 +175,10 @@ export function benchCommand(program: Command): void {
       let plans: import("@cairn/bench").ClusterPlan[];
       let title = o.title;
       if (o.workload === undefined) {
-        plans = bench.standardSuite(validators === undefined ? {} : { sizes: validators });
+        plans = bench.standardSuite({
+          ...(validators === undefined ? {} : { sizes: validators }),
+          ...(engines === undefined ? {} : { engines }),
+        });
         title ??= "Cairn standard benchmark suite";
       } else {
         const names = o.workload
@@ -200,7 +235,14 @@ export function benchCommand(program: Command): void {
                 else rounds[rounds.length - 1] = faulted;
               }
             }
-            plans.push({ validators: v, ...(b === undefined ? {} : { maxBlockTxs: b }), rounds });
+            for (const engine of engines ?? [undefined]) {
+              plans.push({
+                validators: v,
+                ...(b === undefined ? {} : { maxBlockTxs: b }),
+                ...(engine === undefined ? {} : { engine }),
+                rounds,
+              });
+            }
           }
         }
         // A fault with no time given: a third into the measured phase.
@@ -234,6 +276,8 @@ export function benchCommand(program: Command): void {
           : {}),
         ...(title === undefined ? {} : { title }),
         plans,
+        repeat: repeat ?? (o.workload === undefined ? bench.STANDARD_REPEAT : 1),
+        command: ["cairn", ...process.argv.slice(2)].map(shellWord).join(" "),
         ...(attach === undefined ? {} : { attach }),
         ...(o.senders === undefined ? {} : { senders: list(o.senders, "--senders", 1, 10_000)?.[0] as number }),
         ...(o.emptyBlockInterval === undefined
@@ -257,5 +301,47 @@ export function benchCommand(program: Command): void {
       for (const line of bench.reportSummary(report)) printLine(line);
       printLine("");
       for (const p of paths) printLine(`wrote ${p}`);
+    });
+  bench
+    .command("compare")
+    .description("two reports side by side (Markdown and HTML): each figure, the difference, and whether it is shown")
+    .argument("<a>", "the first report (a cairn bench JSON file)")
+    .argument("<b>", "the second report")
+    .option("--out <dir>", "directory of the comparison files (default: the first report's)")
+    .option("--name <base>", "file name of the comparison, without extension", "compare-latest")
+    .action(async (a: string, b: string, o: { out?: string; name: string }) => {
+      const { compareReports, renderComparisonHtml, renderComparisonMarkdown, validateReport } = await import(
+        "@cairn/bench"
+      );
+      const { readFileSync, writeFileSync, mkdirSync } = await import("node:fs");
+      const { basename, dirname, join } = await import("node:path");
+      const read = (file: string) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(readFileSync(file, "utf8"));
+        } catch (e) {
+          throw new CliError("BAD_REPORT", `cannot read the report ${file}: ${(e as Error).message}`);
+        }
+        const errors = validateReport(json);
+        if (errors.length > 0) {
+          throw new CliError("BAD_REPORT", `${file} is not a cairn bench report: ${errors.slice(0, 3).join("; ")}`);
+        }
+        return json as import("@cairn/bench").BenchReport;
+      };
+      const [la, lb] = [basename(a, ".json"), basename(b, ".json")];
+      const c = compareReports(read(a), read(b), la === lb ? ["A", "B"] : [la, lb]);
+      // `cairn bench` itself has --out and --name: given after "compare", commander hands them to it.
+      const parent = bench.opts<{ out?: string; name: string }>();
+      const name = o.name !== "compare-latest" ? o.name : parent.name !== "bench-latest" ? parent.name : o.name;
+      const dir = resolve(o.out ?? parent.out ?? dirname(a));
+      mkdirSync(dir, { recursive: true });
+      const md = join(dir, `${name}.md`);
+      const html = join(dir, `${name}.html`);
+      writeFileSync(md, renderComparisonMarkdown(c));
+      writeFileSync(html, renderComparisonHtml(c));
+      for (const row of c.table.rows) printLine(`${row[0]} · ${row[1]}: ${row[2]} vs ${row[3]}: ${row[5]}`);
+      if (c.pairs.length === 0) printLine("no round of one report matches a round of the other");
+      printLine(`wrote ${md}`);
+      printLine(`wrote ${html}`);
     });
 }

@@ -300,32 +300,29 @@
         `${fmtMs(lower)} – ${fmtMs(h.bounds[i])}: ${c.toLocaleString("en-US")} transactions`,
       );
     }
-    marks.forEach(([name, v, color], k) => {
+    // The percentiles as dashed lines, named in the legend above the plot (labels beside the lines
+    // collided when percentiles were close).
+    for (const [name, v, color] of marks) {
       const x = xs(bucketPosition(h.bounds, v));
-      el(svg, "line", {
-        x1: x,
-        x2: x,
-        y1: box.y1,
-        y2: box.y0,
-        stroke: color,
-        "stroke-width": 2,
-        "stroke-dasharray": "4 3",
-      });
-      // Labels on three rows, right of the line (left of it near the right edge), so close percentiles stay readable.
-      const right = x < box.x1 - 90;
-      el(
-        svg,
-        "text",
-        {
-          x: right ? x + 4 : x - 4,
-          y: box.y1 + 10 + 12 * k,
-          class: "marker-label",
-          fill: color,
-          "text-anchor": right ? "start" : "end",
-        },
+      tip(
+        el(svg, "line", {
+          x1: x,
+          x2: x,
+          y1: box.y1,
+          y2: box.y0,
+          stroke: color,
+          "stroke-width": 2,
+          "stroke-dasharray": "4 3",
+          class: "percentile",
+        }),
         `${name} ${fmtMs(v)}`,
       );
-    });
+    }
+    legend(
+      svg,
+      box,
+      marks.map(([name, v, color]) => ({ name: `${name} ${fmtMs(v)}`, color, dash: "4 3" })),
+    );
   }
 
   /** Per-node bars in four panels: CPU cores, peak RSS, disk written, network sent + received. */

@@ -9,19 +9,24 @@ import type { BenchReport } from "../report.ts";
 import { escapeHtml, formatNumber, jsonForScript } from "./format.ts";
 import {
   allNotes,
+  costTable,
   criteriaTable,
   disclosureTable,
+  engineComparisonTable,
   faultsTable,
   generatorTable,
   headline,
   latencyTable,
+  RESOURCES_CAPTION,
   readsTable,
-  resourcesTable,
+  reproduceTable,
+  resourcesTables,
   roundsTable,
   saturationTable,
   summaryTable,
   sweepTables,
   type Table,
+  trialsTable,
   workloadsTable,
 } from "./tables.ts";
 
@@ -58,6 +63,7 @@ th { background: var(--panel); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody tr:nth-child(even) td { background: #fbfcfd; }
 .empty-note { color: var(--muted); font-style: italic; }
+#table-reproduce td:last-child { font: 11px/1.4 ui-monospace, monospace; word-break: break-all; }
 .round { border: 1px solid var(--line); border-radius: 8px; padding: 4px 16px 12px; margin: 16px 0; }
 .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 12px; }
 figure { margin: 0; }
@@ -185,11 +191,15 @@ export function renderHtml(report: BenchReport): string {
     ["rounds", "Rounds"],
     ["latency", "Latency"],
     ["reads", "Reads"],
+    ["cost", "Cost"],
+    ["trials", "Trials"],
+    ...((report.comparisons ?? []).length > 0 ? [["engines", "Engines"]] : []),
     ["resources", "Resources"],
     ["faults", "Faults"],
     ["sweeps", "Sweeps"],
     ["criteria", "Assessment criteria"],
     ["disclosure", "Disclosure"],
+    ["reproduce", "Reproduce"],
   ]
     .map(([id, text]) => `<a href="#${id}">${text}</a>`)
     .join("");
@@ -204,12 +214,20 @@ export function renderHtml(report: BenchReport): string {
     report.rounds.some((r) => r.saturation !== undefined) ? tableSection(saturationTable(report)) : "",
     tableSection(latencyTable(report)),
     tableSection(readsTable(report)),
-    tableSection(resourcesTable(report)),
+    tableSection(costTable(report)),
+    tableSection(trialsTable(report)),
+    (report.comparisons ?? []).length > 0 ? tableSection(engineComparisonTable(report)) : "",
+    [
+      '<h2 id="resources">Resources per node</h2>',
+      `<p class="caption">${escapeHtml(RESOURCES_CAPTION)}</p>`,
+      ...resourcesTables(report).map((t) => tableSection(t, 3)),
+    ].join("\n"),
     tableSection(generatorTable(report)),
     tableSection(faultsTable(report)),
     sweepCharts(report),
     tableSection(criteriaTable(report)),
     tableSection(disclosureTable(report)),
+    tableSection(reproduceTable(report)),
   ]
     .filter((x) => x !== "")
     .join("\n");

@@ -5,19 +5,24 @@ import type { BenchReport } from "../report.ts";
 import { escapeMarkdown } from "./format.ts";
 import {
   allNotes,
+  costTable,
   criteriaTable,
   disclosureTable,
+  engineComparisonTable,
   faultsTable,
   generatorTable,
   headline,
   latencyTable,
+  RESOURCES_CAPTION,
   readsTable,
-  resourcesTable,
+  reproduceTable,
+  resourcesTables,
   roundsTable,
   saturationTable,
   summaryTable,
   sweepTables,
   type Table,
+  trialsTable,
   workloadsTable,
 } from "./tables.ts";
 
@@ -51,7 +56,17 @@ export function renderMarkdown(report: BenchReport): string {
   if (report.rounds.some((r) => r.saturation !== undefined)) parts.push(section(saturationTable(report)));
   parts.push(section(latencyTable(report)));
   parts.push(section(readsTable(report)));
-  parts.push(section(resourcesTable(report)));
+  parts.push(section(costTable(report)));
+  parts.push(section(trialsTable(report)));
+  if ((report.comparisons ?? []).length > 0) parts.push(section(engineComparisonTable(report)));
+  parts.push(
+    [
+      "## Resources per node",
+      "",
+      escapeMarkdown(RESOURCES_CAPTION),
+      ...resourcesTables(report).map((t) => section(t, 3)),
+    ].join("\n\n"),
+  );
   parts.push(section(generatorTable(report)));
   parts.push(section(faultsTable(report)));
   const sweeps = sweepTables(report);
@@ -62,6 +77,7 @@ export function renderMarkdown(report: BenchReport): string {
   );
   parts.push(section(criteriaTable(report)));
   parts.push(section(disclosureTable(report)));
+  parts.push(section(reproduceTable(report)));
   parts.push(
     notes.length === 0
       ? "## Notes\n\n_None._"

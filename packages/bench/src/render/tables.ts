@@ -3,6 +3,15 @@
 
 import { buildCriteria } from "../criteria.ts";
 import type { BenchReport, CriterionRow, RoundResult } from "../report.ts";
+import {
+  compareFigures,
+  FIGURE_INFO,
+  figureOf,
+  formatFigure,
+  TRIAL_FIGURES,
+  type TrialFigureName,
+  verdict,
+} from "../trials.ts";
 import { formatCodes, formatCount, formatNumber, formatPercent, formatRate, formatSeconds } from "./format.ts";
 
 export interface Table {
@@ -177,14 +186,16 @@ export function readsTable(report: BenchReport): Table {
   });
 }
 
-export function resourcesTable(report: BenchReport): Table {
+/** What the per-node resource tables show (one table per round, under one heading). */
+export const RESOURCES_CAPTION =
+  "Over the measured phase of each round: process CPU (seconds, and cores on average), resident memory, disk I/O of the process (/proc/PID/io), the data directory's size at the end, and peer-to-peer payload bytes. One table per round, one row per node.";
+
+/** The per-node resources of one round: a row per node, every figure on one line. */
+export function resourcesTable(r: RoundResult, index: number): Table {
   return table({
-    id: "resources",
-    title: "Resources per node",
-    caption:
-      "Over the measured phase of each round: process CPU (seconds, and cores on average), resident memory, disk I/O of the process (/proc/PID/io), the data directory's size at the end, and peer-to-peer payload bytes.",
+    id: `resources-${index}`,
+    title: r.name,
     header: [
-      "Round",
       "Node",
       "CPU (s)",
       "CPU (cores)",
@@ -196,23 +207,150 @@ export function resourcesTable(report: BenchReport): Table {
       "Net sent (MiB)",
       "Net recv (MiB)",
     ],
-    numeric: range(2, 10),
-    rows: report.rounds.flatMap((r) =>
-      r.nodes.map((n) => [
+    numeric: range(1, 9),
+    rows: r.nodes.map((n) => [
+      n.name,
+      formatNumber(n.cpuSec),
+      formatNumber(n.cpuCores),
+      formatNumber(n.rssMiB.mean),
+      formatNumber(n.rssMiB.peak),
+      formatNumber(n.diskWriteMiB),
+      formatNumber(n.diskReadMiB),
+      formatNumber(n.storageMiB),
+      formatNumber(n.netSentMiB),
+      formatNumber(n.netReceivedMiB),
+    ]),
+    empty: "No per-node resources were recorded in this round.",
+  });
+}
+
+export function resourcesTables(report: BenchReport): Table[] {
+  return report.rounds.map((r, i) => resourcesTable(r, i));
+}
+
+/** What each engine costs per unit of work: node CPU per committed transaction, consensus traffic per block. */
+export function costTable(report: BenchReport): Table {
+  return table({
+    id: "cost",
+    title: "Consensus cost",
+    caption:
+      "Node CPU of all validators per transaction committed with receipt OK; consensus messages and their bytes sent by all validators (cairn_consensus_messages_total, each broadcast counted once) per block committed in the measured phase; blocks per second.",
+    header: ["Name", "Engine", "CPU per tx (ms)", "Messages per block", "Bytes per block", "Blocks/s", "Txs per block"],
+    numeric: range(2, 6),
+    rows: report.rounds.map((r) => [
+      r.name,
+      r.engine === "raft" ? "Raft" : "Tendermint",
+      r.cpuMsPerTx === undefined ? "–" : formatNumber(r.cpuMsPerTx),
+      r.consensus === undefined ? "–" : formatNumber(r.consensus.messagesPerBlock),
+      r.consensus === undefined ? "–" : formatCount(r.consensus.bytesPerBlock),
+      r.blocks === undefined ? "–" : formatNumber(r.blocks.perSec),
+      r.blocks === undefined ? "–" : formatNumber(r.blocks.meanTxs),
+    ]),
+    empty: "No round in this report.",
+  });
+}
+
+const figureDigits = (name: TrialFigureName) => (name === "cpuMsPerTx" || name === "recoverySec" ? 2 : 0);
+
+/** With --repeat: every headline figure of every round as mean ± 95 % interval, and the trials' values. */
+export function trialsTable(report: BenchReport): Table {
+  const rows: string[][] = [];
+  for (const r of report.rounds) {
+    if (r.trials === undefined) continue;
+    for (const name of TRIAL_FIGURES) {
+      const f = r.trials.figures[name];
+      if (f === undefined) continue;
+      const info = FIGURE_INFO[name];
+      rows.push([
         r.name,
-        n.name,
-        formatNumber(n.cpuSec),
-        formatNumber(n.cpuCores),
-        formatNumber(n.rssMiB.mean),
-        formatNumber(n.rssMiB.peak),
-        formatNumber(n.diskWriteMiB),
-        formatNumber(n.diskReadMiB),
-        formatNumber(n.storageMiB),
-        formatNumber(n.netSentMiB),
-        formatNumber(n.netReceivedMiB),
-      ]),
-    ),
-    empty: "No per-node resources were recorded.",
+        `${info.label}${info.unit === "" ? "" : ` (${info.unit})`}`,
+        formatFigure(f, figureDigits(name)),
+        f.values.map((v) => formatFigure({ values: [v], mean: v, ci95: Number.NaN }, figureDigits(name))).join(", "),
+      ]);
+    }
+  }
+  return table({
+    id: "trials",
+    title: "Repeated trials",
+    caption:
+      "Each round ran several times on the same cluster. Mean ± the half-width of its 95 % confidence interval (Student's t with n − 1 degrees of freedom), then each trial's value. Two figures differ only when their intervals do not overlap.",
+    header: ["Name", "Figure", "Mean ± 95 % CI", "Trials"],
+    numeric: [2],
+    rows,
+    empty:
+      "Each round ran once (no --repeat): no intervals; two reports' single figures cannot be told apart from noise.",
+  });
+}
+
+/** The same rounds on Tendermint and Raft, figure by figure, with whether the difference is shown. */
+export function engineComparisonTable(report: BenchReport): Table {
+  const byName = new Map(report.rounds.map((r) => [r.name, r]));
+  const rows: string[][] = [];
+  for (const c of report.comparisons ?? []) {
+    const t = c.rounds.tendermint === undefined ? undefined : byName.get(c.rounds.tendermint);
+    const r = c.rounds.raft === undefined ? undefined : byName.get(c.rounds.raft);
+    if (t === undefined || r === undefined) continue;
+    for (const name of TRIAL_FIGURES) {
+      const a = figureOf(t, name);
+      const b = figureOf(r, name);
+      if (a === undefined || b === undefined) continue;
+      const info = FIGURE_INFO[name];
+      const cmp = compareFigures(a, b);
+      rows.push([
+        c.name,
+        `${info.label}${info.unit === "" ? "" : ` (${info.unit})`}`,
+        formatFigure(a, figureDigits(name)),
+        formatFigure(b, figureDigits(name)),
+        Number.isFinite(cmp.ratio) ? cmp.ratio.toFixed(2) : "–",
+        verdict(cmp, info.higherIsBetter, ["Tendermint", "Raft"]),
+      ]);
+    }
+  }
+  return table({
+    id: "engines",
+    title: "Tendermint and Raft side by side",
+    caption:
+      "The same workload on a chain of each engine in one run (a half-load round offers half that engine's own saturation throughput). Figures are means ± 95 % intervals over the trials; a difference is reported only when the intervals do not overlap.",
+    header: ["Round", "Figure", "Tendermint", "Raft", "Raft / Tendermint", "Difference"],
+    numeric: [2, 3, 4],
+    rows,
+    empty: "This report ran one engine (compare engines with --consensus tendermint,raft).",
+  });
+}
+
+/** What reproduces the report: the command, the commit, each cluster's configuration, the workload files. */
+export function reproduceTable(report: BenchReport): Table {
+  const p = report.reproduce;
+  const rows: string[][] =
+    p === undefined
+      ? []
+      : [
+          ["Command", p.command],
+          [
+            "Commit",
+            `${p.commit ?? "unknown (not a git checkout)"}${p.dirty ? " (uncommitted changes in the working tree)" : ""}`,
+          ],
+          ["Trials per round", String(p.repeat)],
+          ...p.clusters.flatMap((c) => [
+            [
+              `Genesis: ${c.name}`,
+              c.genesis === undefined ? "not available (attached cluster)" : JSON.stringify(c.genesis),
+            ],
+            [
+              `Node config (node0): ${c.name}`,
+              c.config === undefined ? "not available (attached cluster)" : JSON.stringify(c.config),
+            ],
+          ]),
+          ...Object.entries(p.workloads).map(([name, w]) => [`Workload file: ${name}`, JSON.stringify(w)]),
+        ];
+  return table({
+    id: "reproduce",
+    title: "Reproduce",
+    caption:
+      "Everything this run used: check out the commit, put the workload files in benchmarks/workloads, run the command.",
+    header: ["Item", "Value"],
+    rows,
+    empty: "This report predates the reproduce section.",
   });
 }
 
@@ -440,11 +578,15 @@ export function allTables(report: BenchReport): Table[] {
     saturationTable(report),
     latencyTable(report),
     readsTable(report),
-    resourcesTable(report),
+    costTable(report),
+    trialsTable(report),
+    engineComparisonTable(report),
+    ...resourcesTables(report),
     generatorTable(report),
     faultsTable(report),
     ...sweepTables(report),
     criteriaTable(report),
     disclosureTable(report),
+    reproduceTable(report),
   ];
 }

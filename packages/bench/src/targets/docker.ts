@@ -87,6 +87,7 @@ export class DockerTarget implements BenchTarget {
       validators: c.validators,
       clients: c.clients,
       ...(c.maxBlockTxs === undefined ? {} : { maxBlockTxs: c.maxBlockTxs }),
+      ...(c.engine === undefined ? {} : { engine: c.engine }),
       out,
       basePort: 20_000 + ((await freePort()) % 20_000),
       subnet: this.#o.subnet ?? (await freeSubnet()),

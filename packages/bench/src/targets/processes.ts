@@ -97,6 +97,7 @@ export class ProcessTarget implements BenchTarget {
       "--clients",
       String(c.clients),
       ...(c.maxBlockTxs === undefined ? [] : ["--max-block-txs", String(c.maxBlockTxs)]),
+      ...(c.engine === undefined ? [] : ["--consensus", c.engine]),
     ];
     const made = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
     if (made.status !== 0) throw new Error(`cairn testnet failed (${made.status}):\n${made.stdout}${made.stderr}`);

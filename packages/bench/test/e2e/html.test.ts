@@ -165,7 +165,7 @@ describe("the HTML report in headless Chromium", () => {
       saturation: report.rounds.reduce((s, r) => s + (r.saturation?.steps.length ?? 0), 0),
       latency: n,
       reads: 1,
-      resources: report.rounds.reduce((s, r) => s + r.nodes.length, 0),
+      ...Object.fromEntries(report.rounds.map((r, i) => [`resources-${i}`, r.nodes.length])),
       generator: n,
       faults: 1,
       "sweep-0": points,

@@ -32,6 +32,21 @@ function tableAfter(md: string, heading: string): string[][] {
   return rows;
 }
 
+/** Every table between `heading` and the next level-2 heading. */
+function tablesUnder(md: string, heading: string): string[][][] {
+  const lines = md.split("\n");
+  const at = lines.indexOf(heading);
+  expect(at, `heading ${heading}`).toBeGreaterThanOrEqual(0);
+  const out: string[][][] = [];
+  for (let i = at + 1; i < lines.length && !lines[i]?.startsWith("## "); i++) {
+    if (!lines[i]?.startsWith("|")) continue;
+    const rows: string[][] = [];
+    for (; i < lines.length && lines[i]?.startsWith("|"); i++) rows.push(cells(lines[i] as string));
+    out.push(rows);
+  }
+  return out;
+}
+
 const CALIPER = [
   "Name",
   "Succ",
@@ -103,9 +118,10 @@ describe("renderMarkdown", () => {
     expect(reads[2]?.[0]).toBe("ycsb-a · 600 tx/s · 4 validators");
     expect(reads[2]?.[2]).toBe("601.2");
 
-    const resources = tableAfter(md, "## Resources per node");
-    expect(resources.length).toBe(2 + 6 * 4 + 7); // six rounds of 4 nodes, one of 7
-    expect(resources[0]?.slice(0, 4)).toEqual(["Round", "Node", "CPU (s)", "CPU (cores)"]);
+    // One table per round under the heading (a row per node, every figure on one line).
+    const perRound = tablesUnder(md, "## Resources per node");
+    expect(perRound.map((t) => t.length - 2)).toEqual(report.rounds.map((r) => r.nodes.length));
+    expect(perRound[0]?.[0]?.slice(0, 3)).toEqual(["Node", "CPU (s)", "CPU (cores)"]);
 
     const faults = tableAfter(md, "## Faults");
     expect(faults[2]).toEqual([
@@ -179,8 +195,7 @@ describe("renderMarkdown", () => {
     const summary = tableAfter(out, "## Summary");
     expect(summary.every((r) => r.length === CALIPER.length)).toBe(true);
     expect(summary[2]?.[0]).toContain("Round a\\|b");
-    const resources = tableAfter(out, "## Resources per node");
-    expect(resources.every((r) => r.length === 11)).toBe(true);
+    for (const t of tablesUnder(out, "## Resources per node")) expect(t.every((r) => r.length === 10)).toBe(true);
     // The title stays on one line, and so does every note.
     expect(out.split("\n")[0]?.startsWith("# Title a\\|b")).toBe(true);
     expect(out).toContain("- Note a\\|b");

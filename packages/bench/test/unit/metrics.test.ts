@@ -10,6 +10,10 @@ cairn_network_received_bytes_total{kind="gossip"} 3000
 cairn_storage_size_bytes 1048576
 process_cpu_seconds_total 12.5
 process_resident_memory_bytes 2.5e8
+cairn_consensus_messages_total{direction="sent"} 40
+cairn_consensus_messages_total{direction="received"} 120
+cairn_consensus_message_bytes_total{direction="sent"} 9000
+cairn_consensus_message_bytes_total{direction="received"} 27000
 `;
 
 describe("node metrics", () => {
@@ -25,6 +29,13 @@ describe("node metrics", () => {
       storageBytes: 1048576,
       cpuSec: 12.5,
       rssBytes: 2.5e8,
+      consensusSent: 40,
+      consensusSentBytes: 9000,
     });
+  });
+
+  it("sums only the samples whose labels match", () => {
+    expect(metricSum(TEXT, "cairn_consensus_messages_total", 'direction="received"')).toBe(120);
+    expect(metricSum(TEXT, "cairn_consensus_messages_total")).toBe(160);
   });
 });

@@ -34,11 +34,25 @@ describe("stddev (population)", () => {
 });
 
 describe("histogram", () => {
-  it("uses 1-2-5 bounds up to the first at or above the maximum", () => {
-    expect(histogramBounds(1)).toEqual([1]);
-    expect(histogramBounds(7)).toEqual([1, 2, 5, 10]);
+  it("uses 1-2-5 bounds per decade when the values span more than a factor of 20", () => {
     expect(histogramBounds(1000)).toEqual([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
     expect(histogramBounds(1001).at(-1)).toBe(2000);
+    expect(histogramBounds(5000, 30)).toEqual([10, 20, 50, 100, 200, 500, 1000, 2000, 5000]);
+  });
+
+  it("fits about 25 equal buckets of a nice width to values within a factor of 20 (a saturated round's seconds-long latencies)", () => {
+    const b = histogramBounds(4_300, 1_700);
+    expect(b.length).toBeGreaterThanOrEqual(20);
+    expect(b.length).toBeLessThanOrEqual(30);
+    expect(b[0]).toBeLessThanOrEqual(1_700 + (b[1]! - b[0]!));
+    expect(b.at(-1)).toBeGreaterThanOrEqual(4_300);
+    const widths = new Set(b.slice(1).map((x, i) => Math.round((x - b[i]!) * 1000)));
+    expect(widths.size).toBe(1);
+    expect(
+      [1, 2, 2.5, 5].some(
+        (m) => [...widths][0]! / 1000 / m === 10 ** Math.round(Math.log10([...widths][0]! / 1000 / m)),
+      ),
+    ).toBe(true);
   });
 
   it("counts each value in the first bucket whose bound is at or above it; overflow in the last", () => {

@@ -37,8 +37,16 @@ function machine(i: number): RaftCore {
 }
 
 const sent = (effects: RaftEffect[]) => effects.flatMap((e) => (e.type === "send" ? [e.message] : []));
+/** The message variant whose `type` may be T (a request type covers both "prevote" and "vote"). */
+type MessageOf<T extends RaftMessage["type"]> = RaftMessage extends infer M
+  ? M extends RaftMessage
+    ? T extends M["type"]
+      ? M
+      : never
+    : never
+  : never;
 const of = <T extends RaftMessage["type"]>(effects: RaftEffect[], type: T) =>
-  sent(effects).filter((m): m is Extract<RaftMessage, { type: T }> => m.type === type);
+  sent(effects).filter((m): m is MessageOf<T> => m.type === type);
 
 function block(height: number, proposer: Uint8Array) {
   const header = {
@@ -98,7 +106,13 @@ describe("Raft machine", () => {
   it("never grants a second vote in a term, to anyone else", () => {
     const m = [machine(0), machine(1), machine(2)];
     for (const x of m) x.start();
-    const req = (i: number) => ({ type: "vote" as const, term: 5, from: keys[i]!.publicKey, lastIndex: 0, lastTerm: 0 });
+    const req = (i: number) => ({
+      type: "vote" as const,
+      term: 5,
+      from: keys[i]!.publicKey,
+      lastIndex: 0,
+      lastTerm: 0,
+    });
     expect(of(m[1]!.receive(req(0)), "vote-reply")[0]!.granted).toBe(true);
     expect(of(m[1]!.receive(req(2)), "vote-reply")[0]!.granted).toBe(false);
     // The same candidate asking again (a retransmission) gets the same answer.

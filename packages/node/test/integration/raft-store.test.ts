@@ -28,7 +28,13 @@ function entry(height: number, term: number): RaftEntry {
     proposer,
     txCount: 0,
   };
-  return { height, term, hash: blockHash(header), block: encodeBlock({ header, txs: [], lastCommit: null }), lastCommit: null };
+  return {
+    height,
+    term,
+    hash: blockHash(header),
+    block: encodeBlock({ header, txs: [], lastCommit: null }),
+    lastCommit: null,
+  };
 }
 
 describe("Raft store (the node's LevelDB)", () => {
