@@ -62,7 +62,7 @@ export interface SaturationSettings {
   readonly startRate?: number;
   readonly factor?: number;
   readonly maxSteps?: number;
-  /** Warm-up and measured seconds of each step (default 3 and 6). */
+  /** Warm-up and measured seconds of each step (default 3 and 10). */
   readonly stepWarmupSec?: number;
   readonly stepDurationSec?: number;
 }
@@ -294,7 +294,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
             // The search is in transactions per second; a mix with reads offers reads in proportion.
             const txShare = splitRate(spec, 1).txRate;
             const stepWarmup = rs.warmupSec ?? st.stepWarmupSec ?? 3;
-            const stepDuration = rs.durationSec ?? st.stepDurationSec ?? 6;
+            const stepDuration = rs.durationSec ?? st.stepDurationSec ?? 10;
             const outcome = await searchSaturation(
               {
                 step: async (rate, k) => {

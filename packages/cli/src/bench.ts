@@ -230,8 +230,9 @@ export function benchCommand(program: Command): void {
                 const last = rounds.at(-1) as import("@cairn/bench").RoundSpec;
                 const mode = last.mode === "closed" ? "half" : last.mode;
                 const faulted = { ...last, mode, fault: faultPlan } as import("@cairn/bench").RoundSpec;
-                // Alone in the plan, the fault round replaces the open round; after a saturation search it follows it.
-                if (last.mode === "closed") rounds.push(faulted);
+                // Alone in the plan, the fault round replaces the open round; after a saturation search
+                // (and its half-load round) it follows them.
+                if (last.mode === "closed" || last.mode === "half") rounds.push(faulted);
                 else rounds[rounds.length - 1] = faulted;
               }
             }
