@@ -8,7 +8,7 @@ import { basename, join, resolve } from "node:path";
 import type { StatusInfo } from "@cairn/client";
 import type { ReadAccess } from "@cairn/ledger";
 import { ClusterError } from "./errors.ts";
-import { createTestnet, type TestnetResult } from "./testnet.ts";
+import { createTestnet, type TestnetOptions, type TestnetResult } from "./testnet.ts";
 
 /** The file, beside docker-compose.yml, that describes a Docker cluster to `cairn docker ...`. */
 export const DOCKER_CLUSTER_FILE = "docker.json";
@@ -53,6 +53,8 @@ export interface DockerClusterInfo {
 export interface DockerTestnetOptions {
   readonly validators: number;
   readonly out: string;
+  /** The chain's consensus engine (default "tendermint"). */
+  readonly engine?: TestnetOptions["engine"];
   readonly observers?: number;
   /** Node i's API is published on 127.0.0.1:(basePort + i) (default 26600). */
   readonly basePort?: number;
@@ -301,6 +303,7 @@ export async function createDockerTestnet(opts: DockerTestnetOptions): Promise<D
     ...(opts.clients === undefined ? {} : { clients: opts.clients }),
     ...(opts.readAccess === undefined ? {} : { readAccess: opts.readAccess }),
     ...(opts.maxBlockTxs === undefined ? {} : { maxBlockTxs: opts.maxBlockTxs }),
+    ...(opts.engine === undefined ? {} : { engine: opts.engine }),
     p2pAddress: (i) => `/ip4/${plan.nodeIp(i)}/tcp/${CONTAINER_P2P_PORT}`,
   });
   const nodes: DockerNodeInfo[] = r.homes.map((home, i) => {

@@ -202,6 +202,9 @@ export class RaftSimulation {
         case "sync":
           this.sync(n);
           break;
+        case "stored":
+          this.handle(n, core.stored(e.height, e.term));
+          break;
         case "role":
         case "vote":
           break;

@@ -64,9 +64,17 @@ export type RaftEffect =
     }
   | { readonly type: "send"; readonly message: RaftMessage }
   /** Execute and commit this entry with its certificate, then call `applied`. In height order. */
-  | { readonly type: "commit"; readonly entry: RaftEntry; readonly commit: Commit }
+  | {
+      readonly type: "commit";
+      readonly entry: RaftEntry;
+      readonly commit: Commit;
+      /** The machine checked every signature of `commit` (it made it from acknowledgements it verified). */
+      readonly verified: boolean;
+    }
   /** Build a block for `height` and hand it to `propose` (the leader of `term`). */
   | { readonly type: "propose"; readonly height: number; readonly term: number }
+  /** Call `stored(height, term)`: the leader's write of its new entry (the persist before this) is done. */
+  | { readonly type: "stored"; readonly height: number; readonly term: number }
   /** The leader committed up to `height`, past what this node holds: fetch blocks (block sync). */
   | { readonly type: "sync"; readonly height: number }
   /** The role changed (for the event log): why. */
@@ -100,6 +108,9 @@ export interface RaftCoreConfig {
 /** The machine's state, as GET /status shows it (consensus.raft). */
 export type RaftStatus = RaftStatusJson;
 
+/** Heartbeats a follower may go without acknowledging the leader's tail before the tail is sent again. */
+const RESEND_HEARTBEATS = 3;
+
 export class RaftCore {
   private readonly cfg: RaftCoreConfig;
   readonly opts: RaftOptions;
@@ -119,6 +130,10 @@ export class RaftCore {
   private electionDeadline = 0;
   private lastLeaderContact = Number.NEGATIVE_INFINITY;
   private readonly votes = new Set<string>();
+  /** Certificates this machine assembled from acknowledgements whose signatures it checked. */
+  private readonly madeHere = new WeakSet<Commit>();
+  /** Follower side: acknowledgements of each stored entry seen on the wire, by height. */
+  private readonly seenAcks = new Map<number, { term: number; hash: Uint8Array; acks: Map<string, Uint8Array> }>();
   // Leader state.
   private readonly acks = new Map<string, Uint8Array>();
   private readonly lastHeard = new Map<string, number>();
@@ -162,7 +177,13 @@ export class RaftCore {
         this.quorumCheckDue = now + this.opts.electionTimeoutMs;
         if (!this.leaderHasQuorum(now)) this.stepDown(this.term, null, "lost contact with a majority (check-quorum)");
       }
-      if (this.role === "leader" && now >= this.heartbeatDue) this.sendAppend(this.someoneLacksEntries());
+      // A follower still without the tail after a few heartbeats (a lost message, a restart) gets it
+      // again; one merely busy (writing the last block) would only be slowed by a second copy.
+      if (this.role === "leader" && now >= this.heartbeatDue) {
+        this.sendAppend(
+          this.someoneLacksEntries() && now - this.lastEntriesSent >= RESEND_HEARTBEATS * this.opts.heartbeatMs,
+        );
+      }
     } else if (this.role !== "learner" && now >= this.electionDeadline) {
       this.startPreVote();
     }
@@ -200,10 +221,35 @@ export class RaftCore {
     this.proposing = -1;
     const e: RaftEntry = { ...entry, term: this.term };
     this.log.push(e);
-    this.persist(undefined, [e]);
     this.acks.clear();
-    this.acks.set(this.hex(this.cfg.self), this.ackSignature(e));
+    // The followers write the entry while the leader does (§10.2.1 of the thesis): the append goes
+    // out first, and the leader's own acknowledgement counts only once its write is done.
     this.sendAppend(true);
+    this.persist(undefined, [e]);
+    this.effects.push({ type: "stored", height: e.height, term: e.term });
+    return this.flush();
+  }
+
+  /** The leader's own write of its entry at `height` (term `term`) is done: its acknowledgement counts. */
+  stored(height: number, term: number): RaftEffect[] {
+    const last = this.log.at(-1);
+    if (this.role !== "leader" || this.term !== term || last === undefined || last.height !== height)
+      return this.flush();
+    if (last.term !== term) return this.flush();
+    const ack = this.ackSignature(last);
+    this.acks.set(this.hex(this.cfg.self), ack);
+    // The followers count it too (they commit on a majority they see): a reply addressed to itself.
+    this.send({
+      type: "append-reply",
+      term,
+      from: this.cfg.self,
+      to: this.cfg.self,
+      success: true,
+      lastIndex: height,
+      commitIndex: this.committed.height,
+      ack,
+      seq: this.nextSeq(),
+    });
     this.leaderMaybeCommit();
     return this.flush();
   }
@@ -227,11 +273,13 @@ export class RaftCore {
     if (this.applying < height) this.applying = height;
     this.log = this.log.filter((e) => e.height > height);
     for (const h of [...this.certs.keys()]) if (h <= height) this.certs.delete(h);
+    for (const h of [...this.seenAcks.keys()]) if (h <= height) this.seenAcks.delete(h);
     if (!this.isVoter() && this.role !== "learner") this.becomeLearner();
     else if (this.isVoter() && this.role === "learner") this.role = "follower";
     if (this.role === "leader") {
-      // Followers learn of the commit at once, not at the next heartbeat.
-      this.sendAppend(this.log.length > 0);
+      // Followers commit on the acknowledgements they saw, or learn of the commit from the next
+      // append or heartbeat; only a tail still to replicate (after a leader change) is sent now.
+      if (this.log.length > 0) this.sendAppend(true);
       this.requestBlock();
     } else {
       this.applyCommitted();
@@ -460,6 +508,7 @@ export class RaftCore {
     const last = this.entryAt(matched);
     const ack = last !== undefined && last.term === this.term && this.isVoter() ? this.ackSignature(last) : null;
     this.reply(m.from, true, Math.max(matched, this.committed.height), ack);
+    if (ack !== null && last !== undefined) this.noteAck(last, this.hex(this.cfg.self), ack);
     this.applyCommitted();
     this.needSync(m.commitIndex);
   }
@@ -480,7 +529,10 @@ export class RaftCore {
   }
 
   private onAppendReply(m: AppendReply): void {
-    if (!equalBytes(m.to, this.cfg.self)) return;
+    if (!equalBytes(m.to, this.cfg.self)) {
+      this.observeAck(m);
+      return;
+    }
     if (m.term > this.term) {
       this.stepDown(m.term, null, "a higher term");
       return;
@@ -493,8 +545,8 @@ export class RaftCore {
     if (m.commitIndex > this.applying) this.effects.push({ type: "sync", height: m.commitIndex });
     if (!m.success) {
       this.matchIndex.set(from, Math.min(this.matchIndex.get(from) ?? 0, m.lastIndex));
-      // Send the whole tail again, at most once a heartbeat.
-      if (this.cfg.now() - this.lastEntriesSent >= this.opts.heartbeatMs / 2) this.sendAppend(true);
+      // Send the whole tail again (its log did not match), at most once a heartbeat.
+      if (this.cfg.now() - this.lastEntriesSent >= this.opts.heartbeatMs) this.sendAppend(true);
       return;
     }
     this.matchIndex.set(from, Math.max(this.matchIndex.get(from) ?? 0, m.lastIndex));
@@ -512,20 +564,57 @@ export class RaftCore {
     this.leaderMaybeCommit();
   }
 
+  /**
+   * Another follower's acknowledgement to the leader (gossip brings every reply to every node). A
+   * follower holding the same entry commits as soon as it has seen acknowledgements of a majority,
+   * its own included: the certificate proves the commit to it as to anyone, and it saves waiting
+   * for the leader's notice (two message delays to commit everywhere, not three).
+   */
+  private observeAck(m: AppendReply): void {
+    if (this.role === "leader" || m.ack === null || !m.success || m.term !== this.term) return;
+    const entry = this.entryAt(m.lastIndex);
+    if (entry === undefined || entry.term !== m.term || this.certs.has(entry.height)) return;
+    const signed = certificateSigningBytes("raft", {
+      chainId: this.cfg.chainId,
+      height: entry.height,
+      round: entry.term,
+      blockHash: entry.hash,
+    });
+    if (!this.cfg.verify(m.ack, signed, m.from)) return;
+    this.noteAck(entry, this.hex(m.from), m.ack);
+  }
+
+  /** Records an acknowledgement of `entry` seen by a follower; with a majority, the entry is committed here. */
+  private noteAck(entry: RaftEntry, who: string, signature: Uint8Array): void {
+    let seen = this.seenAcks.get(entry.height);
+    if (seen === undefined || seen.term !== entry.term || !equalBytes(seen.hash, entry.hash)) {
+      seen = { term: entry.term, hash: entry.hash, acks: new Map() };
+      this.seenAcks.set(entry.height, seen);
+    }
+    seen.acks.set(who, signature);
+    if (this.certs.has(entry.height) || !this.quorumReached(new Set(seen.acks.keys()), entry.height)) return;
+    this.certs.set(entry.height, this.certificate(entry, seen.acks));
+    this.applyCommitted();
+  }
+
+  /** The certificate of `entry` from these (verified) acknowledgements, in validator-set order. */
+  private certificate(entry: RaftEntry, acks: ReadonlyMap<string, Uint8Array>): Commit {
+    const signatures = this.cfg.validatorsAt(entry.height).flatMap((v) => {
+      const sig = acks.get(this.hex(v.publicKey));
+      return sig === undefined ? [] : [{ validator: v.publicKey, signature: sig }];
+    });
+    const cert = { height: entry.height, round: entry.term, blockHash: entry.hash, signatures };
+    this.madeHere.add(cert);
+    return cert;
+  }
+
   /** The leader's last entry, acknowledged by a majority in this term: committed, with its certificate. */
   private leaderMaybeCommit(): void {
     const last = this.log.at(-1);
     if (this.role !== "leader" || last === undefined || last.term !== this.term) return;
     if (this.certs.has(last.height) || !this.quorumReached(new Set(this.acks.keys()), last.height)) return;
-    const set = this.cfg.validatorsAt(last.height);
-    const signatures = set.flatMap((v) => {
-      const sig = this.acks.get(this.hex(v.publicKey));
-      return sig === undefined ? [] : [{ validator: v.publicKey, signature: sig }];
-    });
-    this.certs.set(last.height, { height: last.height, round: this.term, blockHash: last.hash, signatures });
+    this.certs.set(last.height, this.certificate(last, this.acks));
     this.applyCommitted();
-    // Followers hear of it now; they apply in parallel with the leader's own write.
-    this.sendAppend(false);
   }
 
   /** Hands every entry known committed, in order, to the engine. */
@@ -537,7 +626,7 @@ export class RaftCore {
       const cert = this.certs.get(h);
       if (entry === undefined || cert === undefined || !equalBytes(cert.blockHash, entry.hash)) return;
       this.applying = h;
-      this.effects.push({ type: "commit", entry, commit: cert });
+      this.effects.push({ type: "commit", entry, commit: cert, verified: this.madeHere.has(cert) });
     }
   }
 

@@ -92,13 +92,23 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
   private readonly opts: RaftEngineOptions;
   private readonly executor: BlockExecutor<E>;
   private core: RaftCore | undefined;
+  /** Serialises every input to the machine and the I/O of its effects (persist, send). */
   private queue: Promise<void> = Promise.resolve();
+  /**
+   * Serialises what writes the ledger: committing entries, block sync, building the leader's next
+   * block. Apart from the machine's queue, so a follower acknowledges the next entry while it still
+   * writes the last block (etcd's apply loop beside its raft loop).
+   */
+  private ledgerWork: Promise<unknown> = Promise.resolve();
   private running = false;
   private halted: Error | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
-  /** The block this leader built, by hash, for its own commit (no second execution). */
-  private readonly built = new Map<string, E>();
+  /**
+   * Blocks executed ahead of their commit, by hash: the leader's own, and a follower's as soon as
+   * it stored the entry (so its commit is a write, not an execution, as Tendermint's prevalidation).
+   */
+  private readonly executed = new Map<string, E>();
   private waiting: { cancel(): void } | undefined;
   private readonly fetcher: BlockFetcher | undefined;
   private syncing = false;
@@ -157,6 +167,19 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
     this.unsubscribe?.();
     clearInterval(this.ticker);
     await this.queue;
+    await this.ledgerWork.catch(() => {});
+  }
+
+  /** Runs `task` after the ledger work queued before it. */
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.ledgerWork.then(task, task);
+    this.ledgerWork = next.catch(() => {});
+    return next;
+  }
+
+  /** A failure on the ledger's side (a block that cannot be written, or is not what it should be): halt. */
+  private ledgerFailed(err: unknown): void {
+    this.halt(err instanceof StorageFailure ? (err.cause as Error) : (err as Error));
   }
 
   /** The machine's state: role, term, leader, commit index (GET /status's consensus.raft). */
@@ -213,13 +236,17 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
     }
     const { message, signature } = decoded;
     const to = recipientOf(message);
-    // A reply for another node: relayed by gossip, not read here.
-    if (to !== null && !equalBytes(to, this.c.signer.publicKey)) return Promise.resolve("accept");
+    // A reply for another node is not read here, but for an acknowledgement: a follower holding the
+    // entry commits once it has seen a majority of them.
+    const forOther = to !== null && !equalBytes(to, this.c.signer.publicKey);
+    if (forOther && !(message.type === "append-reply" && message.ack !== null)) return Promise.resolve("accept");
     const { ledger } = this.c;
     const next = ledger.head().height + 1;
     const known = [...validatorsOf(ledger, next), ...validatorsOf(ledger, next + 1)];
     if (!known.some((v) => equalBytes(v.publicKey, message.from))) return Promise.resolve("reject");
-    if (!this.c.verify(signature, raftSigningBytes(ledger.chainId, message), message.from)) {
+    // An acknowledgement for another node is used for its ack signature alone, which the machine
+    // checks; the envelope's signature adds nothing there.
+    if (!forOther && !this.c.verify(signature, raftSigningBytes(ledger.chainId, message), message.from)) {
       return Promise.resolve("reject");
     }
     this.traffic.received += 1;
@@ -238,6 +265,7 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
           } catch (err) {
             throw new StorageFailure(err);
           }
+          for (const entry of e.append) this.executeAhead(entry);
           break;
         case "send": {
           const bytes = encodeRaftMessage(
@@ -249,14 +277,25 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
           this.c.transport.broadcast(bytes);
           break;
         }
-        case "commit":
-          await this.commit(e.entry, e.commit);
+        case "commit": {
+          const { entry, commit, verified } = e;
+          void this.serial(() => this.commit(entry, commit, verified)).then(
+            (done) => {
+              if (!done) return;
+              this.enqueue(async () => this.apply((this.core as RaftCore).applied(entry.height, commit.round, commit)));
+            },
+            (err) => this.ledgerFailed(err),
+          );
           break;
+        }
         case "propose":
           this.awaitWork(e.height, e.term);
           break;
         case "sync":
           this.requestSync();
+          break;
+        case "stored":
+          await this.apply((this.core as RaftCore).stored(e.height, e.term));
           break;
         case "role":
           this.c.logger?.info({ role: e.role, term: e.term, cause: e.cause }, `raft: ${e.role}`);
@@ -293,7 +332,7 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
     this.waiting?.cancel();
     const build = () => {
       cancel();
-      this.enqueue(() => this.build(height, term));
+      void this.serial(() => this.build(height, term)).catch((err) => this.ledgerFailed(err));
     };
     const timer = setTimeout(build, this.c.mempool.size > 0 ? 0 : this.opts.emptyBlockInterval);
     const off = this.c.mempool.onAdded(build);
@@ -306,9 +345,10 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
     this.waiting = handle;
   }
 
+  /** Executes the leader's next block (on the ledger's queue), then hands it to the machine (on its queue). */
   private async build(height: number, term: number): Promise<void> {
     const core = this.core as RaftCore;
-    if (!core.wantsBlock(height, term)) return;
+    if (!this.running || !core.wantsBlock(height, term)) return;
     const { ledger, mempool, signer } = this.c;
     const head = ledger.head();
     const txs = mempool.reap(this.opts.maxBlockTxs, this.opts.maxBlockBytes, height);
@@ -321,7 +361,7 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
       lastCommit,
     });
     const key = toHex(executed.hash);
-    this.built.set(key, executed);
+    this.executed.set(key, executed);
     this.executor.telemetry.event({
       kind: "proposal",
       height,
@@ -331,46 +371,58 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
       polRound: -1,
       own: true,
     });
-    await this.apply(
-      core.propose({ height, hash: executed.hash, block: encodeBlock(executed.block), lastCommit }, term),
-    );
+    const entry = { height, hash: executed.hash, block: encodeBlock(executed.block), lastCommit };
+    this.enqueue(async () => this.apply(core.propose(entry, term)));
   }
 
-  /** Executes (unless this leader built it) and commits a committed entry, then tells the machine. */
-  private async commit(entry: RaftEntry, commit: Commit): Promise<void> {
+  /** Executes an entry's block on the ledger's head (its transactions' signatures checked first). */
+  private async execute(entry: RaftEntry): Promise<E> {
+    const b = decodeBlock(entry.block);
+    const txs = b.txs.map((t) => decodeTransaction(t));
+    if (!(await this.c.verifyTxs(txs))) {
+      throw new ConsensusError(
+        "RAFT_BAD_BLOCK",
+        `block ${entry.height} has a transaction whose signature does not verify`,
+      );
+    }
+    return this.executor.execute({ time: b.header.time, proposer: b.header.proposer, txs, lastCommit: b.lastCommit });
+  }
+
+  /** A stored entry that extends the head is executed now, on the ledger's queue, ahead of its commit. */
+  private executeAhead(entry: RaftEntry): void {
+    void this.serial(async () => {
+      const key = toHex(entry.hash);
+      if (!this.running || this.executed.has(key) || entry.height !== this.c.ledger.head().height + 1) return;
+      const executed = await this.execute(entry);
+      if (equalBytes(executed.hash, entry.hash)) this.executed.set(key, executed);
+    }).catch(() => {
+      // Its commit executes it again and reports what is wrong.
+    });
+  }
+
+  /**
+   * Executes (unless this leader built it) and commits a committed entry; false when block sync got
+   * there first. On the ledger's queue; the caller tells the machine.
+   */
+  private async commit(entry: RaftEntry, commit: Commit, verified: boolean): Promise<boolean> {
     const { ledger } = this.c;
-    if (entry.height !== ledger.head().height + 1) return; // block sync got there first
-    verifyCommit(ledger.chainId, commit, entry.hash, validatorsOf(ledger, entry.height), this.c.verify, "raft");
-    let executed = this.built.get(toHex(entry.hash));
-    if (executed === undefined) {
-      const b = decodeBlock(entry.block);
-      const txs = b.txs.map((t) => decodeTransaction(t));
-      if (!(await this.c.verifyTxs(txs))) {
-        throw new ConsensusError(
-          "RAFT_BAD_BLOCK",
-          `committed block ${entry.height} has a transaction whose signature does not verify`,
-        );
-      }
-      executed = await this.executor.execute({
-        time: b.header.time,
-        proposer: b.header.proposer,
-        txs,
-        lastCommit: b.lastCommit,
-      });
-      if (!equalBytes(executed.hash, entry.hash)) {
-        // Raft trusts its leader: a block that does not execute to its hash here is a fault Raft
-        // cannot tolerate (docs/consensus.md). Stop rather than diverge.
-        throw new StorageFailure(
-          new Error(`committed block ${entry.height} does not execute to its hash on this node`),
-        );
-      }
+    if (!this.running || entry.height !== ledger.head().height + 1) return false;
+    // A certificate the machine made from acknowledgements it verified is not checked twice.
+    if (!verified) {
+      verifyCommit(ledger.chainId, commit, entry.hash, validatorsOf(ledger, entry.height), this.c.verify, "raft");
+    }
+    const executed = this.executed.get(toHex(entry.hash)) ?? (await this.execute(entry));
+    if (!equalBytes(executed.hash, entry.hash)) {
+      // Raft trusts its leader: a block that does not execute to its hash here is a fault Raft
+      // cannot tolerate (docs/consensus.md). Stop rather than diverge.
+      throw new StorageFailure(new Error(`committed block ${entry.height} does not execute to its hash on this node`));
     }
     try {
       await this.executor.commit(executed, commit);
     } catch (err) {
       throw new StorageFailure(err);
     }
-    this.built.clear();
+    this.executed.clear();
     this.executor.telemetry.event({
       kind: "commit",
       height: commit.height,
@@ -379,7 +431,7 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
       txs: executed.txs.length,
     });
     void this.c.store.compact(entry.height).catch(() => {});
-    await this.apply((this.core as RaftCore).applied(entry.height, commit.round, commit));
+    return true;
   }
 
   /** Block sync outside the queue; each batch applied inside it, then the machine hears the new head. */
@@ -394,27 +446,22 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
         for (let round = 0; this.running && round < 1_000; round++) {
           const got = await fetcher.fetch(this.c.ledger.head().height + 1);
           if (got === null) break;
-          const applied = await new Promise<number>((resolve) => {
-            this.enqueue(async () => {
-              let n = 0;
-              try {
-                n = await this.executor.applySynced(got.blocks, this.c.verify);
-              } catch (err) {
-                this.c.logger?.warn(
-                  { peer: got.peer, err: (err as Error).message },
-                  "raft: block sync from peer failed",
-                );
-                fetcher.misbehaved(got.peer, (err as Error).message);
-              }
-              const head = this.c.ledger.head();
-              const commit = await this.c.ledger.getCommit(head.height);
-              if (commit !== undefined) {
-                void this.c.store.compact(head.height).catch(() => {});
-                await this.apply((this.core as RaftCore).applied(head.height, commit.round, commit));
-              }
-              resolve(n);
-            });
-            if (!this.running) resolve(0);
+          const applied = await this.serial(async () => {
+            if (!this.running) return 0;
+            let n = 0;
+            try {
+              n = await this.executor.applySynced(got.blocks, this.c.verify);
+            } catch (err) {
+              this.c.logger?.warn({ peer: got.peer, err: (err as Error).message }, "raft: block sync from peer failed");
+              fetcher.misbehaved(got.peer, (err as Error).message);
+            }
+            const head = this.c.ledger.head();
+            const commit = await this.c.ledger.getCommit(head.height);
+            if (commit !== undefined && n > 0) {
+              void this.c.store.compact(head.height).catch(() => {});
+              this.enqueue(async () => this.apply((this.core as RaftCore).applied(head.height, commit.round, commit)));
+            }
+            return n;
           });
           if (applied === 0) break;
         }

@@ -15,8 +15,9 @@ import {
 // The Raft machine by hand, one input at a time, with a manual clock.
 
 const CHAIN = "raft-unit";
-const keys = [0, 1, 2].map(() => generateKeyPair());
-const validators: Validator[] = keys.map((k, i) => ({ publicKey: k.publicKey, power: 1, name: `v${i}` }));
+const keys = [0, 1, 2, 3].map(() => generateKeyPair());
+// Key 3 is not a validator: its machine is a learner.
+const validators: Validator[] = keys.slice(0, 3).map((k, i) => ({ publicKey: k.publicKey, power: 1, name: `v${i}` }));
 let clock = 1_000_000;
 
 function machine(i: number): RaftCore {
@@ -155,11 +156,16 @@ describe("Raft machine", () => {
   it("commits on acknowledgements from a majority; the certificate verifies as a Raft certificate", () => {
     const [leader, f1] = elect();
     const effects = leader!.propose(block(1, keys[0]!.publicKey), 1);
-    expect(effects.findIndex((e) => e.type === "persist")).toBeLessThan(effects.findIndex((e) => e.type === "send"));
+    // The append goes out while the leader writes; its own acknowledgement waits for the write.
+    const kinds = effects.map((e) => e.type);
+    expect(kinds.indexOf("send")).toBeLessThan(kinds.indexOf("persist"));
+    expect(kinds.indexOf("persist")).toBeLessThan(kinds.indexOf("stored"));
     const reply = of(f1!.receive(of(effects, "append")[0]!), "append-reply")[0]!;
     expect(reply.success).toBe(true);
     expect(reply.ack).not.toBeNull();
-    const done = leader!.receive(reply);
+    // One follower of three is no majority without the leader's own write.
+    expect(leader!.receive(reply).some((e) => e.type === "commit")).toBe(false);
+    const done = leader!.stored(1, 1);
     const commit = done.find((e) => e.type === "commit");
     expect(commit).toBeDefined();
     if (commit?.type !== "commit") return;
@@ -168,11 +174,40 @@ describe("Raft machine", () => {
     expect(() => verifyCommit(CHAIN, commit.commit, commit.entry.hash, validators, nativeVerify, "raft")).not.toThrow();
     // Not a Tendermint certificate: two of three is no BFT quorum, and the bytes are acknowledgements.
     expect(() => verifyCommit(CHAIN, commit.commit, commit.entry.hash, validators, nativeVerify)).toThrow();
-    // Followers hear of the commit at once.
-    const notice = of(done, "append")[0]!;
-    expect(notice.commitIndex).toBe(1);
-    const applied = f1!.receive(notice);
-    expect(applied.some((e) => e.type === "commit")).toBe(true);
+    // The leader's own acknowledgement goes out too; a follower that sees a majority of them
+    // (its own and the leader's) commits without waiting for the leader.
+    const selfAck = of(done, "append-reply")[0]!;
+    expect(selfAck).toMatchObject({ from: keys[0]!.publicKey, to: keys[0]!.publicKey, lastIndex: 1 });
+    const applied = f1!.receive(selfAck);
+    const followerCommit = applied.find((e) => e.type === "commit");
+    expect(followerCommit).toMatchObject({ verified: true });
+    // A later append (or heartbeat) carries the certificate for a node that saw too few acknowledgements.
+    clock += 200;
+    const heartbeat = of(leader!.tick(), "append")[0]!;
+    expect(heartbeat.commitIndex).toBe(1);
+    expect(heartbeat.commit?.height).toBe(1);
+  });
+
+  it("a node outside the validator set follows as a learner: it commits what the leader certifies, never votes or acknowledges", () => {
+    const [leader, f1] = elect();
+    const learner = machine(3);
+    learner.start();
+    expect(learner.status().role).toBe("learner");
+    clock += 5_000;
+    expect(learner.tick().some((e) => e.type === "send")).toBe(false); // no election
+    const append = of(leader!.propose(block(1, keys[0]!.publicKey), 1), "append")[0]!;
+    expect(sent(learner.receive(append))).toEqual([]);
+    leader!.receive(of(f1!.receive(append), "append-reply")[0]!);
+    leader!.stored(1, 1);
+    const done = leader!.applied(1, 1);
+    expect(of(done, "append")).toEqual([]); // no notice: the next append or heartbeat carries it
+    clock += 200;
+    const heartbeat = of(leader!.tick(), "append")[0]!;
+    const effects = learner.receive(heartbeat);
+    expect(effects.some((e) => e.type === "commit")).toBe(true);
+    expect(sent(effects)).toEqual([]);
+    const pre = { type: "prevote" as const, term: 9, from: keys[1]!.publicKey, lastIndex: 9, lastTerm: 9 };
+    expect(sent(learner.receive(pre))).toEqual([]);
   });
 
   it("check-quorum: a leader that hears from no majority for an election timeout steps down", () => {

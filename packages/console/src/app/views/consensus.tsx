@@ -83,13 +83,23 @@ export function ConsensusView() {
   const name = validatorNames(s);
   const heights = byHeight(s.events);
   const evidence = s.metrics?.sum("cairn_consensus_evidence_total");
+  // A Raft chain: rounds are terms, steps are roles, and the leader and commit index are shown.
+  const raft = s.status?.consensus.engine === "raft";
   return (
-    <div class="consensus-view">
+    <div class="consensus-view" data-engine={s.status?.consensus.engine}>
       <h2>Consensus</h2>
-      <p class="lead">
-        Engine <strong>{s.status?.consensus.engine ?? "—"}</strong>. A block commits when precommits of more than two
-        thirds of the voting power name it; a round that gets none times out and the next proposer tries.
-      </p>
+      {raft ? (
+        <p class="lead">
+          Engine <strong>raft</strong> (crash-fault tolerant). The leader appends each block and a block commits when
+          acknowledgements of more than half of the voting power name it; a follower that hears no leader for its
+          election timeout runs a pre-vote, then an election for the next term.
+        </p>
+      ) : (
+        <p class="lead">
+          Engine <strong>{s.status?.consensus.engine ?? "—"}</strong>. A block commits when precommits of more than two
+          thirds of the voting power name it; a round that gets none times out and the next proposer tries.
+        </p>
+      )}
       {s.control !== undefined && <TeachControls teach={s.control.teach} />}
       <table class="nodes">
         <caption>Every node, as its GET /status says (refreshed every second)</caption>
@@ -98,8 +108,10 @@ export function ConsensusView() {
             <th scope="col">node</th>
             <th scope="col">role</th>
             <th scope="col">height</th>
-            <th scope="col">round</th>
-            <th scope="col">step</th>
+            <th scope="col">{raft ? "term" : "round"}</th>
+            <th scope="col">{raft ? "raft role" : "step"}</th>
+            {raft && <th scope="col">leader</th>}
+            {raft && <th scope="col">commit index</th>}
             <th scope="col">peers</th>
             <th scope="col">state</th>
           </tr>
@@ -114,6 +126,16 @@ export function ConsensusView() {
                 <td class="num">{count(st?.consensus.height)}</td>
                 <td class="num">{count(st?.consensus.round)}</td>
                 <td data-step={st?.consensus.step}>{st?.consensus.step ?? "—"}</td>
+                {raft && (
+                  <td data-leader>
+                    {st?.consensus.raft === undefined
+                      ? "—"
+                      : st.consensus.raft.leader === null
+                        ? "none known"
+                        : name(st.consensus.raft.leader)}
+                  </td>
+                )}
+                {raft && <td class="num">{count(st?.consensus.raft?.commitIndex)}</td>}
                 <td class="num">{count(st?.network.peers)}</td>
                 <td class={st === undefined ? "down" : "up"}>
                   {st === undefined ? `down: ${n.error ?? "no answer"}` : "up"}
@@ -134,11 +156,11 @@ export function ConsensusView() {
           <table class="rounds">
             <thead>
               <tr>
-                <th scope="col">round</th>
-                <th scope="col">proposal</th>
-                <th scope="col">prevotes</th>
-                <th scope="col">precommits</th>
-                <th scope="col">steps, timeouts, locks</th>
+                <th scope="col">{raft ? "term" : "round"}</th>
+                <th scope="col">{raft ? "leader's block" : "proposal"}</th>
+                {!raft && <th scope="col">prevotes</th>}
+                {!raft && <th scope="col">precommits</th>}
+                <th scope="col">{raft ? "roles, elections, commit" : "steps, timeouts, locks"}</th>
               </tr>
             </thead>
             <tbody>
@@ -160,12 +182,16 @@ export function ConsensusView() {
                         </>
                       )}
                     </td>
-                    <td>
-                      <Votes events={r.events} type="prevote" name={name} />
-                    </td>
-                    <td>
-                      <Votes events={r.events} type="precommit" name={name} />
-                    </td>
+                    {!raft && (
+                      <td>
+                        <Votes events={r.events} type="prevote" name={name} />
+                      </td>
+                    )}
+                    {!raft && (
+                      <td>
+                        <Votes events={r.events} type="precommit" name={name} />
+                      </td>
+                    )}
                     <td>
                       <ul class="plain small">
                         {other.map((e) => (
