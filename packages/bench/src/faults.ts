@@ -78,11 +78,14 @@ export async function injectFault(
   let victimHeight: number | undefined;
   const raftLeader = plan.kind === "kill-proposer" ? (await session.status()).consensus.raft?.leader : undefined;
   if (raftLeader !== undefined && raftLeader !== null) {
-    // Raft: the proposer is the leader, until it dies; recovery is the next commit after the kill.
+    // Raft: the proposer is the leader, until it dies. The block it was replicating (h + 1) may
+    // still commit from the acknowledgements already sent; recovery is to the commit of h + 2,
+    // the first height a new leader proposes.
     const victim = [...session.validatorKeys].find(([, k]) => k === raftLeader)?.[0];
     if (victim === undefined)
       throw new Error(`the Raft leader (${raftLeader.slice(0, 16)}…) is not a node of the target`);
     victims = [victim];
+    victimHeight = session.maxHeight + 2;
   } else if (plan.kind === "kill-proposer") {
     // Right after a commit of height h, kill the validator due to propose h + 2 in round 0: height
     // h + 1 commits without it, then h + 2 waits for the propose timeout and a new round.
