@@ -164,6 +164,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const progress = o.progress ?? log;
   const started = new Date();
   const t0 = performance.now();
+  // The code that runs is the code at the start (files edited during a long run do not count).
+  const commitAtStart = gitCommit();
+  const headAtStart = gitHead();
   const deadline = o.timeLimitSec === undefined ? Number.POSITIVE_INFINITY : t0 + o.timeLimitSec * 1000;
   const notes: string[] = [];
   if (o.attach !== undefined && o.plans.length !== 1)
@@ -421,7 +424,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     durationSec: Math.round((performance.now() - t0) / 100) / 10,
     system: {
       cairnVersion: o.cairnVersion ?? defaultVersion(),
-      commit: gitCommit(),
+      commit: commitAtStart,
       consensus: `${engines
         .map((e) =>
           e === "raft"
@@ -448,8 +451,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     ...(showEngine ? { comparisons: engineComparisons(rounds) } : {}),
     reproduce: {
       command: o.command ?? "cairn bench (programmatic run)",
-      commit: gitHead(),
-      dirty: gitCommit()?.endsWith("+dirty") ?? false,
+      commit: headAtStart,
+      dirty: commitAtStart?.endsWith("+dirty") ?? false,
       repeat,
       clusters,
       workloads: Object.fromEntries(
