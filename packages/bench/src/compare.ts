@@ -4,10 +4,10 @@
 // of each engine, or of two commits, line up.
 import { comparisonKey } from "./bench.ts";
 import { escapeHtml, escapeMarkdown } from "./render/format.ts";
+import { htmlTable } from "./render/html.ts";
 import { markdownTable } from "./render/markdown.ts";
-import type { Table } from "./render/tables.ts";
+import { figureComparisonRows, type Table } from "./render/tables.ts";
 import type { BenchReport, RoundResult } from "./report.ts";
-import { compareFigures, FIGURE_INFO, figureOf, formatFigure, TRIAL_FIGURES, verdict } from "./trials.ts";
 
 export interface ReportComparison {
   readonly a: { readonly label: string; readonly report: BenchReport };
@@ -18,8 +18,6 @@ export interface ReportComparison {
   readonly onlyB: readonly string[];
   readonly table: Table;
 }
-
-const digits = (name: string) => (name === "cpuMsPerTx" || name === "recoverySec" ? 2 : 0);
 
 export function compareReports(
   a: BenchReport,
@@ -37,24 +35,7 @@ export function compareReports(
     pairs.push({ name: ra.name === rb.name ? ra.name : comparisonKey(ra), a: ra, b: rb });
   }
   const paired = new Set(pairs.map((p) => p.a));
-  const rows: string[][] = [];
-  for (const p of pairs) {
-    for (const name of TRIAL_FIGURES) {
-      const fa = figureOf(p.a, name);
-      const fb = figureOf(p.b, name);
-      if (fa === undefined || fb === undefined) continue;
-      const info = FIGURE_INFO[name];
-      const c = compareFigures(fa, fb);
-      rows.push([
-        p.name,
-        `${info.label}${info.unit === "" ? "" : ` (${info.unit})`}`,
-        formatFigure(fa, digits(name)),
-        formatFigure(fb, digits(name)),
-        Number.isFinite(c.ratio) ? c.ratio.toFixed(2) : "–",
-        verdict(c, info.higherIsBetter, labels),
-      ]);
-    }
-  }
+  const rows = pairs.flatMap((p) => figureComparisonRows(p.name, p.a, p.b, labels));
   return {
     a: { label: labels[0], report: a },
     b: { label: labels[1], report: b },
@@ -98,15 +79,6 @@ export function renderComparisonMarkdown(c: ReportComparison): string {
 
 export function renderComparisonHtml(c: ReportComparison): string {
   const t = c.table;
-  const head = t.header
-    .map((h, i) => `<th scope="col"${t.align[i] === "r" ? ' class="num"' : ""}>${escapeHtml(h)}</th>`)
-    .join("");
-  const body = t.rows
-    .map(
-      (r) =>
-        `<tr>${r.map((x, i) => `<td${t.align[i] === "r" ? ' class="num"' : ""}${i === 5 && x.includes("apart") ? ' class="apart"' : ""}>${escapeHtml(x)}</td>`).join("")}</tr>`,
-    )
-    .join("\n");
   const only = [
     ...c.onlyA.map((n) => `only in ${c.a.label}: ${n}`),
     ...c.onlyB.map((n) => `only in ${c.b.label}: ${n}`),
@@ -124,7 +96,6 @@ table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #d1d9e0; padding: 4px 8px; text-align: left; }
 th { background: #f6f8fa; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.apart { font-weight: 600; }
 .meta { color: #59636e; }
 </style>
 </head>
@@ -134,7 +105,7 @@ td.apart { font-weight: 600; }
 <p class="meta">${escapeHtml(about(c.b.label, c.b.report))}</p>
 <h2>${escapeHtml(t.title)}</h2>
 <p class="meta">${escapeHtml(t.caption ?? "")}</p>
-${t.rows.length === 0 ? `<p><em>${escapeHtml(t.empty)}</em></p>` : `<table data-table="compare"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`}
+${t.rows.length === 0 ? `<p><em>${escapeHtml(t.empty)}</em></p>` : htmlTable(t)}
 ${only.length === 0 ? "" : `<h2>Not compared</h2><ul>${only.map((x) => `<li>${escapeHtml(x)}</li>`).join("")}</ul>`}
 </body>
 </html>

@@ -62,10 +62,6 @@ export {
   figureOf,
   formatFigure,
   mergeTrials,
-  TRIAL_FIGURES,
-  type TrialFigure,
-  type TrialFigureName,
-  type TrialSummary,
   trialFigure,
   verdict,
 } from "./trials.ts";

@@ -3,8 +3,6 @@
 // metrics that Caliper implements, and BLOCKBENCH's scalability and fault tolerance). The runner
 // writes it as JSON; the Markdown and HTML renderers read nothing else.
 
-import type { TrialSummary } from "./trials.ts";
-
 export const REPORT_SCHEMA = "cairn-bench-report/1";
 
 /** Latency distribution in milliseconds. */
@@ -232,4 +230,32 @@ export interface Reproduction {
   readonly clusters: readonly { readonly name: string; readonly genesis?: unknown; readonly config?: unknown }[];
   /** The workload files' contents, by workload name. */
   readonly workloads: Readonly<Record<string, unknown>>;
+}
+
+// Repeated trials (`--repeat N`; summarised by ./trials.ts).
+
+/** A figure over repeated trials: its values, their mean and the half-width of the 95 % interval. */
+export interface TrialFigure {
+  readonly values: readonly number[];
+  readonly mean: number;
+  /** Half-width of the 95 % confidence interval of the mean; NaN with a single trial. */
+  readonly ci95: number;
+}
+
+/** The headline figures a round's trials are summarised by. */
+export const TRIAL_FIGURES = [
+  "throughput",
+  "p50",
+  "p95",
+  "p99",
+  "cpuMsPerTx",
+  "messagesPerBlock",
+  "bytesPerBlock",
+  "recoverySec",
+] as const;
+export type TrialFigureName = (typeof TRIAL_FIGURES)[number];
+
+export interface TrialSummary {
+  readonly n: number;
+  readonly figures: Readonly<Partial<Record<TrialFigureName, TrialFigure>>>;
 }

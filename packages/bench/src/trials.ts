@@ -2,28 +2,9 @@
 // report gives each headline figure's mean with a 95 % confidence interval (Student's t, N − 1
 // degrees of freedom). Two figures differ only when their intervals do not overlap; otherwise the
 // report says that no difference is shown.
-import type { RoundResult } from "./report.ts";
+import { type RoundResult, TRIAL_FIGURES, type TrialFigure, type TrialFigureName } from "./report.ts";
 
-/** A figure over repeated trials: its values, their mean and the half-width of the 95 % interval. */
-export interface TrialFigure {
-  readonly values: readonly number[];
-  readonly mean: number;
-  /** Half-width of the 95 % confidence interval of the mean; NaN with a single trial. */
-  readonly ci95: number;
-}
-
-/** The headline figures a round's trials are summarised by. */
-export const TRIAL_FIGURES = [
-  "throughput",
-  "p50",
-  "p95",
-  "p99",
-  "cpuMsPerTx",
-  "messagesPerBlock",
-  "bytesPerBlock",
-  "recoverySec",
-] as const;
-export type TrialFigureName = (typeof TRIAL_FIGURES)[number];
+export { TRIAL_FIGURES, type TrialFigure, type TrialFigureName, type TrialSummary } from "./report.ts";
 
 /** Units and labels of the trial figures, and which direction is better. */
 export const FIGURE_INFO: Readonly<Record<TrialFigureName, { label: string; unit: string; higherIsBetter: boolean }>> =
@@ -37,11 +18,6 @@ export const FIGURE_INFO: Readonly<Record<TrialFigureName, { label: string; unit
     bytesPerBlock: { label: "consensus bytes per block", unit: "B", higherIsBetter: false },
     recoverySec: { label: "recovery after the fault", unit: "s", higherIsBetter: false },
   };
-
-export interface TrialSummary {
-  readonly n: number;
-  readonly figures: Readonly<Partial<Record<TrialFigureName, TrialFigure>>>;
-}
 
 /** Two-sided 95 % quantiles of Student's t for 1 ... 30 degrees of freedom (then the normal's 1.96). */
 const T95 = [

@@ -16,6 +16,17 @@ export class ConsensusError extends Error {
   }
 }
 
+/**
+ * A write an engine's safety depends on failed (its safety record, its log, a block): the engine
+ * halts rather than go on half-working.
+ */
+export class StorageFailure extends Error {
+  constructor(cause: unknown) {
+    super(`storage failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = "StorageFailure";
+  }
+}
+
 /** Voting power needed to commit: more than two thirds of the total (Raft: more than half). */
 export function quorumPower(validators: readonly Validator[], kind: ConsensusKind = "tendermint"): number {
   return certificateQuorum(

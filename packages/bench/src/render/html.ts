@@ -87,7 +87,8 @@ svg .span-label, svg .marker-label, svg .point-label { font-size: 10px; }
 svg .legend-text { fill: var(--fg); }
 `;
 
-function htmlTable(t: Table): string {
+/** A table as static HTML (numeric columns right-aligned), with `data-table` = its id. */
+export function htmlTable(t: Table): string {
   const head = t.header
     .map((h, i) => `<th scope="col"${t.align[i] === "r" ? ' class="num"' : ""}>${escapeHtml(h)}</th>`)
     .join("");

@@ -282,6 +282,35 @@ export function trialsTable(report: BenchReport): Table {
   });
 }
 
+/**
+ * Two rounds figure by figure: the round's name, the figure, A's and B's value (± 95 % interval),
+ * B / A, and whether the difference is shown. Used by the engine comparison and `cairn bench compare`.
+ */
+export function figureComparisonRows(
+  round: string,
+  a: RoundResult,
+  b: RoundResult,
+  labels: [string, string],
+): string[][] {
+  const rows: string[][] = [];
+  for (const name of TRIAL_FIGURES) {
+    const fa = figureOf(a, name);
+    const fb = figureOf(b, name);
+    if (fa === undefined || fb === undefined) continue;
+    const info = FIGURE_INFO[name];
+    const cmp = compareFigures(fa, fb);
+    rows.push([
+      round,
+      `${info.label}${info.unit === "" ? "" : ` (${info.unit})`}`,
+      formatFigure(fa, figureDigits(name)),
+      formatFigure(fb, figureDigits(name)),
+      Number.isFinite(cmp.ratio) ? cmp.ratio.toFixed(2) : "–",
+      verdict(cmp, info.higherIsBetter, labels),
+    ]);
+  }
+  return rows;
+}
+
 /** The same rounds on Tendermint and Raft, figure by figure, with whether the difference is shown. */
 export function engineComparisonTable(report: BenchReport): Table {
   const byName = new Map(report.rounds.map((r) => [r.name, r]));
@@ -290,21 +319,7 @@ export function engineComparisonTable(report: BenchReport): Table {
     const t = c.rounds.tendermint === undefined ? undefined : byName.get(c.rounds.tendermint);
     const r = c.rounds.raft === undefined ? undefined : byName.get(c.rounds.raft);
     if (t === undefined || r === undefined) continue;
-    for (const name of TRIAL_FIGURES) {
-      const a = figureOf(t, name);
-      const b = figureOf(r, name);
-      if (a === undefined || b === undefined) continue;
-      const info = FIGURE_INFO[name];
-      const cmp = compareFigures(a, b);
-      rows.push([
-        c.name,
-        `${info.label}${info.unit === "" ? "" : ` (${info.unit})`}`,
-        formatFigure(a, figureDigits(name)),
-        formatFigure(b, figureDigits(name)),
-        Number.isFinite(cmp.ratio) ? cmp.ratio.toFixed(2) : "–",
-        verdict(cmp, info.higherIsBetter, ["Tendermint", "Raft"]),
-      ]);
-    }
+    rows.push(...figureComparisonRows(c.name, t, r, ["Tendermint", "Raft"]));
   }
   return table({
     id: "engines",

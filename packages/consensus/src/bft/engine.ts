@@ -12,7 +12,7 @@ import {
   type SignedTransaction,
   VoteType,
 } from "@cairn/messaging";
-import { ConsensusError, type VerifyFn, verifyCommit } from "../commit.ts";
+import { ConsensusError, StorageFailure, type VerifyFn, verifyCommit } from "../commit.ts";
 import { BlockExecutor } from "../executor.ts";
 import type { ConsensusEventReport, ConsensusTelemetry } from "../metrics.ts";
 import type { SyncedBlock, SyncLedgerPort } from "../sync/block-sync.ts";
@@ -873,14 +873,6 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     if (Date.now() - this.lastProgress < this.opts.retransmitMs) return;
     const { transport } = this.c;
     for (const bytes of this.sent) (transport.resend ?? transport.broadcast).call(transport, bytes);
-  }
-}
-
-/** A write consensus safety depends on failed; the engine halts rather than go on half-working. */
-class StorageFailure extends Error {
-  constructor(cause: unknown) {
-    super(`storage failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
-    this.name = "StorageFailure";
   }
 }
 

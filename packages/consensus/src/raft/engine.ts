@@ -9,7 +9,7 @@ import {
   type SignedTransaction,
 } from "@cairn/messaging";
 import type { ConsensusTransport, MessageVerdict } from "../bft/engine.ts";
-import { ConsensusError, type VerifyFn, verifyCommit } from "../commit.ts";
+import { ConsensusError, StorageFailure, type VerifyFn, verifyCommit } from "../commit.ts";
 import { BlockExecutor } from "../executor.ts";
 import type { ConsensusTelemetry } from "../metrics.ts";
 import type { SyncLedgerPort } from "../sync/block-sync.ts";
@@ -77,14 +77,6 @@ export const defaultRaftEngineOptions: Omit<RaftEngineOptions, keyof RaftOptions
   emptyBlockInterval: 10_000,
   tickMs: 20,
 };
-
-/** A write the machine's safety depends on failed: the engine halts rather than go on half-working. */
-class StorageFailure extends Error {
-  constructor(cause: unknown) {
-    super(`storage failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
-    this.name = "StorageFailure";
-  }
-}
 
 export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   readonly name = "raft";
