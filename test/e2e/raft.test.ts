@@ -7,7 +7,8 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type KeyPair, prng, toHex } from "@cairn/crypto";
+import { fromHex, type KeyPair, prng, toHex } from "@cairn/crypto";
+import type { Value } from "@cairn/messaging";
 import { launchChromium } from "@cairn/test-utils/browser";
 import { afterEach, describe, expect, it } from "vitest";
 import { createNetLab, type NetLab, netnsUnavailable } from "../helpers/netns.ts";
@@ -20,7 +21,7 @@ import {
   startNodeProcess,
   tempDir,
 } from "../helpers/processes.ts";
-import { getJson, kvPut, postTxs, readKey } from "../helpers/txs.ts";
+import { getJson, kvPut, postTxs, readKey, signedCall } from "../helpers/txs.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const running: NodeProcess[] = [];
@@ -359,5 +360,93 @@ describe("Raft, as processes", () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it("membership by governance, one change at a time: a joined node follows as a learner, becomes a voter, another validator leaves; commits go on", {
+    timeout: 240_000,
+  }, async () => {
+    const c = await raftChain(3, "raftmembers");
+    const out = join(c.homes[0] as string, "..");
+    await Promise.all([0, 1, 2].map((i) => start(c, i)));
+    await leaderOf(c, [0, 1, 2]);
+    const admins = [0, 1, 2].map((i) => readKey(out, `org${i}-admin`));
+    let proposals = 0;
+    const govTx = async (admin: KeyPair, method: string, args: Value[]) => {
+      const r = await postTxs(url(c, 0), [signedCall(admin, c.chainId, "gov", method, args, 300)], true);
+      const res = r.body.results[0];
+      expect(res.status, JSON.stringify(res)).toBe("committed");
+      return res as { height: number; receipt: { code: string; events: { name: string }[] } };
+    };
+    /** org0 proposes, org1 approves: 2 of 3 organisations, more than half. */
+    const pass = async (action: string, args: Value[]) => {
+      expect((await govTx(admins[0]!, "propose", [action, args])).receipt.code).toBe("OK");
+      const done = await govTx(admins[1]!, "approve", [++proposals]);
+      expect(done.receipt.events.map((e) => e.name)).toContain("executed");
+      return done.height;
+    };
+    const write = async (to: number) => {
+      const r = await postTxs(url(c, to), [kvPut(c.admin, c.chainId, `m${Date.now()}`, "v")], true);
+      expect(r.body.results[0].status).toBe("committed");
+      return r.body.results[0].height as number;
+    };
+    const signers = async (h: number) =>
+      ((await getJson(`${url(c, 0)}/blocks/${h}`)).body.commit.signatures as { validator: string }[]).map(
+        (x) => x.validator,
+      );
+
+    // A new node joins and is registered: it follows the leader as a learner (no vote, no acknowledgement).
+    const joined = await runCairn([
+      "join",
+      "--from",
+      c.homes[0] as string,
+      "--out",
+      join(out, "node3"),
+      "--api-port",
+      String(c.base + 3),
+      "--p2p-port",
+      String(c.base + 103),
+      "--moniker",
+      "node3",
+      "--json",
+    ]);
+    expect(joined.code, joined.stderr).toBe(0);
+    const node3 = JSON.parse(joined.stdout) as { home: string; peerId: string; publicKey: string };
+    c.homes.push(node3.home);
+    c.outputs.push("");
+    await pass("add-node", [node3.peerId, "node3", "org0"]);
+    await start(c, 3);
+    const h = await write(1);
+    await waitFor("the learner to catch up", async () => (await status(url(c, 3))).height >= h, 60_000);
+    const learner = await status(url(c, 3));
+    expect(learner.role).toBe("observer");
+    expect(learner.consensus.raft.role).toBe("learner");
+
+    // It becomes a validator (one change, at approval + validatorDelay) and acknowledges blocks.
+    const added = await pass("add-validator", [fromHex(node3.publicKey), 1, "node3"]);
+    await waitFor(
+      "a block acknowledged by the new validator",
+      async () => {
+        const head = await write(2);
+        for (let x = added + 2; x <= head; x++) if ((await signers(x)).includes(node3.publicKey)) return true;
+        return false;
+      },
+      60_000,
+    );
+    await waitFor("node3 to vote", async () => (await status(url(c, 3))).consensus.raft.role !== "learner");
+
+    // node2 leaves the set: the other three go on, and its acknowledgements stop counting.
+    const node2Key = (await status(url(c, 2))).nodeId as string;
+    const removed = await pass("remove-validator", [fromHex(node2Key)]);
+    let last = 0;
+    for (let k = 0; k < 3; k++) last = await write(k === 2 ? 3 : k);
+    expect(last).toBeGreaterThan(removed + 2);
+    expect(await signers(last)).not.toContain(node2Key);
+    const set = (await status(url(c, 0))).validators.map((v: { name: string }) => v.name).sort();
+    expect(set).toEqual(["node0", "node1", "node3"]);
+    await waitFor(
+      "node2 to follow as a learner",
+      async () => (await status(url(c, 2))).consensus.raft.role === "learner",
+    );
+    await expectNoFork([0, 1, 2, 3].map((i) => url(c, i)));
   });
 });
