@@ -150,14 +150,6 @@ export function roundName(
 
 export const ENGINE_LABEL = { tendermint: "Tendermint", raft: "Raft" } as const;
 
-/** A round's name without its engine part: the key that pairs the same round on two engines. */
-export function withoutEngine(name: string): string {
-  return name
-    .split(" · ")
-    .filter((p) => p !== ENGINE_LABEL.tendermint && p !== ENGINE_LABEL.raft)
-    .join(" · ");
-}
-
 /** Runs the plans and returns the report (criteria included). */
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const log = o.log ?? ((s: string) => process.stderr.write(`[bench] ${s}\n`));

@@ -4,8 +4,6 @@
 // report says that no difference is shown.
 import { type RoundResult, TRIAL_FIGURES, type TrialFigure, type TrialFigureName } from "./report.ts";
 
-export { TRIAL_FIGURES, type TrialFigure, type TrialFigureName, type TrialSummary } from "./report.ts";
-
 /** Units and labels of the trial figures, and which direction is better. */
 export const FIGURE_INFO: Readonly<Record<TrialFigureName, { label: string; unit: string; higherIsBetter: boolean }>> =
   {

@@ -2,16 +2,14 @@
 // both the Markdown and the HTML renderer, so the two always show the same figures.
 
 import { buildCriteria } from "../criteria.ts";
-import type { BenchReport, CriterionRow, RoundResult } from "../report.ts";
 import {
-  compareFigures,
-  FIGURE_INFO,
-  figureOf,
-  formatFigure,
+  type BenchReport,
+  type CriterionRow,
+  type RoundResult,
   TRIAL_FIGURES,
   type TrialFigureName,
-  verdict,
-} from "../trials.ts";
+} from "../report.ts";
+import { compareFigures, FIGURE_INFO, figureOf, formatFigure, verdict } from "../trials.ts";
 import { formatCodes, formatCount, formatNumber, formatPercent, formatRate, formatSeconds } from "./format.ts";
 
 export interface Table {

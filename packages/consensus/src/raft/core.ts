@@ -165,7 +165,7 @@ export class RaftCore {
     this.role = this.isVoter() ? "follower" : "learner";
     this.resetElectionTimer();
     // A lone validator needs nobody: it leads at once.
-    if (this.isVoter() && this.quorumReached(new Set([this.hex(this.cfg.self)]))) this.startElection("alone");
+    if (this.isVoter() && this.quorumReached(new Set([toHex(this.cfg.self)]))) this.startElection("alone");
     return this.flush();
   }
 
@@ -191,7 +191,7 @@ export class RaftCore {
   }
 
   receive(m: RaftMessage): RaftEffect[] {
-    const from = this.hex(m.from);
+    const from = toHex(m.from);
     // Only validators take part; a learner still follows the leader's appends.
     if (!this.voters().has(from) && m.type !== "append") return this.flush();
     switch (m.type) {
@@ -237,7 +237,7 @@ export class RaftCore {
       return this.flush();
     if (last.term !== term) return this.flush();
     const ack = this.ackSignature(last);
-    this.acks.set(this.hex(this.cfg.self), ack);
+    this.acks.set(toHex(this.cfg.self), ack);
     // The followers count it too (they commit on a majority they see): a reply addressed to itself.
     this.send({
       type: "append-reply",
@@ -292,11 +292,11 @@ export class RaftCore {
     return {
       role: this.role,
       term: this.term,
-      leader: this.leader === null ? null : this.hex(this.leader),
+      leader: this.leader === null ? null : toHex(this.leader),
       commitIndex: certified,
       appliedIndex: this.committed.height,
       lastIndex: this.lastIndex(),
-      votedFor: this.votedFor === null ? null : this.hex(this.votedFor),
+      votedFor: this.votedFor === null ? null : toHex(this.votedFor),
     };
   }
 
@@ -306,7 +306,7 @@ export class RaftCore {
     this.role = "precandidate";
     this.leader = null;
     this.votes.clear();
-    this.votes.add(this.hex(this.cfg.self));
+    this.votes.add(toHex(this.cfg.self));
     this.resetElectionTimer();
     this.effects.push({ type: "role", role: "precandidate", term: this.term, cause: "election timeout" });
     if (this.quorumReached(this.votes)) {
@@ -328,7 +328,7 @@ export class RaftCore {
     this.role = "candidate";
     this.leader = null;
     this.votes.clear();
-    this.votes.add(this.hex(this.cfg.self));
+    this.votes.add(toHex(this.cfg.self));
     this.resetElectionTimer();
     this.persist();
     this.effects.push({ type: "role", role: "candidate", term: this.term, cause });
@@ -393,11 +393,11 @@ export class RaftCore {
     }
     if (!m.granted) return;
     if (m.type === "prevote-reply" && this.role === "precandidate" && m.term === this.term + 1) {
-      this.votes.add(this.hex(m.from));
+      this.votes.add(toHex(m.from));
       if (this.quorumReached(this.votes)) this.startElection("pre-vote won");
     } else if (m.type === "vote-reply" && this.role === "candidate" && m.term === this.term) {
       this.voteEvent("vote", m.term, this.cfg.self, m.from, true);
-      this.votes.add(this.hex(m.from));
+      this.votes.add(toHex(m.from));
       if (this.quorumReached(this.votes)) this.becomeLeader();
     }
   }
@@ -421,7 +421,7 @@ export class RaftCore {
       const again: RaftEntry = { ...last, term: this.term };
       this.log[this.log.length - 1] = again;
       this.persist(again.height, [again]);
-      this.acks.set(this.hex(this.cfg.self), this.ackSignature(again));
+      this.acks.set(toHex(this.cfg.self), this.ackSignature(again));
     }
     this.sendAppend(this.log.length > 0);
     this.applyCommitted();
@@ -508,7 +508,7 @@ export class RaftCore {
     const last = this.entryAt(matched);
     const ack = last !== undefined && last.term === this.term && this.isVoter() ? this.ackSignature(last) : null;
     this.reply(m.from, true, Math.max(matched, this.committed.height), ack);
-    if (ack !== null && last !== undefined) this.noteAck(last, this.hex(this.cfg.self), ack);
+    if (ack !== null && last !== undefined) this.noteAck(last, toHex(this.cfg.self), ack);
     this.applyCommitted();
     this.needSync(m.commitIndex);
   }
@@ -538,7 +538,7 @@ export class RaftCore {
       return;
     }
     if (this.role !== "leader" || m.term !== this.term) return;
-    const from = this.hex(m.from);
+    const from = toHex(m.from);
     this.lastHeard.set(from, this.cfg.now());
     // A follower committed blocks this leader has not (it was elected on an uncertified copy of the
     // same block): it fetches them by block sync, as any lagging node does.
@@ -581,7 +581,7 @@ export class RaftCore {
       blockHash: entry.hash,
     });
     if (!this.cfg.verify(m.ack, signed, m.from)) return;
-    this.noteAck(entry, this.hex(m.from), m.ack);
+    this.noteAck(entry, toHex(m.from), m.ack);
   }
 
   /** Records an acknowledgement of `entry` seen by a follower; with a majority, the entry is committed here. */
@@ -600,7 +600,7 @@ export class RaftCore {
   /** The certificate of `entry` from these (verified) acknowledgements, in validator-set order. */
   private certificate(entry: RaftEntry, acks: ReadonlyMap<string, Uint8Array>): Commit {
     const signatures = this.cfg.validatorsAt(entry.height).flatMap((v) => {
-      const sig = acks.get(this.hex(v.publicKey));
+      const sig = acks.get(toHex(v.publicKey));
       return sig === undefined ? [] : [{ validator: v.publicKey, signature: sig }];
     });
     const cert = { height: entry.height, round: entry.term, blockHash: entry.hash, signatures };
@@ -676,7 +676,7 @@ export class RaftCore {
   private someoneLacksEntries(): boolean {
     const last = this.lastIndex();
     if (last <= this.committed.height) return false;
-    const self = this.hex(this.cfg.self);
+    const self = toHex(this.cfg.self);
     return [...this.voters()].some((v) => v !== self && (this.matchIndex.get(v) ?? 0) < last);
   }
 
@@ -688,7 +688,7 @@ export class RaftCore {
   }
 
   private leaderHasQuorum(now: number): boolean {
-    const live = new Set<string>([this.hex(this.cfg.self)]);
+    const live = new Set<string>([toHex(this.cfg.self)]);
     for (const [v, at] of this.lastHeard) if (now - at < this.opts.electionTimeoutMs) live.add(v);
     return this.quorumReached(live);
   }
@@ -700,17 +700,17 @@ export class RaftCore {
   }
 
   private voters(): Set<string> {
-    return new Set(this.validatorsNow().map((v) => this.hex(v.publicKey)));
+    return new Set(this.validatorsNow().map((v) => toHex(v.publicKey)));
   }
 
   private isVoter(): boolean {
-    return this.voters().has(this.hex(this.cfg.self));
+    return this.voters().has(toHex(this.cfg.self));
   }
 
   private quorumReached(who: ReadonlySet<string>, height = this.committed.height + 1): boolean {
     const set = this.cfg.validatorsAt(height);
     const total = set.reduce((s, v) => s + v.power, 0);
-    const power = set.reduce((s, v) => s + (who.has(this.hex(v.publicKey)) ? v.power : 0), 0);
+    const power = set.reduce((s, v) => s + (who.has(toHex(v.publicKey)) ? v.power : 0), 0);
     return total > 0 && power >= certificateQuorum("raft", total);
   }
 
@@ -774,10 +774,6 @@ export class RaftCore {
   private nextSeq(): number {
     this.seq += 1;
     return this.seq;
-  }
-
-  private hex(key: Uint8Array): string {
-    return toHex(key);
   }
 
   private flush(): RaftEffect[] {

@@ -104,8 +104,6 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
   private waiting: { cancel(): void } | undefined;
   private readonly fetcher: BlockFetcher | undefined;
   private syncing = false;
-  /** Messages sent and received, and their bytes (the benchmark's messages per block). */
-  readonly traffic = { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0 };
 
   constructor(components: RaftEngineComponents<E>, options: Partial<RaftEngineOptions> = {}) {
     this.c = components;
@@ -241,8 +239,6 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
     if (!forOther && !this.c.verify(signature, raftSigningBytes(ledger.chainId, message), message.from)) {
       return Promise.resolve("reject");
     }
-    this.traffic.received += 1;
-    this.traffic.receivedBytes += bytes.length;
     this.enqueue(async () => this.apply((this.core as RaftCore).receive(message)));
     return Promise.resolve("accept");
   }
@@ -264,8 +260,6 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
             e.message,
             this.c.signer.sign(raftSigningBytes(this.c.ledger.chainId, e.message)),
           );
-          this.traffic.sent += 1;
-          this.traffic.sentBytes += bytes.length;
           this.c.transport.broadcast(bytes);
           break;
         }
