@@ -20,9 +20,11 @@ import { ApiError } from "./errors.ts";
 /**
  * - public: never needs a signature;
  * - member: any active identity (GET /txs/:hash further limits a plain member to its own transactions);
- * - auditor: an active identity with role auditor or admin.
+ * - auditor: an active identity with role auditor or admin;
+ * - signed: like member, but on every chain, open or not: the route answers according to who asks
+ *   (private data: the reader's organisation must be a member of the collection).
  */
-export type ReadLevel = "public" | "member" | "auditor";
+export type ReadLevel = "public" | "member" | "auditor" | "signed";
 
 /** Roles that may read everything (blocks, events, evidence, anyone's transactions). */
 export const READ_ALL_ROLES: readonly string[] = ["auditor", "admin"];
@@ -42,6 +44,12 @@ export const READ_ACCESS: Readonly<Record<string, ReadLevel>> = Object.freeze({
   "GET /status": "public",
   // Transactions carry their own signature and are checked by role at admission.
   "POST /txs": "public",
+  // The plaintext travels with a signed transaction; the node checks its own membership.
+  "POST /txs/private": "public",
+  // The plaintext of a private key: a signed read on every chain, then the collection's rules.
+  "GET /private/:collection/:key": "signed",
+  // The hash every node holds of a private key: what a non-member may see.
+  "GET /private/:collection/:key/hash": "member",
   // CORS preflights never carry credentials.
   "OPTIONS *": "public",
   "GET /state/:contract/:key": "member",
@@ -172,7 +180,8 @@ export class ReadGuard {
    */
   check(req: ReadRequestView): Reader | undefined {
     const level = routeLevel(req.method, req.route);
-    if (level === undefined || level === "public" || this.policy() === "open") return undefined;
+    if (level === undefined || level === "public") return undefined;
+    if (this.policy() === "open" && level !== "signed") return undefined;
     const route = describeRoute(req.method, req.route as string);
 
     // Only GET /events takes the signature as query parameters; elsewhere they are ordinary ones.
@@ -270,7 +279,7 @@ export class ReadGuard {
    * stream): the policy may have opened or closed, the identity may have been revoked or lost its role.
    */
   stillAllowed(reader: Reader | undefined, level: ReadLevel): boolean {
-    if (level === "public" || this.policy() === "open") return true;
+    if (level === "public" || (this.policy() === "open" && level !== "signed")) return true;
     if (reader === undefined) return false;
     const identity = this.backend.identity?.(reader.publicKey);
     if (identity === undefined || !identity.active) return false;

@@ -7,6 +7,7 @@ import type {
   ConsensusEventData,
   LogLineData,
   LogLineLevel,
+  PrivateWrite,
   RaftStatusJson,
   Receipt,
   RecentStamp,
@@ -313,6 +314,45 @@ export interface GovParamsView {
   readonly needed: number;
 }
 
+/** A private data collection's definition (GET /gov/collections). */
+export interface CollectionView {
+  readonly name: string;
+  readonly members: readonly string[];
+  readonly requiredPeerCount: number;
+  readonly maxPeerCount: number;
+  readonly blockToLive: number;
+  readonly memberOnlyRead: boolean;
+  readonly memberOnlyWrite: boolean;
+}
+
+/** The plaintext of a private key as a member node holds it. */
+export interface PrivateDataView {
+  readonly collection: string;
+  readonly key: Uint8Array;
+  readonly keyHash: Uint8Array;
+  readonly value: Uint8Array;
+  readonly salt: Uint8Array;
+  readonly valueHash: Uint8Array;
+  readonly height: number;
+  readonly txHash: Uint8Array;
+  readonly expiresAt?: number;
+}
+
+/** What every node holds of a private key: its committed value hash. */
+export interface PrivateHashView {
+  readonly collection: string;
+  readonly keyHash: Uint8Array;
+  readonly valueHash: Uint8Array | undefined;
+  readonly height: number;
+}
+
+/** A refusal with a stable code (ERROR_STATUS gives its HTTP status). */
+export interface Refused {
+  readonly ok: false;
+  readonly code: string;
+  readonly message: string;
+}
+
 export interface ApiBackend {
   /** The chain's read policy (default "open" when the method is absent). */
   readAccess?(): ReadAccess;
@@ -321,6 +361,21 @@ export interface ApiBackend {
   status(): NodeStatus;
   /** Admits transactions into the mempool; each succeeds or fails on its own. */
   submit(txs: readonly Uint8Array[]): Promise<SubmitResult[]>;
+  /**
+   * Submits one transaction with the plaintext of its private writes (docs/privacy.md): this node
+   * must be a member of every collection written; it keeps the plaintext, pushes it to other member
+   * nodes, then admits the transaction as `submit` does.
+   */
+  submitPrivate?(envelope: Uint8Array, writes: readonly PrivateWrite[]): Promise<SubmitResult>;
+  /** The plaintext of a private key, for `reader` (a verified signed read). */
+  privateData?(
+    collection: string,
+    key: Uint8Array,
+    reader: Uint8Array,
+  ): Promise<({ readonly ok: true } & PrivateDataView) | Refused>;
+  /** The committed hash of a private key (anyone who may read state may read it). */
+  privateHash?(collection: string, key: Uint8Array): Promise<PrivateHashView | Refused>;
+  govCollections?(): readonly CollectionView[];
   /** Resolves with each lookup once committed or rejected, or as it stands when the timeout passes. */
   waitForCommit(hashes: readonly Uint8Array[], timeoutMs: number): Promise<TxLookup[]>;
   getTx(hash: Uint8Array): Promise<TxLookup>;

@@ -20,6 +20,12 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   BAD_REQUEST: 400,
   BAD_HEX: 400,
   BAD_NAME: 400,
+  // Private data (docs/privacy.md).
+  PRIVATE_DATA_MISMATCH: 400,
+  NO_PRIVATE_DATA: 400,
+  NO_SUCH_COLLECTION: 404,
+  NOT_A_MEMBER: 403,
+  PRIVATE_NOT_HELD: 404,
   // Too big: split it up.
   TX_TOO_LARGE: 413,
   BODY_TOO_LARGE: 413,
@@ -51,6 +57,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   TOO_MANY_CONNECTIONS: 429,
   MEMPOOL_FULL: 503,
   NOT_READY: 503,
+  PRIVATE_DISSEMINATION_FAILED: 503,
   SERVER_BUSY: 503,
   // A fault of the node, never of the request.
   INTERNAL: 500,
@@ -60,6 +67,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   "MEMPOOL_FULL",
   "NOT_READY",
+  "PRIVATE_DISSEMINATION_FAILED",
   "RATE_LIMITED",
   "TOO_MANY_CONNECTIONS",
   "SERVER_BUSY",

@@ -55,6 +55,15 @@ export function txToJson(s: SignedTransaction): TxJson {
     contract: tx.contract,
     method: tx.method,
     args: tx.args.map(valueToJson),
+    ...(tx.private === undefined
+      ? {}
+      : {
+          private: tx.private.map((r) => ({
+            collection: r.collection,
+            keyHash: toHex(r.keyHash),
+            valueHash: toHex(r.valueHash),
+          })),
+        }),
     signature: toHex(s.signature),
     envelope: toHex(s.bytes),
   };

@@ -18,6 +18,7 @@ import { registerEvidenceRoutes } from "./routes/evidence.ts";
 import { registerGovRoutes } from "./routes/gov.ts";
 import { registerLedgerRoutes } from "./routes/ledger.ts";
 import { registerNodeRoutes } from "./routes/node.ts";
+import { registerPrivateRoutes } from "./routes/private.ts";
 import { registerTxRoutes } from "./routes/txs.ts";
 
 export interface ApiServerOptions {
@@ -282,6 +283,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     },
   };
   registerTxRoutes(ctx);
+  registerPrivateRoutes(ctx);
   registerLedgerRoutes(ctx);
   registerContractRoutes(ctx);
   registerNodeRoutes(ctx);

@@ -33,6 +33,12 @@ const ARG_HELP: Readonly<Record<string, string>> = {
   peerId: "a libp2p peer id (base58, 12D3KooW...)",
   name: "a name: 1-64 letters, digits, '.', '_' or '-'",
   org: "an organisation name",
+  members: "a comma list of organisation names",
+  requiredPeerCount: "an integer from 0 to 100",
+  maxPeerCount: "an integer from 0 to 100",
+  blockToLive: "a number of blocks (0: keep until purged)",
+  memberOnlyRead: "true or false",
+  memberOnlyWrite: "true or false",
 };
 
 /** A bad command line: one line saying what to do, exit code 2. */
@@ -68,6 +74,18 @@ function argValue(name: string, word: string): Value {
     }
     case "peerId":
       return PEER_ID.test(word) ? word : bad();
+    case "members": {
+      const orgs = word.split(",").map((o) => o.trim());
+      return orgs.length > 0 && orgs.every((o) => NAME.test(o)) ? orgs : bad();
+    }
+    case "requiredPeerCount":
+    case "maxPeerCount":
+      return /^[0-9]{1,3}$/.test(word) && Number(word) <= 100 ? Number(word) : bad();
+    case "blockToLive":
+      return /^[0-9]{1,10}$/.test(word) && Number(word) <= 0xffffffff ? Number(word) : bad();
+    case "memberOnlyRead":
+    case "memberOnlyWrite":
+      return word === "true" ? true : word === "false" ? false : bad();
     default:
       return NAME.test(word) ? word : bad();
   }
@@ -289,6 +307,34 @@ export function govCommands(program: Command): Command {
     for (const line of formatTable(
       ["NAME", "ORG", "PEER ID"],
       nodes.map((n) => [n.name, n.org || "-", n.peerId]),
+    )) {
+      printLine(line);
+    }
+  });
+
+  readOptions(
+    gov
+      .command("collections")
+      .description("private data collections: member organisations, dissemination, blockToLive (docs/privacy.md)")
+      .option("--json", "print them as JSON"),
+  ).action(async (o: ReadOpts & { json?: boolean }) => {
+    const collections = await (await readClient(o)).gov.collections();
+    if (o.json) return printJson(collections);
+    if (collections.length === 0) {
+      printLine("no collections (define one: cairn gov propose define-collection ...)");
+      return;
+    }
+    for (const line of formatTable(
+      ["NAME", "MEMBERS", "REQUIRED", "MAX", "BLOCK TO LIVE", "READ", "WRITE"],
+      collections.map((c) => [
+        c.name,
+        c.members.join(","),
+        String(c.requiredPeerCount),
+        String(c.maxPeerCount),
+        c.blockToLive === 0 ? "until purged" : String(c.blockToLive),
+        c.memberOnlyRead ? "members" : "any identity",
+        c.memberOnlyWrite ? "members" : "any identity",
+      ]),
     )) {
       printLine(line);
     }

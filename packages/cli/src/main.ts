@@ -13,6 +13,7 @@ import { registerContractTxCommands } from "./contract-tx.ts";
 import { dockerCommands } from "./docker.ts";
 import { govCommands } from "./gov.ts";
 import { formatStatus, printJson, printLine } from "./output.ts";
+import { privateCommands } from "./private.ts";
 import {
   apiUrl,
   CliError,
@@ -503,6 +504,7 @@ export function buildProgram(): Command {
   );
 
   const query = program.command("query").description("read the ledger");
+  privateCommands(tx, query);
   readOptions(
     query.command("kv").description("value of KEY in the kv contract (exit 4 when absent)").argument("<key>"),
   ).action(async (key: string, o: ReadOpts) => {

@@ -3,7 +3,7 @@
 // contract-tx.ts).
 
 import { existsSync } from "node:fs";
-import { type ContractCall, createClient, type StatusInfo, type SubmitResult } from "@cairn/client";
+import { type ContractCall, createClient, type PrivateWrite, type StatusInfo, type SubmitResult } from "@cairn/client";
 import type { KeyPair } from "@cairn/crypto";
 import { homePaths, loadConfig, readKeyFile } from "@cairn/node/config";
 import type { Command } from "commander";
@@ -137,11 +137,17 @@ export function txOptions(cmd: Command): Command {
  * Signs `call`, submits it and (unless --no-wait) waits for the commit; prints the result with its
  * receipt. Throws a CliError (exit 1) when the transaction was rejected or its receipt is not OK.
  */
-export async function sendTx(call: ContractCall, o: TxOpts): Promise<SubmitResult> {
+export async function sendTx(
+  call: ContractCall,
+  o: TxOpts,
+  privateWrites?: readonly PrivateWrite[],
+): Promise<SubmitResult> {
   const client = createClient({ url: await apiUrl(o) });
   const key = await signingKey(o);
   const signer = client.signer(key);
-  const result = await signer.send(call, o.wait ? { wait: "commit" } : {});
+  const wait: { wait?: "commit" } = o.wait ? { wait: "commit" } : {};
+  const result =
+    privateWrites === undefined ? await signer.send(call, wait) : await signer.sendPrivate(call, privateWrites, wait);
   printJson(result);
   if (result.status === "rejected" && result.error !== undefined) {
     throw new CliError(

@@ -4,6 +4,8 @@ import {
   decode,
   encode,
   MessagingError,
+  type PrivateWrite,
+  privateWriteToValue,
   type QueryResultJson,
   type SignedTransaction,
   type Value,
@@ -13,6 +15,7 @@ import { CairnApiError, CairnClientError } from "./errors.ts";
 import { eventsUrl, type SubscribeOptions, sleep, subscribeEvents } from "./events.ts";
 import { createGovApi, type GovApi } from "./gov.ts";
 import { Metrics, parseMetrics } from "./metrics.ts";
+import type { PrivateDataInfo, PrivateHashInfo } from "./private.ts";
 import { createSigner, type SendOptions, type Signer, type SignerOptions, type SubmitOptions } from "./signer.ts";
 import { createTransport } from "./transport.ts";
 import { decodeBalance } from "./tx.ts";
@@ -105,6 +108,15 @@ export interface CairnClient {
   logs(opts?: { after?: number; limit?: number; layer?: string; level?: string }): Promise<LogsInfo>;
   /** The node's Prometheus metrics, parsed (GET /metrics). */
   metrics(): Promise<Metrics>;
+  /**
+   * Submits a signed transaction that names private writes, with their plaintext (POST /txs/private):
+   * the node must belong to a member organisation of every collection written.
+   */
+  submitPrivate(tx: SignedTransaction, writes: readonly PrivateWrite[], opts?: SubmitOptions): Promise<SubmitResult>;
+  /** A private key's plaintext: a signed read (the client's read key) from a member node. */
+  getPrivate(collection: string, key: Uint8Array | string): Promise<PrivateDataInfo>;
+  /** The committed hash of a private key, as every node holds it (`valueHash` absent: never written). */
+  getPrivateHash(collection: string, key: Uint8Array | string): Promise<PrivateHashInfo>;
   /** On-chain governance: proposals, organisations, validators, nodes; propose, approve, rotate, revoke. */
   readonly gov: GovApi;
 }
@@ -159,6 +171,38 @@ export function createClient(opts: ClientOptions): CairnClient {
       false,
     );
   }
+
+  async function submitPrivate(
+    tx: SignedTransaction,
+    writes: readonly PrivateWrite[],
+    o: SubmitOptions = {},
+  ): Promise<SubmitResult> {
+    const body = encode([tx.bytes, writes.map(privateWriteToValue)]);
+    const query = new URLSearchParams();
+    if (o.wait === "commit") {
+      query.set("wait", "commit");
+      if (o.timeoutMs !== undefined) query.set("timeout", String(Math.max(0, Math.floor(o.timeoutMs))));
+    }
+    const qs = query.toString();
+    return call(
+      `/txs/private${qs === "" ? "" : `?${qs}`}`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/msgpack" },
+        body: body as Uint8Array<ArrayBuffer>,
+        ...(o.signal ? { signal: o.signal } : {}),
+      },
+      [],
+      false,
+    );
+  }
+
+  const privateKeyHex = (key: Uint8Array | string) =>
+    toHex(typeof key === "string" ? new TextEncoder().encode(key) : key);
+  const getPrivate = (collection: string, key: Uint8Array | string): Promise<PrivateDataInfo> =>
+    call<PrivateDataInfo>(`/private/${encodeURIComponent(collection)}/${privateKeyHex(key)}`);
+  const getPrivateHash = (collection: string, key: Uint8Array | string): Promise<PrivateHashInfo> =>
+    call<PrivateHashInfo>(`/private/${encodeURIComponent(collection)}/${privateKeyHex(key)}/hash`, {}, [404]);
 
   const hashHex = (hash: Uint8Array | string): string => toHex(bytesOf(hash, "hash", 32));
 
@@ -264,7 +308,10 @@ export function createClient(opts: ClientOptions): CairnClient {
     getContract,
     subscribe: (onBlock, o) => subscribeEvents(t, onBlock, o),
     eventsUrl: (o) => eventsUrl(t, o),
-    signer: (key, so) => createSigner(t, { submit, balance }, key, so),
+    signer: (key, so) => createSigner(t, { submit, balance, submitPrivate }, key, so),
+    submitPrivate,
+    getPrivate,
+    getPrivateHash,
     gov: createGovApi((path, accept = []) => call(path, {}, accept)),
   };
 }

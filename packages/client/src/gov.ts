@@ -3,6 +3,8 @@
 // revokes its own key (an admin also the keys of its organisation).
 import { PUBLIC_KEY_LENGTH, toHex } from "@cairn/crypto";
 import type {
+  CollectionJson,
+  CollectionsJson,
   GovIdentityJson,
   GovNodesJson,
   GovParamsJson,
@@ -44,6 +46,16 @@ export const GOV_ACTIONS: Readonly<Record<string, readonly string[]>> = Object.f
   "rotate-validator": ["publicKey", "newKey"],
   "add-node": ["peerId", "name", "org"],
   "remove-node": ["peerId"],
+  "define-collection": [
+    "name",
+    "members",
+    "requiredPeerCount",
+    "maxPeerCount",
+    "blockToLive",
+    "memberOnlyRead",
+    "memberOnlyWrite",
+  ],
+  "remove-collection": ["name"],
 });
 
 const KEY_ARGS = new Set(["publicKey", "newKey"]);
@@ -162,6 +174,8 @@ export interface GovApi {
   nodes(): Promise<GovNodeInfo[]>;
   /** Threshold, proposal TTL, validator delay; `permissioned: false` on an open chain. */
   params(): Promise<GovParamsInfo>;
+  /** Private data collections (docs/privacy.md); empty when none is defined. */
+  collections(): Promise<CollectionJson[]>;
   /** Proposes `action` (see GOV_ACTIONS) and waits for the commit: `proposalId`, `executed`. */
   propose(
     signer: GovSigner,
@@ -225,6 +239,7 @@ export function createGovApi(get: GovGet): GovApi {
     validators: () => get<GovValidatorsInfo>("/gov/validators"),
     nodes: async () => [...(await get<GovNodesJson>("/gov/nodes")).nodes],
     params: () => get<GovParamsInfo>("/gov/params"),
+    collections: async () => [...(await get<CollectionsJson>("/gov/collections")).collections],
     propose: async (signer, action, args, o) => sendGov(signer, governance.propose(action, args), o),
     approve: async (signer, id, o) => sendGov(signer, governance.approve(id), o),
     rotate: async (signer, newPublicKey, o) => sendGov(signer, governance.rotate(newPublicKey), o),

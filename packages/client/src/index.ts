@@ -7,6 +7,11 @@ export {
   CONSENSUS_KINDS,
   type ConsensusKind,
   LOG_LINE_LEVELS,
+  type PrivateRef,
+  type PrivateWrite,
+  privateKeyHash,
+  privateRef,
+  privateValueHash,
   signTransaction,
   TRACE_POINTS,
   type TracePoint,
@@ -46,6 +51,7 @@ export {
 } from "./gov.ts";
 export { encodeKeyFile, generateKey, type KeyFile, type KeyPair, keyFromSecret, parseKeyFile } from "./keys.ts";
 export { type MetricSample, Metrics, parseMetrics } from "./metrics.ts";
+export { type PrivateDataInfo, type PrivateHashInfo, pkv, privateWrite } from "./private.ts";
 export { type SseMessage, SseParser } from "./sse.ts";
 export {
   type BuildTransactionParams,

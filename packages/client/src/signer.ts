@@ -1,7 +1,7 @@
 // A signer: builds and signs contract calls as one account (chain id and expiry from the cached
 // status) and sends them, re-signing once when a stale cached height made the node refuse them.
 import { type KeyPair, toHex } from "@cairn/crypto";
-import { type SignedTransaction, signTransaction } from "@cairn/messaging";
+import { type PrivateWrite, privateRef, type SignedTransaction, signTransaction } from "@cairn/messaging";
 import { CairnApiError } from "./errors.ts";
 import type { Transport } from "./transport.ts";
 import { buildTransaction, type ContractCall } from "./tx.ts";
@@ -31,9 +31,18 @@ export interface Signer {
   /** The account address: the public key, hex. */
   readonly address: string;
   /** Builds and signs a call with the chain id and an expiry from the (cached) node status. */
-  sign(call: ContractCall, opts?: { expiry?: number; nonce?: Uint8Array }): Promise<SignedTransaction>;
+  sign(
+    call: ContractCall,
+    opts?: { expiry?: number; nonce?: Uint8Array; private?: readonly PrivateWrite[] },
+  ): Promise<SignedTransaction>;
   send(call: ContractCall, opts?: SendOptions): Promise<SubmitResult>;
   send(calls: readonly ContractCall[], opts?: SendOptions): Promise<BatchSubmitResult>;
+  /**
+   * Signs a call that makes private writes (the body carries their salted hashes) and submits it
+   * with their plaintext to the client's node, which must belong to a member organisation of each
+   * collection written (POST /txs/private; docs/privacy.md).
+   */
+  sendPrivate(call: ContractCall, writes: readonly PrivateWrite[], opts?: SendOptions): Promise<SubmitResult>;
   balance(): Promise<bigint>;
 }
 
@@ -44,6 +53,7 @@ export interface SignerClient {
     o: SendOptions,
   ): Promise<SubmitResult | BatchSubmitResult>;
   balance(account: Uint8Array | string): Promise<bigint>;
+  submitPrivate(tx: SignedTransaction, writes: readonly PrivateWrite[], o: SendOptions): Promise<SubmitResult>;
 }
 
 const STALE_STATUS_CODES = new Set(["EXPIRED", "EXPIRY_TOO_FAR", "WRONG_CHAIN"]);
@@ -54,7 +64,7 @@ export function createSigner(t: Transport, client: SignerClient, key: KeyPair, s
   async function signWith(
     c: ContractCall,
     force: boolean,
-    o: { expiry?: number; nonce?: Uint8Array },
+    o: { expiry?: number; nonce?: Uint8Array; private?: readonly PrivateWrite[] },
   ): Promise<SignedTransaction> {
     const s = await chainStatus(force);
     const ttl = Math.max(1, Math.min(so.ttl ?? 1000, s.maxTxTtl));
@@ -67,7 +77,8 @@ export function createSigner(t: Transport, client: SignerClient, key: KeyPair, s
       expiry: o.expiry ?? s.height + ttl,
       ...(o.nonce ? { nonce: o.nonce } : {}),
     });
-    return signTransaction(tx, key.secretKey);
+    const refs = o.private === undefined || o.private.length === 0 ? {} : { private: o.private.map(privateRef) };
+    return signTransaction({ ...tx, ...refs }, key.secretKey);
   }
 
   async function send(
@@ -89,11 +100,22 @@ export function createSigner(t: Transport, client: SignerClient, key: KeyPair, s
     }
   }
 
+  async function sendPrivate(c: ContractCall, writes: readonly PrivateWrite[], o: SendOptions = {}) {
+    const opts = { private: writes, ...(o.expiry === undefined ? {} : { expiry: o.expiry }) };
+    try {
+      return await client.submitPrivate(await signWith(c, false, opts), writes, o);
+    } catch (err) {
+      if (!(err instanceof CairnApiError) || !STALE_STATUS_CODES.has(err.code) || o.expiry !== undefined) throw err;
+      return client.submitPrivate(await signWith(c, true, opts), writes, o);
+    }
+  }
+
   return {
     key,
     address: toHex(key.publicKey),
     sign: (c, o = {}) => signWith(c, false, o),
     send: send as Signer["send"],
+    sendPrivate,
     balance: () => balance(key.publicKey),
   };
 }

@@ -4,6 +4,14 @@ export { amountArg, argCount, bytesArg, MAX_UINT64 } from "./args.ts";
 export { ContractError } from "./errors.ts";
 export { GAS_PER_BYTE, KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, kvContract } from "./native/kv.ts";
 export { noopContract } from "./native/noop.ts";
+export {
+  PRIVATE_CONTRACT,
+  PRIVATE_PUT_GAS,
+  parsePrivateStateKey,
+  privateKvContract,
+  privateStateKey,
+  recordPrivate,
+} from "./native/pkv.ts";
 export { decodeBalance, encodeBalance, tokenContract, tokenGenesisState } from "./native/token.ts";
 export { ContractRegistry, createNativeRegistry } from "./registry.ts";
 export type { CallContext, Contract, ContractMethod, ContractStorage } from "./types.ts";

@@ -2,6 +2,7 @@ import type { Value } from "@cairn/messaging";
 import { ContractError } from "./errors.ts";
 import { kvContract } from "./native/kv.ts";
 import { noopContract } from "./native/noop.ts";
+import { privateKvContract } from "./native/pkv.ts";
 import { tokenContract } from "./native/token.ts";
 import type { Contract, ContractMethod } from "./types.ts";
 import { createSystemContract } from "./wasm/system.ts";
@@ -57,6 +58,6 @@ export class ContractRegistry {
  * upgrades WebAssembly contracts under any other name.
  */
 export function createNativeRegistry(extra: readonly Contract[] = []): ContractRegistry {
-  const natives = [kvContract, tokenContract, noopContract, ...extra];
+  const natives = [kvContract, tokenContract, noopContract, privateKvContract, ...extra];
   return new ContractRegistry([...natives, createSystemContract(natives.map((c) => c.name))]);
 }

@@ -1,4 +1,4 @@
-import type { Value } from "@cairn/messaging";
+import type { PrivateRef, Value } from "@cairn/messaging";
 
 /** The contract's own namespace of the world state. Keys and values are bytes. */
 export interface ContractStorage {
@@ -19,6 +19,13 @@ export interface CallContext {
   /** Whether `key` holds a role (admin, client, deployer, auditor, validator): see @cairn/management. */
   hasRole(key: Uint8Array, role: string): boolean;
   emit(name: string, data: Value): void;
+  /** The private writes the transaction names, by their hashes (docs/privacy.md); empty for most. */
+  readonly private: readonly PrivateRef[];
+  /**
+   * Whether `key` is an active identity of a member organisation of `collection`; undefined when
+   * there is no such collection.
+   */
+  collectionMember(collection: string, key: Uint8Array): boolean | undefined;
   /** Adds gas for work beyond the method's base cost (e.g. bytes written). */
   chargeGas(amount: number): void;
 }

@@ -22,6 +22,17 @@ export const Columns = {
   consensus: 0x09,
   /** tx hash → envelope: transactions this node admitted and has not seen committed (the mempool journal). */
   mempool: 0x0a,
+  /** Private data (docs/privacy.md), kept by member nodes only and never hashed into the state root. */
+  /** tx hash → [expiry, encoded private writes]: plaintext received before its transaction commits. */
+  privateTransient: 0x0b,
+  /** u32be expiry ‖ tx hash → empty: transient entries in the order they can be dropped. */
+  privateTransientByExpiry: 0x0c,
+  /** "<collection>/" ‖ keyHash → a private record: the plaintext of the key's committed hash. */
+  privateData: 0x0d,
+  /** u64be purge height ‖ "<collection>/" ‖ keyHash → value hash: blockToLive purges, in height order. */
+  privateExpiry: 0x0e,
+  /** "<collection>/" ‖ keyHash → [valueHash, height, txHash]: committed writes whose plaintext this member lacks. */
+  privateMissing: 0x0f,
   /** World-state values and state-tree nodes (see ./state). */
   state: 0x10,
   stateTree: 0x11,

@@ -27,4 +27,11 @@ export {
   type QueryResult,
   type TxLocation,
 } from "./ledger.ts";
+export {
+  type CommittedPrivateWrite,
+  type MissingPrivate,
+  type PrivateCommitSummary,
+  PrivateDataStore,
+  type PrivateRecord,
+} from "./private/store.ts";
 export * from "./state/index.ts";

@@ -2,6 +2,8 @@ import {
   ContractError,
   type ContractMeta,
   type ContractRegistry,
+  PRIVATE_CONTRACT,
+  privateStateKey,
   tokenContract,
   tokenGenesisState,
   type WasmResult,
@@ -39,6 +41,7 @@ import type { Database, WriteBatch } from "@cairn/storage";
 import { Columns, readU32be, readU64be, u32be, u64be } from "./columns.ts";
 import { LedgerError } from "./errors.ts";
 import { type Genesis, genesisHash } from "./genesis.ts";
+import { type CommittedPrivateWrite, PrivateDataStore } from "./private/store.ts";
 import { createWorldState, type PreparedState, type StateOverlay, type WorldState } from "./state/index.ts";
 
 /** Gas every transaction pays before its method's own cost: signature check, indexing, storage of the envelope. */
@@ -78,6 +81,8 @@ export interface ExecutedBlock {
   /** The state root this block was executed on: it can only be committed on top of it. */
   readonly parentHash: Uint8Array;
   readonly prepared: PreparedState;
+  /** Private writes the block committed (their hashes became their keys' hashes): docs/privacy.md. */
+  readonly privateWrites: readonly CommittedPrivateWrite[];
 }
 
 export interface TxLocation {
@@ -128,6 +133,8 @@ export class Ledger {
   readonly genesis: Genesis;
   readonly genesisHash: Uint8Array;
   readonly state: WorldState;
+  /** This node's private data (plaintext of the collections its organisation is a member of). */
+  readonly privateData: PrivateDataStore;
   private readonly db: Database;
   private readonly contracts: ContractRegistry;
   private readonly wasm: WasmRunner;
@@ -153,6 +160,7 @@ export class Ledger {
     this.wasm = opts.wasm ?? new WasmRunner();
     this.maxQueryGas = opts.maxQueryGas ?? opts.genesis.params.maxTxGas;
     this.state = state;
+    this.privateData = new PrivateDataStore(opts.db);
     this.sync = opts.sync ?? true;
     this.adminKeys = new Set(opts.genesis.admins.map(toHex));
     this.headValue = head;
@@ -280,6 +288,7 @@ export class Ledger {
         this.checkEnvelope(stx, height + 1);
         const refusal = this.registryValue.authorize(stx.tx.sender, stx.tx.contract, stx.tx.method);
         if (refusal !== null) throw new LedgerError(refusal.code, refusal.message);
+        this.checkPrivate(stx);
         if (seen[i] !== undefined)
           throw new LedgerError("DUPLICATE", "a transaction with this sender and nonce was already committed");
         const { contract, method, args } = stx.tx;
@@ -295,6 +304,28 @@ export class Ledger {
         return asLedgerError(e);
       }
     });
+  }
+
+  /**
+   * A transaction naming private writes: every collection exists, and a members-only collection
+   * takes writes only from identities of its member organisations (docs/privacy.md).
+   */
+  private checkPrivate(stx: SignedTransaction): void {
+    for (const ref of stx.tx.private ?? []) {
+      const c = this.registryValue.collection(ref.collection);
+      if (c === undefined) {
+        throw new LedgerError(
+          "NO_SUCH_COLLECTION",
+          `no collection named ${ref.collection}: governance defines collections (define-collection)`,
+        );
+      }
+      if (c.memberOnlyWrite && !this.registryValue.isCollectionMember(c, stx.tx.sender)) {
+        throw new LedgerError(
+          "NOT_A_MEMBER",
+          `collection ${c.name} takes writes only from identities of ${c.members.join(", ")}`,
+        );
+      }
+    }
   }
 
   /** Checks that hold for a transaction included at `height`, whatever else is in the block. */
@@ -363,11 +394,19 @@ export class Ledger {
 
     const overlay = this.state.overlay();
     const receipts: Receipt[] = [];
+    const privateWrites: CommittedPrivateWrite[] = [];
     let gasUsed = 0;
     for (const stx of proposal.txs) {
       const r = await this.executeTx(overlay, stx, height, proposal.time);
       gasUsed += r.gasUsed;
       receipts.push(r);
+      if (r.code === RECEIPT_OK && stx.tx.private !== undefined) {
+        // A write counts once its contract recorded it: its key's hash is now its value hash.
+        for (const ref of stx.tx.private) {
+          const now = await overlay.get(PRIVATE_CONTRACT, privateStateKey(ref.collection, ref.keyHash));
+          if (now !== undefined && equalBytes(now, ref.valueHash)) privateWrites.push({ ref, tx: stx });
+        }
+      }
     }
     const prepared = await this.state.prepare(overlay);
     const encodedReceipts = receipts.map(encodeReceipt);
@@ -394,6 +433,7 @@ export class Ledger {
       gasUsed,
       parentHash: parent.hash,
       prepared,
+      privateWrites,
     };
   }
 
@@ -411,6 +451,13 @@ export class Ledger {
     const refusal = this.registryValue.authorize(tx.sender, tx.contract, tx.method);
     if (refusal !== null)
       return { txHash: stx.hash, code: refusal.code, message: refusal.message, events, gasUsed: gas };
+    try {
+      this.checkPrivate(stx);
+    } catch (e) {
+      const err = e as LedgerError;
+      return { txHash: stx.hash, code: err.code, message: err.message, events, gasUsed: gas };
+    }
+    const refs = tx.private ?? [];
     if (!this.contracts.has(tx.contract)) {
       const r = await this.wasm.call(this.wasmState(overlay), {
         contract: tx.contract,
@@ -420,6 +467,7 @@ export class Ledger {
         height,
         time,
         gasLimit: this.genesis.params.maxTxGas,
+        private: refs,
       });
       gas += r.gasUsed;
       if (!r.ok) {
@@ -449,6 +497,11 @@ export class Ledger {
           hasRole: (key, role) => this.hasRole(key, role as Role),
           emit: (name, data) => {
             events.push({ contract, name, data });
+          },
+          private: refs,
+          collectionMember: (name, key) => {
+            const c = this.registryValue.collection(name);
+            return c === undefined ? undefined : this.registryValue.isCollectionMember(c, key);
           },
           chargeGas: (amount) => {
             gas += amount;
@@ -561,11 +614,20 @@ export class Ledger {
       batch.put(Columns.replayByExpiry, concatBytes(u32be(stx.tx.expiry), rk), new Uint8Array(0));
     }
     await this.pruneReplay(batch, h);
+    const privately = await this.privateData.prepareCommit(
+      batch,
+      h,
+      executed.privateWrites,
+      executed.receipts,
+      executed.txs,
+      this.registryValue,
+    );
     this.state.commit(executed.prepared, batch);
     const next: LedgerHead = { height: h, hash: executed.hash, stateRoot: header.stateRoot, time: header.time };
     batch.put(Columns.meta, HEAD_KEY, encodeHead(next));
     await batch.write({ sync: this.sync });
     this.headValue = next;
+    this.privateData.afterCommit(privately);
     const governed = executed.txs.some(
       (t, i) => t.tx.contract === GOV_CONTRACT && executed.receipts[i]?.code === RECEIPT_OK,
     );

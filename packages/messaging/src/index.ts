@@ -22,6 +22,8 @@ export { MessagingError } from "./errors.ts";
 export type {
   BlockEventJson,
   BlockJson,
+  CollectionJson,
+  CollectionsJson,
   CommitJson,
   ConsensusEventData,
   ConsensusEventJson,
@@ -40,6 +42,9 @@ export type {
   LogLineLevel,
   LogsJson,
   OrganizationsJson,
+  PrivateDataJson,
+  PrivateHashJson,
+  PrivateRefJson,
   ProofJson,
   ProposalJson,
   ProposalListJson,
@@ -56,6 +61,27 @@ export type {
   ValidatorJson,
 } from "./json.ts";
 export { LOG_LINE_LEVELS, TRACE_POINTS } from "./json.ts";
+export {
+  COLLECTION_NAME,
+  checkPrivateWrite,
+  decodePrivateWrites,
+  encodePrivateWrites,
+  MAX_PRIVATE_KEY_BYTES,
+  MAX_PRIVATE_REFS,
+  MAX_PRIVATE_VALUE_BYTES,
+  matchesRef,
+  PRIVATE_SALT_BYTES,
+  type PrivateRef,
+  type PrivateWrite,
+  pairPrivateWrites,
+  privateKeyHash,
+  privateRef,
+  privateRefsFromValue,
+  privateRefToValue,
+  privateValueHash,
+  privateWriteFromValue,
+  privateWriteToValue,
+} from "./private.ts";
 export {
   READ_KEY_HEADER,
   READ_KEY_PARAM,
@@ -93,6 +119,7 @@ export {
   type Transaction,
   TX_SIGN_DOMAIN,
   TX_VERSION,
+  TX_VERSION_PRIVATE,
   txSigningBytes,
   withSignature,
 } from "./tx.ts";

@@ -13,9 +13,58 @@ export interface TxJson {
   readonly method: string;
   /** For reading; `envelope` is the authoritative form. */
   readonly args: readonly JsonValue[];
+  /** Present on a transaction with private writes: their salted hashes (never the plaintext). */
+  readonly private?: readonly PrivateRefJson[];
   readonly signature: string;
   /** The canonical envelope, hex: decode it with @cairn/messaging `decodeTransaction`. */
   readonly envelope: string;
+}
+
+/** A private write's reference as a transaction carries it (hex hashes). */
+export interface PrivateRefJson {
+  readonly collection: string;
+  readonly keyHash: string;
+  readonly valueHash: string;
+}
+
+/** A collection's definition (GET /gov/collections). */
+export interface CollectionJson {
+  readonly name: string;
+  readonly members: readonly string[];
+  readonly requiredPeerCount: number;
+  readonly maxPeerCount: number;
+  /** Blocks the plaintext is kept after the block that wrote it; 0: until purged. */
+  readonly blockToLive: number;
+  readonly memberOnlyRead: boolean;
+  readonly memberOnlyWrite: boolean;
+}
+
+export interface CollectionsJson {
+  readonly collections: readonly CollectionJson[];
+}
+
+/** GET /private/:collection/:key — the plaintext, to a member. */
+export interface PrivateDataJson {
+  readonly collection: string;
+  readonly key: string;
+  readonly keyHash: string;
+  readonly value: string;
+  readonly salt: string;
+  readonly valueHash: string;
+  /** Height of the block that wrote it. */
+  readonly height: number;
+  readonly txHash: string;
+  /** Height whose commit purges it (written height + blockToLive); absent when kept until purged. */
+  readonly expiresAt?: number;
+}
+
+/** GET /private/:collection/:key/hash — what every node holds of a private key. */
+export interface PrivateHashJson {
+  readonly collection: string;
+  readonly keyHash: string;
+  /** The committed value hash; absent when the key was never written. */
+  readonly valueHash?: string;
+  readonly height: number;
 }
 
 export interface ReceiptJson {

@@ -1,9 +1,12 @@
 import { concatBytes, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, sha256, sign, utf8 } from "@cairn/crypto";
 import { decode, encode, type Value } from "./codec.ts";
 import { MessagingError } from "./errors.ts";
+import { type PrivateRef, privateRefsFromValue, privateRefToValue } from "./private.ts";
 import { asArray, asBytes, asString, asUint } from "./schema.ts";
 
 export const TX_VERSION = 1;
+/** The body version of a transaction that names private writes (a ninth field; docs/spec/transaction.md). */
+export const TX_VERSION_PRIVATE = 2;
 /** Hard bound on an encoded transaction; a chain's genesis may set a lower one. */
 export const MAX_TX_BYTES = 1 << 20;
 export const MAX_NAME_BYTES = 64;
@@ -28,6 +31,11 @@ export interface Transaction {
   readonly contract: string;
   readonly method: string;
   readonly args: readonly Value[];
+  /**
+   * Salted hashes of the private writes this transaction makes (docs/privacy.md): the plaintext
+   * travels beside the transaction, to member nodes only. Absent or empty: a version 1 body.
+   */
+  readonly private?: readonly PrivateRef[];
 }
 
 /** A signed transaction with its canonical bytes and hash, as it travels and is stored. */
@@ -43,7 +51,10 @@ export interface SignedTransaction {
 }
 
 export function encodeTxBody(tx: Transaction): Uint8Array {
-  return encode([TX_VERSION, tx.chainId, tx.sender, tx.nonce, tx.expiry, tx.contract, tx.method, tx.args as Value[]]);
+  const fields: Value[] = [tx.chainId, tx.sender, tx.nonce, tx.expiry, tx.contract, tx.method, tx.args as Value[]];
+  // Version 1 stays byte for byte what it was: only a transaction with private writes is version 2.
+  if (tx.private === undefined || tx.private.length === 0) return encode([TX_VERSION, ...fields]);
+  return encode([TX_VERSION_PRIVATE, ...fields, tx.private.map(privateRefToValue)]);
 }
 
 /** The exact bytes an Ed25519 transaction signature covers. */
@@ -65,6 +76,7 @@ function checkTx(tx: Transaction): void {
     throw new MessagingError("BAD_FIELD", "tx.contract and tx.method must not be empty");
   }
   asArray(tx.args as Value, "tx.args");
+  if (tx.private !== undefined && tx.private.length > 0) privateRefsFromValue(tx.private.map(privateRefToValue));
 }
 
 function assemble(tx: Transaction, body: Uint8Array, signature: Uint8Array): SignedTransaction {
@@ -97,8 +109,12 @@ export function decodeTransaction(bytes: Uint8Array, maxBytes = MAX_TX_BYTES): S
   const env = asArray(decode(bytes), "envelope", 2);
   const body = asBytes(env[0] as Value, "envelope.body");
   const signature = asBytes(env[1] as Value, "envelope.signature", SIGNATURE_LENGTH);
-  const f = asArray(decode(body), "tx", 8);
-  if (f[0] !== TX_VERSION) throw new MessagingError("BAD_VERSION", `unsupported transaction version ${String(f[0])}`);
+  const f = asArray(decode(body), "tx");
+  if (f[0] !== TX_VERSION && f[0] !== TX_VERSION_PRIVATE) {
+    throw new MessagingError("BAD_VERSION", `unsupported transaction version ${String(f[0])}`);
+  }
+  const fields = f[0] === TX_VERSION ? 8 : 9;
+  if (f.length !== fields) throw new MessagingError("BAD_FIELD", `tx must have ${fields} elements, got ${f.length}`);
   const tx: Transaction = {
     chainId: f[1] as string,
     sender: f[2] as Uint8Array,
@@ -107,6 +123,7 @@ export function decodeTransaction(bytes: Uint8Array, maxBytes = MAX_TX_BYTES): S
     contract: f[5] as string,
     method: f[6] as string,
     args: f[7] as Value[],
+    ...(fields === 9 ? { private: privateRefsFromValue(f[8] as Value) } : {}),
   };
   checkTx(tx);
   return { tx, signature, body, bytes, hash: sha256(bytes) };

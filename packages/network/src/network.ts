@@ -17,6 +17,10 @@ import { decodePeerExchange, encodePeerExchange, type PeerExchangeEntry } from "
 
 /** The logging surface the network needs (a pino logger fits; `@cairn/management` hands one per layer). */
 export interface NetworkLogger {
+  /** Every gossip message received, with its payload in hex: for capturing traffic (--log-level network=trace). */
+  trace?(obj: object, msg?: string): void;
+  /** pino's: whether a level is logged (the hex of every message is made only when tracing). */
+  isLevelEnabled?(level: string): boolean;
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
@@ -314,6 +318,7 @@ export async function createNetwork(
 ): Promise<Network> {
   const opts: NetworkOptions = { ...defaultNetworkOptions, ...options };
   const log = components.logger ?? silentLogger;
+  const tracing = log.isLevelEnabled?.("trace") === true;
   checkOptions(opts);
 
   const members = new Set<string>();
@@ -640,6 +645,12 @@ export async function createNetwork(
     if (msg.data.length > opts.maxMessageBytes) {
       log.warn({ topic, from, bytes: msg.data.length }, "oversized gossip message rejected");
       return "reject";
+    }
+    if (tracing) {
+      log.trace?.(
+        { topic, from, bytes: msg.data.length, data: Buffer.from(msg.data).toString("hex") },
+        "gossip message",
+      );
     }
     let result: GossipVerdict = "accept";
     for (const handler of subscriptions.get(topic) ?? []) {

@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import type {
   ApiBackend,
   BlockView,
+  CollectionView,
   CommittedBlockEvent,
   ContractView,
   EvidenceQuery,
@@ -13,12 +14,14 @@ import type {
   NodeRecordView,
   NodeStatus,
   OrganizationView,
+  PrivateHashView,
   ProposalFilter,
   ProposalView,
   QueryRequest,
   QueryResult,
   ReadAccess,
   Readiness,
+  Refused,
   StateView,
   SubmitResult,
   TxLookup,
@@ -26,6 +29,7 @@ import type {
   ValidatorScheduleView,
 } from "@cairn/api";
 import type { ConsensusEngine } from "@cairn/consensus";
+import { PRIVATE_CONTRACT, privateStateKey } from "@cairn/contracts";
 import { equalBytes, toHex } from "@cairn/crypto";
 import type { ExecutedBlock, Ledger } from "@cairn/ledger";
 import type { LogLine, NodeMetrics, RecentBuffer, TxTracer } from "@cairn/management";
@@ -37,12 +41,17 @@ import {
   decode,
   LOG_LINE_LEVELS,
   type LogLineLevel,
+  type PrivateWrite,
+  privateKeyHash,
   type Value,
 } from "@cairn/messaging";
 import * as gov from "./gov-views.ts";
+import { type PrivateDataService, submitPrivate } from "./private-data.ts";
 
 export interface BackendComponents {
   readonly ledger: Ledger;
+  /** Private data on the wire (absent: the node refuses private submissions). */
+  readonly privateData?: PrivateDataService;
   readonly mempool: Mempool;
   readonly consensus: ConsensusEngine;
   readonly nodeId: Uint8Array;
@@ -406,8 +415,77 @@ export class NodeBackend implements ApiBackend {
     return gov.params(this.c.ledger.registry);
   }
 
+  govCollections(): readonly CollectionView[] {
+    return this.c.ledger.registry.collections;
+  }
+
+  async submitPrivate(envelope: Uint8Array, writes: readonly PrivateWrite[]): Promise<SubmitResult> {
+    if (this.c.privateData === undefined) {
+      return { ok: false, code: "NOT_FOUND", message: "this node does not take private data" };
+    }
+    return submitPrivate(this.c.privateData, (txs) => this.submit(txs), envelope, writes);
+  }
+
+  async privateData(collection: string, key: Uint8Array, reader: Uint8Array) {
+    const { ledger } = this.c;
+    const registry = ledger.registry;
+    const c = registry.collection(collection);
+    if (c === undefined) return refuse("NO_SUCH_COLLECTION", `no collection named ${collection}`);
+    if (!ledger.privateData.isMember(c)) {
+      const org = ledger.privateData.organization() ?? "none";
+      return refuse(
+        "NOT_A_MEMBER",
+        `this node (organisation ${org}) is not a member of collection ${collection} and holds only hashes: ask a node of ${c.members.join(" or ")}`,
+      );
+    }
+    if (c.memberOnlyRead && !registry.isCollectionMember(c, reader)) {
+      return refuse(
+        "NOT_A_MEMBER",
+        `collection ${collection} is read only by identities of ${c.members.join(", ")}; GET /private/${collection}/KEY/hash gives its hash`,
+      );
+    }
+    const keyHash = privateKeyHash(collection, key);
+    const [record, committed] = await Promise.all([
+      ledger.privateData.get(collection, keyHash),
+      ledger.state.get(PRIVATE_CONTRACT, privateStateKey(collection, keyHash)),
+    ]);
+    if (committed === undefined) return refuse("KEY_NOT_FOUND", `collection ${collection} has no such key`);
+    if (record === undefined || !equalBytes(record.valueHash, committed)) {
+      return refuse(
+        "PRIVATE_NOT_HELD",
+        `this node does not hold the plaintext of that key's committed value: it was purged (blockToLive or a purge transaction), or the node is still fetching it from other members`,
+      );
+    }
+    return {
+      ok: true as const,
+      collection,
+      key,
+      keyHash,
+      value: record.write.value,
+      salt: record.write.salt,
+      valueHash: record.valueHash,
+      height: record.height,
+      txHash: record.txHash,
+      ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
+    };
+  }
+
+  async privateHash(collection: string, key: Uint8Array): Promise<PrivateHashView | Refused> {
+    const { ledger } = this.c;
+    if (ledger.registry.collection(collection) === undefined) {
+      return refuse("NO_SUCH_COLLECTION", `no collection named ${collection}`);
+    }
+    const keyHash = privateKeyHash(collection, key);
+    const valueHash = await ledger.state.get(PRIVATE_CONTRACT, privateStateKey(collection, keyHash));
+    return { collection, keyHash, valueHash, height: ledger.head().height };
+  }
+
   async metrics(): Promise<MetricsExposition> {
     if (this.c.metrics === undefined) throw Object.assign(new Error("this node has no metrics"), { code: "NOT_FOUND" });
     return this.c.metrics.scrape();
   }
+}
+
+function refuse(code: string, message: string): Refused {
+  return { ok: false, code, message };
 }

@@ -21,6 +21,7 @@ import type { BackendComponents } from "./backend.ts";
 import type { homePaths, NodeConfig } from "./config.ts";
 import { createEvidenceStore, evidenceView } from "./evidence-store.ts";
 import { blockSource, followRegistry, reannounceLingering, type SyncTracker, startNetwork } from "./p2p.ts";
+import { createPrivateData, type PrivateDataService } from "./private-data.ts";
 import { createRaftStore } from "./raft-store.ts";
 import { createSafetyStore } from "./safety-store.ts";
 
@@ -60,6 +61,8 @@ export interface NetworkedParts {
   readonly netStats: () => NetworkCounters;
   /** Cuts this node off from these peers until the next call (a local cluster's partition; [] heals). */
   readonly sever: (peerIds: readonly string[]) => void;
+  /** Private data pushed to and pulled from member nodes (docs/privacy.md). */
+  readonly privateData: PrivateDataService;
   /** What stops them, in the order they were started. */
   readonly closers: (() => Promise<void>)[];
 }
@@ -72,6 +75,8 @@ export async function startNetworked(w: NetworkedWiring): Promise<NetworkedParts
   closers.push(() => net.stop());
   const unfollow = followRegistry(net, ledger, loggers.layer("network"));
   closers.push(async () => unfollow());
+  const privateData = createPrivateData({ ledger, net, log: loggers.layer("ledger") });
+  closers.push(async () => privateData.stop());
   const shared = {
     ledger,
     mempool,
@@ -107,6 +112,7 @@ export async function startNetworked(w: NetworkedWiring): Promise<NetworkedParts
     members: () => net.members(),
     netStats: () => net.stats(),
     sever: (peerIds: readonly string[]) => net.sever(peerIds),
+    privateData,
     closers,
   };
   const c = config.consensus;

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { type ApiServer, createApiServer } from "@cairn/api";
 import { type BftEngine, type ConsensusEngine, createBlockExecutor, createSoloEngine } from "@cairn/consensus";
 import { type ConsoleSettings, loadConsoleAssets } from "@cairn/console/assets";
@@ -22,12 +23,14 @@ import {
 } from "@cairn/management";
 import { Mempool } from "@cairn/mempool";
 import type { ConsensusEventData } from "@cairn/messaging";
+import { peerIdFromKeyFile } from "@cairn/network";
 import { type Database, openDatabase } from "@cairn/storage";
 import { type BackendComponents, NodeBackend } from "./backend.ts";
 import { checkEngine, homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
 import { createMempoolJournal } from "./mempool-journal.ts";
 import { startNetworked } from "./networked.ts";
 import { SyncTracker } from "./p2p.ts";
+import { createPrivateData, followMembership, type PrivateDataService } from "./private-data.ts";
 import { VERSION } from "./version.ts";
 
 /** Consensus events kept for GET /consensus/events: a few minutes of a 4-validator chain at full speed. */
@@ -165,6 +168,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     let members: (() => readonly string[]) | undefined;
     let sever: (peerIds: readonly string[]) => void = () => {};
     let evidence: BackendComponents["evidence"];
+    let privateData: PrivateDataService | undefined;
     if (config.consensus.engine !== "solo") {
       const t = await startNetworked({
         config,
@@ -190,7 +194,17 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       members = t.members;
       netStats = t.netStats;
       sever = t.sever;
+      privateData = t.privateData;
     } else {
+      // A solo node has no network; its organisation is that of its peer id in the node registry.
+      const peerId = existsSync(paths.peerKey) ? (await peerIdFromKeyFile(paths.peerKey)).toString() : undefined;
+      privateData = createPrivateData({
+        ledger,
+        ...(peerId === undefined ? {} : { peerId }),
+        log: loggers.layer("ledger"),
+      });
+      const service = privateData;
+      closers.push(async () => service.stop());
       consensus = createSoloEngine<ExecutedBlock>(
         { ledger, mempool, executor, signer, logger: loggers.layer("consensus") },
         {
@@ -216,6 +230,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       ...(members === undefined ? {} : { members }),
       sync: () => sync.status(),
       ...(evidence === undefined ? {} : { evidence }),
+      privateData,
     });
     const nodeBackend = backend;
     await consensus.start();

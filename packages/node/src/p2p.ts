@@ -8,6 +8,7 @@ import { decode, encode, type SignedTransaction } from "@cairn/messaging";
 import { createNetwork, type Network } from "@cairn/network";
 import type { homePaths, NodeConfig } from "./config.ts";
 import { NodeError } from "./errors.ts";
+import { followMembership } from "./private-data.ts";
 
 export interface P2pComponents {
   readonly config: NodeConfig;
@@ -131,6 +132,7 @@ export async function startNetwork(c: P2pComponents): Promise<Network> {
       bootstrap: config.p2p.bootstrap,
     },
   );
+  followMembership(ledger, net.peerId);
   try {
     await net.handle(BLOCK_SYNC_PROTOCOL, (request) => serveBlocks(ledger, request));
     // Transactions from peers: a canonical array of envelopes; anything else is rejected (and

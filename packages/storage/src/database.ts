@@ -82,6 +82,11 @@ export interface Database {
   /** Entries of one column in key order (or reverse), keys returned without the column prefix. */
   iterate(column: Column, options?: IterateOptions): AsyncIterableIterator<[Uint8Array, Uint8Array]>;
   batch(): WriteBatch;
+  /**
+   * Rewrites a column's files so that deleted values leave the disk (LevelDB otherwise keeps them
+   * in older log and table files until a compaction happens to reach them).
+   */
+  compact(column: Column): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -310,6 +315,18 @@ class LevelDatabase implements Database {
   batch(): WriteBatch {
     this.#check();
     return new LevelWriteBatch(this, () => this.#level.batch());
+  }
+
+  async compact(column: Column): Promise<void> {
+    this.#check();
+    checkColumn(column);
+    const start = Uint8Array.of(column);
+    const end = column === 255 ? Uint8Array.of(255, 255) : Uint8Array.of(column + 1);
+    try {
+      await this.#level.compactRange(start, end);
+    } catch (e) {
+      throw this.wrap(e, `compact of column ${column}`);
+    }
   }
 
   async close(): Promise<void> {

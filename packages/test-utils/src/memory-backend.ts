@@ -493,6 +493,9 @@ export class MemoryBackend implements ApiBackend {
             isAdmin: (key) => this.admins === undefined || this.admins.some((k) => compareBytes(k, key) === 0),
             hasRole: () => true,
             emit: (name, data) => void events.push({ contract: tx.contract, name, data }),
+            // The in-memory backend has no organisations, so no collections.
+            private: [],
+            collectionMember: () => undefined,
             chargeGas: (amount) => {
               gas += amount;
             },

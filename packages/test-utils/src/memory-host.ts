@@ -14,9 +14,15 @@ export interface MemoryHostOptions {
   readonly time?: number;
   /** Initial storage. */
   readonly entries?: Iterable<readonly [Uint8Array, Uint8Array]>;
+  /** Private references the call's transaction names, each canonical [collection, keyHash, valueHash]. */
+  readonly privateRefs?: readonly Uint8Array[];
 }
 
 export interface MemoryHost extends VmHost {
+  /** The indexes `private_put` recorded, in call order. */
+  readonly privatePuts: number[];
+  /** Hashes `private_hash` answers, by "collection/keyHashHex" (tests fill it). */
+  readonly privateHashes: Map<string, Uint8Array>;
   caller: Uint8Array;
   height: number;
   time: number;
@@ -40,6 +46,8 @@ export function createMemoryHost(opts: MemoryHostOptions = {}): MemoryHost {
   const keys: Uint8Array[] = [];
   const values = new Map<string, Uint8Array>();
   const events: EmittedEvent[] = [];
+  const privates: number[] = [];
+  const privateHashes = new Map<string, Uint8Array>();
 
   /** Index of the first key >= key (strictly > when `strict`). */
   const lowerBound = (key: Uint8Array, strict: boolean): number => {
@@ -88,5 +96,12 @@ export function createMemoryHost(opts: MemoryHostOptions = {}): MemoryHost {
     emit: (name, data) => {
       events.push({ name, data: data.slice() });
     },
+    // The collection's hashed state, as the ledger keeps it: "<collection>/" ‖ keyHash → valueHash.
+    privateCount: opts.privateRefs?.length ?? 0,
+    privateRef: (i) => opts.privateRefs?.[i],
+    privatePut: (i) => privates.push(i),
+    privateHash: (collection, keyHash) => privateHashes.get(`${collection}/${hex(keyHash)}`),
+    privatePuts: privates,
+    privateHashes,
   };
 }

@@ -15,6 +15,14 @@ export interface VmHost {
   /** The smallest key starting with `prefix` and greater than `after` (any, if undefined), in byte order. */
   storageNext(prefix: Uint8Array, after: Uint8Array | undefined): Uint8Array | undefined;
   emit(name: string, data: Uint8Array): void;
+  /** Private writes the transaction names (docs/privacy.md): only their hashes reach a contract. */
+  readonly privateCount: number;
+  /** The i-th reference, canonical [collection, keyHash, valueHash]; undefined past the end. */
+  privateRef(index: number): Uint8Array | undefined;
+  /** Records the i-th reference's value hash as its key's hash in the collection's hashed state. */
+  privatePut(index: number): void;
+  /** The committed (or this block's) value hash of a key of a collection; undefined if never written. */
+  privateHash(collection: string, keyHash: Uint8Array): Uint8Array | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -175,6 +183,34 @@ export class HostContext {
         const key = host.storageNext(prefix, after);
         if (key !== undefined) this.charge(costs.byte * key.length);
         return this.toBuffer(key);
+      },
+      private_count: (): number => {
+        this.charge(costs.hostCall);
+        return host.privateCount;
+      },
+      private_ref: (index: number): number => {
+        this.charge(costs.hostCall);
+        const ref = host.privateRef(index);
+        if (ref === undefined)
+          badCall(`private write ${index} does not exist (the transaction has ${host.privateCount})`);
+        this.charge(costs.byte * (ref as Uint8Array).length);
+        return this.toBuffer(ref);
+      },
+      private_put: (index: number): void => {
+        this.writable("private_put");
+        if (index < 0 || index >= host.privateCount) {
+          badCall(`private write ${index} does not exist (the transaction has ${host.privateCount})`);
+        }
+        this.charge(costs.hostCall + costs.storageWrite + costs.storageByte * 64);
+        host.privatePut(index);
+      },
+      private_hash: (cPtr: number, cLen: number, kPtr: number): number => {
+        checkLength("collection name", cLen, 1, 64);
+        this.charge(costs.hostCall + costs.byte * (cLen + 32));
+        const name = decodeName(this.range(cPtr, cLen));
+        const hash = host.privateHash(name, this.read(kPtr, 32));
+        if (hash !== undefined) this.charge(costs.byte * hash.length);
+        return this.toBuffer(hash);
       },
       caller: (ptr: number): void => {
         this.charge(costs.hostCall + costs.byte * host.caller.length);

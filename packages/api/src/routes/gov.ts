@@ -3,6 +3,7 @@
 // the request and renders them (keys as lower-case hex). A chain without governance answers empty lists.
 import { fromHex, toHex } from "@cairn/crypto";
 import type {
+  CollectionsJson,
   GovIdentityJson,
   GovNodesJson,
   GovParamsJson,
@@ -163,5 +164,10 @@ export function registerGovRoutes(ctx: RouteContext): void {
     return send(req, reply, 200, body);
   });
 
+  // Private data collections (docs/privacy.md).
+  app.get("/gov/collections", async (req, reply) => {
+    const collections = (backend.govCollections?.() ?? []).map((c) => ({ ...c, members: [...c.members] }));
+    return send(req, reply, 200, { collections } satisfies CollectionsJson);
+  });
   app.get("/gov/params", async (req, reply) => send(req, reply, 200, govParamsToJson(backend.govParams?.())));
 }

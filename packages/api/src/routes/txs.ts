@@ -2,6 +2,7 @@
 // (docs/api.md).
 import { fromHex, toHex } from "@cairn/crypto";
 import { decode, MessagingError } from "@cairn/messaging";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { SubmitResult, TxLookup } from "../backend.ts";
 import { ApiError, RETRYABLE_CODES, statusForCode } from "../errors.ts";
 import { BinaryBody, errorBody, hexItem, type Limits, type RouteContext, send } from "../http.ts";
@@ -10,7 +11,7 @@ import { proofToJson, receiptToJson, txToJson } from "../render.ts";
 const HASH_HEX = /^[0-9a-fA-F]{64}$/;
 
 /** One POST /txs item: the envelope bytes, or why it never reached the backend. */
-type Item = Uint8Array | ApiError;
+export type Item = Uint8Array | ApiError;
 
 function parseHash(s: string): Uint8Array {
   if (!HASH_HEX.test(s)) throw new ApiError("BAD_HEX", "a transaction hash is 64 hex digits");
@@ -59,7 +60,7 @@ function readItems(body: unknown, maxBatch: number): { items: Item[]; batch: boo
   throw new ApiError("BAD_REQUEST", 'expected {"tx": "<hex>"} or {"txs": ["<hex>", ...]}');
 }
 
-function readWait(query: Record<string, unknown>, limits: Limits): number | undefined {
+export function readWait(query: Record<string, unknown>, limits: Limits): number | undefined {
   const { wait, timeout } = query;
   if (wait === undefined) return undefined;
   if (wait !== "commit") throw new ApiError("BAD_REQUEST", 'wait must be "commit"');
@@ -109,8 +110,74 @@ function lookupView(hash: Uint8Array, l: TxLookup): Record<string, unknown> {
   }
 }
 
+/**
+ * Answers a submission from the backend's admission results (one per valid item, in order): the
+ * single form with 202/200 or the error's status, the batch form with a summary; waits for commits
+ * when asked. Shared by POST /txs and POST /txs/private.
+ */
+export async function answerSubmit(
+  ctx: RouteContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  request: { readonly items: readonly Item[]; readonly batch: boolean; readonly waitMs: number | undefined },
+  results: readonly SubmitResult[],
+): Promise<FastifyReply> {
+  const { backend, limits, telemetry } = ctx;
+  const { items, batch, waitMs } = request;
+  const valid = items.filter((it) => !(it instanceof ApiError));
+  if (results.length !== valid.length)
+    throw new ApiError("INTERNAL", "backend.submit returned the wrong number of results");
+
+  // Line admission results back up with the items they belong to.
+  let next = 0;
+  const outcomes: (SubmitResult | ApiError)[] = items.map((it) =>
+    it instanceof ApiError ? it : (results[next++] as SubmitResult),
+  );
+  const acceptedHashes = outcomes.flatMap((o) => (o instanceof ApiError || !o.ok ? [] : [o.hash]));
+  // Hex once: for the "received" trace point and for the answer.
+  const acceptedHex = acceptedHashes.map((h) => toHex(h));
+  if (acceptedHex.length > 0) telemetry.trace("received", acceptedHex, performance.now() - reply.elapsedTime);
+
+  let waited: (TxLookup | undefined)[] = [];
+  if (waitMs !== undefined && acceptedHashes.length > 0 && !ctx.closing()) {
+    // Shutting down answers with what is known so far rather than holding the server open.
+    const lookups = await Promise.race([backend.waitForCommit(acceptedHashes, waitMs), ctx.closed]);
+    waited = lookups ?? [];
+  }
+
+  let retry = false;
+  let a = 0;
+  const views = outcomes.map((o, index): Record<string, unknown> => {
+    if (o instanceof ApiError) return { index, ...errorBody(o.code, o.message) };
+    if (!o.ok) {
+      if (RETRYABLE_CODES.has(o.code)) retry = true;
+      return { index, ...(o.hash ? { hash: toHex(o.hash) } : {}), ...errorBody(o.code, o.message) };
+    }
+    // Results are in request order; only errors repeat their position, as `index`
+    // (a committed result's `index` is its position in the block, as in GET /txs/:hash).
+    const hash = acceptedHex[a] as string;
+    const lookup = waited[a++];
+    return waitMs === undefined ? { hash, status: "pending" } : waitedView(hash, lookup);
+  });
+  if (retry) reply.header("retry-after", limits.retryAfter);
+
+  if (!batch) {
+    const o = outcomes[0] as SubmitResult;
+    if (!o.ok) {
+      const { index: _position, ...view } = views[0] as Record<string, unknown>;
+      return send(req, reply, statusForCode(o.code), view);
+    }
+    const view = views[0] as Record<string, unknown>;
+    return send(req, reply, view.status === "pending" ? 202 : 200, view);
+  }
+  const accepted = acceptedHashes.length;
+  const summary: Record<string, unknown> = { results: views, accepted, rejected: items.length - accepted };
+  if (waitMs !== undefined) summary.committed = views.filter((v) => v.status === "committed").length;
+  return send(req, reply, 200, summary);
+}
+
 export function registerTxRoutes(ctx: RouteContext): void {
-  const { backend, limits, telemetry, guard, readers } = ctx;
+  const { backend, limits, guard, readers } = ctx;
   ctx.app.post("/txs", async (req, reply) => {
     const query = req.query as Record<string, unknown>;
     const waitMs = readWait(query, limits);
@@ -119,55 +186,7 @@ export function registerTxRoutes(ctx: RouteContext): void {
     const valid: Uint8Array[] = [];
     for (const it of items) if (!(it instanceof ApiError)) valid.push(it);
     const results = valid.length > 0 ? await backend.submit(valid) : [];
-    if (results.length !== valid.length)
-      throw new ApiError("INTERNAL", "backend.submit returned the wrong number of results");
-
-    // Line admission results back up with the items they belong to.
-    let next = 0;
-    const outcomes: (SubmitResult | ApiError)[] = items.map((it) =>
-      it instanceof ApiError ? it : (results[next++] as SubmitResult),
-    );
-    const acceptedHashes = outcomes.flatMap((o) => (o instanceof ApiError || !o.ok ? [] : [o.hash]));
-    // Hex once: for the "received" trace point and for the answer.
-    const acceptedHex = acceptedHashes.map((h) => toHex(h));
-    if (acceptedHex.length > 0) telemetry.trace("received", acceptedHex, performance.now() - reply.elapsedTime);
-
-    let waited: (TxLookup | undefined)[] = [];
-    if (waitMs !== undefined && acceptedHashes.length > 0 && !ctx.closing()) {
-      // Shutting down answers with what is known so far rather than holding the server open.
-      const lookups = await Promise.race([backend.waitForCommit(acceptedHashes, waitMs), ctx.closed]);
-      waited = lookups ?? [];
-    }
-
-    let retry = false;
-    let a = 0;
-    const views = outcomes.map((o, index): Record<string, unknown> => {
-      if (o instanceof ApiError) return { index, ...errorBody(o.code, o.message) };
-      if (!o.ok) {
-        if (RETRYABLE_CODES.has(o.code)) retry = true;
-        return { index, ...(o.hash ? { hash: toHex(o.hash) } : {}), ...errorBody(o.code, o.message) };
-      }
-      // Results are in request order; only errors repeat their position, as `index`
-      // (a committed result's `index` is its position in the block, as in GET /txs/:hash).
-      const hash = acceptedHex[a] as string;
-      const lookup = waited[a++];
-      return waitMs === undefined ? { hash, status: "pending" } : waitedView(hash, lookup);
-    });
-    if (retry) reply.header("retry-after", limits.retryAfter);
-
-    if (!batch) {
-      const o = outcomes[0] as SubmitResult;
-      if (!o.ok) {
-        const { index: _position, ...view } = views[0] as Record<string, unknown>;
-        return send(req, reply, statusForCode(o.code), view);
-      }
-      const view = views[0] as Record<string, unknown>;
-      return send(req, reply, view.status === "pending" ? 202 : 200, view);
-    }
-    const accepted = acceptedHashes.length;
-    const summary: Record<string, unknown> = { results: views, accepted, rejected: items.length - accepted };
-    if (waitMs !== undefined) summary.committed = views.filter((v) => v.status === "committed").length;
-    return send(req, reply, 200, summary);
+    return answerSubmit(ctx, req, reply, { items, batch, waitMs }, results);
   });
 
   ctx.app.get("/txs/:hash", async (req, reply) => {

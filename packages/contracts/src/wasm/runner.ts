@@ -1,6 +1,7 @@
 import { compareBytes, toHex } from "@cairn/crypto";
-import { decode, encode, type Value } from "@cairn/messaging";
+import { decode, encode, type PrivateRef, privateRefToValue, type Value } from "@cairn/messaging";
 import { type CallResult, createVm, type Vm, type VmHost } from "@cairn/vm";
+import { PRIVATE_CONTRACT, privateStateKey } from "../native/pkv.ts";
 import { type ContractMeta, codeKey, decodeMeta, metaKey, SYSTEM_CONTRACT } from "./layout.ts";
 
 /**
@@ -35,6 +36,8 @@ export interface WasmCall {
   readonly time: number;
   readonly gasLimit: number;
   readonly readOnly?: boolean;
+  /** The private writes the transaction names (their hashes). */
+  readonly private?: readonly PrivateRef[];
 }
 
 export type WasmResult =
@@ -152,7 +155,18 @@ export class WasmRunner {
     events: { name: string; data: Uint8Array }[],
   ): VmHost {
     const { contract } = call;
+    const refs = call.private ?? [];
     return {
+      privateCount: refs.length,
+      privateRef: (i) => {
+        const ref = refs[i];
+        return ref === undefined ? undefined : encode(privateRefToValue(ref));
+      },
+      privatePut: (i) => {
+        const ref = refs[i] as PrivateRef;
+        state.set(PRIVATE_CONTRACT, privateStateKey(ref.collection, ref.keyHash), ref.valueHash);
+      },
+      privateHash: (collection, keyHash) => state.getSync(PRIVATE_CONTRACT, privateStateKey(collection, keyHash)),
       caller: call.caller,
       height: call.height,
       time: call.time,

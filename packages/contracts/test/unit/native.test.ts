@@ -22,6 +22,8 @@ function memoryContext(sender: Uint8Array, store = new Map<string, Uint8Array>()
     isAdmin: (k) => toHex(k) === toHex(admin),
     hasRole: (k, role) => role !== "admin" || toHex(k) === toHex(admin),
     emit: (name, data) => void events.push([name, data]),
+    private: [],
+    collectionMember: () => undefined,
     chargeGas: (n) => {
       gas += n;
     },

@@ -3,9 +3,12 @@ import { equalBytes, toHex } from "@cairn/crypto";
 import type { Validator, Value } from "@cairn/messaging";
 import { isRole, type Role } from "../privilege/roles.ts";
 import {
+  type Collection,
+  collectionKey,
   decodeIdentity,
   decodeLatestValidators,
   decodeNames,
+  encodeCollection,
   encodeIdentity,
   encodeLatestValidators,
   encodeNames,
@@ -33,7 +36,9 @@ export type Action =
   | { readonly type: "remove-validator"; readonly publicKey: Uint8Array }
   | { readonly type: "rotate-validator"; readonly publicKey: Uint8Array; readonly newKey: Uint8Array }
   | { readonly type: "add-node"; readonly peerId: string; readonly name: string; readonly org: string }
-  | { readonly type: "remove-node"; readonly peerId: string };
+  | { readonly type: "remove-node"; readonly peerId: string }
+  | ({ readonly type: "define-collection" } & Collection)
+  | { readonly type: "remove-collection"; readonly name: string };
 
 /** Each action with the meaning of its arguments, for errors, the CLI and the docs. */
 export const ACTIONS: Readonly<Record<Action["type"], readonly string[]>> = {
@@ -47,6 +52,16 @@ export const ACTIONS: Readonly<Record<Action["type"], readonly string[]>> = {
   "rotate-validator": ["publicKey", "newKey"],
   "add-node": ["peerId", "name", "org"],
   "remove-node": ["peerId"],
+  "define-collection": [
+    "name",
+    "members",
+    "requiredPeerCount",
+    "maxPeerCount",
+    "blockToLive",
+    "memberOnlyRead",
+    "memberOnlyWrite",
+  ],
+  "remove-collection": ["name"],
 };
 
 const bad = (message: string): never => {
@@ -77,6 +92,44 @@ export function checkRoles(v: Value): Role[] {
 export function checkPeerId(v: Value): string {
   if (typeof v !== "string" || !/^[1-9A-HJ-NP-Za-km-z]{40,60}$/.test(v)) bad("peerId must be a base58 libp2p peer id");
   return v as string;
+}
+
+function count(v: Value, what: string, max: number): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > max) {
+    bad(`${what} must be an integer from 0 to ${max}`);
+  }
+  return v as number;
+}
+
+function flag(v: Value, what: string): boolean {
+  if (typeof v !== "boolean") bad(`${what} must be true or false`);
+  return v as boolean;
+}
+
+/** Most organisations a collection may name, and most member nodes it may require or push to. */
+const MAX_COLLECTION_ORGS = 64;
+const MAX_PEER_COUNT = 100;
+
+function collection(a: Value[]): Collection {
+  const name = checkName(a[0] as Value, "name");
+  const members = a[1];
+  if (!Array.isArray(members) || members.length === 0 || members.length > MAX_COLLECTION_ORGS) {
+    bad(`members must be a list of 1 to ${MAX_COLLECTION_ORGS} organisation names`);
+  }
+  const orgs = (members as Value[]).map((m) => checkName(m, "members[]"));
+  if (new Set(orgs).size !== orgs.length) bad("members repeat an organisation");
+  const requiredPeerCount = count(a[2] as Value, "requiredPeerCount", MAX_PEER_COUNT);
+  const maxPeerCount = count(a[3] as Value, "maxPeerCount", MAX_PEER_COUNT);
+  if (requiredPeerCount > maxPeerCount) bad("requiredPeerCount must not exceed maxPeerCount");
+  return {
+    name,
+    members: orgs,
+    requiredPeerCount,
+    maxPeerCount,
+    blockToLive: count(a[4] as Value, "blockToLive", 0xffffffff),
+    memberOnlyRead: flag(a[5] as Value, "memberOnlyRead"),
+    memberOnlyWrite: flag(a[6] as Value, "memberOnlyWrite"),
+  };
 }
 
 function power(v: Value): number {
@@ -137,6 +190,10 @@ export function parseAction(action: Value, args: Value): Action {
       };
     case "remove-node":
       return { type, peerId: checkPeerId(a[0] as Value) };
+    case "define-collection":
+      return { type, ...collection(a) };
+    case "remove-collection":
+      return { type, name: checkName(a[0] as Value, "name") };
   }
 }
 
@@ -271,6 +328,20 @@ export async function applyAction(ctx: GovContext, a: Action): Promise<void> {
       if ((await storage.get(nodeKey(a.peerId))) === undefined)
         fail("NO_SUCH_NODE", `node ${a.peerId} is not registered`);
       storage.delete(nodeKey(a.peerId));
+      return;
+    }
+    case "define-collection": {
+      // A new definition replaces the old one: members added receive new writes from then on,
+      // members removed stop receiving them and keep what they already hold (as in Fabric).
+      for (const org of a.members) await requireOrg(storage, org);
+      const { type: _, ...definition } = a;
+      storage.set(collectionKey(a.name), encodeCollection(definition));
+      return;
+    }
+    case "remove-collection": {
+      if ((await storage.get(collectionKey(a.name))) === undefined)
+        fail("NO_SUCH_COLLECTION", `no collection named ${a.name}`);
+      storage.delete(collectionKey(a.name));
       return;
     }
   }

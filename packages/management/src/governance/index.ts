@@ -3,6 +3,7 @@ export { governanceContract } from "./contract.ts";
 export { type GovernanceGenesis, governanceGenesisState } from "./genesis.ts";
 export {
   approvalsNeeded,
+  type Collection,
   decodeProposal,
   GOV_CONTRACT,
   type GovParams,

@@ -17,6 +17,8 @@ export const GovPrefix = {
   validators: text.encode("vset/"),
   node: text.encode("node/"),
   proposal: text.encode("prop/"),
+  /** collection name → its definition (private data collections, docs/privacy.md). */
+  collection: text.encode("coll/"),
 } as const;
 
 /** Governance parameters, fixed at genesis. */
@@ -41,6 +43,7 @@ export const orgKey = (name: string) => concatBytes(GovPrefix.org, text.encode(n
 export const identityKey = (publicKey: Uint8Array) => concatBytes(GovPrefix.identity, publicKey);
 export const validatorsKey = (fromHeight: number) => concatBytes(GovPrefix.validators, u64be(fromHeight));
 export const nodeKey = (peerId: string) => concatBytes(GovPrefix.node, text.encode(peerId));
+export const collectionKey = (name: string) => concatBytes(GovPrefix.collection, text.encode(name));
 export const proposalKey = (id: number) => concatBytes(GovPrefix.proposal, u64be(id));
 export const keySuffix = (key: Uint8Array, prefix: Uint8Array) => key.subarray(prefix.length);
 export const textOf = (b: Uint8Array) => untext.decode(b);
@@ -167,4 +170,45 @@ export function decodeProposal(b: Uint8Array): Proposal {
 /** "open", "executed", or "expired" once the chain is past its last approvable height. */
 export function proposalState(p: Proposal, height: number): ProposalStatus | "expired" {
   return p.status === "open" && height > p.expiresAt ? "expired" : p.status;
+}
+
+/**
+ * A private data collection (docs/privacy.md): the organisations whose nodes hold the plaintext of
+ * its writes; everyone else holds only their salted hashes.
+ */
+export interface Collection {
+  readonly name: string;
+  /** Organisation names, at least one. */
+  readonly members: readonly string[];
+  /** Other member nodes that must hold the plaintext before the submitting node accepts a transaction. */
+  readonly requiredPeerCount: number;
+  /** The most other member nodes the submitting node pushes the plaintext to. */
+  readonly maxPeerCount: number;
+  /** Blocks after the writing block at whose commit the plaintext is purged; 0: kept until purged. */
+  readonly blockToLive: number;
+  /** Only identities of member organisations may read the plaintext. */
+  readonly memberOnlyRead: boolean;
+  /** Only identities of member organisations may send transactions writing to it. */
+  readonly memberOnlyWrite: boolean;
+}
+
+export const encodeCollection = (c: Collection) =>
+  encode([
+    c.members as string[],
+    c.requiredPeerCount,
+    c.maxPeerCount,
+    c.blockToLive,
+    c.memberOnlyRead,
+    c.memberOnlyWrite,
+  ]);
+export function decodeCollection(name: string, b: Uint8Array): Collection {
+  const [members, requiredPeerCount, maxPeerCount, blockToLive, memberOnlyRead, memberOnlyWrite] = decode(b) as [
+    string[],
+    number,
+    number,
+    number,
+    boolean,
+    boolean,
+  ];
+  return { name, members, requiredPeerCount, maxPeerCount, blockToLive, memberOnlyRead, memberOnlyWrite };
 }

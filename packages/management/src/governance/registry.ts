@@ -2,6 +2,8 @@ import { toHex } from "@cairn/crypto";
 import type { Validator } from "@cairn/messaging";
 import { type Role, rolesFor } from "../privilege/roles.ts";
 import {
+  type Collection,
+  decodeCollection,
   decodeIdentity,
   decodeNames,
   decodeNode,
@@ -41,6 +43,8 @@ export class ChainRegistry {
   readonly params: GovParams | undefined;
   readonly organizations: readonly string[];
   readonly nodes: readonly NodeRecord[];
+  /** Private data collections, by name order. */
+  readonly collections: readonly Collection[];
   private readonly identities: Map<string, Identity>;
   /** [fromHeight, set], ascending. */
   private readonly schedule: readonly { readonly from: number; readonly validators: readonly Validator[] }[];
@@ -51,6 +55,7 @@ export class ChainRegistry {
     identities: readonly Identity[];
     nodes: readonly NodeRecord[];
     schedule: readonly { from: number; validators: readonly Validator[] }[];
+    collections?: readonly Collection[];
   }) {
     this.params = parts.params;
     this.permissioned = parts.params !== undefined;
@@ -58,6 +63,22 @@ export class ChainRegistry {
     this.nodes = parts.nodes;
     this.identities = new Map(parts.identities.map((i) => [toHex(i.publicKey), i]));
     this.schedule = parts.schedule;
+    this.collections = parts.collections ?? [];
+  }
+
+  collection(name: string): Collection | undefined {
+    return this.collections.find((c) => c.name === name);
+  }
+
+  /** The organisation of a registered node, by its libp2p peer id. */
+  orgOfNode(peerId: string): string | undefined {
+    return this.nodes.find((n) => n.peerId === peerId)?.org;
+  }
+
+  /** Whether `publicKey` is an active identity of one of the collection's member organisations. */
+  isCollectionMember(collection: Collection, publicKey: Uint8Array): boolean {
+    const id = this.identity(publicKey);
+    return id?.active === true && collection.members.includes(id.org);
   }
 
   /** The validator set that decides `height`. */
@@ -126,7 +147,11 @@ export async function loadRegistry(state: GovStateReader): Promise<ChainRegistry
   for await (const [k, v] of state.entries(GovPrefix.validators)) {
     schedule.push({ from: readU64be(keySuffix(k, GovPrefix.validators)), validators: decodeValidators(v) });
   }
+  const collections: Collection[] = [];
+  for await (const [k, v] of state.entries(GovPrefix.collection))
+    collections.push(decodeCollection(textOf(keySuffix(k, GovPrefix.collection)), v));
   return new ChainRegistry({
+    collections,
     params: paramsBytes === undefined ? undefined : decodeParams(paramsBytes),
     organizations: orgsBytes === undefined ? [] : decodeNames(orgsBytes),
     identities,
