@@ -12,6 +12,7 @@ import { type CairnClient, createClient, pkv, privateWrite } from "@cairn/client
 import { type KeyPair, toHex } from "@cairn/crypto";
 import { privateKeyHash, privateRef } from "@cairn/messaging";
 import { openDatabase } from "@cairn/storage";
+import { launchChromium } from "@cairn/test-utils/browser";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, type NodeProcess, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
 import { getJson, readKey } from "../helpers/txs.ts";
@@ -86,6 +87,24 @@ describe("private data collections, as processes", () => {
     const client = (i: number, reader?: KeyPair): CairnClient =>
       createClient({ url: url(i), ...(reader === undefined ? {} : { readKey: reader }) });
     await Promise.all([0, 1, 2, 3].map(start));
+    /** A private read on node i: the plaintext's record, or the refusal's code. */
+    const read = (i: number, reader: KeyPair, collection: string, key: string) =>
+      client(i, reader)
+        .getPrivate(collection, key)
+        .then(
+          (r) => ({ code: "OK", text: Buffer.from(r.value, "hex").toString(), expiresAt: r.expiresAt }),
+          (e: { code: string; status: number }) => ({ code: e.code, status: e.status, text: "", expiresAt: undefined }),
+        );
+    /** Waits until node i answers `code` (nodes commit a block a little after the one that was asked). */
+    const readUntil = async (i: number, reader: KeyPair, collection: string, key: string, code: string) => {
+      let last: Awaited<ReturnType<typeof read>> | undefined;
+      await waitFor(
+        `node${i} to answer ${code} for ${collection}/${key}`,
+        async () => (last = await read(i, reader, collection, key)).code === code,
+        30_000,
+      );
+      return last as Awaited<ReturnType<typeof read>>;
+    };
 
     // Three collections of org0 and org1, defined through governance with the CLI (3 of 4 organisations approve each).
     const definitions = [
@@ -103,6 +122,25 @@ describe("private data collections, as processes", () => {
     }
     const listed = await runCairn(["gov", "collections", "--json", "--url", url(3)]);
     expect(JSON.parse(listed.stdout).map((c: { name: string }) => c.name)).toEqual(["ab", "ab0", "ttl"]);
+
+    // The console lists them (explorer, governance), in Chromium.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push((e as Error).message));
+      await page.goto(`${url(3)}/console/#/explorer`, { waitUntil: "domcontentloaded" });
+      await page.waitForSelector("#tab-governance");
+      await page.click("#tab-governance");
+      await page.waitForSelector('[data-collection="ttl"]', { timeout: 20_000 });
+      const shown = await page.$$eval("[data-collection]", (li) => li.map((e) => e.textContent ?? ""));
+      expect(shown).toHaveLength(3);
+      expect(shown[0]).toContain("members org0, org1");
+      expect(shown[2]).toContain("purged 4 blocks after it is written");
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
 
     const plaintexts: string[] = [];
     const a = client(0).signer(admins[0] as KeyPair);
@@ -128,8 +166,7 @@ describe("private data collections, as processes", () => {
     const txHash = sent.hash;
 
     // Members read it (signed reads); a non-member identity and a non-member node are refused and see only the hash.
-    const onB = await client(1, admins[1]).getPrivate("ab", "price");
-    expect(Buffer.from(onB.value, "hex").toString()).toBe(price);
+    expect((await readUntil(1, admins[1] as KeyPair, "ab", "price", "OK")).text).toBe(price);
     await expect(client(1, admins[2]).getPrivate("ab", "price")).rejects.toMatchObject({
       code: "NOT_A_MEMBER",
       status: 403,
@@ -173,7 +210,7 @@ describe("private data collections, as processes", () => {
     const ttlSent = await a.sendPrivate(pkv.put(), [privateWrite("ttl", "e", ephemeral)], { wait: "commit" });
     expect(ttlSent.status).toBe("committed");
     const writtenAt = ttlSent.height ?? 0;
-    expect((await client(1, admins[1]).getPrivate("ttl", "e")).expiresAt).toBe(writtenAt + 4);
+    expect((await readUntil(1, admins[1] as KeyPair, "ttl", "e", "OK")).expiresAt).toBe(writtenAt + 4);
     // Empty blocks are not made while idle: kv writes move the chain on.
     for (let i = 0; i < 6; i++)
       await a.send(
@@ -181,7 +218,7 @@ describe("private data collections, as processes", () => {
         { wait: "commit" },
       );
     for (const i of [0, 1]) {
-      await expect(client(i, admins[i]).getPrivate("ttl", "e")).rejects.toMatchObject({ code: "PRIVATE_NOT_HELD" });
+      await readUntil(i, admins[i] as KeyPair, "ttl", "e", "PRIVATE_NOT_HELD");
     }
     expect((await client(2).getPrivateHash("ttl", "e")).valueHash).toBeDefined();
 
@@ -191,13 +228,10 @@ describe("private data collections, as processes", () => {
     expect((await a.sendPrivate(pkv.put(), [privateWrite("ab", "purge-me", purged)], { wait: "commit" })).status).toBe(
       "committed",
     );
+    for (const i of [0, 1]) await readUntil(i, admins[i] as KeyPair, "ab", "purge-me", "OK");
     const purge = await runCairn(["tx", "pkv", "purge", "ab", "purge-me", "--home", homes[1] as string]);
     expect(purge.code, purge.stderr).toBe(0);
-    for (const i of [0, 1]) {
-      await expect(client(i, admins[i]).getPrivate("ab", "purge-me")).rejects.toMatchObject({
-        code: "PRIVATE_NOT_HELD",
-      });
-    }
+    for (const i of [0, 1]) await readUntil(i, admins[i] as KeyPair, "ab", "purge-me", "PRIVATE_NOT_HELD");
     const afterPurge = await client(3).getPrivateHash("ab", "purge-me");
     expect(afterPurge.keyHash).toBe(toHex(privateKeyHash("ab", Buffer.from("purge-me"))));
     expect(afterPurge.valueHash).toBeDefined();

@@ -23,6 +23,8 @@ export type ProposalInfo = ProposalJson;
 export type ProposalStatus = ProposalJson["status"];
 export type GovIdentityInfo = GovIdentityJson;
 export type OrganizationInfo = OrganizationsJson["organizations"][number];
+/** A private data collection's definition (docs/privacy.md). */
+export type CollectionInfo = CollectionJson;
 export type GovValidatorsInfo = GovValidatorsJson;
 export type GovNodeInfo = GovNodesJson["nodes"][number];
 export type GovParamsInfo = GovParamsJson;
@@ -175,7 +177,7 @@ export interface GovApi {
   /** Threshold, proposal TTL, validator delay; `permissioned: false` on an open chain. */
   params(): Promise<GovParamsInfo>;
   /** Private data collections (docs/privacy.md); empty when none is defined. */
-  collections(): Promise<CollectionJson[]>;
+  collections(): Promise<CollectionInfo[]>;
   /** Proposes `action` (see GOV_ACTIONS) and waits for the commit: `proposalId`, `executed`. */
   propose(
     signer: GovSigner,

@@ -30,6 +30,7 @@ export {
 } from "./client.ts";
 export { CairnApiError, CairnClientError } from "./errors.ts";
 export {
+  type CollectionInfo,
   createGovApi,
   GOV_ACTIONS,
   GOV_CONTRACT,

@@ -42,3 +42,17 @@ export declare function ret(ptr: usize, len: i32): void;
 
 @external("cairn", "fail")
 export declare function fail(cPtr: usize, cLen: i32, mPtr: usize, mLen: i32): void;
+
+// Private data (docs/privacy.md): a contract sees only the hashes of a transaction's private writes.
+
+@external("cairn", "private_count")
+export declare function private_count(): i32;
+
+@external("cairn", "private_ref")
+export declare function private_ref(index: i32): i32;
+
+@external("cairn", "private_put")
+export declare function private_put(index: i32): void;
+
+@external("cairn", "private_hash")
+export declare function private_hash(cPtr: usize, cLen: i32, kPtr: usize): i32;

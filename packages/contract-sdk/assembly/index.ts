@@ -5,5 +5,6 @@ export { checkId, checkText } from "./checks";
 export { Args, Writer } from "./codec";
 export { context, emit, returnValue } from "./context";
 export { fail, require } from "./errors";
+export { PrivateRef, privateData } from "./private";
 export { hasOwner, initOwner, Member, Members, owner, requireInitialized, requireOwner } from "./roles";
 export { storage } from "./storage";

@@ -1,4 +1,5 @@
 import { compareBytes } from "@cairn/crypto";
+import { encode, type PrivateRef, privateRefToValue } from "@cairn/messaging";
 import type { VmHost } from "@cairn/vm";
 
 // An in-memory VmHost for contract unit tests: sorted storage and a record of emitted events.
@@ -14,14 +15,14 @@ export interface MemoryHostOptions {
   readonly time?: number;
   /** Initial storage. */
   readonly entries?: Iterable<readonly [Uint8Array, Uint8Array]>;
-  /** Private references the call's transaction names, each canonical [collection, keyHash, valueHash]. */
-  readonly privateRefs?: readonly Uint8Array[];
+  /** Private writes the call's transaction names (their hashes). */
+  readonly privateRefs?: readonly PrivateRef[];
 }
 
 export interface MemoryHost extends VmHost {
-  /** The indexes `private_put` recorded, in call order. */
-  readonly privatePuts: number[];
-  /** Hashes `private_hash` answers, by "collection/keyHashHex" (tests fill it). */
+  /** The private writes the next call's transaction names (set it before each call). */
+  privateRefs: PrivateRef[];
+  /** The collections' hashed state `private_put` writes and `private_hash` reads, by "collection/keyHashHex". */
   readonly privateHashes: Map<string, Uint8Array>;
   caller: Uint8Array;
   height: number;
@@ -46,7 +47,6 @@ export function createMemoryHost(opts: MemoryHostOptions = {}): MemoryHost {
   const keys: Uint8Array[] = [];
   const values = new Map<string, Uint8Array>();
   const events: EmittedEvent[] = [];
-  const privates: number[] = [];
   const privateHashes = new Map<string, Uint8Array>();
 
   /** Index of the first key >= key (strictly > when `strict`). */
@@ -96,12 +96,20 @@ export function createMemoryHost(opts: MemoryHostOptions = {}): MemoryHost {
     emit: (name, data) => {
       events.push({ name, data: data.slice() });
     },
-    // The collection's hashed state, as the ledger keeps it: "<collection>/" ‖ keyHash → valueHash.
-    privateCount: opts.privateRefs?.length ?? 0,
-    privateRef: (i) => opts.privateRefs?.[i],
-    privatePut: (i) => privates.push(i),
+    // The collections' hashed state, as the ledger keeps it: "<collection>/" ‖ keyHash → valueHash.
+    privateRefs: [...(opts.privateRefs ?? [])],
+    get privateCount() {
+      return this.privateRefs.length;
+    },
+    privateRef(i) {
+      const ref = this.privateRefs[i];
+      return ref === undefined ? undefined : encode(privateRefToValue(ref));
+    },
+    privatePut(i) {
+      const ref = this.privateRefs[i] as PrivateRef;
+      privateHashes.set(`${ref.collection}/${hex(ref.keyHash)}`, ref.valueHash);
+    },
     privateHash: (collection, keyHash) => privateHashes.get(`${collection}/${hex(keyHash)}`),
-    privatePuts: privates,
     privateHashes,
   };
 }

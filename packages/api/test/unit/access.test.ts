@@ -89,6 +89,10 @@ describe("the access table", () => {
     expect(routeLevel("GET", "/events")).toBe("auditor");
     expect(routeLevel("GET", "/evidence")).toBe("auditor");
     expect(routeLevel("GET", "/some/new/route")).toBe("auditor");
+    expect(routeLevel("POST", "/txs/private")).toBe("public");
+    expect(routeLevel("GET", "/private/:collection/:key")).toBe("signed");
+    expect(routeLevel("GET", "/private/:collection/:key/hash")).toBe("member");
+    expect(routeLevel("GET", "/gov/collections")).toBe("member");
     expect(routeLevel("GET", undefined)).toBeUndefined();
   });
 
@@ -117,6 +121,16 @@ describe("an open chain", () => {
     // A signature, even a bad one, is ignored.
     const bad = await get(h, "/blocks/latest", { "x-cairn-key": "00", "x-cairn-time": "1", "x-cairn-signature": "x" });
     expect(bad.status).toBe(200);
+  });
+});
+
+describe("private data reads", () => {
+  it("need a signed read on an open chain too, and a registered identity", async () => {
+    const h = await start();
+    expectError(await get(h, "/private/ab/6b6579"), 401, "READ_SIGNATURE_REQUIRED");
+    expectError(await getAs(h, generateKeyPair(), "/private/ab/6b6579"), 403, "UNKNOWN_IDENTITY");
+    // The hash is an ordinary read.
+    expect((await get(h, "/private/ab/6b6579/hash")).status).not.toBe(401);
   });
 });
 

@@ -155,12 +155,14 @@ export const COMPONENTS: readonly Component[] = [
     layer: "Core",
     group: "Ledger",
     name: "Privacy protection",
-    what: "Read access by role: on a members-only chain every read is signed by an active member, blocks and events only for auditors and admins.",
-    where: "api · src/access.ts (the access table); messaging · src/read.ts (signed reads)",
-    logLayer: "api",
+    what: "Read access by role (on a members-only chain every read is signed by an active member), and private data collections: data shared only among some organisations' nodes, its salted hash on chain for everyone.",
+    where:
+      "api · src/access.ts (the access table); messaging · src/read.ts (signed reads), src/private.ts (private writes); ledger · src/private/store.ts; node · src/private-data.ts (docs/privacy.md)",
+    logLayer: "ledger",
     figures: (s) => [
       ["reads", s.readsNeedKey ? "members only" : "open"],
       ["this page signs", s.readsNeedKey ? "with the loaded key" : "nothing needed"],
+      ["collections", count(s.collections?.length)],
     ],
   },
   {

@@ -2,7 +2,14 @@
 // events and log lines, and every known node's status, and publishes a snapshot the views draw.
 // Everything it keeps is bounded (the last events and lines, two metric samples), so a page left
 // open for hours holds the same memory as after a minute.
-import type { ConsensusEventInfo, LogLineInfo, Metrics, OrganizationInfo, StatusInfo } from "@cairn/client";
+import type {
+  CollectionInfo,
+  ConsensusEventInfo,
+  LogLineInfo,
+  Metrics,
+  OrganizationInfo,
+  StatusInfo,
+} from "@cairn/client";
 import { CairnApiError } from "@cairn/client";
 import { useState } from "preact/hooks";
 import { errorText } from "./format.ts";
@@ -47,6 +54,8 @@ export interface Snapshot {
   };
   readonly controlError?: string;
   readonly organizations?: readonly OrganizationInfo[];
+  /** Private data collections (docs/privacy.md). */
+  readonly collections?: readonly CollectionInfo[];
   /** Whether the chain refused an unsigned read (a members-only chain). */
   readonly readsNeedKey: boolean;
   readonly updatedAt: number;
@@ -137,6 +146,7 @@ async function pollHome(home: NodeRef, s: Snapshot): Promise<Partial<Snapshot>> 
   if (ticks % 10 === 0) {
     try {
       out.organizations = await home.client.gov.organizations();
+      out.collections = await home.client.gov.collections();
     } catch (err) {
       if (denied(err)) readsNeedKey = true;
     }

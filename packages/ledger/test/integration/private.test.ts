@@ -94,6 +94,28 @@ describe("private data collections", () => {
     });
   });
 
+  it("checks a definition at proposal and at approval", async () => {
+    const { nodes } = await chain();
+    const ledger = nodes[0]?.ledger as Ledger;
+    const propose = (args: unknown[]) => call(adminA, "gov", "propose", ["define-collection", args as never]);
+    const [tooMany, noMembers, badFlag] = await ledger.checkAdmission([
+      propose(["x", ["orgA"], 3, 2, 0, true, true]),
+      propose(["x", [], 0, 1, 0, true, true]),
+      propose(["x", ["orgA"], 0, 1, 0, "yes", true]),
+    ]);
+    expect([tooMany?.message, noMembers?.code, badFlag?.code]).toEqual([
+      "requiredPeerCount must not exceed maxPeerCount",
+      "BAD_ARGS",
+      "BAD_ARGS",
+    ]);
+    // An organisation that does not exist fails when the proposal passes.
+    const proposal = propose(["x", ["orgZ"], 0, 1, 0, true, true]);
+    const approval = call(adminB, "gov", "approve", [2]);
+    const [proposed, approved] = [await commit(ledger, [proposal]), await commit(ledger, [approval])];
+    expect([proposed.receipts[0]?.code, approved.receipts[0]?.code]).toEqual([RECEIPT_OK, "NO_SUCH_ORG"]);
+    expect(ledger.registry.collection("x")).toBeUndefined();
+  });
+
   it("keeps the plaintext on members, the same hash and state root everywhere", async () => {
     const { nodes, all } = await chain();
     const w = write("ab", "price", "SECRET-PRICE-42");
@@ -185,6 +207,35 @@ describe("private data collections", () => {
     await nodes[0]?.db.close();
     expect(filesContain(nodes[0]?.dir as string, "EPHEMERAL-ONE")).toBe(false);
     expect(filesContain(nodes[0]?.dir as string, "EPHEMERAL-TWO")).toBe(false);
+  });
+});
+
+// A contract that records its transaction's first private write (private_put(0)), or, with
+// "record9", a write the transaction does not have.
+const RECORDER_WAT = `(module
+  (import "cairn" "private_put" (func $put (param i32)))
+  (memory (export "memory") 1 1)
+  (func (export "record") (call $put (i32.const 0)))
+  (func (export "record9") (call $put (i32.const 9))))`;
+
+describe("private data in WebAssembly contracts", () => {
+  it("records a write through private_put: the same root everywhere, the plaintext on members", async () => {
+    const wabt = await (await import("wabt")).default();
+    const recorder = new Uint8Array(wabt.parseWat("r.wat", RECORDER_WAT).toBinary({}).buffer);
+    const { nodes, all } = await chain();
+    const [deployed] = await all([call(adminA, "contracts", "deploy", ["recorder", recorder])]);
+    expect(deployed?.receipts[0]?.code).toBe(RECEIPT_OK);
+    const w = write("ab", "wasm-key", "WASM-SECRET");
+    const tx = call(adminB, "recorder", "record", [], [w]);
+    const bad = call(adminB, "recorder", "record9", [], [write("ab", "other", "x")]);
+    for (const node of nodes) await node.ledger.privateData.putTransient(tx, [w], node.ledger.registry);
+    const results = await all([tx, bad]);
+    expect(results[0]?.receipts.map((r) => r.code)).toEqual([RECEIPT_OK, "BAD_HOST_CALL"]);
+    expect(new Set(results.map((r) => toHex(r.block.header.stateRoot))).size).toBe(1);
+    const ref = privateRef(w);
+    expect(results[0]?.privateWrites.map((p) => toHex(p.ref.valueHash))).toEqual([toHex(ref.valueHash)]);
+    const held = await Promise.all(nodes.map((x) => x.ledger.privateData.get("ab", ref.keyHash)));
+    expect(held.map((r) => r !== undefined)).toEqual([true, true, false]);
   });
 });
 

@@ -2,7 +2,15 @@ import { readFileSync } from "node:fs";
 import { fromHex, toHex, verify } from "@cairn/crypto";
 import { nativeVerify } from "@cairn/crypto/native";
 import { describe, expect, it } from "vitest";
-import { blockHash, decode, decodeTransaction, headerFromValue, txSigningBytes } from "../../src/index.ts";
+import {
+  blockHash,
+  decode,
+  decodeTransaction,
+  headerFromValue,
+  matchesRef,
+  type PrivateRef,
+  txSigningBytes,
+} from "../../src/index.ts";
 import { buildVectors } from "../vectors/vectors.ts";
 
 const file = JSON.parse(readFileSync(new URL("../../../../docs/spec/test-vectors.json", import.meta.url), "utf8"));
@@ -35,6 +43,23 @@ describe("docs/spec/test-vectors.json", () => {
       expect(verify(s.signature, fromHex(t.signingBytes), s.tx.sender)).toBe(true);
       expect(nativeVerify(s.signature, fromHex(t.signingBytes), s.tx.sender)).toBe(true);
     }
+  });
+
+  it("decodes the private transaction: version 2, its reference matching the plaintext", () => {
+    const p = file.privateTransaction;
+    const s = decodeTransaction(fromHex(p.envelope));
+    expect(toHex(s.body).slice(0, 4)).toBe("9902");
+    expect(s.tx.private?.map((r) => [r.collection, toHex(r.keyHash), toHex(r.valueHash)])).toEqual([
+      [p.ref.collection, p.ref.keyHash, p.ref.valueHash],
+    ]);
+    const w = {
+      collection: p.write.collection,
+      key: fromHex(p.write.key),
+      value: fromHex(p.write.value),
+      salt: fromHex(p.write.salt),
+    };
+    expect(matchesRef(w, s.tx.private?.[0] as PrivateRef)).toBe(true);
+    expect(nativeVerify(s.signature, txSigningBytes(s.body), s.tx.sender)).toBe(true);
   });
 
   it("decodes the block header and reproduces its hash", () => {

@@ -9,6 +9,11 @@ import {
   encodeCommit,
   encodeHeader,
   encodeReceipt,
+  type PrivateWrite,
+  privateKeyHash,
+  privateRef,
+  privateValueHash,
+  privateWriteToValue,
   readBodyHash,
   readSigningBytes,
   signTransaction,
@@ -78,6 +83,25 @@ export function buildVectors() {
     events: [{ contract: "token", name: "transfer", data: [key.publicKey, tx.args[0] as Uint8Array, 250] }],
     gasUsed: TRANSFER_GAS,
   };
+  // A private write and the pkv.put transaction that names it (a version 2 body).
+  const write: PrivateWrite = {
+    collection: "ab",
+    key: new TextEncoder().encode("price"),
+    value: new TextEncoder().encode("1200 EUR"),
+    salt: fromHex("11".repeat(32)),
+  };
+  const ref = privateRef(write);
+  const privateTx = signTransaction(
+    {
+      ...tx,
+      nonce: fromHex("0101010101010101"),
+      contract: "pkv",
+      method: "put",
+      args: [],
+      private: [ref],
+    },
+    key.secretKey,
+  );
   const read = {
     chainId: "cairn-test",
     method: "GET",
@@ -172,6 +196,25 @@ export function buildVectors() {
         "x-cairn-time": String(read.time),
         "x-cairn-signature": toHex(sign(readSigningBytes(read), key.secretKey)),
       },
+    },
+    privateTransaction: {
+      write: {
+        collection: write.collection,
+        key: toHex(write.key),
+        value: toHex(write.value),
+        salt: toHex(write.salt),
+      },
+      keyHashInput: toHex(encode([write.collection, write.key])),
+      keyHash: toHex(privateKeyHash(write.collection, write.key)),
+      valueHashInput: toHex(encode([write.salt, write.value])),
+      valueHash: toHex(privateValueHash(write.salt, write.value)),
+      ref: { collection: ref.collection, keyHash: toHex(ref.keyHash), valueHash: toHex(ref.valueHash) },
+      body: toHex(privateTx.body),
+      signature: toHex(privateTx.signature),
+      envelope: toHex(privateTx.bytes),
+      hash: toHex(privateTx.hash),
+      // What POST /txs/private takes as msgpack: [envelope, [[collection, key, value, salt], ...]].
+      submission: toHex(encode([privateTx.bytes, [privateWriteToValue(write)]])),
     },
     values: [
       {

@@ -366,6 +366,18 @@ function Governance() {
           </li>
         ))}
       </ul>
+      <h3>Private data collections</h3>
+      {(snap.collections ?? []).length === 0 ? <p class="hint">No collections defined.</p> : null}
+      <ul class="plain collections">
+        {(snap.collections ?? []).map((c) => (
+          <li key={c.name} data-collection={c.name}>
+            <strong>{c.name}</strong>: members {c.members.join(", ")}; pushed to {c.requiredPeerCount}–{c.maxPeerCount}{" "}
+            other member nodes;{" "}
+            {c.blockToLive === 0 ? "kept until purged" : `purged ${c.blockToLive} blocks after it is written`}; read by{" "}
+            {c.memberOnlyRead ? "members" : "any identity"}, written by {c.memberOnlyWrite ? "members" : "any identity"}
+          </li>
+        ))}
+      </ul>
       <h3>Nodes (registry)</h3>
       <ul class="plain">
         {(data?.nodes ?? []).map((n) => (
