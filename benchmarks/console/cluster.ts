@@ -25,6 +25,8 @@ export function numberArg(name: string, fallback: number): number {
 export interface ConsoleCluster {
   /** Node i's API. */
   url(i: number): string;
+  /** Node i's home directory (its keys/admin.json is its organisation's admin, org<i>). */
+  home(i: number): string;
   /** Node i's process id (from the cluster's control endpoint). */
   pid(i: number): Promise<number>;
   /** `count` signed kv puts (hex envelopes) from the admin key, valid for half the chain's TTL from now. */
@@ -66,6 +68,7 @@ export async function startConsoleCluster(prefix: string): Promise<ConsoleCluste
   let head = { at: Number.NEGATIVE_INFINITY, height: 0, maxTxTtl: 0 };
   return {
     url,
+    home: (i) => join(out, `node${i}`),
     pid: async (i) => ((await (await fetch(`${control}/nodes`)).json()).nodes as { pid: number }[])[i]?.pid as number,
     kvPuts: async (count, tag, first) => {
       // At hundreds of tx/s the chain passes its TTL within a run: expire half a TTL from the

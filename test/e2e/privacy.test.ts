@@ -157,6 +157,10 @@ describe("private data collections, as processes", () => {
         .sendPrivate(pkv.put(), [privateWrite("ab", "k", strangerValue)]),
     ).rejects.toMatchObject({ code: "NOT_A_MEMBER", status: 403 });
 
+    // A transaction naming private writes sent without their plaintext is refused: no member would hold it.
+    const bare = await a.sign(pkv.put(), { private: [privateWrite("ab", "bare", "nothing")] });
+    await expect(client(0).submit(bare)).rejects.toMatchObject({ code: "PRIVATE_DATA_REQUIRED", status: 400 });
+
     // org0 writes a price only org0 and org1 may see.
     const price = secret("price");
     plaintexts.push(price);
@@ -262,6 +266,16 @@ describe("private data collections, as processes", () => {
         30_000,
       );
     }
+
+    // The metrics count it: org0's node pushed plaintext and had one submission refused; org1's pulled
+    // what it missed; org2's stored nothing.
+    const metrics = await Promise.all([0, 1, 2].map((i) => client(i).metrics()));
+    const event = (i: number, e: string) => metrics[i]?.sum("cairn_private_data_total", { event: e }) ?? 0;
+    expect(event(0, "pushed")).toBeGreaterThan(0);
+    expect(event(0, "refused")).toBe(1);
+    expect(event(1, "pulled")).toBe(1);
+    expect(event(1, "purged")).toBeGreaterThanOrEqual(2);
+    expect(event(2, "stored")).toBe(0);
 
     const envelope: string = (await getJson(`${url(3)}/txs/${txHash}`)).body.tx.envelope;
     for (const i of [0, 1, 2, 3]) await nodes[i]?.stop();

@@ -22,6 +22,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   BAD_NAME: 400,
   // Private data (docs/privacy.md).
   PRIVATE_DATA_MISMATCH: 400,
+  PRIVATE_DATA_REQUIRED: 400,
   NO_PRIVATE_DATA: 400,
   NO_SUCH_COLLECTION: 404,
   NOT_A_MEMBER: 403,

@@ -52,6 +52,8 @@ export interface NodeMetricsSources {
   readonly storageWrites?: () => number;
   /** Log lines at info and above, by level, since start. */
   readonly logLines?: () => Readonly<Record<string, number>>;
+  /** Private data events since start (stored, missing, pulled, purged, pushed, push_failed, received, refused). */
+  readonly privateData?: () => Readonly<Record<string, number>>;
 }
 
 export interface NodeMetricsOptions {
@@ -548,6 +550,13 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
   let cached: { at: number; size: Promise<number> } | undefined;
   labelledMirror(registers, "cairn_log_lines_total", "Log lines at info and above, by level", "level", () =>
     src.logLines?.(),
+  );
+  labelledMirror(
+    registers,
+    "cairn_private_data_total",
+    "Private data writes this node stored, recorded missing, pulled or purged, and plaintext pushes sent, failed, received or refused (docs/privacy.md)",
+    "event",
+    () => src.privateData?.(),
   );
   const storage: StorageMetrics = {
     writes: new Counter({

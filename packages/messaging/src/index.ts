@@ -114,6 +114,7 @@ export {
   MAX_NONCE_BYTES,
   MAX_TX_BYTES,
   MIN_NONCE_BYTES,
+  namesPrivateWrites,
   type SignedTransaction,
   signTransaction,
   type Transaction,

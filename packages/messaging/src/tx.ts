@@ -128,3 +128,16 @@ export function decodeTransaction(bytes: Uint8Array, maxBytes = MAX_TX_BYTES): S
   checkTx(tx);
   return { tx, signature, body, bytes, hash: sha256(bytes) };
 }
+
+/**
+ * Whether an envelope carries a version 2 body (a transaction naming private writes), read from its
+ * first bytes without decoding it: canonically, an envelope is 0x92, the body's bin header (bin 8,
+ * 16 or 32), then the body, whose first bytes are its array header (0x99: nine fields) and version.
+ * False for anything else, malformed envelopes included (decodeTransaction says what is wrong).
+ */
+export function namesPrivateWrites(envelope: Uint8Array): boolean {
+  if (envelope[0] !== 0x92) return false;
+  const header = envelope[1];
+  const body = header === 0xc4 ? 3 : header === 0xc5 ? 4 : header === 0xc6 ? 6 : -1;
+  return body > 0 && envelope[body] === 0x99 && envelope[body + 1] === TX_VERSION_PRIVATE;
+}

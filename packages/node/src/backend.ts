@@ -41,6 +41,7 @@ import {
   decode,
   LOG_LINE_LEVELS,
   type LogLineLevel,
+  namesPrivateWrites,
   type PrivateWrite,
   privateKeyHash,
   type Value,
@@ -227,6 +228,24 @@ export class NodeBackend implements ApiBackend {
   }
 
   async submit(txs: readonly Uint8Array[]): Promise<SubmitResult[]> {
+    // A transaction naming private writes must come with their plaintext, or no member would hold it.
+    if (!txs.some(namesPrivateWrites)) return this.admit(txs);
+    const plain = txs.filter((t) => !namesPrivateWrites(t));
+    const admitted = await this.admit(plain);
+    let next = 0;
+    return txs.map((t) =>
+      namesPrivateWrites(t)
+        ? {
+            ok: false,
+            code: "PRIVATE_DATA_REQUIRED",
+            message: "this transaction names private writes: submit it with their plaintext to POST /txs/private",
+          }
+        : (admitted[next++] as SubmitResult),
+    );
+  }
+
+  /** Admits envelopes to the mempool and gossips those it took. */
+  private async admit(txs: readonly Uint8Array[]): Promise<SubmitResult[]> {
     const results = await this.c.mempool.add(txs);
     const m = this.c.metrics;
     if (m !== undefined) {
@@ -423,7 +442,7 @@ export class NodeBackend implements ApiBackend {
     if (this.c.privateData === undefined) {
       return { ok: false, code: "NOT_FOUND", message: "this node does not take private data" };
     }
-    return submitPrivate(this.c.privateData, (txs) => this.submit(txs), envelope, writes);
+    return submitPrivate(this.c.privateData, (txs) => this.admit(txs), envelope, writes);
   }
 
   async privateData(collection: string, key: Uint8Array, reader: Uint8Array) {

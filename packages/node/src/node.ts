@@ -133,6 +133,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
         dataDir: paths.data,
         storageWrites: () => db.writes,
         logLines: () => logs.counts,
+        privateData: () => ({ ...ledger.privateData.counts, ...(privateData?.counts ?? {}) }),
       },
     });
     const tracer = new TxTracer(config.mempool.maxTxs);

@@ -47,6 +47,8 @@ export interface PrivateDataService {
    * nodes: ok once at least each collection's requiredPeerCount of them hold it.
    */
   prepare(envelope: Uint8Array, writes: readonly PrivateWrite[]): Promise<{ ok: true; hash: Uint8Array } | Refused>;
+  /** Pushes of plaintext this node sent (acknowledged or failed), received, and submissions refused for want of them. */
+  readonly counts: { pushed: number; push_failed: number; received: number; refused: number };
   /** Stops the reconciliation loop. */
   stop(): void;
 }
@@ -67,6 +69,7 @@ export function createPrivateData(c: { ledger: Ledger; net?: Network; log: Log }
   const store = ledger.privateData;
 
   const peerOrg = (peer: string) => ledger.registry.orgOfNode(peer);
+  const counts = { pushed: 0, push_failed: 0, received: 0, refused: 0 };
 
   if (net !== undefined) {
     void net.handle(PRIVATE_PUSH, async (request, from) => {
@@ -90,6 +93,7 @@ export function createPrivateData(c: { ledger: Ledger; net?: Network; log: Log }
         );
       });
       const kept = await store.putTransient(stx, writes, registry);
+      if (kept > 0) counts.received++;
       log.debug({ tx: stx.hash, from, kept }, "private data received");
       return encode([kept]);
     });
@@ -177,7 +181,9 @@ export function createPrivateData(c: { ledger: Ledger; net?: Network; log: Log }
           );
           const [kept] = decode(answer) as [number];
           if (kept > 0) acked.add(peer);
+          counts.pushed++;
         } catch (err) {
+          counts.push_failed++;
           log.debug({ peer, err: (err as Error).message }, "private data push failed");
         }
       }),
@@ -187,6 +193,7 @@ export function createPrivateData(c: { ledger: Ledger; net?: Network; log: Log }
       const required = collection?.requiredPeerCount ?? 0;
       const got = targets.filter((p) => acked.has(p)).length;
       if (got < required) {
+        counts.refused++;
         return refused(
           "PRIVATE_DISSEMINATION_FAILED",
           `collection ${name} needs its private data on ${required} other member node(s) before a transaction is accepted; ${got} took it: retry when more member nodes are up`,
@@ -239,6 +246,7 @@ export function createPrivateData(c: { ledger: Ledger; net?: Network; log: Log }
       }
       return { ok: true, hash: stx.hash };
     },
+    counts,
     stop() {
       clearInterval(timer);
     },

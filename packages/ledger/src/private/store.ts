@@ -88,6 +88,8 @@ export class PrivateDataStore {
   private org: () => string | undefined = () => undefined;
   private compacting: Promise<void> = Promise.resolve();
   private readonly purgeListeners = new Set<(purged: number) => void>();
+  /** What this store did since the node started (cairn_private_data_total). */
+  readonly counts = { stored: 0, missing: 0, pulled: 0, purged: 0 };
 
   constructor(db: Database) {
     this.db = db;
@@ -186,6 +188,7 @@ export class PrivateDataStore {
       }
     }
     if (batch.length > 0) await batch.write({ sync: true });
+    this.counts.pulled += kept;
     return kept;
   }
 
@@ -239,12 +242,15 @@ export class PrivateDataStore {
       if (!transients.has(id)) transients.set(id, this.transient(tx.hash));
       const write = (await transients.get(id))?.writes.find((w) => matchesRef(w, ref));
       const skey = privateStateKey(ref.collection, ref.keyHash);
+      const expiresAt = expiryOf(collection as Collection, height);
       if (write === undefined) {
         batch.put(Columns.privateMissing, skey, encode([ref.valueHash, height, tx.hash]));
+        // Missing data past its blockToLive is no longer asked for: the same purge drops the record.
+        if (expiresAt !== undefined)
+          batch.put(Columns.privateExpiry, concatBytes(u64be(expiresAt), skey), ref.valueHash);
         missing++;
         continue;
       }
-      const expiresAt = expiryOf(collection as Collection, height);
       this.putRecord(batch, { write, valueHash: ref.valueHash, height, txHash: tx.hash, expiresAt });
       stored++;
     }
@@ -269,10 +275,15 @@ export class PrivateDataStore {
       const skey = k.subarray(8);
       batch.del(Columns.privateExpiry, k);
       const { collection, keyHash } = splitStateKey(skey);
+      if (rewritten(committed, collection, keyHash)) continue;
       const held = await this.get(collection, keyHash);
-      if (held !== undefined && equalBytes(held.valueHash, valueHash) && !rewritten(committed, collection, keyHash)) {
+      if (held !== undefined && equalBytes(held.valueHash, valueHash)) {
         batch.del(Columns.privateData, skey);
         purged++;
+      }
+      const lacking = await this.db.get(Columns.privateMissing, skey);
+      if (lacking !== undefined && equalBytes((decode(lacking) as [Uint8Array])[0], valueHash)) {
+        batch.del(Columns.privateMissing, skey);
       }
     }
     // Transient entries: those of this block's transactions, and those whose transaction expired.
@@ -296,6 +307,9 @@ export class PrivateDataStore {
    * so that the bytes leave LevelDB's files too (one compaction at a time, in the background).
    */
   afterCommit(summary: PrivateCommitSummary): void {
+    this.counts.stored += summary.stored;
+    this.counts.missing += summary.missing;
+    this.counts.purged += summary.purged;
     if (summary.purged === 0) return;
     this.compacting = this.compacting
       .then(async () => {

@@ -174,6 +174,20 @@ describe("private data collections", () => {
     );
   });
 
+  it("stops asking for missing plaintext once its blockToLive has passed", async () => {
+    const { nodes, all } = await chain(2);
+    const w = write("ab", "short", "SHORT-LIVED");
+    const tx = call(adminA, PRIVATE_CONTRACT, "put", [], [w]);
+    await all([tx]);
+    const b = nodes[1]?.ledger as Ledger;
+    expect((await b.privateData.missing()).length).toBe(1);
+    await all([]);
+    await all([]);
+    expect(await b.privateData.missing()).toEqual([]);
+    // Too late: what a member sends now is not kept.
+    expect(await b.privateData.storePulled([w], b.registry, b.head().height)).toBe(0);
+  });
+
   it("purges after blockToLive and on a purge transaction, keeping the hash, and the bytes leave the files", async () => {
     const { nodes, all } = await chain(3);
     const w1 = write("ab", "ttl", "EPHEMERAL-ONE");

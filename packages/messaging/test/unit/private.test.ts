@@ -8,6 +8,7 @@ import {
   encodeTxBody,
   MAX_PRIVATE_REFS,
   matchesRef,
+  namesPrivateWrites,
   type PrivateWrite,
   pairPrivateWrites,
   privateRef,
@@ -50,6 +51,17 @@ describe("private writes in transactions", () => {
     const back = decodeTransaction(v2.bytes);
     expect(back.tx.private?.map((r) => toHex(r.valueHash))).toEqual([toHex(privateRef(write("k", "v")).valueHash)]);
     expect(toHex(back.hash)).toBe(toHex(v2.hash));
+  });
+
+  it("tells a version 2 envelope by its first bytes", () => {
+    const v1 = signTransaction(base, key.secretKey);
+    const v2 = signTransaction({ ...base, private: [privateRef(write("k", "v"))] }, key.secretKey);
+    const big = signTransaction(
+      { ...base, args: [new Uint8Array(300)], private: [privateRef(write("k", "v"))] },
+      key.secretKey,
+    );
+    expect([v1, v2, big].map((t) => namesPrivateWrites(t.bytes))).toEqual([false, true, true]);
+    expect(namesPrivateWrites(new Uint8Array([1, 2, 3]))).toBe(false);
   });
 
   it("salts the value hash, not the key hash", () => {
