@@ -112,7 +112,7 @@ try {
     committedPerS: summary.private.committedPerS / summary.plain.committedPerS,
   };
   const report = {
-    command: `npm run bench:private -- ${process.argv.slice(2).join(" ")}`.trim(),
+    command: ["npm run bench:private", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),
     at: new Date().toISOString(),
     settings: { count: COUNT, burst: BURST, concurrency: CONCURRENCY, valueBytes: SIZE, rounds: ROUNDS },
     summary,
