@@ -1,4 +1,4 @@
-import { toHex } from "@cairn/crypto";
+import { toHex } from "@cairn/client";
 import { type PrivateWrite, privateRef } from "@cairn/messaging";
 import type { PreparedContract } from "@cairn/vm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
