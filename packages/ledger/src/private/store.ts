@@ -87,6 +87,13 @@ export class PrivateDataStore {
   /** This node's organisation (from the node registry), or undefined: a member of no collection. */
   private org: () => string | undefined = () => undefined;
   private compacting: Promise<void> = Promise.resolve();
+  /**
+   * The lowest purge height in the expiry index and the lowest expiry in the transient index
+   * (Infinity: empty; undefined: not read yet). A commit reads an index only when something in it
+   * is due, so a chain without private data pays no LevelDB iterator per block.
+   */
+  private expiryDue: number | undefined;
+  private transientDue: number | undefined;
   private readonly purgeListeners = new Set<(purged: number) => void>();
   /** What this store did since the node started (cairn_private_data_total). */
   readonly counts = { stored: 0, missing: 0, pulled: 0, purged: 0 };
@@ -127,6 +134,7 @@ export class PrivateDataStore {
       .put(Columns.privateTransient, stx.hash, encode([expiry, encodePrivateWrites(mine)]))
       .put(Columns.privateTransientByExpiry, concatBytes(u32be(expiry), stx.hash), new Uint8Array(0))
       .write({ sync: true });
+    if (this.transientDue !== undefined) this.transientDue = Math.min(this.transientDue, expiry);
     return mine.length;
   }
 
@@ -210,11 +218,25 @@ export class PrivateDataStore {
     return out;
   }
 
+  private putExpiry(batch: WriteBatch, at: number, skey: Uint8Array, valueHash: Uint8Array): void {
+    batch.put(Columns.privateExpiry, concatBytes(u64be(at), skey), valueHash);
+    if (this.expiryDue !== undefined) this.expiryDue = Math.min(this.expiryDue, at);
+  }
+
+  /** The number in the first `width` bytes of a column's first key; Infinity when it is empty. */
+  private async firstDue(column: number, width: 4 | 8): Promise<number> {
+    for await (const [k] of this.db.iterate(column, { limit: 1 })) {
+      const view = new DataView(k.buffer, k.byteOffset, width);
+      return width === 8 ? Number(view.getBigUint64(0)) : view.getUint32(0);
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
   private putRecord(batch: WriteBatch, r: PrivateRecord): void {
     const skey = privateStateKey(r.write.collection, privateKeyHash(r.write.collection, r.write.key));
     batch.put(Columns.privateData, skey, encodeRecord(r));
     batch.del(Columns.privateMissing, skey);
-    if (r.expiresAt !== undefined) batch.put(Columns.privateExpiry, concatBytes(u64be(r.expiresAt), skey), r.valueHash);
+    if (r.expiresAt !== undefined) this.putExpiry(batch, r.expiresAt, skey, r.valueHash);
   }
 
   /**
@@ -246,8 +268,7 @@ export class PrivateDataStore {
       if (write === undefined) {
         batch.put(Columns.privateMissing, skey, encode([ref.valueHash, height, tx.hash]));
         // Missing data past its blockToLive is no longer asked for: the same purge drops the record.
-        if (expiresAt !== undefined)
-          batch.put(Columns.privateExpiry, concatBytes(u64be(expiresAt), skey), ref.valueHash);
+        if (expiresAt !== undefined) this.putExpiry(batch, expiresAt, skey, ref.valueHash);
         missing++;
         continue;
       }
@@ -268,10 +289,13 @@ export class PrivateDataStore {
       }
     }
     // blockToLive: records whose purge height has come, unless a newer write replaced them.
-    for await (const [k, valueHash] of this.db.iterate(Columns.privateExpiry, {
-      lt: u64be(height + 1),
-      limit: EXPIRY_PRUNE_LIMIT,
-    })) {
+    this.expiryDue ??= await this.firstDue(Columns.privateExpiry, 8);
+    const expiring =
+      this.expiryDue <= height
+        ? this.db.iterate(Columns.privateExpiry, { lt: u64be(height + 1), limit: EXPIRY_PRUNE_LIMIT })
+        : [];
+    if (this.expiryDue <= height) this.expiryDue = undefined;
+    for await (const [k, valueHash] of expiring) {
       const skey = k.subarray(8);
       batch.del(Columns.privateExpiry, k);
       const { collection, keyHash } = splitStateKey(skey);
@@ -292,10 +316,16 @@ export class PrivateDataStore {
       batch.del(Columns.privateTransient, stx.hash);
       batch.del(Columns.privateTransientByExpiry, concatBytes(u32be(stx.tx.expiry), stx.hash));
     }
-    for await (const [k] of this.db.iterate(Columns.privateTransientByExpiry, {
-      lt: u32be(Math.min(height, 0xffffffff)),
-      limit: TRANSIENT_PRUNE_LIMIT,
-    })) {
+    this.transientDue ??= await this.firstDue(Columns.privateTransientByExpiry, 4);
+    const expired =
+      this.transientDue < height
+        ? this.db.iterate(Columns.privateTransientByExpiry, {
+            lt: u32be(Math.min(height, 0xffffffff)),
+            limit: TRANSIENT_PRUNE_LIMIT,
+          })
+        : [];
+    if (this.transientDue < height) this.transientDue = undefined;
+    for await (const [k] of expired) {
       batch.del(Columns.privateTransientByExpiry, k);
       batch.del(Columns.privateTransient, k.subarray(4));
     }
