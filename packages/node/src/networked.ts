@@ -75,7 +75,7 @@ export async function startNetworked(w: NetworkedWiring): Promise<NetworkedParts
   closers.push(() => net.stop());
   const unfollow = followRegistry(net, ledger, loggers.layer("network"));
   closers.push(async () => unfollow());
-  const privateData = createPrivateData({ ledger, net, log: loggers.layer("ledger") });
+  const privateData = await createPrivateData({ ledger, net, log: loggers.layer("ledger") });
   closers.push(async () => privateData.stop());
   const shared = {
     ledger,

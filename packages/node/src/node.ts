@@ -199,7 +199,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     } else {
       // A solo node has no network; its organisation is that of its peer id in the node registry.
       const peerId = existsSync(paths.peerKey) ? (await peerIdFromKeyFile(paths.peerKey)).toString() : undefined;
-      privateData = createPrivateData({
+      privateData = await createPrivateData({
         ledger,
         ...(peerId === undefined ? {} : { peerId }),
         log: loggers.layer("ledger"),

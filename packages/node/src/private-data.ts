@@ -64,7 +64,7 @@ export function followMembership(ledger: Ledger, peerId: string | undefined): vo
   ledger.privateData.setOrganization(() => (peerId === undefined ? undefined : ledger.registry.orgOfNode(peerId)));
 }
 
-export function createPrivateData(c: { ledger: Ledger; net?: Network; log: Log }): PrivateDataService {
+export async function createPrivateData(c: { ledger: Ledger; net?: Network; log: Log }): Promise<PrivateDataService> {
   const { ledger, net, log } = c;
   const store = ledger.privateData;
 
@@ -72,9 +72,17 @@ export function createPrivateData(c: { ledger: Ledger; net?: Network; log: Log }
   const counts = { pushed: 0, push_failed: 0, received: 0, refused: 0 };
 
   if (net !== undefined) {
-    void net.handle(PRIVATE_PUSH, async (request, from) => {
-      const [envelope, writesBytes] = decode(request) as [Uint8Array, Uint8Array];
-      const stx = decodeTransaction(envelope);
+    await net.handle(PRIVATE_PUSH, async (request, from) => {
+      let stx: SignedTransaction;
+      let pushed: PrivateWrite[];
+      try {
+        const [envelope, writesBytes] = decode(request) as [Uint8Array, Uint8Array];
+        stx = decodeTransaction(envelope);
+        pushed = decodePrivateWrites(writesBytes);
+      } catch (err) {
+        net.penalize(from, "malformed private data push");
+        throw err;
+      }
       if (!nativeVerify(stx.signature, txSigningBytes(stx.body), stx.tx.sender)) {
         net.penalize(from, "private data pushed with a transaction whose signature is invalid");
         throw new Error("bad signature");
@@ -83,7 +91,7 @@ export function createPrivateData(c: { ledger: Ledger; net?: Network; log: Log }
       const registry = ledger.registry;
       const fromOrg = peerOrg(from);
       // Only the writes of collections both this node and the sending node are members of.
-      const writes = decodePrivateWrites(writesBytes).filter((w) => {
+      const writes = pushed.filter((w) => {
         const collection = registry.collection(w.collection);
         return (
           collection !== undefined &&
@@ -98,8 +106,14 @@ export function createPrivateData(c: { ledger: Ledger; net?: Network; log: Log }
       return encode([kept]);
     });
 
-    void net.handle(PRIVATE_PULL, async (request, from) => {
-      const refs = privateRefsFromValue(decode(request) as Value);
+    await net.handle(PRIVATE_PULL, async (request, from) => {
+      let refs: PrivateRef[];
+      try {
+        refs = privateRefsFromValue(decode(request) as Value);
+      } catch (err) {
+        net.penalize(from, "malformed private data pull");
+        throw err;
+      }
       const org = peerOrg(from);
       const registry = ledger.registry;
       // Served only to a node of a member organisation of each collection asked about.

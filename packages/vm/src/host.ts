@@ -39,11 +39,11 @@ function checkLength(what: string, len: number, min: number, max: number): void 
   if (len < min || len > max) badCall(`${what} length ${len} not in ${min}..${max}`);
 }
 
-function decodeName(bytes: Uint8Array): string {
+function decodeName(bytes: Uint8Array, what: string): string {
   try {
     return utf8.decode(bytes);
   } catch {
-    return badCall("event name is not UTF-8");
+    return badCall(`${what} is not UTF-8`);
   }
 }
 
@@ -207,7 +207,7 @@ export class HostContext {
       private_hash: (cPtr: number, cLen: number, kPtr: number): number => {
         checkLength("collection name", cLen, 1, 64);
         this.charge(costs.hostCall + costs.byte * (cLen + 32));
-        const name = decodeName(this.range(cPtr, cLen));
+        const name = decodeName(this.range(cPtr, cLen), "collection name");
         const hash = host.privateHash(name, this.read(kPtr, 32));
         if (hash !== undefined) this.charge(costs.byte * hash.length);
         return this.toBuffer(hash);
@@ -229,7 +229,7 @@ export class HostContext {
         checkLength("event name", nLen, 1, limits.maxEventNameBytes);
         checkLength("event data", dLen, 0, limits.maxEventBytes);
         this.charge(costs.hostCall + costs.byte * (nLen + dLen));
-        const name = decodeName(this.range(nPtr, nLen));
+        const name = decodeName(this.range(nPtr, nLen), "event name");
         host.emit(name, this.read(dPtr, dLen));
       },
       ret: (ptr: number, len: number): void => {
