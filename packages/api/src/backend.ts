@@ -3,6 +3,7 @@
 import type { MerkleProof } from "@cairn/crypto";
 import type {
   Block,
+  CollectionJson,
   Commit,
   ConsensusEventData,
   LogLineData,
@@ -315,15 +316,7 @@ export interface GovParamsView {
 }
 
 /** A private data collection's definition (GET /gov/collections). */
-export interface CollectionView {
-  readonly name: string;
-  readonly members: readonly string[];
-  readonly requiredPeerCount: number;
-  readonly maxPeerCount: number;
-  readonly blockToLive: number;
-  readonly memberOnlyRead: boolean;
-  readonly memberOnlyWrite: boolean;
-}
+export type CollectionView = CollectionJson;
 
 /** The plaintext of a private key as a member node holds it. */
 export interface PrivateDataView {

@@ -143,22 +143,16 @@ export function createClient(opts: ClientOptions): CairnClient {
   const t = createTransport(opts);
   const { base, call, status } = t;
 
-  async function submit(
-    input: SignedTransaction | Uint8Array | readonly (SignedTransaction | Uint8Array)[],
-    o: SubmitOptions = {},
-  ): Promise<SubmitResult | BatchSubmitResult> {
-    const batch = Array.isArray(input);
-    const body = batch
-      ? encode((input as readonly (SignedTransaction | Uint8Array)[]).map(envelopeOf))
-      : encode(envelopeOf(input as SignedTransaction | Uint8Array));
+  /** POSTs a msgpack body to a submit route (POST /txs, POST /txs/private), waiting for the commit when asked. */
+  function post<T>(path: string, body: Uint8Array, o: SubmitOptions): Promise<T> {
     const query = new URLSearchParams();
     if (o.wait === "commit") {
       query.set("wait", "commit");
       if (o.timeoutMs !== undefined) query.set("timeout", String(Math.max(0, Math.floor(o.timeoutMs))));
     }
     const qs = query.toString();
-    return call(
-      `/txs${qs === "" ? "" : `?${qs}`}`,
+    return call<T>(
+      `${path}${qs === "" ? "" : `?${qs}`}`,
       {
         method: "POST",
         headers: { "content-type": "application/msgpack" },
@@ -172,30 +166,21 @@ export function createClient(opts: ClientOptions): CairnClient {
     );
   }
 
-  async function submitPrivate(
+  async function submit(
+    input: SignedTransaction | Uint8Array | readonly (SignedTransaction | Uint8Array)[],
+    o: SubmitOptions = {},
+  ): Promise<SubmitResult | BatchSubmitResult> {
+    const body = Array.isArray(input)
+      ? encode((input as readonly (SignedTransaction | Uint8Array)[]).map(envelopeOf))
+      : encode(envelopeOf(input as SignedTransaction | Uint8Array));
+    return post("/txs", body, o);
+  }
+
+  const submitPrivate = (
     tx: SignedTransaction,
     writes: readonly PrivateWrite[],
     o: SubmitOptions = {},
-  ): Promise<SubmitResult> {
-    const body = encode([tx.bytes, writes.map(privateWriteToValue)]);
-    const query = new URLSearchParams();
-    if (o.wait === "commit") {
-      query.set("wait", "commit");
-      if (o.timeoutMs !== undefined) query.set("timeout", String(Math.max(0, Math.floor(o.timeoutMs))));
-    }
-    const qs = query.toString();
-    return call(
-      `/txs/private${qs === "" ? "" : `?${qs}`}`,
-      {
-        method: "POST",
-        headers: { "content-type": "application/msgpack" },
-        body: body as Uint8Array<ArrayBuffer>,
-        ...(o.signal ? { signal: o.signal } : {}),
-      },
-      [],
-      false,
-    );
-  }
+  ): Promise<SubmitResult> => post("/txs/private", encode([tx.bytes, writes.map(privateWriteToValue)]), o);
 
   const privateKeyHex = (key: Uint8Array | string) =>
     toHex(typeof key === "string" ? new TextEncoder().encode(key) : key);

@@ -27,15 +27,21 @@ export interface PrivateRefJson {
   readonly valueHash: string;
 }
 
-/** A collection's definition (GET /gov/collections). */
+/** A private data collection's definition (GET /gov/collections; docs/privacy.md). */
 export interface CollectionJson {
+  /** 1-64 letters, digits, '.', '_' or '-'. */
   readonly name: string;
+  /** Organisation names, at least one: their nodes hold the plaintext. */
   readonly members: readonly string[];
+  /** Other member nodes that must hold the plaintext before the submitting node accepts a transaction. */
   readonly requiredPeerCount: number;
+  /** The most other member nodes the submitting node pushes the plaintext to. */
   readonly maxPeerCount: number;
-  /** Blocks the plaintext is kept after the block that wrote it; 0: until purged. */
+  /** Blocks after the writing block at whose commit the plaintext is purged; 0: kept until purged. */
   readonly blockToLive: number;
+  /** Only identities of member organisations may read the plaintext. */
   readonly memberOnlyRead: boolean;
+  /** Only identities of member organisations may send transactions writing to it. */
   readonly memberOnlyWrite: boolean;
 }
 

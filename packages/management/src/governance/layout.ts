@@ -1,5 +1,5 @@
 import { concatBytes } from "@cairn/crypto";
-import { decode, encode, type Validator, type Value } from "@cairn/messaging";
+import { type CollectionJson, decode, encode, type Validator, type Value } from "@cairn/messaging";
 import type { Role } from "../privilege/roles.ts";
 
 // Where governance keeps its records: the `gov` namespace of the world state, so every record is
@@ -174,23 +174,10 @@ export function proposalState(p: Proposal, height: number): ProposalStatus | "ex
 
 /**
  * A private data collection (docs/privacy.md): the organisations whose nodes hold the plaintext of
- * its writes; everyone else holds only their salted hashes.
+ * its writes; everyone else holds only their salted hashes. Its fields are documented with the
+ * wire shape it shares (GET /gov/collections).
  */
-export interface Collection {
-  readonly name: string;
-  /** Organisation names, at least one. */
-  readonly members: readonly string[];
-  /** Other member nodes that must hold the plaintext before the submitting node accepts a transaction. */
-  readonly requiredPeerCount: number;
-  /** The most other member nodes the submitting node pushes the plaintext to. */
-  readonly maxPeerCount: number;
-  /** Blocks after the writing block at whose commit the plaintext is purged; 0: kept until purged. */
-  readonly blockToLive: number;
-  /** Only identities of member organisations may read the plaintext. */
-  readonly memberOnlyRead: boolean;
-  /** Only identities of member organisations may send transactions writing to it. */
-  readonly memberOnlyWrite: boolean;
-}
+export type Collection = CollectionJson;
 
 export const encodeCollection = (c: Collection) =>
   encode([
