@@ -152,7 +152,13 @@ export class Ledger {
    */
   private readonly recentBlocks = new Map<number, Promise<RecentBlock | undefined>>();
 
-  private constructor(opts: LedgerOptions, state: WorldState, head: LedgerHead, registry: ChainRegistry) {
+  private constructor(
+    opts: LedgerOptions,
+    state: WorldState,
+    head: LedgerHead,
+    registry: ChainRegistry,
+    privateData: PrivateDataStore,
+  ) {
     this.db = opts.db;
     this.genesis = opts.genesis;
     this.genesisHash = genesisHash(opts.genesis);
@@ -160,7 +166,7 @@ export class Ledger {
     this.wasm = opts.wasm ?? new WasmRunner();
     this.maxQueryGas = opts.maxQueryGas ?? opts.genesis.params.maxTxGas;
     this.state = state;
-    this.privateData = new PrivateDataStore(opts.db);
+    this.privateData = privateData;
     this.sync = opts.sync ?? true;
     this.adminKeys = new Set(opts.genesis.admins.map(toHex));
     this.headValue = head;
@@ -171,6 +177,7 @@ export class Ledger {
   static async open(opts: LedgerOptions): Promise<Ledger> {
     const gHash = genesisHash(opts.genesis);
     const state = await createWorldState(opts.db);
+    const privateData = await PrivateDataStore.open(opts.db);
     const stored = await opts.db.get(Columns.meta, GENESIS_KEY);
     if (stored !== undefined) {
       if (!equalBytes(stored, gHash)) {
@@ -181,7 +188,7 @@ export class Ledger {
       }
       const head = await opts.db.get(Columns.meta, HEAD_KEY);
       if (head === undefined) throw new LedgerError("CORRUPT_DATABASE", "the database has a genesis but no head");
-      return new Ledger(opts, state, decodeHead(head), await readRegistry(state));
+      return new Ledger(opts, state, decodeHead(head), await readRegistry(state), privateData);
     }
     // First start: the genesis accounts and governance (organisations, identities, validator set,
     // node registry) become the state at height 0.
@@ -207,7 +214,7 @@ export class Ledger {
     batch.put(Columns.meta, GENESIS_KEY, gHash);
     batch.put(Columns.meta, HEAD_KEY, encodeHead(head));
     await batch.write({ sync: true });
-    return new Ledger(opts, state, head, await readRegistry(state));
+    return new Ledger(opts, state, head, await readRegistry(state), privateData);
   }
 
   head(): LedgerHead {
@@ -614,20 +621,16 @@ export class Ledger {
       batch.put(Columns.replayByExpiry, concatBytes(u32be(stx.tx.expiry), rk), new Uint8Array(0));
     }
     await this.pruneReplay(batch, h);
-    const privately = await this.privateData.prepareCommit(
-      batch,
-      h,
-      executed.privateWrites,
-      executed.receipts,
-      executed.txs,
-      this.registryValue,
-    );
+    const { privateWrites, receipts, txs } = executed;
+    const privately = this.privateData.concerns(h, privateWrites, receipts, txs)
+      ? await this.privateData.prepareCommit(batch, h, privateWrites, receipts, txs, this.registryValue)
+      : undefined;
     this.state.commit(executed.prepared, batch);
     const next: LedgerHead = { height: h, hash: executed.hash, stateRoot: header.stateRoot, time: header.time };
     batch.put(Columns.meta, HEAD_KEY, encodeHead(next));
     await batch.write({ sync: this.sync });
     this.headValue = next;
-    this.privateData.afterCommit(privately);
+    if (privately !== undefined) this.privateData.afterCommit(privately);
     const governed = executed.txs.some(
       (t, i) => t.tx.contract === GOV_CONTRACT && executed.receipts[i]?.code === RECEIPT_OK,
     );

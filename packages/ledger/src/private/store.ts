@@ -89,8 +89,8 @@ export class PrivateDataStore {
   private compacting: Promise<void> = Promise.resolve();
   /**
    * The lowest purge height in the expiry index and the lowest expiry in the transient index
-   * (Infinity: empty; undefined: not read yet). A commit reads an index only when something in it
-   * is due, so a chain without private data pays no LevelDB iterator per block.
+   * (Infinity: empty; undefined: to be read again). Read when the store opens, so a commit reads an
+   * index only when something in it is due: a chain without private data does no I/O here.
    */
   private expiryDue: number | undefined;
   private transientDue: number | undefined;
@@ -98,8 +98,16 @@ export class PrivateDataStore {
   /** What this store did since the node started (cairn_private_data_total). */
   readonly counts = { stored: 0, missing: 0, pulled: 0, purged: 0 };
 
-  constructor(db: Database) {
+  private constructor(db: Database) {
     this.db = db;
+  }
+
+  /** The store of `db`, with what is due in its indexes read. */
+  static async open(db: Database): Promise<PrivateDataStore> {
+    const store = new PrivateDataStore(db);
+    store.expiryDue = await store.firstDue(Columns.privateExpiry, 8);
+    store.transientDue = await store.firstDue(Columns.privateTransientByExpiry, 4);
+    return store;
   }
 
   /** Tells the store which organisation this node belongs to (the node resolves it from the registry). */
@@ -237,6 +245,30 @@ export class PrivateDataStore {
     batch.put(Columns.privateData, skey, encodeRecord(r));
     batch.del(Columns.privateMissing, skey);
     if (r.expiresAt !== undefined) this.putExpiry(batch, r.expiresAt, skey, r.valueHash);
+  }
+
+  /**
+   * Whether a block's commit has anything to do with private data: a private write, a purge, a
+   * transaction carrying plaintext in the transient store, or an index entry due at `height`. Most
+   * blocks have none, and their commit then skips this store altogether.
+   */
+  concerns(
+    height: number,
+    committed: readonly CommittedPrivateWrite[],
+    receipts: readonly Receipt[],
+    txs: readonly SignedTransaction[],
+  ): boolean {
+    return (
+      committed.length > 0 ||
+      this.expiryDue === undefined ||
+      this.expiryDue <= height ||
+      this.transientDue === undefined ||
+      this.transientDue < height ||
+      txs.some((t) => t.tx.private !== undefined) ||
+      receipts.some(
+        (r) => r.code === RECEIPT_OK && r.events.some((e) => e.contract === PRIVATE_CONTRACT && e.name === "purge"),
+      )
+    );
   }
 
   /**
