@@ -14,7 +14,7 @@ import { privateKeyHash, privateRef } from "@cairn/messaging";
 import { openDatabase } from "@cairn/storage";
 import { launchChromium } from "@cairn/test-utils/browser";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort, type NodeProcess, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
+import { freePort, type NodeProcess, REPO, runCairn, startNodeProcess, tempDir } from "../helpers/processes.ts";
 import { getJson, readKey } from "../helpers/txs.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -62,6 +62,14 @@ async function databaseHolds(home: string, text: string): Promise<boolean> {
   } finally {
     await db.close();
   }
+}
+
+/** The example answer of GET /private/:collection/:key in docs/api.md. */
+function documentedPrivateRead(): Record<string, unknown> {
+  const api = readFileSync(join(REPO, "docs/api.md"), "utf8");
+  const section = api.slice(api.indexOf("### Private data"));
+  const blocks = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1] as string));
+  return blocks[1] as Record<string, unknown>;
 }
 
 const secret = (what: string) => `SECRET-${what}-${toHex(crypto.getRandomValues(new Uint8Array(8)))}`;
@@ -215,6 +223,10 @@ describe("private data collections, as processes", () => {
     expect(ttlSent.status).toBe("committed");
     const writtenAt = ttlSent.height ?? 0;
     expect((await readUntil(1, admins[1] as KeyPair, "ttl", "e", "OK")).expiresAt).toBe(writtenAt + 4);
+    // The answer has exactly the fields docs/api.md shows.
+    const documented = documentedPrivateRead();
+    const answer = await client(1, admins[1]).getPrivate("ttl", "e");
+    expect(Object.keys(answer).sort()).toEqual(Object.keys(documented).sort());
     // Empty blocks are not made while idle: kv writes move the chain on.
     for (let i = 0; i < 6; i++)
       await a.send(
