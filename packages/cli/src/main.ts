@@ -216,7 +216,13 @@ export function buildProgram(): Command {
     )
     .option("--docker", "for Docker: also a Compose file, each node in a container (see `cairn docker`)")
     .option("--subnet <cidr>", "--docker: the cluster's private network; node i at .10+i", "10.213.0.0/24")
-    .option("--image <image>", "--docker: the node image", "cairn-node:latest")
+    .option(
+      "--k8s",
+      "for Kubernetes: also manifests in DIR/k8s (a kustomize base and an example overlay; docs/kubernetes.md)",
+    )
+    .option("--namespace <name>", "--k8s: the example overlay's namespace", "cairn")
+    .option("--storage <size>", "--k8s: each node's volume claim", "10Gi")
+    .option("--image <image>", "--docker, --k8s: the node image", "cairn-node:latest")
     .option("--project <name>", "--docker: Compose project name (default cairn-<name of --out>)")
     .action(
       async (o: {
@@ -230,11 +236,14 @@ export function buildProgram(): Command {
         maxBlockTxs: string;
         consensus: string;
         docker?: boolean;
+        k8s?: boolean;
+        namespace: string;
+        storage: string;
         subnet: string;
         image: string;
         project?: string;
       }) => {
-        const { createDockerTestnet, createTestnet } = await import("@cairn/cluster");
+        const { createDockerTestnet, createK8sTestnet, createTestnet } = await import("@cairn/cluster");
         const whole = (v: string, flag: string) => {
           const x = Number(v);
           if (!Number.isInteger(x)) throw new CliError("BAD_ARGS", `${flag} must be a whole number`);
@@ -255,6 +264,13 @@ export function buildProgram(): Command {
           maxBlockTxs: whole(o.maxBlockTxs, "--max-block-txs"),
           engine: consensusEngine(o.consensus),
         };
+        if (o.docker && o.k8s) throw new CliError("BAD_ARGS", "give --docker or --k8s, not both");
+        if (o.k8s) {
+          const { basePort: _ports, ...k8s } = spec;
+          const k = await createK8sTestnet({ ...k8s, image: o.image, namespace: o.namespace, storage: o.storage });
+          for (const line of k.summary) printLine(line);
+          return;
+        }
         if (o.docker) {
           const d = await createDockerTestnet({
             ...spec,

@@ -30,6 +30,16 @@ export {
 export { type BuildImageOptions, buildNodeImage, LOCAL_BASE_IMAGE } from "./docker-image.ts";
 export { ClusterError } from "./errors.ts";
 export { createJoinHome, type JoinOptions, type JoinResult } from "./join.ts";
+export {
+  createK8sTestnet,
+  DEFAULT_NAMESPACE,
+  K8S_API_PORT,
+  K8S_DIR,
+  K8S_P2P_PORT,
+  type K8sObject,
+  type K8sTestnetOptions,
+  type K8sTestnetResult,
+} from "./k8s.ts";
 export { freePort } from "./ports.ts";
 export {
   BLOCK_LINES_ENV,
