@@ -108,7 +108,10 @@ describe("private data collections, as processes", () => {
       let last: Awaited<ReturnType<typeof read>> | undefined;
       await waitFor(
         `node${i} to answer ${code} for ${collection}/${key}`,
-        async () => (last = await read(i, reader, collection, key)).code === code,
+        async () => {
+          last = await read(i, reader, collection, key);
+          return last.code === code;
+        },
         30_000,
       );
       return last as Awaited<ReturnType<typeof read>>;

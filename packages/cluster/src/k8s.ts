@@ -186,17 +186,17 @@ function statefulSet(
 const OBSERVER_INIT = [
   "const fs = require('node:fs');",
   "const n = process.env.POD_NAME.split('-').pop();",
-  "const src = (f) => `/observers/${f}`;",
-  "if (!fs.existsSync(src(`observer${n}-config.json`))) {",
-  "  console.error(`observer ${n} has no identity in this chain's node registry: scale to at most the observers written, or register more (docs/kubernetes.md)`);",
+  "const config = '/observers/observer' + n + '-config.json';",
+  "if (!fs.existsSync(config)) {",
+  "  console.error('observer ' + n + \" has no identity in this chain's node registry: scale to at most the observers written, or register more (docs/kubernetes.md)\");",
   "  process.exit(1);",
   "}",
   "fs.mkdirSync('/home-out/keys', { recursive: true });",
-  "fs.copyFileSync(src(`observer${n}-config.json`), '/home-out/config.json');",
+  "fs.copyFileSync(config, '/home-out/config.json');",
   "fs.copyFileSync('/genesis/genesis.json', '/home-out/genesis.json');",
   "for (const k of ['validator.json', 'peer.key']) {",
-  "  fs.copyFileSync(`/observer-keys/observer${n}-${k}`, `/home-out/keys/${k}`);",
-  "  fs.chmodSync(`/home-out/keys/${k}`, 0o600);",
+  "  fs.copyFileSync('/observer-keys/observer' + n + '-' + k, '/home-out/keys/' + k);",
+  "  fs.chmodSync('/home-out/keys/' + k, 0o600);",
   "}",
 ].join("\n");
 

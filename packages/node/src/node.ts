@@ -199,11 +199,8 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
     } else {
       // A solo node has no network; its organisation is that of its peer id in the node registry.
       const peerId = existsSync(paths.peerKey) ? (await peerIdFromKeyFile(paths.peerKey)).toString() : undefined;
-      privateData = await createPrivateData({
-        ledger,
-        ...(peerId === undefined ? {} : { peerId }),
-        log: loggers.layer("ledger"),
-      });
+      followMembership(ledger, peerId);
+      privateData = await createPrivateData({ ledger, log: loggers.layer("ledger") });
       const service = privateData;
       closers.push(async () => service.stop());
       consensus = createSoloEngine<ExecutedBlock>(

@@ -140,7 +140,7 @@ describe("cairn testnet --k8s", () => {
     mount("observer-keys", find("cairn-observer-keys").data, true);
     mount("genesis", find("cairn-genesis").data, false);
     mkdirSync(join(root, "home-out"));
-    const script = (init.command[2] as string).replaceAll("'/", `'${root}/`).replaceAll("`/", `\`${root}/`);
+    const script = (init.command[2] as string).replaceAll("'/", `'${root}/`);
     execFileSync(process.execPath, ["-e", script], { env: { ...process.env, POD_NAME: "cairn-observer-1" } });
     const home = join(root, "home-out");
     expect(readFileSync(join(home, "keys", "peer.key"), "utf8")).toBe(

@@ -65,7 +65,7 @@ const write = (collection: string, key: string, value: string): PrivateWrite => 
 async function chain(blockToLive = 0, memberOnlyWrite = true) {
   const nodes = [await open(), await open(), await open()];
   const orgs = ["orgA", "orgB", "orgC"];
-  nodes.forEach((node, i) => node.ledger.privateData.setOrganization(() => orgs[i]));
+  for (const [i, node] of nodes.entries()) node.ledger.privateData.setOrganization(() => orgs[i]);
   const all = async (txs: SignedTransaction[]) => {
     const out = [];
     for (const node of nodes) out.push(await commit(node.ledger, txs));
