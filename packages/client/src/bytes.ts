@@ -1,5 +1,10 @@
-import { fromHex } from "@cairn/crypto";
+import { fromHex, utf8 } from "@cairn/crypto";
 import { CairnClientError } from "./errors.ts";
+
+/** Bytes given either as bytes or as text (UTF-8): keys and values of the kv and pkv contracts. */
+export function textBytes(v: Uint8Array | string): Uint8Array {
+  return typeof v === "string" ? utf8.encode(v) : v;
+}
 
 /** Bytes given either as bytes or as hex; `length` is checked when given. */
 export function bytesOf(input: Uint8Array | string, what: string, length?: number): Uint8Array {

@@ -10,7 +10,7 @@ import {
   type SignedTransaction,
   type Value,
 } from "@cairn/messaging";
-import { bytesOf } from "./bytes.ts";
+import { bytesOf, textBytes } from "./bytes.ts";
 import { CairnApiError, CairnClientError } from "./errors.ts";
 import { eventsUrl, type SubscribeOptions, sleep, subscribeEvents } from "./events.ts";
 import { createGovApi, type GovApi } from "./gov.ts";
@@ -182,8 +182,7 @@ export function createClient(opts: ClientOptions): CairnClient {
     o: SubmitOptions = {},
   ): Promise<SubmitResult> => post("/txs/private", encode([tx.bytes, writes.map(privateWriteToValue)]), o);
 
-  const privateKeyHex = (key: Uint8Array | string) =>
-    toHex(typeof key === "string" ? new TextEncoder().encode(key) : key);
+  const privateKeyHex = (key: Uint8Array | string) => toHex(textBytes(key));
   const getPrivate = (collection: string, key: Uint8Array | string): Promise<PrivateDataInfo> =>
     call<PrivateDataInfo>(`/private/${encodeURIComponent(collection)}/${privateKeyHex(key)}`);
   const getPrivateHash = (collection: string, key: Uint8Array | string): Promise<PrivateHashInfo> =>
@@ -213,8 +212,7 @@ export function createClient(opts: ClientOptions): CairnClient {
 
   // Keys always travel as hex: no escaping, and no "." or ".." path segments a URL parser would eat.
   const getState = (contract: string, key: Uint8Array | string): Promise<StateInfo> => {
-    const k = typeof key === "string" ? new TextEncoder().encode(key) : key;
-    return call<StateInfo>(`/state/${encodeURIComponent(contract)}/${toHex(k)}?encoding=hex`, {}, [404]);
+    return call<StateInfo>(`/state/${encodeURIComponent(contract)}/${toHex(textBytes(key))}?encoding=hex`, {}, [404]);
   };
 
   async function balance(account: Uint8Array | string): Promise<bigint> {

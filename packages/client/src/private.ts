@@ -1,6 +1,6 @@
 // Private data collections (docs/privacy.md): writes whose plaintext only the collection's member
 // organisations' nodes hold; every node holds their salted hashes.
-import { utf8 } from "@cairn/crypto";
+
 import {
   PRIVATE_SALT_BYTES,
   type PrivateDataJson,
@@ -8,19 +8,18 @@ import {
   type PrivateWrite,
   privateKeyHash,
 } from "@cairn/messaging";
+import { textBytes } from "./bytes.ts";
 import type { ContractCall } from "./tx.ts";
 
 export type PrivateDataInfo = PrivateDataJson;
 export type PrivateHashInfo = PrivateHashJson;
 
-const bytes = (v: Uint8Array | string): Uint8Array => (typeof v === "string" ? utf8.encode(v) : v);
-
 /** A private write with a fresh random salt; strings are UTF-8. */
 export function privateWrite(collection: string, key: Uint8Array | string, value: Uint8Array | string): PrivateWrite {
   return {
     collection,
-    key: bytes(key),
-    value: bytes(value),
+    key: textBytes(key),
+    value: textBytes(value),
     salt: crypto.getRandomValues(new Uint8Array(PRIVATE_SALT_BYTES)),
   };
 }
@@ -33,6 +32,6 @@ export const pkv = {
   },
   /** Asks every member node to drop the plaintext of `key` now; its hash stays on chain. Members only. */
   purge(collection: string, key: Uint8Array | string): ContractCall {
-    return { contract: "pkv", method: "purge", args: [collection, privateKeyHash(collection, bytes(key))] };
+    return { contract: "pkv", method: "purge", args: [collection, privateKeyHash(collection, textBytes(key))] };
   },
 };

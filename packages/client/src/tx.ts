@@ -1,7 +1,7 @@
-import { PUBLIC_KEY_LENGTH, utf8 } from "@cairn/crypto";
+import { PUBLIC_KEY_LENGTH } from "@cairn/crypto";
 import type { Transaction, Value } from "@cairn/messaging";
 import { CONTRACT_NAME } from "@cairn/messaging";
-import { bytesOf } from "./bytes.ts";
+import { bytesOf, textBytes } from "./bytes.ts";
 import { CairnClientError } from "./errors.ts";
 
 /** A call of a contract method: what a transaction carries besides sender, nonce and expiry. */
@@ -49,19 +49,14 @@ function amountOf(amount: number | bigint): number | bigint {
   return n <= MAX_SAFE ? Number(n) : n;
 }
 
-/** Text is taken as UTF-8. */
-function kvBytes(v: Uint8Array | string): Uint8Array {
-  return typeof v === "string" ? utf8.encode(v) : v;
-}
-
 /** The native key-value contract. Read values with `client.getState("kv", key)`. */
 export const kv = {
   /** Stores `value` under `key`; strings are UTF-8. */
   put(key: Uint8Array | string, value: Uint8Array | string): ContractCall {
-    return { contract: "kv", method: "put", args: [kvBytes(key), kvBytes(value)] };
+    return { contract: "kv", method: "put", args: [textBytes(key), textBytes(value)] };
   },
   delete(key: Uint8Array | string): ContractCall {
-    return { contract: "kv", method: "delete", args: [kvBytes(key)] };
+    return { contract: "kv", method: "delete", args: [textBytes(key)] };
   },
 };
 

@@ -2,6 +2,7 @@
 export {
   type AddResult,
   type AdmissionChecker,
+  type AdmissionGate,
   Mempool,
   type MempoolComponents,
   type MempoolJournal,

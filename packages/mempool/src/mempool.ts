@@ -21,6 +21,13 @@ export type AddResult =
   | { readonly ok: true; readonly hash: Uint8Array }
   | { readonly ok: false; readonly hash?: Uint8Array; readonly code: string; readonly message: string };
 
+/**
+ * A last check of transactions that passed every admission check, before they are journaled and
+ * admitted (the node's private data dissemination, docs/privacy.md): one verdict per transaction,
+ * null to admit. Their nonces stay reserved while it runs.
+ */
+export type AdmissionGate = (txs: readonly SignedTransaction[]) => Promise<readonly (Rejection | null)[]>;
+
 export interface Rejection {
   readonly code: string;
   readonly message: string;
@@ -130,7 +137,10 @@ export class Mempool {
   /**
    * Admits a batch of encoded transactions; each is accepted or refused on its own.
    */
-  async add(envelopes: readonly Uint8Array[], opts: { journal?: boolean } = {}): Promise<AddResult[]> {
+  async add(
+    envelopes: readonly Uint8Array[],
+    opts: { journal?: boolean; gate?: AdmissionGate } = {},
+  ): Promise<AddResult[]> {
     const results: AddResult[] = new Array(envelopes.length);
     const candidates: { i: number; stx: SignedTransaction; hex: string; replay: string }[] = [];
     const batchHashes = new Set<string>();
@@ -174,7 +184,7 @@ export class Mempool {
     this.reservedTxs += candidates.length;
     this.reservedBytes += heldBytes;
     try {
-      return await this.admit(candidates, results, opts.journal !== false);
+      return await this.admit(candidates, results, opts.journal !== false, opts.gate);
     } finally {
       this.reservedTxs -= candidates.length;
       this.reservedBytes -= heldBytes;
@@ -185,6 +195,7 @@ export class Mempool {
     candidates: { i: number; stx: SignedTransaction; hex: string; replay: string }[],
     results: AddResult[],
     journal: boolean,
+    gate: AdmissionGate | undefined,
   ): Promise<AddResult[]> {
     let valid: boolean[];
     let checks: ({ code: string; message: string } | null)[];
@@ -204,7 +215,7 @@ export class Mempool {
       throw e;
     }
 
-    const admitted: (typeof candidates)[number][] = [];
+    let admitted: (typeof candidates)[number][] = [];
     this.telemetry.trace(
       "verified",
       candidates.flatMap((c, k) => (valid[k] ? [c.hex] : [])),
@@ -221,6 +232,22 @@ export class Mempool {
         continue;
       }
       admitted.push(c);
+    }
+    if (gate !== undefined && admitted.length > 0) {
+      let verdicts: readonly (Rejection | null)[];
+      try {
+        verdicts = await gate(admitted.map((c) => c.stx));
+      } catch (e) {
+        for (const c of candidates) this.replayKeys.delete(c.replay);
+        throw e;
+      }
+      admitted = admitted.filter((c, k) => {
+        const problem = verdicts[k] ?? null;
+        if (problem === null) return true;
+        this.replayKeys.delete(c.replay);
+        results[c.i] = reject(problem.code, problem.message, c.stx.hash);
+        return false;
+      });
     }
     // Durable before acknowledged: one write for the whole batch.
     if (journal && admitted.length > 0 && this.components.journal !== undefined) {

@@ -33,7 +33,7 @@ import { PRIVATE_CONTRACT, privateStateKey } from "@cairn/contracts";
 import { equalBytes, toHex } from "@cairn/crypto";
 import type { ExecutedBlock, Ledger } from "@cairn/ledger";
 import type { LogLine, NodeMetrics, RecentBuffer, TxTracer } from "@cairn/management";
-import type { Mempool } from "@cairn/mempool";
+import type { AdmissionGate, Mempool } from "@cairn/mempool";
 import {
   blockHash,
   type Commit,
@@ -47,7 +47,7 @@ import {
   type Value,
 } from "@cairn/messaging";
 import * as gov from "./gov-views.ts";
-import { type PrivateDataService, submitPrivate } from "./private-data.ts";
+import type { PrivateDataService } from "./private-data.ts";
 
 export interface BackendComponents {
   readonly ledger: Ledger;
@@ -229,12 +229,12 @@ export class NodeBackend implements ApiBackend {
 
   async submit(txs: readonly Uint8Array[]): Promise<SubmitResult[]> {
     // A transaction naming private writes must come with their plaintext, or no member would hold it.
-    if (!txs.some(namesPrivateWrites)) return this.admit(txs);
-    const plain = txs.filter((t) => !namesPrivateWrites(t));
-    const admitted = await this.admit(plain);
+    const named = txs.map(namesPrivateWrites);
+    if (!named.includes(true)) return this.admit(txs);
+    const admitted = await this.admit(txs.filter((_, i) => !named[i]));
     let next = 0;
-    return txs.map((t) =>
-      namesPrivateWrites(t)
+    return named.map((isPrivate) =>
+      isPrivate
         ? {
             ok: false,
             code: "PRIVATE_DATA_REQUIRED",
@@ -244,9 +244,9 @@ export class NodeBackend implements ApiBackend {
     );
   }
 
-  /** Admits envelopes to the mempool and gossips those it took. */
-  private async admit(txs: readonly Uint8Array[]): Promise<SubmitResult[]> {
-    const results = await this.c.mempool.add(txs);
+  /** Admits envelopes to the mempool (through `gate`, when given) and gossips those it took. */
+  private async admit(txs: readonly Uint8Array[], gate?: AdmissionGate): Promise<SubmitResult[]> {
+    const results = await this.c.mempool.add(txs, gate === undefined ? {} : { gate });
     const m = this.c.metrics;
     if (m !== undefined) {
       for (const r of results) if (!r.ok) m.ledger.txsRejected.inc({ code: r.code });
@@ -442,7 +442,8 @@ export class NodeBackend implements ApiBackend {
     if (this.c.privateData === undefined) {
       return { ok: false, code: "NOT_FOUND", message: "this node does not take private data" };
     }
-    return submitPrivate(this.c.privateData, (txs) => this.admit(txs), envelope, writes);
+    const [result] = await this.admit([envelope], this.c.privateData.gate(writes));
+    return result as SubmitResult;
   }
 
   async privateData(collection: string, key: Uint8Array, reader: Uint8Array) {

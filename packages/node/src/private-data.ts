@@ -2,9 +2,9 @@
 // pushes their plaintext straight to other member organisations' nodes (request/response, never
 // gossip), and a member that missed some (it was down) pulls it from other members afterwards.
 // The stores are the ledger's (PrivateDataStore); this file is the network side and the API's.
-import type { Refused, SubmitResult } from "@cairn/api";
 import { nativeVerify } from "@cairn/crypto/native";
 import type { Ledger } from "@cairn/ledger";
+import type { AdmissionGate, Rejection } from "@cairn/mempool";
 import {
   decode,
   decodePrivateWrites,
@@ -43,17 +43,19 @@ interface Log {
 /** What the API's private routes need from the node. */
 export interface PrivateDataService {
   /**
-   * Checks a transaction and its plaintext, keeps the plaintext and pushes it to other member
-   * nodes: ok once at least each collection's requiredPeerCount of them hold it.
+   * The mempool's last check of a transaction submitted with the plaintext of its private writes,
+   * once it passed every admission check (signature included): pairs the plaintext with the
+   * transaction's references, checks this node's membership, keeps the plaintext and pushes it to
+   * other member nodes; null (admit) once each collection's requiredPeerCount of them hold it.
    */
-  prepare(envelope: Uint8Array, writes: readonly PrivateWrite[]): Promise<{ ok: true; hash: Uint8Array } | Refused>;
+  gate(writes: readonly PrivateWrite[]): AdmissionGate;
   /** Pushes of plaintext this node sent (acknowledged or failed), received, and submissions refused for want of them. */
   readonly counts: { pushed: number; push_failed: number; received: number; refused: number };
   /** Stops the reconciliation loop. */
   stop(): void;
 }
 
-const refused = (code: string, message: string): Refused => ({ ok: false, code, message });
+const refused = (code: string, message: string): Rejection => ({ code, message });
 
 /**
  * Tells the ledger's private store which organisation this node belongs to: the one the node
@@ -164,7 +166,10 @@ export async function createPrivateData(c: { ledger: Ledger; net?: Network; log:
   timer.unref();
 
   /** Pushes each collection's writes to up to maxPeerCount of its other member nodes. */
-  const disseminate = async (stx: SignedTransaction, writes: readonly PrivateWrite[]): Promise<Refused | undefined> => {
+  const disseminate = async (
+    stx: SignedTransaction,
+    writes: readonly PrivateWrite[],
+  ): Promise<Rejection | undefined> => {
     const registry = ledger.registry;
     const byCollection = new Map<string, PrivateWrite[]>();
     for (const w of writes) byCollection.set(w.collection, [...(byCollection.get(w.collection) ?? []), w]);
@@ -217,65 +222,42 @@ export async function createPrivateData(c: { ledger: Ledger; net?: Network; log:
     return undefined;
   };
 
+  /** Why this node does not take `stx` with `writes`, or null (the plaintext is kept and disseminated). */
+  const take = async (stx: SignedTransaction, writes: readonly PrivateWrite[]): Promise<Rejection | null> => {
+    const refs = stx.tx.private ?? [];
+    if (refs.length === 0) {
+      return refused("NO_PRIVATE_DATA", "the transaction names no private writes: submit it with POST /txs");
+    }
+    let paired: PrivateWrite[];
+    try {
+      paired = pairPrivateWrites(refs, writes);
+    } catch (e) {
+      if (e instanceof MessagingError) return refused(e.code, e.message);
+      throw e;
+    }
+    const registry = ledger.registry;
+    for (const ref of refs) {
+      // Admission refused unknown collections; the node's own organisation is checked here.
+      const collection = registry.collection(ref.collection);
+      if (collection !== undefined && !store.isMember(collection)) {
+        return refused(
+          "NOT_A_MEMBER",
+          `this node (organisation ${store.organization() ?? "none"}) is not a member of collection ${collection.name}: submit to a node of ${collection.members.join(" or ")}`,
+        );
+      }
+    }
+    await store.putTransient(stx, paired, registry);
+    const failed = await disseminate(stx, paired);
+    if (failed === undefined) return null;
+    await store.dropTransient(stx.hash);
+    return failed;
+  };
+
   return {
-    async prepare(envelope, writes) {
-      let stx: SignedTransaction;
-      let paired: PrivateWrite[];
-      try {
-        stx = decodeTransaction(envelope, ledger.genesis.params.maxTxBytes);
-        const refs: readonly PrivateRef[] = stx.tx.private ?? [];
-        if (refs.length === 0) {
-          return refused("NO_PRIVATE_DATA", "the transaction names no private writes: submit it with POST /txs");
-        }
-        paired = pairPrivateWrites(refs, writes);
-      } catch (e) {
-        if (e instanceof MessagingError) return refused(e.code, e.message);
-        throw e;
-      }
-      const registry = ledger.registry;
-      const org = store.organization();
-      for (const ref of stx.tx.private ?? []) {
-        const collection = registry.collection(ref.collection);
-        if (collection === undefined) {
-          return refused("NO_SUCH_COLLECTION", `no collection named ${ref.collection}`);
-        }
-        if (!store.isMember(collection)) {
-          return refused(
-            "NOT_A_MEMBER",
-            `this node (organisation ${org ?? "none"}) is not a member of collection ${collection.name}: submit to a node of ${collection.members.join(" or ")}`,
-          );
-        }
-      }
-      // The checks the mempool will make, before any plaintext leaves this node.
-      if (!nativeVerify(stx.signature, txSigningBytes(stx.body), stx.tx.sender)) {
-        return refused("BAD_SIGNATURE", "the transaction's signature does not verify");
-      }
-      const [admission] = await ledger.checkAdmission([stx]);
-      if (admission !== null && admission !== undefined) return refused(admission.code, admission.message);
-      await store.putTransient(stx, paired, registry);
-      const failed = await disseminate(stx, paired);
-      if (failed !== undefined) {
-        await store.dropTransient(stx.hash);
-        return failed;
-      }
-      return { ok: true, hash: stx.hash };
-    },
+    gate: (writes) => (txs) => Promise.all(txs.map((stx) => take(stx, writes))),
     counts,
     stop() {
       clearInterval(timer);
     },
   };
-}
-
-/** The API's submit for a transaction with private data: prepare, then admit as POST /txs does. */
-export async function submitPrivate(
-  service: PrivateDataService,
-  submit: (txs: readonly Uint8Array[]) => Promise<SubmitResult[]>,
-  envelope: Uint8Array,
-  writes: readonly PrivateWrite[],
-): Promise<SubmitResult> {
-  const prepared = await service.prepare(envelope, writes);
-  if (!prepared.ok) return prepared;
-  const [result] = await submit([envelope]);
-  return result as SubmitResult;
 }

@@ -3,6 +3,7 @@
 // node holds (the collections are listed with governance: GET /gov/collections).
 import { fromHex, toHex } from "@cairn/crypto";
 import {
+  COLLECTION_NAME,
   decode,
   MessagingError,
   type PrivateDataJson,
@@ -16,7 +17,6 @@ import { BinaryBody, hexItem, type RouteContext, send } from "../http.ts";
 import { answerSubmit, readWait } from "./txs.ts";
 
 const KEY_HEX = /^(?:[0-9a-fA-F]{2}){1,256}$/;
-const COLLECTION = /^[A-Za-z0-9._-]{1,64}$/;
 
 function asApiError(e: unknown): never {
   if (e instanceof MessagingError) throw new ApiError(e.code, e.message);
@@ -74,7 +74,7 @@ function readPrivateSubmission(body: unknown): { envelope: Uint8Array; writes: P
 
 function params(req: { params: unknown }): { collection: string; key: Uint8Array } {
   const p = req.params as { collection: string; key: string };
-  if (!COLLECTION.test(p.collection))
+  if (!COLLECTION_NAME.test(p.collection))
     throw new ApiError("BAD_NAME", "a collection name is 1-64 letters, digits, '.', '_' or '-'");
   if (!KEY_HEX.test(p.key)) throw new ApiError("BAD_HEX", "a private key is 1 to 256 bytes, as hex");
   return { collection: p.collection, key: fromHex(p.key) };

@@ -1,5 +1,5 @@
 import { concatBytes, utf8 } from "@cairn/crypto";
-import type { PrivateRef, Value } from "@cairn/messaging";
+import { COLLECTION_NAME, type PrivateRef, type Value } from "@cairn/messaging";
 import { argCount, bytesArg } from "../args.ts";
 import { ContractError } from "../errors.ts";
 import type { Contract } from "../types.ts";
@@ -26,7 +26,7 @@ export function parsePrivateStateKey(key: Uint8Array): { collection: string; key
 
 function collectionArg(args: readonly Value[], i: number): string {
   const v = args[i];
-  if (typeof v !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(v)) {
+  if (typeof v !== "string" || !COLLECTION_NAME.test(v)) {
     throw new ContractError("BAD_ARGS", `argument ${i} (collection) must be a collection name`);
   }
   return v;

@@ -1,4 +1,4 @@
-import { PRIVATE_CONTRACT, privateStateKey } from "@cairn/contracts";
+import { PRIVATE_CONTRACT, parsePrivateStateKey, privateStateKey } from "@cairn/contracts";
 import { concatBytes, equalBytes, toHex } from "@cairn/crypto";
 import type { ChainRegistry, Collection } from "@cairn/management";
 import {
@@ -72,9 +72,14 @@ function decodeRecord(b: Uint8Array): PrivateRecord {
   };
 }
 
-function splitStateKey(skey: Uint8Array): { collection: string; keyHash: Uint8Array } {
-  const slash = skey.indexOf(0x2f);
-  return { collection: new TextDecoder().decode(skey.subarray(0, slash)), keyHash: skey.subarray(slash + 1) };
+/** [valueHash, height, txHash]: what a missing record keeps of the committed write. */
+const encodeMissing = (m: Omit<MissingPrivate, "ref"> & { valueHash: Uint8Array }) =>
+  encode([m.valueHash, m.height, m.txHash]);
+
+function decodeMissing(skey: Uint8Array, b: Uint8Array): MissingPrivate {
+  const { collection, keyHash } = parsePrivateStateKey(skey) as { collection: string; keyHash: Uint8Array };
+  const [valueHash, height, txHash] = decode(b) as [Uint8Array, number, Uint8Array];
+  return { ref: { collection, keyHash: keyHash.slice(), valueHash }, height, txHash };
 }
 
 /** Transient entries dropped per commit at most (bounded like the replay index's pruning). */
@@ -173,11 +178,7 @@ export class PrivateDataStore {
   /** Committed writes this node should hold and does not, oldest first, at most `limit`. */
   async missing(limit = 100): Promise<MissingPrivate[]> {
     const out: MissingPrivate[] = [];
-    for await (const [k, v] of this.db.iterate(Columns.privateMissing, { limit })) {
-      const { collection, keyHash } = splitStateKey(k);
-      const [valueHash, height, txHash] = decode(v) as [Uint8Array, number, Uint8Array];
-      out.push({ ref: { collection, keyHash: keyHash.slice(), valueHash }, height, txHash });
-    }
+    for await (const [k, v] of this.db.iterate(Columns.privateMissing, { limit })) out.push(decodeMissing(k, v));
     return out.sort((a, b) => a.height - b.height);
   }
 
@@ -191,29 +192,23 @@ export class PrivateDataStore {
     for (const w of writes) {
       const collection = registry.collection(w.collection);
       if (!this.isMember(collection)) continue;
-      for (const m of await this.missingFor(w)) {
-        if (!matchesRef(w, m.ref)) continue;
-        const expiresAt = expiryOf(collection as Collection, m.height);
-        if (expiresAt !== undefined && expiresAt <= head) {
-          // It would already have been purged here: it arrives too late to be kept.
-          batch.del(Columns.privateMissing, privateStateKey(m.ref.collection, m.ref.keyHash));
-          continue;
-        }
-        this.putRecord(batch, { write: w, valueHash: m.ref.valueHash, height: m.height, txHash: m.txHash, expiresAt });
-        kept++;
+      const skey = privateStateKey(w.collection, privateKeyHash(w.collection, w.key));
+      const lacking = await this.db.get(Columns.privateMissing, skey);
+      if (lacking === undefined) continue;
+      const m = decodeMissing(skey, lacking);
+      if (!matchesRef(w, m.ref)) continue;
+      const expiresAt = expiryOf(collection as Collection, m.height);
+      if (expiresAt !== undefined && expiresAt <= head) {
+        // It would already have been purged here: it arrives too late to be kept.
+        batch.del(Columns.privateMissing, skey);
+        continue;
       }
+      this.putRecord(batch, { write: w, valueHash: m.ref.valueHash, height: m.height, txHash: m.txHash, expiresAt });
+      kept++;
     }
     if (batch.length > 0) await batch.write({ sync: true });
     this.counts.pulled += kept;
     return kept;
-  }
-
-  private async missingFor(w: PrivateWrite): Promise<MissingPrivate[]> {
-    const keyHash = privateKeyHash(w.collection, w.key);
-    const v = await this.db.get(Columns.privateMissing, privateStateKey(w.collection, keyHash));
-    if (v === undefined) return [];
-    const [valueHash, height, txHash] = decode(v) as [Uint8Array, number, Uint8Array];
-    return [{ ref: { collection: w.collection, keyHash, valueHash }, height, txHash }];
   }
 
   /** The plaintext of these references that this node holds (for another member that lacks them). */
@@ -298,7 +293,7 @@ export class PrivateDataStore {
       const skey = privateStateKey(ref.collection, ref.keyHash);
       const expiresAt = expiryOf(collection as Collection, height);
       if (write === undefined) {
-        batch.put(Columns.privateMissing, skey, encode([ref.valueHash, height, tx.hash]));
+        batch.put(Columns.privateMissing, skey, encodeMissing({ valueHash: ref.valueHash, height, txHash: tx.hash }));
         // Missing data past its blockToLive is no longer asked for: the same purge drops the record.
         if (expiresAt !== undefined) this.putExpiry(batch, expiresAt, skey, ref.valueHash);
         missing++;
@@ -330,7 +325,7 @@ export class PrivateDataStore {
     for await (const [k, valueHash] of expiring) {
       const skey = k.subarray(8);
       batch.del(Columns.privateExpiry, k);
-      const { collection, keyHash } = splitStateKey(skey);
+      const { collection, keyHash } = parsePrivateStateKey(skey) as { collection: string; keyHash: Uint8Array };
       if (rewritten(committed, collection, keyHash)) continue;
       const held = await this.get(collection, keyHash);
       if (held !== undefined && equalBytes(held.valueHash, valueHash)) {
@@ -338,7 +333,7 @@ export class PrivateDataStore {
         purged++;
       }
       const lacking = await this.db.get(Columns.privateMissing, skey);
-      if (lacking !== undefined && equalBytes((decode(lacking) as [Uint8Array])[0], valueHash)) {
+      if (lacking !== undefined && equalBytes(decodeMissing(skey, lacking).ref.valueHash, valueHash)) {
         batch.del(Columns.privateMissing, skey);
       }
     }

@@ -79,6 +79,27 @@ describe("mempool admission", () => {
   });
 });
 
+describe("mempool admission gate", () => {
+  it("asks the gate only about transactions that passed every check; a refusal frees the nonce and is not remembered", async () => {
+    const m = pool(chainCheck);
+    const seen: string[] = [];
+    const refuseFirst = async (txs: readonly SignedTransaction[]) => {
+      for (const t of txs) seen.push(t.tx.chainId);
+      return txs.map((_, k) => (k === 0 ? { code: "PRIVATE_DISSEMINATION_FAILED", message: "no member node" } : null));
+    };
+    const a = tx();
+    const b = tx();
+    const wrongChain = tx({ chainId: "other" });
+    const res = await m.add([a.bytes, wrongChain.bytes, b.bytes], { gate: refuseFirst });
+    expect(res.map((r) => (r.ok ? "OK" : r.code))).toEqual(["PRIVATE_DISSEMINATION_FAILED", "WRONG_CHAIN", "OK"]);
+    expect(seen).toEqual(["test", "test"]);
+    expect(m.rejection(a.hash)).toBeUndefined();
+    // Refused by the gate, the same transaction may be sent again.
+    expect((await m.add([a.bytes]))[0]?.ok).toBe(true);
+    expect(m.size).toBe(2);
+  });
+});
+
 describe("mempool reaping", () => {
   it("reaps in arrival order within count and byte bounds, and drops expired transactions", async () => {
     const m = pool();
