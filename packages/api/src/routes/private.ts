@@ -4,6 +4,7 @@
 import { fromHex, toHex } from "@cairn/crypto";
 import {
   COLLECTION_NAME,
+  checkPrivateWrite,
   decode,
   MessagingError,
   type PrivateDataJson,
@@ -58,13 +59,14 @@ function readPrivateSubmission(body: unknown): { envelope: Uint8Array; writes: P
       if (item === null || typeof item !== "object") throw new ApiError("BAD_FIELD", `${at} must be an object`);
       const w = item as Record<string, unknown>;
       if (typeof w.collection !== "string") throw new ApiError("BAD_FIELD", `${at}.collection must be a string`);
-      const write = {
+      const write: PrivateWrite = {
         collection: w.collection,
         key: hexField(w, "key", at),
         value: hexField(w, "value", at),
         salt: hexField(w, "salt", at),
       };
-      return privateWriteFromValue([write.collection, write.key, write.value, write.salt], at);
+      checkPrivateWrite(write, at);
+      return write;
     });
     return { envelope: tx, writes };
   } catch (e) {

@@ -208,3 +208,40 @@ describe("POST /txs?wait=commit", () => {
     expect(res.status).toBe(202);
   });
 });
+
+describe("POST /txs/private: the body", () => {
+  const hex = (n: number, byte = 1) => toHex(new Uint8Array(n).fill(byte));
+  const write = (o: Record<string, unknown> = {}) => ({
+    collection: "ab",
+    key: hex(3),
+    value: hex(4),
+    salt: hex(32),
+    ...o,
+  });
+
+  it("refuses a malformed body or plaintext with the field it is about", async () => {
+    const h = await start();
+    const s = h.tx();
+    const cases: [unknown, number, string][] = [
+      [{ tx: toHex(s.bytes) }, 400, "BAD_REQUEST"],
+      [{ tx: toHex(s.bytes), private: [] }, 400, "BAD_REQUEST"],
+      [{ tx: "zz", private: [write()] }, 400, "BAD_HEX"],
+      [{ tx: toHex(s.bytes), private: [write({ collection: "a/b" })] }, 400, "BAD_FIELD"],
+      [{ tx: toHex(s.bytes), private: [write({ salt: hex(31) })] }, 400, "BAD_FIELD"],
+      [{ tx: toHex(s.bytes), private: [write({ key: "" })] }, 400, "BAD_FIELD"],
+      [[1, 2], 400, "BAD_REQUEST"],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await postJson(`${h.url}/txs/private`, body);
+      expect(res.status, JSON.stringify(body)).toBe(status);
+      expect(((await res.json()) as { error: { code: string } }).error.code, JSON.stringify(body)).toBe(code);
+    }
+  });
+
+  it("takes a well-formed body to the backend (this one has no private data: 404)", async () => {
+    const h = await start();
+    const res = await postJson(`${h.url}/txs/private`, { tx: toHex(h.tx().bytes), private: [write()] });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
+  });
+});
