@@ -56,6 +56,8 @@ export interface StartOptions {
   readonly netns?: string;
   /** More environment for the node (e.g. LD_PRELOAD of libfaketime). */
   readonly env?: Readonly<Record<string, string>>;
+  /** How long the node may take to answer /health (default 30 s; a node catching up starts its API after). */
+  readonly healthyWithinMs?: number;
 }
 
 /** Starts `cairn start --home HOME --api-port PORT` and waits until its API answers /health. */
@@ -82,7 +84,8 @@ export async function startNodeProcess(
   child.stderr?.on("data", (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const url = `http://${host}:${port}`;
-  const deadline = Date.now() + 30_000;
+  const within = opts.healthyWithinMs ?? 30_000;
+  const deadline = Date.now() + within;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`node exited with ${child.exitCode}:\n${out}`);
     try {
@@ -93,7 +96,7 @@ export async function startNodeProcess(
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`node did not become healthy in 30 s:\n${out}`);
+      throw new Error(`node did not become healthy in ${within / 1000} s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

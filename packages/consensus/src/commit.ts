@@ -69,3 +69,41 @@ export function verifyCommit(
   const need = quorumPower(validators, kind);
   if (power < need) throw new ConsensusError("BAD_COMMIT", `certificate holds power ${power}, needs ${need}`);
 }
+
+/**
+ * The light client's check of a header far from the last one it trusted (state sync): valid
+ * signatures over `blockHash` from members of an earlier, trusted validator set (the genesis set)
+ * holding more than a third of that set's power. Fewer than a third of a set being faulty, at
+ * least one honest validator of it vouches for the block. Signers outside the trusted set are
+ * ignored (the set may have changed since). Throws BAD_COMMIT.
+ */
+export function verifyCommitTrusting(
+  chainId: string,
+  commit: Commit,
+  blockHash: Uint8Array,
+  trusted: readonly Validator[],
+  verify: VerifyFn,
+  kind: ConsensusKind = "tendermint",
+): void {
+  if (!equalBytes(commit.blockHash, blockHash))
+    throw new ConsensusError("BAD_COMMIT", "certificate is for another block");
+  const byKey = new Map(trusted.map((v) => [toHex(v.publicKey), v]));
+  const message = certificateSigningBytes(kind, { chainId, height: commit.height, round: commit.round, blockHash });
+  const seen = new Set<string>();
+  let power = 0;
+  for (const s of commit.signatures) {
+    const k = toHex(s.validator);
+    const v = byKey.get(k);
+    if (v === undefined || seen.has(k)) continue;
+    if (!verify(s.signature, message, s.validator)) throw new ConsensusError("BAD_COMMIT", `bad signature from ${k}`);
+    seen.add(k);
+    power += v.power;
+  }
+  const total = trusted.reduce((sum, v) => sum + v.power, 0);
+  if (power * 3 <= total) {
+    throw new ConsensusError(
+      "BAD_COMMIT",
+      `validators trusted from genesis holding ${power} of ${total} power signed; more than a third is needed`,
+    );
+  }
+}

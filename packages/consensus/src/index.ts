@@ -63,7 +63,7 @@ export {
   type Timeout,
 } from "./bft/tendermint.ts";
 export { type AddVoteResult, type Evidence, MAX_VOTES_PER_VALIDATOR, VoteSet } from "./bft/vote-set.ts";
-export { ConsensusError, quorumPower, type VerifyFn, verifyCommit } from "./commit.ts";
+export { ConsensusError, quorumPower, type VerifyFn, verifyCommit, verifyCommitTrusting } from "./commit.ts";
 export { BlockExecutor, type BlockExecutorComponents, type CommitSource, createBlockExecutor } from "./executor.ts";
 export {
   type CommittedBlockReport,

@@ -25,6 +25,7 @@ export {
   type LedgerHead,
   type LedgerOptions,
   type QueryResult,
+  type RestoredBlock,
   type TxLocation,
 } from "./ledger.ts";
 export {
@@ -34,4 +35,27 @@ export {
   PrivateDataStore,
   type PrivateRecord,
 } from "./private/store.ts";
+export {
+  buildSnapshot,
+  type ChunkRange,
+  checkManifest,
+  decodeManifest,
+  encodeChunk,
+  encodeManifest,
+  manifestHash,
+  PARTS,
+  type PartRef,
+  rootOfParts,
+  SNAPSHOT_FORMAT,
+  type SnapshotEntry,
+  type SnapshotManifest,
+  verifyChunk,
+} from "./snapshot/format.ts";
+export {
+  DEFAULT_CHUNK_BYTES,
+  DEFAULT_SNAPSHOT_KEEP,
+  type SnapshotOffer,
+  SnapshotStore,
+  type SnapshotStoreOptions,
+} from "./snapshot/store.ts";
 export * from "./state/index.ts";

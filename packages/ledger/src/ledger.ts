@@ -42,13 +42,24 @@ import { Columns, readU32be, readU64be, u32be, u64be } from "./columns.ts";
 import { LedgerError } from "./errors.ts";
 import { type Genesis, genesisHash } from "./genesis.ts";
 import { type CommittedPrivateWrite, PrivateDataStore } from "./private/store.ts";
-import { createWorldState, type PreparedState, type StateOverlay, type WorldState } from "./state/index.ts";
+import type { SnapshotEntry, SnapshotManifest } from "./snapshot/format.ts";
+import {
+  createWorldState,
+  decodeStateKey,
+  type PreparedState,
+  type StateOverlay,
+  type WorldState,
+} from "./state/index.ts";
 
 /** Gas every transaction pays before its method's own cost: signature check, indexing, storage of the envelope. */
 export const INTRINSIC_GAS = 10;
 
 const HEAD_KEY = new TextEncoder().encode("head");
 const GENESIS_KEY = new TextEncoder().encode("genesis");
+/** u64be: the first block this ledger holds, when it began from a snapshot (state sync) instead of genesis. */
+const BASE_KEY = new TextEncoder().encode("base");
+/** u64be height: present while a snapshot is being restored; the state is not the head's until it is gone. */
+const RESTORING_KEY = new TextEncoder().encode("restoring");
 
 /** The latest committed block, as the ledger keeps it in memory. */
 export interface LedgerHead {
@@ -83,6 +94,14 @@ export interface ExecutedBlock {
   readonly prepared: PreparedState;
   /** Private writes the block committed (their hashes became their keys' hashes): docs/privacy.md. */
   readonly privateWrites: readonly CommittedPrivateWrite[];
+}
+
+/** A block restored with a snapshot (state sync): checked by the caller against a certified header. */
+export interface RestoredBlock {
+  readonly block: Block;
+  readonly commit: Commit;
+  /** Its receipts' canonical encodings (they hash to the header's receiptRoot). */
+  readonly receipts: readonly Uint8Array[];
 }
 
 export interface TxLocation {
@@ -142,6 +161,8 @@ export class Ledger {
   private readonly adminKeys: Set<string>;
   private readonly sync: boolean;
   private headValue: LedgerHead;
+  private baseValue = 1;
+  private restoringValue = false;
   private registryValue: ChainRegistry;
   private readonly registryListeners = new Set<(registry: ChainRegistry) => void>();
   private readonly commitListeners = new Set<(executed: ExecutedBlock, commit: Commit) => void>();
@@ -188,7 +209,11 @@ export class Ledger {
       }
       const head = await opts.db.get(Columns.meta, HEAD_KEY);
       if (head === undefined) throw new LedgerError("CORRUPT_DATABASE", "the database has a genesis but no head");
-      return new Ledger(opts, state, decodeHead(head), await readRegistry(state), privateData);
+      const ledger = new Ledger(opts, state, decodeHead(head), await readRegistry(state), privateData);
+      const base = await opts.db.get(Columns.meta, BASE_KEY);
+      if (base !== undefined) ledger.baseValue = readU64be(base);
+      ledger.restoringValue = (await opts.db.get(Columns.meta, RESTORING_KEY)) !== undefined;
+      return ledger;
     }
     // First start: the genesis accounts and governance (organisations, identities, validator set,
     // node registry) become the state at height 0.
@@ -219,6 +244,116 @@ export class Ledger {
 
   head(): LedgerHead {
     return this.headValue;
+  }
+
+  /** The first block this ledger holds: 1, or past it when the node began from a snapshot (state sync). */
+  base(): number {
+    return this.baseValue;
+  }
+
+  /**
+   * True when a snapshot restore was interrupted (a crash during state sync): the state is partly
+   * restored and is not the head's, so the node must finish a state sync before anything else.
+   */
+  get restoreInterrupted(): boolean {
+    return this.restoringValue;
+  }
+
+  /**
+   * First step of beginning from a snapshot (state sync), on a ledger at height 0: replaces the
+   * world state by the snapshot's verified chunks and checks the result against the manifest's
+   * state root. Returns the registry of the restored state (whose validator set the caller checks
+   * the snapshot block's certificate against) and leaves the ledger marked as restoring until
+   * finishRestore writes the blocks and the head.
+   */
+  async restoreState(manifest: SnapshotManifest, chunks: Iterable<readonly SnapshotEntry[]>): Promise<ChainRegistry> {
+    if (this.headValue.height !== 0) {
+      throw new LedgerError(
+        "NOT_EMPTY",
+        `a snapshot restores only onto an empty ledger; this one is at ${this.headValue.height}`,
+      );
+    }
+    await this.db.batch().put(Columns.meta, RESTORING_KEY, u64be(manifest.height)).write({ sync: true });
+    this.restoringValue = true;
+    // Keys present before (the genesis state, or what an interrupted restore wrote) that the
+    // snapshot does not hold are deleted at the end.
+    const leftover = new Map<string, Uint8Array>();
+    for await (const [k] of this.state.committedEntries()) leftover.set(Buffer.from(k).toString("latin1"), k);
+    const apply = async (fill: (overlay: StateOverlay) => void) => {
+      const overlay = this.state.overlay();
+      fill(overlay);
+      const prepared = await this.state.prepare(overlay);
+      const batch = this.db.batch();
+      this.state.commit(prepared, batch);
+      await batch.write({ sync: false });
+    };
+    for (const entries of chunks) {
+      await apply((overlay) => {
+        for (const [stateKey, value] of entries) {
+          const { contract, key } = decodeStateKey(stateKey);
+          overlay.set(contract, key, value);
+          leftover.delete(Buffer.from(stateKey).toString("latin1"));
+        }
+      });
+    }
+    await apply((overlay) => {
+      for (const stateKey of leftover.values()) {
+        const { contract, key } = decodeStateKey(stateKey);
+        overlay.delete(contract, key);
+      }
+    });
+    if (!equalBytes(this.state.root(), manifest.stateRoot)) {
+      throw new LedgerError("BAD_SNAPSHOT", "the restored state does not have the snapshot's state root");
+    }
+    return readRegistry(this.state);
+  }
+
+  /**
+   * Last step of beginning from a snapshot: stores the blocks up to the snapshot's height (the last
+   * one is the snapshot's block; those before it let the replay window and block queries work),
+   * with their certificates, receipts and indexes, and makes the snapshot's block the head.
+   */
+  async finishRestore(manifest: SnapshotManifest, blocks: readonly RestoredBlock[]): Promise<void> {
+    if (!this.restoringValue) throw new LedgerError("NOT_RESTORING", "restoreState has not run");
+    const last = blocks[blocks.length - 1];
+    if (last === undefined || last.block.header.height !== manifest.height) {
+      throw new LedgerError("BAD_SNAPSHOT", "the restored blocks must end with the snapshot's block");
+    }
+    const lastHash = blockHash(last.block.header);
+    if (!equalBytes(lastHash, manifest.blockHash) || !equalBytes(last.block.header.stateRoot, this.state.root())) {
+      throw new LedgerError("BAD_SNAPSHOT", "the snapshot's block does not match the restored state");
+    }
+    const batch = this.db.batch();
+    for (const { block, commit, receipts } of blocks) {
+      const h = block.header.height;
+      const hKey = u64be(h);
+      batch.put(Columns.blocks, hKey, encodeBlock(block));
+      batch.put(Columns.blockHashes, blockHash(block.header), hKey);
+      batch.put(Columns.commits, hKey, encodeCommit(commit));
+      batch.put(Columns.receipts, hKey, encode(receipts as Uint8Array[]));
+      for (let i = 0; i < block.txs.length; i++) {
+        const stx = decodeTransaction(block.txs[i] as Uint8Array);
+        batch.put(Columns.txIndex, stx.hash, concatBytes(hKey, u32be(i)));
+        // Only transactions that could still be included need replay protection.
+        if (stx.tx.expiry > manifest.height) {
+          const rk = replayKey(stx);
+          batch.put(Columns.replay, rk, u32be(stx.tx.expiry));
+          batch.put(Columns.replayByExpiry, concatBytes(u32be(stx.tx.expiry), rk), new Uint8Array(0));
+        }
+      }
+    }
+    const first = (blocks[0] as RestoredBlock).block.header.height;
+    const h = last.block.header;
+    const head: LedgerHead = { height: h.height, hash: lastHash, stateRoot: h.stateRoot, time: h.time };
+    batch.put(Columns.meta, BASE_KEY, u64be(first));
+    batch.put(Columns.meta, HEAD_KEY, encodeHead(head));
+    batch.del(Columns.meta, RESTORING_KEY);
+    await batch.write({ sync: true });
+    this.headValue = head;
+    this.baseValue = first;
+    this.restoringValue = false;
+    this.registryValue = await readRegistry(this.state);
+    for (const l of this.registryListeners) l(this.registryValue);
   }
 
   get chainId(): string {

@@ -54,6 +54,8 @@ export interface NodeMetricsSources {
   readonly logLines?: () => Readonly<Record<string, number>>;
   /** Private data events since start (stored, missing, pulled, purged, pushed, push_failed, received, refused). */
   readonly privateData?: () => Readonly<Record<string, number>>;
+  /** Snapshot and state sync events since start (docs/state-sync.md). */
+  readonly stateSync?: () => Readonly<Record<string, number>>;
 }
 
 export interface NodeMetricsOptions {
@@ -557,6 +559,13 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
     "Private data writes this node stored, recorded missing, pulled or purged, and plaintext pushes sent, failed, received or refused (docs/privacy.md)",
     "event",
     () => src.privateData?.(),
+  );
+  labelledMirror(
+    registers,
+    "cairn_state_sync_total",
+    "Snapshots this node took or failed to take, chunks it served, and, joining by state sync, chunks it applied or rejected and snapshots it restored (docs/state-sync.md)",
+    "event",
+    () => src.stateSync?.(),
   );
   const storage: StorageMetrics = {
     writes: new Counter({

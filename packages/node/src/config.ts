@@ -40,6 +40,17 @@ export interface NodeConfig {
   /** The peer-to-peer network (tendermint only): listen address and bootstrap peers (multiaddrs with /p2p/ids). */
   readonly p2p?: { readonly listen: string; readonly bootstrap: readonly string[] };
   readonly mempool: { readonly maxTxs: number; readonly maxBytes: number };
+  /** Snapshots this node takes and serves, and joining by state sync (docs/state-sync.md). */
+  readonly stateSync: {
+    /** On a node with an empty ledger: restore a peer's snapshot instead of replaying every block. */
+    readonly enable: boolean;
+    /** Take a snapshot after every this-many blocks (0: take none). */
+    readonly snapshotInterval: number;
+    /** Snapshots kept on disk (HOME/data/snapshots), older ones deleted. */
+    readonly snapshotKeep: number;
+    /** Target bytes of a snapshot chunk. */
+    readonly chunkBytes: number;
+  };
   readonly storage: { readonly sync: boolean };
   /** e.g. "info" or "info,consensus=debug" */
   readonly logLevel: string;
@@ -65,6 +76,7 @@ export const defaultNodeConfig: NodeConfig = {
   api: { host: "127.0.0.1", port: 26657 },
   consensus: { engine: "solo", blockInterval: 50 },
   mempool: { maxTxs: 100_000, maxBytes: 128 * 1024 * 1024 },
+  stateSync: { enable: false, snapshotInterval: 1_000, snapshotKeep: 2, chunkBytes: 1024 * 1024 },
   storage: { sync: true },
   logLevel: "info",
   maxQueryGas: 10_000_000,
@@ -83,6 +95,8 @@ export function homePaths(home: string) {
     data: join(home, "data"),
     /** The validator's safety record, beside the database (inside the Docker data volume), not in it. */
     safetyRecord: join(home, "data", "safety-record.bin"),
+    /** Snapshots this node serves to nodes joining by state sync. */
+    snapshots: join(home, "data", "snapshots"),
   };
 }
 
@@ -124,6 +138,7 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
     api: { ...defaultNodeConfig.api, ...raw.api },
     consensus: { ...defaultNodeConfig.consensus, ...raw.consensus },
     mempool: { ...defaultNodeConfig.mempool, ...raw.mempool },
+    stateSync: { ...defaultNodeConfig.stateSync, ...raw.stateSync },
     storage: { ...defaultNodeConfig.storage, ...raw.storage },
   };
   if (!Number.isInteger(c.api.port) || c.api.port < 0 || c.api.port > 65535) {
@@ -134,6 +149,21 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
       "BAD_CONFIG",
       `config.consensus.engine "${c.consensus.engine}" is unknown (engines: solo, tendermint, raft)`,
     );
+  }
+  const ss = c.stateSync;
+  if (typeof ss.enable !== "boolean")
+    throw new NodeError("BAD_CONFIG", "config.stateSync.enable must be true or false");
+  if (!Number.isSafeInteger(ss.snapshotInterval) || ss.snapshotInterval < 0) {
+    throw new NodeError(
+      "BAD_CONFIG",
+      `config.stateSync.snapshotInterval must be 0 or more blocks, got ${ss.snapshotInterval}`,
+    );
+  }
+  if (!Number.isSafeInteger(ss.snapshotKeep) || ss.snapshotKeep < 1) {
+    throw new NodeError("BAD_CONFIG", `config.stateSync.snapshotKeep must be 1 or more, got ${ss.snapshotKeep}`);
+  }
+  if (!Number.isSafeInteger(ss.chunkBytes) || ss.chunkBytes < 1024 || ss.chunkBytes > 8 * 1024 * 1024) {
+    throw new NodeError("BAD_CONFIG", `config.stateSync.chunkBytes must be 1024 to 8388608, got ${ss.chunkBytes}`);
   }
   if (!Number.isSafeInteger(c.maxQueryGas) || c.maxQueryGas < 1) {
     throw new NodeError("BAD_CONFIG", `config.maxQueryGas must be a positive integer, got ${c.maxQueryGas}`);

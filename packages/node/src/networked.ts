@@ -11,7 +11,7 @@ import type {
 } from "@cairn/consensus";
 import { createBftEngine, createRaftEngine } from "@cairn/consensus";
 import { nativeVerify, type VerifyPool } from "@cairn/crypto/native";
-import type { ExecutedBlock, Genesis, Ledger } from "@cairn/ledger";
+import type { ExecutedBlock, Genesis, Ledger, SnapshotStore } from "@cairn/ledger";
 import type { NetworkCounters, NodeLoggers, NodeMetrics, TxTracer } from "@cairn/management";
 import type { Mempool } from "@cairn/mempool";
 import { encode, type SignedTransaction, txSigningBytes } from "@cairn/messaging";
@@ -24,6 +24,7 @@ import { blockSource, followRegistry, reannounceLingering, type SyncTracker, sta
 import { createPrivateData, type PrivateDataService } from "./private-data.ts";
 import { createRaftStore } from "./raft-store.ts";
 import { createSafetyStore } from "./safety-store.ts";
+import type { StateSyncCounts } from "./state-sync.ts";
 
 /** Raft: how often a follower re-announces the transactions still pending since the last time (ms). */
 const REANNOUNCE_MS = 3_000;
@@ -45,6 +46,8 @@ export interface NetworkedWiring {
   readonly sync: SyncTracker;
   readonly metrics: NodeMetrics;
   readonly tracer: TxTracer;
+  readonly snapshots: SnapshotStore;
+  readonly stateSyncCounts: StateSyncCounts;
 }
 
 /** What the rest of the node needs from a networked node's network and engine. */
@@ -71,7 +74,18 @@ export async function startNetworked(w: NetworkedWiring): Promise<NetworkedParts
   const { config, genesis, paths, ledger, mempool, executor, loggers, metrics, tracer } = w;
   const log = loggers.layer("node");
   const closers: (() => Promise<void>)[] = [];
-  const net = await startNetwork({ config, genesis, paths, ledger, mempool, executor, loggers, sync: w.sync });
+  const net = await startNetwork({
+    config,
+    genesis,
+    paths,
+    ledger,
+    mempool,
+    executor,
+    loggers,
+    sync: w.sync,
+    snapshots: w.snapshots,
+    stateSyncCounts: w.stateSyncCounts,
+  });
   closers.push(() => net.stop());
   const unfollow = followRegistry(net, ledger, loggers.layer("network"));
   closers.push(async () => unfollow());

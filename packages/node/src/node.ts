@@ -5,7 +5,7 @@ import { type ConsoleSettings, loadConsoleAssets } from "@cairn/console/assets";
 import { createNativeRegistry } from "@cairn/contracts";
 import { toHex } from "@cairn/crypto";
 import { createNativeSigner, VerifyPool } from "@cairn/crypto/native";
-import { createLedger, type ExecutedBlock, type Genesis, type Ledger } from "@cairn/ledger";
+import { createLedger, type ExecutedBlock, type Genesis, type Ledger, SnapshotStore } from "@cairn/ledger";
 import {
   apiTelemetry,
   consensusTelemetry,
@@ -27,10 +27,12 @@ import { peerIdFromKeyFile } from "@cairn/network";
 import { type Database, openDatabase } from "@cairn/storage";
 import { type BackendComponents, NodeBackend } from "./backend.ts";
 import { checkEngine, homePaths, loadConfig, loadGenesis, type NodeConfig, readKeyFile } from "./config.ts";
+import { NodeError } from "./errors.ts";
 import { createMempoolJournal } from "./mempool-journal.ts";
 import { startNetworked } from "./networked.ts";
 import { SyncTracker } from "./p2p.ts";
 import { createPrivateData, followMembership, type PrivateDataService } from "./private-data.ts";
+import { StateSyncCounts, takeSnapshots } from "./state-sync.ts";
 import { VERSION } from "./version.ts";
 
 /** Consensus events kept for GET /consensus/events: a few minutes of a 4-validator chain at full speed. */
@@ -108,6 +110,27 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       sync: config.storage.sync,
       maxQueryGas: config.maxQueryGas,
     });
+    if (ledger.restoreInterrupted && config.consensus.engine === "solo") {
+      throw new NodeError("STATE_SYNC_FAILED", "this node's state sync was interrupted; remove its data directory");
+    }
+    // Snapshots this node takes every stateSync.snapshotInterval blocks and serves to joining nodes.
+    const stateSyncCounts = new StateSyncCounts();
+    const snapshots = await SnapshotStore.open({
+      dir: paths.snapshots,
+      keep: config.stateSync.snapshotKeep,
+      chunkBytes: config.stateSync.chunkBytes,
+    });
+    const stopSnapshots = takeSnapshots(
+      ledger,
+      snapshots,
+      config.stateSync.snapshotInterval,
+      stateSyncCounts,
+      loggers.layer("ledger"),
+    );
+    closers.push(async () => {
+      stopSnapshots();
+      await snapshots.settled();
+    });
     const verifier = new VerifyPool(config.verifyWorkers === undefined ? {} : { workers: config.verifyWorkers });
     closers.push(() => verifier.close());
     let backend: NodeBackend | undefined;
@@ -134,6 +157,7 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
         storageWrites: () => db.writes,
         logLines: () => logs.counts,
         privateData: () => ({ ...ledger.privateData.counts, ...(privateData?.counts ?? {}) }),
+        stateSync: () => stateSyncCounts.counts,
       },
     });
     const tracer = new TxTracer(config.mempool.maxTxs);
@@ -185,6 +209,8 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
         sync,
         metrics,
         tracer,
+        snapshots,
+        stateSyncCounts,
       });
       closers.push(...t.closers);
       consensus = t.engine;

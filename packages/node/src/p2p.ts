@@ -1,7 +1,7 @@
 import { BLOCK_SYNC_PROTOCOL, type BlockExecutor, BlockFetcher, type BlockSource, serveBlocks } from "@cairn/consensus";
 import { toHex } from "@cairn/crypto";
 import { nativeVerify } from "@cairn/crypto/native";
-import type { ExecutedBlock, Genesis, Ledger } from "@cairn/ledger";
+import type { ExecutedBlock, Genesis, Ledger, SnapshotStore } from "@cairn/ledger";
 import type { NodeLoggers } from "@cairn/management";
 import type { Mempool } from "@cairn/mempool";
 import { decode, encode, type SignedTransaction } from "@cairn/messaging";
@@ -9,6 +9,7 @@ import { createNetwork, type Network } from "@cairn/network";
 import type { homePaths, NodeConfig } from "./config.ts";
 import { NodeError } from "./errors.ts";
 import { followMembership } from "./private-data.ts";
+import { STATE_SYNC_PROTOCOL, type StateSyncCounts, serveSnapshots, stateSync } from "./state-sync.ts";
 
 export interface P2pComponents {
   readonly config: NodeConfig;
@@ -21,6 +22,9 @@ export interface P2pComponents {
   readonly loggers: NodeLoggers;
   /** Told when block sync runs (GET /status `sync`). */
   readonly sync?: SyncTracker;
+  /** Snapshots served to joining nodes; with config.stateSync.enable, an empty node restores one first. */
+  readonly snapshots?: SnapshotStore;
+  readonly stateSyncCounts?: StateSyncCounts;
 }
 
 /** Whether block sync is running now, and when it last brought in missed blocks (GET /status `sync`). */
@@ -101,6 +105,19 @@ export function reannounceLingering(net: Network, mempool: Mempool, intervalMs: 
 
 /** How long a starting node waits for a first peer before it catches up (or starts alone). */
 const FIRST_PEER_WAIT_MS = 5_000;
+/** State sync: how long to wait for more peers after the first, so several can share the chunks. */
+const STATE_SYNC_PEER_GRACE_MS = 500;
+
+/** Waits for a first peer (up to FIRST_PEER_WAIT_MS), then up to `graceMs` more for the other bootstrap peers. */
+async function waitForPeers(net: Network, graceMs = 0, expected = 1): Promise<void> {
+  const deadline = Date.now() + FIRST_PEER_WAIT_MS;
+  while (net.peers().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const more = Date.now() + graceMs;
+  while (net.peers().length > 0 && net.peers().length < expected && Date.now() < more) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** How long one peer gets to answer a block request; a silent (paused) peer costs this once. */
 export const SYNC_REQUEST_TIMEOUT_MS = 1_500;
 
@@ -157,6 +174,25 @@ export async function startNetwork(c: P2pComponents): Promise<Network> {
     });
     net.on("peer:connect", (peer) => void announcePending(net, mempool, peer));
     for (const peer of net.peers()) void announcePending(net, mempool, peer);
+    const counts = c.stateSyncCounts;
+    if (c.snapshots !== undefined && counts !== undefined) {
+      await net.handle(STATE_SYNC_PROTOCOL, serveSnapshots(c.snapshots, ledger, counts));
+    }
+    if (ledger.restoreInterrupted && !config.stateSync.enable) {
+      throw new NodeError(
+        "STATE_SYNC_FAILED",
+        "this node's state sync was interrupted: set config.stateSync.enable to finish it, or remove the data directory",
+      );
+    }
+    if (config.stateSync.enable && ledger.head().height === 0 && counts !== undefined) {
+      await waitForPeers(net, STATE_SYNC_PEER_GRACE_MS, config.p2p.bootstrap.length);
+      c.sync?.begin();
+      try {
+        await stateSync({ net, ledger, counts, log });
+      } finally {
+        c.sync?.end(ledger.head().height > 0);
+      }
+    }
     await catchUp(net, c.executor, log, c.sync);
     return net;
   } catch (e) {
@@ -195,8 +231,8 @@ export async function catchUp(
   sync?: SyncTracker,
 ): Promise<void> {
   const { ledger } = executor;
-  const deadline = Date.now() + FIRST_PEER_WAIT_MS;
-  while (net.peers().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await waitForPeers(net);
+  const started = Date.now();
   const before = ledger.head().height;
   const fetcher = new BlockFetcher(blockSource(net), { requestTimeoutMs: SYNC_REQUEST_TIMEOUT_MS });
   sync?.begin();
@@ -219,5 +255,5 @@ export async function catchUp(
   }
   const head = ledger.head().height;
   if (head === before) return;
-  log.info({ from: before, to: head }, "caught up from peers");
+  log.info({ from: before, to: head, ms: Date.now() - started }, "caught up from peers");
 }

@@ -65,3 +65,17 @@ export function stateInternalHash(left: Uint8Array, right: Uint8Array): Uint8Arr
 export function bitAt(hash: Uint8Array, i: number): number {
   return ((hash[i >>> 3] as number) >>> (7 - (i & 7))) & 1;
 }
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The contract and key of an encoded state key (the inverse of encodeStateKey). */
+export function decodeStateKey(stateKey: Uint8Array): { contract: string; key: Uint8Array } {
+  if (stateKey.length < 2) throw new StateError("STATE_BAD_CONTRACT", "a state key starts with a two-byte length");
+  const len = ((stateKey[0] as number) << 8) | (stateKey[1] as number);
+  if (stateKey.length < 2 + len)
+    throw new StateError("STATE_BAD_CONTRACT", "a state key is shorter than its contract id");
+  return {
+    contract: decoder.decode(stateKey.subarray(2, 2 + len)),
+    key: stateKey.slice(2 + len),
+  };
+}

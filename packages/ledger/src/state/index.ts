@@ -3,6 +3,7 @@
 export { StateError, type StateErrorCode } from "./errors.ts";
 export {
   bitAt,
+  decodeStateKey,
   emptyStateRoot,
   encodeContractPrefix,
   encodeStateKey,

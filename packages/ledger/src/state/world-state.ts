@@ -264,6 +264,23 @@ export class WorldState {
     }
   }
 
+  /**
+   * Every committed entry as [stateKey, value], in stateKey order, as of this call: the LevelDB
+   * iterator (and the storage snapshot it holds) is opened before this returns, so commits made
+   * while the caller reads are not seen. Call it when every committed batch is written.
+   */
+  committedEntries(): AsyncIterable<[Uint8Array, Uint8Array]> {
+    if (this.#unwrittenBatches > 0) throw stale("a committed batch is not written yet");
+    const it = this.#db.iterate(this.#valuesColumn);
+    // The generator runs up to its first await here, which opens the iterator.
+    const first = it.next();
+    return {
+      async *[Symbol.asyncIterator]() {
+        for (let r = await first; r.done !== true; r = await it.next()) yield r.value;
+      },
+    };
+  }
+
   /** A fresh overlay for executing a block on top of the committed state. */
   overlay(): StateOverlay {
     const base = this.root();
