@@ -200,13 +200,18 @@ const OBSERVER_INIT = [
   "}",
 ].join("\n");
 
-/** A node's config for Kubernetes: API and libp2p on all interfaces, peers by their pods' DNS names. */
-function k8sConfig(config: NodeConfig): NodeConfig {
+/**
+ * A node's config for Kubernetes: API and libp2p on all interfaces, peers by their pods' DNS names.
+ * Observers join by state sync (docs/state-sync.md): one scaled up on a chain with a long history
+ * restores a snapshot instead of replaying every block.
+ */
+function k8sConfig(config: NodeConfig, observer: boolean): NodeConfig {
   if (config.p2p === undefined) throw new ClusterError("BAD_CONFIG", "a testnet node has a p2p section");
   return {
     ...config,
     api: { ...config.api, host: "0.0.0.0", port: K8S_API_PORT },
     p2p: { ...config.p2p, listen: `/ip4/0.0.0.0/tcp/${K8S_P2P_PORT}` },
+    ...(observer ? { stateSync: { ...config.stateSync, enable: true } } : {}),
   };
 }
 
@@ -249,8 +254,8 @@ export async function createK8sTestnet(opts: K8sTestnetOptions): Promise<K8sTest
   const storage = opts.storage ?? DEFAULT_STORAGE;
   const logLevel = opts.logLevel ?? "info";
   const genesis = await readFile(join(r.homes[0] as string, "genesis.json"), "utf8");
-  const config = async (home: string) =>
-    `${JSON.stringify(k8sConfig(JSON.parse(await readFile(join(home, "config.json"), "utf8")) as NodeConfig), null, 2)}\n`;
+  const config = async (home: string, observer = false) =>
+    `${JSON.stringify(k8sConfig(JSON.parse(await readFile(join(home, "config.json"), "utf8")) as NodeConfig, observer), null, 2)}\n`;
   const keys = async (home: string) => ({
     "validator.json": await readFile(join(home, "keys", "validator.json"), "utf8"),
     "peer.key": await readFile(join(home, "keys", "peer.key"), "utf8"),
@@ -316,7 +321,7 @@ export async function createK8sTestnet(opts: K8sTestnetOptions): Promise<K8sTest
     const obsKeys: Record<string, string> = {};
     for (let k = 0; k < observers; k++) {
       const home = r.homes[validators + k] as string;
-      obsConfigs[`observer${k}-config.json`] = await config(home);
+      obsConfigs[`observer${k}-config.json`] = await config(home, true);
       for (const [f, text] of Object.entries(await keys(home))) obsKeys[`observer${k}-${f}`] = text;
     }
     const template = podTemplate(l, {

@@ -146,7 +146,10 @@ describe("cairn testnet --k8s", () => {
     expect(readFileSync(join(home, "keys", "peer.key"), "utf8")).toBe(
       readFileSync(join(r.homes[5] as string, "keys", "peer.key"), "utf8"),
     );
-    expect(JSON.parse(readFileSync(join(home, "config.json"), "utf8")).moniker).toBe("observer1");
+    const observerConfig = JSON.parse(readFileSync(join(home, "config.json"), "utf8"));
+    expect(observerConfig.moniker).toBe("observer1");
+    // Observers scaled up later join by state sync (docs/state-sync.md).
+    expect(observerConfig.stateSync.enable).toBe(true);
     // A pod beyond the identities written stops with a message that says what to do.
     const beyond = (() => {
       try {

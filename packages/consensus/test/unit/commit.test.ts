@@ -1,7 +1,7 @@
 import { generateKeyPair, sign, verify } from "@cairn/crypto";
 import { type Commit, type Validator, VoteType, voteSigningBytes } from "@cairn/messaging";
 import { describe, expect, it } from "vitest";
-import { ConsensusError, quorumPower, verifyCommit } from "../../src/index.ts";
+import { ConsensusError, quorumPower, verifyCommit, verifyCommitTrusting } from "../../src/index.ts";
 
 const keys = Array.from({ length: 4 }, () => generateKeyPair());
 const validators: Validator[] = keys.map((k, i) => ({ publicKey: k.publicKey, power: 1, name: `v${i}` }));
@@ -46,5 +46,20 @@ describe("commit certificates", () => {
     expect(check(commitBy([0, 1, 2], { type: VoteType.prevote }))).toThrow(ConsensusError);
     expect(check(commitBy([0, 1, 2], { hash: new Uint8Array(32) }))).toThrow(/bad signature/);
     expect(() => verifyCommit("c", c, new Uint8Array(32), validators, verify)).toThrow(/another block/);
+  });
+
+  it("trusting an earlier set (state sync): more than a third of its power, newcomers ignored", () => {
+    // The trusted (genesis) set is validators 0..2; validator 3 joined later.
+    const trusted = validators.slice(0, 3);
+    const trusting = (c: Commit) => () => verifyCommitTrusting("c", c, blockHash, trusted, verify);
+    expect(trusting(commitBy([0, 3]))).toThrow(/1 of 3 power/);
+    expect(trusting(commitBy([0, 1, 3]))).not.toThrow();
+    expect(trusting(commitBy([3]))).toThrow(/0 of 3 power/);
+    // A signer counted once, however often it appears; a bad signature by a trusted key still fails.
+    expect(trusting(commitBy([1, 1, 3]))).toThrow(/1 of 3 power/);
+    expect(trusting(commitBy([0, 1], { hash: new Uint8Array(32) }))).toThrow(/bad signature/);
+    expect(() => verifyCommitTrusting("c", commitBy([0, 1]), new Uint8Array(32), trusted, verify)).toThrow(
+      /another block/,
+    );
   });
 });
