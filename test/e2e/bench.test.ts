@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchReport } from "@cairn/bench";
-import { validateReport } from "@cairn/bench";
+import { emulationUnavailable, validateReport } from "@cairn/bench";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCairn, tempDir } from "../helpers/processes.ts";
 
@@ -100,4 +100,64 @@ describe("cairn bench", () => {
     const html = readFileSync(join(out, "e2e.html"), "utf8");
     expect(html).toMatch(/^<!doctype html>/i);
   });
+
+  it.skipIf(emulationUnavailable() !== undefined)(
+    "runs a round on an emulated network (50 ms ± 5 between validators) and discloses it",
+    { timeout: 120_000 },
+    async () => {
+      const out = tempDir("bench-wan");
+      dirs.push(out);
+      const r = await runCairn(
+        [
+          "bench",
+          "--workload",
+          "kv",
+          "--validators",
+          "4",
+          "--rate",
+          "60",
+          "--warmup",
+          "1",
+          "--duration",
+          "5",
+          "--senders",
+          "4",
+          "--latency",
+          "50ms",
+          "--jitter",
+          "5ms",
+          "--out",
+          out,
+          "--name",
+          "wan",
+          "--time-limit",
+          "80",
+        ],
+        110_000,
+      );
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      const json = JSON.parse(readFileSync(join(out, "wan.json"), "utf8")) as BenchReport;
+      expect(validateReport(json)).toEqual([]);
+      const round = json.rounds[0] as BenchReport["rounds"][number];
+      expect(round.name).toContain("50 ms ± 5 between validators (emulated)");
+      expect(round.network).toMatchObject({ label: "50 ms ± 5", latencyMs: 50, jitterMs: 5, lossPercent: 0 });
+      expect(round.network?.method).toMatch(/userspace relay/);
+      expect(json.system.network).toMatch(/^emulated network \(50 ms ± 5\)/);
+      expect(round.successRate).toBeGreaterThan(0.9);
+      // A Tendermint commit takes at least three one-way message delays after the proposal
+      // (proposal, prevotes, precommits), each at least 50 - 5 ms here.
+      expect(round.latencyAll.min).toBeGreaterThanOrEqual(135);
+      // With only emulated rounds, the criteria's figures come from them, and say so by the round's name.
+      expect(json.criteria.some((c) => c.source.includes("between validators (emulated)"))).toBe(true);
+      const md = readFileSync(join(out, "wan.md"), "utf8");
+      expect(md).toContain("## Emulated networks");
+      expect(md).toMatch(/\| Emulated network +\| 50 ms ± 5/);
+      expect(readFileSync(join(out, "wan.html"), "utf8")).toContain('id="networks"');
+
+      // Bad network options are refused before anything starts.
+      const bad = await runCairn(["bench", "--workload", "kv", "--loss", "80%", "--out", out]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/--loss is a percentage from 0% to 50%/);
+    },
+  );
 });

@@ -10,6 +10,8 @@ import { BFT_MAX_BLOCK_TXS } from "@cairn/cluster";
 import { buildCriteria } from "./criteria.ts";
 import type { FaultPlan } from "./faults.ts";
 import { CLK_TCK, cpuModel, gitCommit, machineCpuSeconds, measureVerifiesPerSec, waitForQuiet } from "./machine.ts";
+import { emulationUnavailable } from "./netns.ts";
+import { EMULATION_METHOD, emulates, type NetworkProfile, networkLabel } from "./network/profile.ts";
 import { type PreparedWorkload, prepareWorkload } from "./ops.ts";
 import { ROOT } from "./process.ts";
 import { renderHtml, renderMarkdown } from "./render/index.ts";
@@ -25,6 +27,7 @@ import {
 import { runRound, summaryLine } from "./round.ts";
 import { searchSaturation } from "./saturation.ts";
 import { Session } from "./session.ts";
+import { runSimulation, type SimulationPlan } from "./simulation/plan.ts";
 import type { BenchTarget, ClusterSpec } from "./target.ts";
 import { AttachedTarget } from "./targets/attached.ts";
 import { ProcessTarget } from "./targets/processes.ts";
@@ -54,6 +57,8 @@ export interface ClusterPlan {
   readonly maxBlockTxs?: number;
   /** The chain's consensus engine (default "tendermint"). */
   readonly engine?: "tendermint" | "raft";
+  /** An emulated network between the validators (network/profile.ts); default: the plain local network. */
+  readonly network?: NetworkProfile;
   readonly rounds: readonly RoundSpec[];
 }
 
@@ -92,6 +97,8 @@ export interface BenchOptions {
   readonly cairn?: string;
   /** Working directory for relative workload paths. */
   readonly cwd?: string;
+  /** Consensus at scale in simulation, run after the clusters (simulation/plan.ts); default: none. */
+  readonly simulation?: SimulationPlan;
   readonly log?: (line: string) => void;
   readonly progress?: (line: string) => void;
   /** Builds the target for a cluster (tests and the Docker target plug in here); default processes or attached. */
@@ -129,7 +136,7 @@ export function roundName(
   spec: WorkloadSpec,
   round: RoundSpec,
   opsRate: number,
-  cluster: { validators: number; maxBlockTxs?: number; engine?: "tendermint" | "raft" },
+  cluster: { validators: number; maxBlockTxs?: number; engine?: "tendermint" | "raft"; network?: NetworkProfile },
   showBlock: boolean,
   showEngine = false,
 ): string {
@@ -145,10 +152,24 @@ export function roundName(
   if (showBlock) parts.push(`blocks ≤ ${(cluster.maxBlockTxs ?? BFT_MAX_BLOCK_TXS).toLocaleString("en-US")}`);
   if (round.fault !== undefined) parts.push(round.fault.kind);
   if (showEngine) parts.push(ENGINE_LABEL[cluster.engine ?? "tendermint"]);
+  if (emulates(cluster.network)) parts.push(`${networkLabel(cluster.network)} between validators (emulated)`);
   return parts.join(" · ");
 }
 
 export const ENGINE_LABEL = { tendermint: "Tendermint", raft: "Raft" } as const;
+
+/** What a round run on an emulated network tells about it (RoundResult.network). */
+export function networkDisclosure(p: NetworkProfile): NonNullable<RoundResult["network"]> {
+  return {
+    label: networkLabel(p),
+    method: EMULATION_METHOD,
+    latencyMs: p.latencyMs,
+    jitterMs: p.jitterMs,
+    lossPercent: p.lossPercent,
+    ...(p.bandwidthMbit === undefined ? {} : { bandwidthMbit: p.bandwidthMbit }),
+    ...(p.matrix === undefined ? {} : { matrix: p.matrix.map((r) => [...r]) }),
+  };
+}
 
 /** Runs the plans and returns the report (criteria included). */
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
@@ -196,6 +217,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const rounds: RoundResult[] = [];
   const sweepPoints = new Map<string, { parameter: string; points: { value: number; round: string }[] }>();
   let network = "loopback TCP on one machine; libp2p TCP + gossipsub";
+  let plainSeen = false;
   let targetKind: "processes" | "docker" = "processes";
   const blockBounds = new Set<number>();
 
@@ -205,6 +227,14 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       continue;
     }
     const partitionable = plan.rounds.some((r) => r.fault?.kind === "partition");
+    const emulated = emulates(plan.network) ? plan.network : undefined;
+    if (emulated !== undefined) {
+      const why = o.attach !== undefined ? "attached to a running cluster" : emulationUnavailable();
+      if (why !== undefined && o.makeTarget === undefined) {
+        notes.push(`Emulated-network rounds (${networkLabel(emulated)}) skipped: ${why}.`);
+        continue;
+      }
+    }
     const cluster: ClusterSpec = {
       validators: plan.validators,
       clients: maxSenders,
@@ -213,6 +243,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       partitionable,
       logLevel: o.logLevel ?? "warn",
       ...(plan.engine === undefined ? {} : { engine: plan.engine }),
+      ...(emulated === undefined ? {} : { network: emulated }),
     };
     const target: BenchTarget =
       o.makeTarget?.(cluster) ??
@@ -224,7 +255,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
             ...(o.cairn === undefined ? {} : { cairn: o.cairn }),
             log,
           }));
-    network = target.network;
+    // The report's network is the plain one; emulated rounds disclose theirs (RoundResult.network).
+    if (emulated === undefined || !plainSeen) network = target.network;
+    if (emulated === undefined) plainSeen = true;
     targetKind = target.kind;
     if (partitionable && target.capabilities.partition !== true) {
       notes.push(`Partition runs skipped: ${target.capabilities.partition}.`);
@@ -361,7 +394,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           if (repeat > 1) log(`trial ${trial + 1} of ${repeat} done`);
         }
         if (trials.length === 0) continue;
-        const result = mergeTrials(trials);
+        const merged = mergeTrials(trials);
+        const result: RoundResult =
+          emulated === undefined ? merged : { ...merged, network: networkDisclosure(emulated) };
         if (rs.mode === "closed") saturationOf.set(rs.workload, result.throughput);
         rounds.push(result);
         if (rs.sweep !== undefined) {
@@ -458,6 +493,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       ),
     },
     criteria: [],
+    ...(o.simulation === undefined ? {} : { simulation: runSimulation(o.simulation, rounds, log) }),
     notes,
   };
   return { ...report, criteria: buildCriteria(report) };

@@ -28,8 +28,12 @@ function best(rounds: readonly RoundResult[]): RoundResult | undefined {
   return top;
 }
 
-/** Rounds without a fault: what a fault's effect is measured against and what peak figures use. */
-const healthy = (rounds: readonly RoundResult[]) => rounds.filter((r) => r.faults.length === 0);
+/**
+ * Rounds without a fault on the plain network: what a fault's effect is measured against and what
+ * peak figures use (rounds on an emulated network are reported in their own table).
+ */
+const healthy = (rounds: readonly RoundResult[]) =>
+  rounds.filter((r) => r.faults.length === 0 && r.network === undefined);
 
 /** Healthy open-loop kv rounds on the target's validator count. */
 function openKv4(report: BenchReport): RoundResult[] {

@@ -34,7 +34,20 @@ export { keyPicker, kvKey, prng, ZIPF_THETA } from "./keys.ts";
 export * from "./load.ts";
 export * from "./machine.ts";
 export { fetchNodeMetrics, metricSum, type NodeMetrics, parseNodeMetrics } from "./metrics.ts";
-export { createNetLab, type NetLab, netnsUnavailable } from "./netns.ts";
+export { createNetLab, emulationUnavailable, type NetLab, netnsUnavailable } from "./netns.ts";
+export {
+  delayBetween,
+  EMULATION_METHOD,
+  emulates,
+  latencyMatrix,
+  loadLatencyMatrix,
+  type NetworkProfile,
+  NetworkProfileError,
+  networkLabel,
+  parseBandwidth,
+  parseDuration,
+  parsePercent,
+} from "./network/profile.ts";
 export { commitEnvelopes, type PreparedWorkload, prepareWorkload } from "./ops.ts";
 export * from "./process.ts";
 export { renderHtml, renderMarkdown } from "./render/index.ts";
@@ -48,6 +61,16 @@ export {
 } from "./saturation.ts";
 export { validateReport } from "./schema.ts";
 export { getJson, readKeys, Session } from "./session.ts";
+export { createSimNetwork, type LatencyModel, MESH_DEGREE, modelLabel } from "./simulation/network.ts";
+export {
+  DEFAULT_SIMULATION,
+  LOOPBACK_MODEL,
+  runSimulation,
+  SIMULATION_METHOD,
+  type SimulationPlan,
+  THREE_REGIONS_MODEL,
+} from "./simulation/plan.ts";
+export { type ScalePoint, type ScaleRunOptions, simulateConsensus } from "./simulation/scale.ts";
 export { EMPTY_LATENCY, histogram, histogramBounds, latencyStats, quantile, stddev } from "./stats.ts";
 export { engineRounds, STANDARD_REPEAT, SUITES, type SuiteName, type SuiteOptions, standardSuite } from "./suite.ts";
 export type { BenchTarget, ClusterSpec, NodeUsage, TargetCapabilities, TargetNode } from "./target.ts";

@@ -5,7 +5,12 @@
 // policy-routing rules in the router between the nodes of different groups: a real network fault
 // the nodes see only as lost packets, which leaves the benchmark's own connections alone.
 // Needs root (CAP_NET_ADMIN) and iproute2.
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { delayBetween, type NetworkProfile } from "./network/profile.ts";
+import type { RelayConfig, RelayPair } from "./network/relay.ts";
+
+/** The relay process's entry point (run with this process's Node). */
+const RELAY_MAIN = new URL("./network/relay-main.ts", import.meta.url).pathname;
 
 function ip(...args: string[]): string {
   return execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -23,9 +28,27 @@ export function netnsUnavailable(): string | undefined {
   return undefined;
 }
 
+/** Why the network cannot be emulated here (namespaces, iptables), or undefined when it can. */
+export function emulationUnavailable(): string | undefined {
+  const why = netnsUnavailable();
+  if (why !== undefined) return why.replace("partitions need", "network emulation needs");
+  try {
+    execFileSync("iptables", ["-V"], { stdio: "ignore" });
+  } catch {
+    return "network emulation needs iptables, which is not installed";
+  }
+  return undefined;
+}
+
 export interface NetLab {
   /** Namespace and address of node i. */
   readonly nodes: readonly { readonly netns: string; readonly ip: string }[];
+  /**
+   * Emulates `profile` between the nodes (network/profile.ts), whose peer-to-peer ports are
+   * `p2pPorts` (node i listens on nodes[i].ip:p2pPorts[i]): starts the delaying relay in the router
+   * namespace and redirects every node-to-node connection to it; adds loss rules. Once per lab.
+   */
+  emulate(profile: NetworkProfile, p2pPorts: readonly number[]): Promise<void>;
   /** Blackholes every path between nodes (by index) of different groups. */
   partition(groups: readonly (readonly number[])[]): void;
   heal(): void;
@@ -42,7 +65,10 @@ export function createNetLab(n: number, tag: string): NetLab {
   const nodes = Array.from({ length: n }, (_, i) => ({ netns: `cb-${tag}-n${i}`, ip: `10.${octet}.${10 + i}.2` }));
   const made: string[] = [];
   let routeAdded = false;
+  let relay: ChildProcess | undefined;
   const destroy = () => {
+    relay?.kill("SIGKILL");
+    relay = undefined;
     for (const ns of made.reverse()) {
       try {
         ip("netns", "del", ns);
@@ -106,6 +132,81 @@ export function createNetLab(n: number, tag: string): NetLab {
   };
   return {
     nodes,
+    async emulate(profile, p2pPorts) {
+      if (relay !== undefined) throw new Error("the network is already emulated");
+      const n = nodes.length;
+      const routerIp = (i: number) => `10.${octet}.${10 + i}.1`;
+      const pairs: RelayPair[] = [];
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          if (i === j) continue;
+          pairs.push({
+            from: i,
+            to: j,
+            listenHost: routerIp(i),
+            listenPort: 20_000 + i * n + j,
+            targetHost: nodes[j]?.ip as string,
+            targetPort: p2pPorts[j] as number,
+            delayMs: delayBetween(profile, i, j),
+            returnDelayMs: delayBetween(profile, j, i),
+          });
+        }
+      }
+      const config: RelayConfig = {
+        pairs,
+        jitterMs: profile.jitterMs,
+        ...(profile.bandwidthMbit === undefined ? {} : { bandwidthMbit: profile.bandwidthMbit }),
+      };
+      const child = spawn("ip", ["netns", "exec", router, process.execPath, RELAY_MAIN, JSON.stringify(config)], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      relay = child;
+      let output = "";
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`the delaying relay did not start in 15 s: ${output}`)),
+          15_000,
+        );
+        child.stdout?.on("data", (d) => {
+          output += d;
+          if (output.includes("ready")) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.stderr?.on("data", (d) => (output += d));
+        child.once("exit", (code) => {
+          clearTimeout(timer);
+          reject(new Error(`the delaying relay exited (${code}): ${output}`));
+        });
+      });
+      const iptables = (ns: string, ...args: string[]) =>
+        execFileSync("ip", ["netns", "exec", ns, "iptables", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+      // Every connection from node i to node j's peer-to-peer port goes to the relay of (i, j).
+      for (const p of pairs) {
+        iptables(
+          router,
+          ...["-t", "nat", "-A", "PREROUTING", "-i", `v${p.from}`, "-s", nodes[p.from]?.ip as string],
+          ...["-d", p.targetHost, "-p", "tcp", "--dport", String(p.targetPort)],
+          ...["-j", "DNAT", "--to-destination", `${p.listenHost}:${p.listenPort}`],
+        );
+      }
+      if (profile.lossPercent > 0) {
+        // Each packet between two nodes is sent by one of them: drop it there, at random.
+        const lo = Math.min(...p2pPorts);
+        const hi = Math.max(...p2pPorts);
+        const probability = String(profile.lossPercent / 100);
+        for (const node of nodes) {
+          for (const port of ["--dport", "--sport"]) {
+            iptables(
+              node.netns,
+              ...["-A", "OUTPUT", "-p", "tcp", port, `${lo}:${hi}`],
+              ...["-m", "statistic", "--mode", "random", "--probability", probability, "-j", "DROP"],
+            );
+          }
+        }
+      }
+    },
     partition(groups) {
       heal();
       for (const [gi, g] of groups.entries()) {

@@ -139,6 +139,20 @@ export interface RoundResult {
   readonly consensus?: { readonly messagesPerBlock: number; readonly bytesPerBlock: number };
   /** With --repeat N: each headline figure over the N trials (mean and 95 % interval). */
   readonly trials?: TrialSummary;
+  /** Set when the round ran on an emulated network between the validators: what, and how. */
+  readonly network?: {
+    /** e.g. "50 ms", "50 ms ± 10, 0.5 % loss, 100 Mbit/s", or the latency matrix's label. */
+    readonly label: string;
+    /** How it was emulated (namespaces, relay, iptables). */
+    readonly method: string;
+    /** One-way delay between validators (ms), jitter (± ms), packet loss (%), link rate (Mbit/s). */
+    readonly latencyMs: number;
+    readonly jitterMs: number;
+    readonly lossPercent: number;
+    readonly bandwidthMbit?: number;
+    /** One-way delay from validator i (row) to j (column), ms, when not uniform. */
+    readonly matrix?: readonly (readonly number[])[];
+  };
   /** Warnings about this round. */
   readonly notes?: readonly string[];
 }
@@ -206,8 +220,47 @@ export interface BenchReport {
   /** What reproduces the report. */
   readonly reproduce?: Reproduction;
   readonly criteria: readonly CriterionRow[];
+  /** Consensus at scale, in simulation (not measured): ./simulation/scale.ts. */
+  readonly simulation?: SimulationReport;
   /** Warnings a reader must see (machine busy, a target missed, a fault not healed). */
   readonly notes: readonly string[];
+}
+
+/** One simulated configuration: an engine on n validators over a latency model (simulation/scale.ts). */
+export interface SimulatedPoint {
+  readonly engine: "tendermint" | "raft";
+  readonly validators: number;
+  /** The latency model, e.g. "uniform 50 ms". */
+  readonly model: string;
+  readonly blocks: number;
+  readonly messagesPerBlock: number;
+  readonly transmissionsPerBlock: number;
+  readonly bytesPerBlock: number;
+  readonly roundsPerBlock: number;
+  readonly commitLatencyMs: { readonly mean: number; readonly p50: number; readonly p95: number };
+  readonly blockTimeMs: number;
+}
+
+/** A measured round beside the simulation of the same engine, size and network. */
+export interface SimulationComparison {
+  readonly round: string;
+  readonly engine: "tendermint" | "raft";
+  readonly validators: number;
+  readonly model: string;
+  /** Measured: consensus messages broadcast per block, and the mean time between blocks (ms). */
+  readonly measured: { readonly messagesPerBlock?: number; readonly blockTimeMs?: number };
+  readonly simulated: { readonly messagesPerBlock: number; readonly blockTimeMs: number };
+}
+
+export interface SimulationReport {
+  /** Always "simulation": these figures are a model's, not measurements. */
+  readonly kind: "simulation";
+  /** What is modelled and what is not. */
+  readonly method: string;
+  readonly points: readonly SimulatedPoint[];
+  readonly comparisons: readonly SimulationComparison[];
+  /** Seconds the simulation took to run. */
+  readonly seconds: number;
 }
 
 /** One round run on each engine: its rounds' names, by engine. */

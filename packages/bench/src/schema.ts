@@ -140,6 +140,17 @@ const round = obj({
   trials: optional(
     obj({ n: num, figures: record(obj({ values: arrayOf(nullable(num)), mean: num, ci95: nullable(num) })) }),
   ),
+  network: optional(
+    obj({
+      label: str,
+      method: str,
+      latencyMs: num,
+      jitterMs: num,
+      lossPercent: num,
+      bandwidthMbit: optional(num),
+      matrix: optional(arrayOf(arrayOf(num))),
+    }),
+  ),
   notes: optional(arrayOf(str)),
 });
 
@@ -179,6 +190,37 @@ const report = obj({
     }),
   ),
   criteria: arrayOf(obj({ criterion: str, value: str, source: str })),
+  simulation: optional(
+    obj({
+      kind: oneOf("simulation"),
+      method: str,
+      points: arrayOf(
+        obj({
+          engine: oneOf("tendermint", "raft"),
+          validators: num,
+          model: str,
+          blocks: num,
+          messagesPerBlock: num,
+          transmissionsPerBlock: num,
+          bytesPerBlock: num,
+          roundsPerBlock: num,
+          commitLatencyMs: obj({ mean: num, p50: num, p95: num }),
+          blockTimeMs: nullable(num),
+        }),
+      ),
+      comparisons: arrayOf(
+        obj({
+          round: str,
+          engine: oneOf("tendermint", "raft"),
+          validators: num,
+          model: str,
+          measured: obj({ messagesPerBlock: optional(num), blockTimeMs: optional(num) }),
+          simulated: obj({ messagesPerBlock: num, blockTimeMs: nullable(num) }),
+        }),
+      ),
+      seconds: num,
+    }),
+  ),
   notes: arrayOf(str),
 });
 

@@ -10,6 +10,8 @@
 // A Docker target implements the same interface with `docker run/kill/restart/pause` and a
 // network disconnect for partitions.
 
+import type { NetworkProfile } from "./network/profile.ts";
+
 /** Settings of a cluster the target starts (ignored by targets that attach to a running one). */
 export interface ClusterSpec {
   /** Number of validators (node0 ... nodeN-1). */
@@ -26,6 +28,8 @@ export interface ClusterSpec {
   readonly logLevel?: string;
   /** The chain's consensus engine (genesis; default "tendermint"). */
   readonly engine?: "tendermint" | "raft";
+  /** An emulated network between the validators (latency, jitter, loss, bandwidth; network/profile.ts). */
+  readonly network?: NetworkProfile;
 }
 
 /** One node of the cluster under test. */
@@ -59,6 +63,8 @@ export interface TargetCapabilities {
   readonly restart: true | string;
   readonly pause: true | string;
   readonly partition: true | string;
+  /** Emulating the network between validators (ClusterSpec.network); absent: not supported. */
+  readonly emulate?: true | string;
 }
 
 export interface BenchTarget {

@@ -9,6 +9,12 @@ import { CliError } from "./shared.ts";
 
 interface BenchCliOptions {
   suite?: string;
+  simulate?: string | boolean;
+  latency?: string;
+  jitter?: string;
+  loss?: string;
+  bandwidth?: string;
+  latencyMatrix?: string;
   consensus?: string;
   repeat?: string;
   workload?: string;
@@ -95,6 +101,18 @@ export function benchCommand(program: Command): void {
     .option("--fault-node <name>", "the node a kill, restart or pause hits (default: the last validator)")
     .option("--partition <names>", "the nodes a partition cuts off, comma-separated (default: the second half)")
     .option("--senders <n>", "signing keys of every workload (overrides the workload files)")
+    .option("--latency <time>", "emulate this one-way delay between validators, e.g. 50ms (needs root; docs below)")
+    .option("--jitter <time>", "with --latency: each delay drawn from latency ± jitter, e.g. 10ms")
+    .option("--loss <percent>", "emulate random packet loss between validators, e.g. 0.5%")
+    .option("--bandwidth <rate>", "limit each validator's link, each way, e.g. 100mbit")
+    .option(
+      "--simulate [sizes]",
+      "also simulate consensus at scale (both engines, loopback, 50 ms and three regions): at these validator counts (default 4,7,10,16,25,50,100; the standard suite: always)",
+    )
+    .option(
+      "--latency-matrix <file>",
+      "per-pair one-way delays: a JSON file, {matrix} or {regions, latency} (benchmarks/networks/three-regions.json)",
+    )
     .option(
       "--target <kind>",
       "where the cluster runs: processes (on loopback) or docker (containers, docs/docker.md)",
@@ -171,6 +189,43 @@ export function benchCommand(program: Command): void {
       }
       if (o.suite !== undefined && o.workload !== undefined) {
         throw new CliError("BAD_ARGS", "--suite and --workload exclude each other");
+      }
+      const network = (() => {
+        try {
+          const latencyMs = o.latency === undefined ? 0 : bench.parseDuration(o.latency, "--latency");
+          const jitterMs = o.jitter === undefined ? 0 : bench.parseDuration(o.jitter, "--jitter");
+          const lossPercent = o.loss === undefined ? 0 : bench.parsePercent(o.loss, "--loss");
+          if (jitterMs > latencyMs && o.latencyMatrix === undefined) {
+            throw new CliError("BAD_ARGS", "--jitter must not exceed --latency (delays are never negative)");
+          }
+          const profile: import("@cairn/bench").NetworkProfile = {
+            latencyMs,
+            jitterMs,
+            lossPercent,
+            ...(o.bandwidth === undefined ? {} : { bandwidthMbit: bench.parseBandwidth(o.bandwidth, "--bandwidth") }),
+          };
+          if (o.latencyMatrix === undefined) return bench.emulates(profile) ? profile : undefined;
+          if (o.latency !== undefined)
+            throw new CliError("BAD_ARGS", "--latency and --latency-matrix exclude each other");
+          const sizes = validators ?? (o.workload === undefined ? [] : [4]);
+          if (sizes.length !== 1) {
+            throw new CliError(
+              "BAD_ARGS",
+              "--latency-matrix is for one network size: give --validators N (the matrix's size)",
+            );
+          }
+          const { matrix, label } = bench.loadLatencyMatrix(resolve(o.latencyMatrix), sizes[0] as number);
+          return { ...profile, matrix, label };
+        } catch (e) {
+          if (e instanceof bench.NetworkProfileError) throw new CliError("BAD_ARGS", e.message);
+          throw e;
+        }
+      })();
+      if (network !== undefined && (attach !== undefined || o.target === "docker")) {
+        throw new CliError(
+          "BAD_ARGS",
+          "network emulation runs the nodes as processes in namespaces: not with --url or --target docker",
+        );
       }
       let plans: import("@cairn/bench").ClusterPlan[];
       let title = o.title;
@@ -260,6 +315,15 @@ export function benchCommand(program: Command): void {
           });
         }
       }
+      const simulation =
+        o.simulate === undefined && o.workload !== undefined
+          ? undefined
+          : {
+              ...bench.DEFAULT_SIMULATION,
+              ...(typeof o.simulate === "string" ? { sizes: list(o.simulate, "--simulate", 2, 200) as number[] } : {}),
+            };
+      // The network options apply to every cluster of the run (the standard suite's own emulated round too).
+      if (network !== undefined) plans = plans.map((p) => ({ ...p, network }));
       const progress = o.quiet === true ? () => {} : (s: string) => process.stderr.write(`[bench] ${s}\n`);
       const docker = o.target === "docker";
       const report = await bench.runBench({
@@ -277,6 +341,7 @@ export function benchCommand(program: Command): void {
           : {}),
         ...(title === undefined ? {} : { title }),
         plans,
+        ...(simulation === undefined ? {} : { simulation }),
         repeat: repeat ?? (o.workload === undefined ? bench.STANDARD_REPEAT : 1),
         command: ["cairn", ...process.argv.slice(2)].map(shellWord).join(" "),
         ...(attach === undefined ? {} : { attach }),

@@ -478,6 +478,65 @@
     legend(svg, box, series);
   }
 
+  /**
+   * The consensus simulation against n: one line per engine and latency model (Tendermint solid,
+   * Raft dashed), for commit latency, gossip transmissions or bytes per block.
+   */
+  function simulationChart(svg, sim, kind) {
+    const what = { latency: "commit latency", messages: "gossip transmissions per block", bytes: "MiB per block" }[
+      kind
+    ];
+    const box = frame(svg, `SIMULATION (not measured): ${what} against validators`);
+    const points = sim?.points ?? [];
+    if (points.length === 0) return noData(svg, box, "no simulated point");
+    const value = (p) =>
+      kind === "latency"
+        ? p.commitLatencyMs.mean
+        : kind === "messages"
+          ? p.transmissionsPerBlock
+          : p.bytesPerBlock / (1024 * 1024);
+    const keys = [...new Set(points.map((p) => `${p.engine}|${p.model}`))];
+    const models = [...new Set(points.map((p) => p.model))];
+    const series = keys.map((k) => {
+      const [engine, model] = k.split("|");
+      const pts = points
+        .filter((p) => p.engine === engine && p.model === model)
+        .sort((a, b) => a.validators - b.validators)
+        .map((p) => [p.validators, value(p)]);
+      return {
+        name: `${engine === "raft" ? "Raft" : "Tendermint"}, ${model}`,
+        color: SERIES[models.indexOf(model) % SERIES.length],
+        dash: engine === "raft" ? "5 3" : "",
+        dots: true,
+        points: pts,
+        label: (x, y) =>
+          `${fmt(x)} validators: ${fmt(y)}${kind === "latency" ? " ms" : kind === "bytes" ? " MiB" : ""}`,
+      };
+    });
+    const ns = points.map((p) => p.validators);
+    const xt = [...new Set(ns)].sort((a, b) => a - b);
+    const xs = scale(Math.min(...ns), Math.max(...ns), box.x0 + 10, box.x1 - 10);
+    const yMax = Math.max(0, ...series.flatMap((s) => s.points.map((p) => p[1])));
+    const yt = ticks(0, yMax > 0 ? yMax : 1, 5);
+    const ys = scale(0, yt[yt.length - 1], box.y0, box.y1);
+    axes(
+      svg,
+      box,
+      xs,
+      ys,
+      xt,
+      yt,
+      "validators",
+      kind === "latency" ? "ms" : kind === "bytes" ? "MiB" : "transmissions",
+    );
+    lines(svg, xs, ys, series);
+    // One colour per latency model (its short name), and the dash for Raft.
+    legend(svg, box, [
+      ...models.map((m, i) => ({ name: m.replace(/ \(.*\)$/, ""), color: SERIES[i % SERIES.length] })),
+      { name: "dashed: Raft", color: "#59636e", dash: "5 3" },
+    ]);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Draw every chart of the page
 
@@ -488,6 +547,9 @@
     saturation: (svg) => saturationChart(svg, report.rounds[Number(svg.dataset.round)]),
     "sweep-throughput": (svg) => sweepChart(svg, report.sweeps[Number(svg.dataset.sweep)], "throughput"),
     "sweep-latency": (svg) => sweepChart(svg, report.sweeps[Number(svg.dataset.sweep)], "latency"),
+    "simulation-latency": (svg) => simulationChart(svg, report.simulation, "latency"),
+    "simulation-messages": (svg) => simulationChart(svg, report.simulation, "messages"),
+    "simulation-bytes": (svg) => simulationChart(svg, report.simulation, "bytes"),
   };
   let drawn = 0;
   let failed = 0;

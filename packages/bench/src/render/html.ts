@@ -17,12 +17,15 @@ import {
   generatorTable,
   headline,
   latencyTable,
+  networksTable,
   RESOURCES_CAPTION,
   readsTable,
   reproduceTable,
   resourcesTables,
   roundsTable,
   saturationTable,
+  simulationComparisonTable,
+  simulationTable,
   summaryTable,
   sweepTables,
   type Table,
@@ -42,6 +45,9 @@ export const CHART_KINDS = [
   "saturation",
   "sweep-throughput",
   "sweep-latency",
+  "simulation-latency",
+  "simulation-messages",
+  "simulation-bytes",
 ] as const;
 
 const CSS = `
@@ -106,6 +112,21 @@ function tableSection(t: Table, level = 2): string {
   if (t.caption !== undefined) parts.push(`<p class="caption">${escapeHtml(t.caption)}</p>`);
   parts.push(t.rows.length === 0 ? `<p class="empty-note">${escapeHtml(t.empty)}</p>` : htmlTable(t));
   return parts.join("\n");
+}
+
+/** The simulation's section: its charts against n, then its tables. */
+function simulationSection(report: BenchReport): string {
+  if (report.simulation === undefined) return "";
+  return [
+    '<h2 id="simulation-charts">Consensus at scale (SIMULATION)</h2>',
+    '<div class="figures">',
+    chart("simulation-latency", {}, "SIMULATION: commit latency (mean) against the number of validators"),
+    chart("simulation-messages", {}, "SIMULATION: gossip transmissions per block against the number of validators"),
+    chart("simulation-bytes", {}, "SIMULATION: bytes on the wire per block against the number of validators"),
+    "</div>",
+    tableSection(simulationTable(report)),
+    tableSection(simulationComparisonTable(report)),
+  ].join("\n");
 }
 
 function chart(kind: (typeof CHART_KINDS)[number], index: { round?: number; sweep?: number }, label: string): string {
@@ -197,6 +218,8 @@ export function renderHtml(report: BenchReport): string {
     ...((report.comparisons ?? []).length > 0 ? [["engines", "Engines"]] : []),
     ["resources", "Resources"],
     ["faults", "Faults"],
+    ...(report.rounds.some((r) => r.network !== undefined) ? [["networks", "Networks"]] : []),
+    ...(report.simulation !== undefined ? [["simulation-charts", "Simulation"]] : []),
     ["sweeps", "Sweeps"],
     ["criteria", "Assessment criteria"],
     ["disclosure", "Disclosure"],
@@ -225,6 +248,8 @@ export function renderHtml(report: BenchReport): string {
     ].join("\n"),
     tableSection(generatorTable(report)),
     tableSection(faultsTable(report)),
+    report.rounds.some((r) => r.network !== undefined) ? tableSection(networksTable(report)) : "",
+    simulationSection(report),
     sweepCharts(report),
     tableSection(criteriaTable(report)),
     tableSection(disclosureTable(report)),

@@ -13,12 +13,15 @@ import {
   generatorTable,
   headline,
   latencyTable,
+  networksTable,
   RESOURCES_CAPTION,
   readsTable,
   reproduceTable,
   resourcesTables,
   roundsTable,
   saturationTable,
+  simulationComparisonTable,
+  simulationTable,
   summaryTable,
   sweepTables,
   type Table,
@@ -69,6 +72,10 @@ export function renderMarkdown(report: BenchReport): string {
   );
   parts.push(section(generatorTable(report)));
   parts.push(section(faultsTable(report)));
+  if (report.rounds.some((r) => r.network !== undefined)) parts.push(section(networksTable(report)));
+  if (report.simulation !== undefined) {
+    parts.push(section(simulationTable(report)), section(simulationComparisonTable(report)));
+  }
   const sweeps = sweepTables(report);
   parts.push(
     sweeps.length === 0

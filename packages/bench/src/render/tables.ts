@@ -546,6 +546,94 @@ export function criteriaTable(report: BenchReport): Table {
   });
 }
 
+/** Rounds run on an emulated network between the validators: what the network was, and how it was made. */
+export function networksTable(report: BenchReport): Table {
+  const emulated = report.rounds.filter((r) => r.network !== undefined);
+  const ms = (v: number) => `${formatNumber(v)} ms`;
+  return table({
+    id: "networks",
+    title: "Emulated networks",
+    caption: `${emulated[0]?.network?.method ?? "Rounds can run on an emulated network (cairn bench --latency, --jitter, --loss, --bandwidth, --latency-matrix)."} Latency is one way: a round trip between two validators takes twice it. A real WAN adds what this does not model: routes that change, congestion from other traffic, asymmetric links and the validators' own distance from their clients.`,
+    header: ["Round", "Network", "One-way latency", "Jitter", "Loss", "Bandwidth (each link, each way)"],
+    rows: emulated.map((r) => {
+      const n = r.network as NonNullable<RoundResult["network"]>;
+      const latency =
+        n.matrix === undefined
+          ? ms(n.latencyMs)
+          : `${n.matrix.map((row, i) => `node${i}: ${row.map((v) => formatNumber(v)).join(" / ")}`).join("; ")} ms`;
+      return [
+        r.name,
+        n.label,
+        latency,
+        n.jitterMs > 0 ? `± ${ms(n.jitterMs)}` : "none",
+        n.lossPercent > 0 ? `${formatNumber(n.lossPercent)} %` : "none",
+        n.bandwidthMbit === undefined ? "not limited" : `${formatNumber(n.bandwidthMbit)} Mbit/s`,
+      ];
+    }),
+    empty: "No round ran on an emulated network: every figure is from the local network named in the disclosure.",
+  });
+}
+
+/** Consensus at scale, in simulation: one row per engine, latency model and n. */
+export function simulationTable(report: BenchReport): Table {
+  const sim = report.simulation;
+  const ms = (v: number) => (Number.isFinite(v) ? formatNumber(v) : "–");
+  return table({
+    id: "simulation",
+    title: "Consensus at scale (SIMULATION, not measured)",
+    caption: sim?.method ?? "Not simulated in this run (cairn bench --simulate; the standard suite simulates).",
+    header: [
+      "Engine",
+      "Latency model",
+      "Validators",
+      "Messages per block",
+      "Transmissions per block",
+      "KiB per block",
+      "Rounds per block",
+      "Commit latency mean / p95 (ms)",
+      "Block time (ms)",
+    ],
+    numeric: [2, 3, 4, 5, 6, 7, 8],
+    rows: (sim?.points ?? []).map((p) => [
+      p.engine === "raft" ? "Raft" : "Tendermint",
+      p.model,
+      String(p.validators),
+      formatNumber(p.messagesPerBlock),
+      formatCount(Math.round(p.transmissionsPerBlock)),
+      formatCount(Math.round(p.bytesPerBlock / 1024)),
+      formatNumber(p.roundsPerBlock),
+      `${ms(p.commitLatencyMs.mean)} / ${ms(p.commitLatencyMs.p95)}`,
+      ms(p.blockTimeMs),
+    ]),
+    empty: "Not simulated in this run (cairn bench --simulate; the standard suite simulates).",
+  });
+}
+
+/** The simulation's small-n figures beside the measured saturation rounds of the same engine, size and network. */
+export function simulationComparisonTable(report: BenchReport): Table {
+  const c = report.simulation?.comparisons ?? [];
+  const v = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "–" : formatNumber(x));
+  return table({
+    id: "simulation-vs-measured",
+    title: "Simulation against measurement",
+    caption:
+      "Each measured closed-loop round beside the simulated point of the same engine, validator count and network (loopback, or one emulated delay). The measured block time includes executing and storing full blocks, which the model leaves out: where it is far above the simulated one, the node's own work, not the network, sets the pace.",
+    header: [
+      "Measured round",
+      "Model",
+      "Messages per block (measured / simulated)",
+      "Block time, ms (measured / simulated)",
+    ],
+    rows: c.map((x) => [
+      x.round,
+      x.model,
+      `${v(x.measured.messagesPerBlock)} / ${v(x.simulated.messagesPerBlock)}`,
+      `${v(x.measured.blockTimeMs)} / ${v(x.simulated.blockTimeMs)}`,
+    ]),
+    empty: "No measured closed-loop round matches a simulated point (engine, validator count and network).",
+  });
+}
+
 export function disclosureTable(report: BenchReport): Table {
   const s = report.system;
   const rows: [string, string][] = [
@@ -564,6 +652,11 @@ export function disclosureTable(report: BenchReport): Table {
     ],
     ["Data store", s.dataStore],
     ["Network", s.network],
+    [
+      "Emulated network",
+      [...new Set(report.rounds.flatMap((r) => (r.network === undefined ? [] : [r.network.label])))].join("; ") ||
+        "none",
+    ],
     ["Nodes run as", s.target === "docker" ? "Docker containers" : "processes on one machine"],
     ["Hardware", `${s.hardware.cpuModel}, ${s.hardware.cores} cores, ${formatNumber(s.hardware.memoryGiB)} GiB memory`],
     ["Operating system", s.os],
@@ -597,6 +690,9 @@ export function allTables(report: BenchReport): Table[] {
     ...resourcesTables(report),
     generatorTable(report),
     faultsTable(report),
+    networksTable(report),
+    simulationTable(report),
+    simulationComparisonTable(report),
     ...sweepTables(report),
     criteriaTable(report),
     disclosureTable(report),

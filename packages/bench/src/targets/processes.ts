@@ -8,7 +8,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createNetLab, type NetLab, netnsUnavailable } from "../netns.ts";
+import { createNetLab, emulationUnavailable, type NetLab, netnsUnavailable } from "../netns.ts";
+import { EMULATION_METHOD, emulates, networkLabel } from "../network/profile.ts";
 import { CAIRN, dirBytes, freePort, processUsage, ROOT, sleep } from "../process.ts";
 import type { BenchTarget, ClusterSpec, NodeUsage, TargetCapabilities, TargetNode } from "../target.ts";
 
@@ -60,12 +61,17 @@ export class ProcessTarget implements BenchTarget {
 
   constructor(o: ProcessTargetOptions) {
     this.#o = o;
-    const why = o.cluster.partitionable === true ? netnsUnavailable() : "the cluster was started without namespaces";
-    this.capabilities = { kill: true, restart: true, pause: true, partition: why ?? true };
+    const emulated = emulates(o.cluster.network);
+    const namespaces = o.cluster.partitionable === true || emulated;
+    const why = namespaces ? netnsUnavailable() : "the cluster was started without namespaces";
+    const emulate = emulationUnavailable();
+    this.capabilities = { kill: true, restart: true, pause: true, partition: why ?? true, emulate: emulate ?? true };
     this.network =
-      o.cluster.partitionable === true && why === undefined
-        ? "one network namespace per node, routed through a router namespace (veth pairs); libp2p TCP + gossipsub"
-        : "loopback TCP on one machine; libp2p TCP + gossipsub";
+      emulated && o.cluster.network !== undefined
+        ? `emulated network (${networkLabel(o.cluster.network)}): ${EMULATION_METHOD} libp2p TCP + gossipsub`
+        : namespaces && why === undefined
+          ? "one network namespace per node, routed through a router namespace (veth pairs); libp2p TCP + gossipsub"
+          : "loopback TCP on one machine; libp2p TCP + gossipsub";
   }
 
   #log(s: string): void {
@@ -102,8 +108,18 @@ export class ProcessTarget implements BenchTarget {
     const made = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
     if (made.status !== 0) throw new Error(`cairn testnet failed (${made.status}):\n${made.stdout}${made.stderr}`);
 
-    if (c.partitionable === true && this.capabilities.partition === true) {
+    const emulated = emulates(c.network);
+    if (emulated && this.capabilities.emulate !== true)
+      throw new Error(`cannot emulate the network: ${this.capabilities.emulate}`);
+    if ((c.partitionable === true || emulated) && this.capabilities.partition === true) {
       this.#lab = createNetLab(n, `${process.pid % 10_000}${Math.floor(Math.random() * 100)}`);
+    }
+    if (emulated && c.network !== undefined && this.#lab !== undefined) {
+      await this.#lab.emulate(
+        c.network,
+        Array.from({ length: n }, (_, i) => base + 100 + i),
+      );
+      this.#log(`network emulated between the validators: ${networkLabel(c.network)}`);
     }
     const lab = this.#lab;
     for (let i = 0; i < n; i++) {

@@ -14,6 +14,7 @@ import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHART_KINDS, renderHtml } from "../../src/render/index.ts";
 import type { BenchReport } from "../../src/report.ts";
+import { LOOPBACK_MODEL, runSimulation } from "../../src/simulation/plan.ts";
 import { emptyishReport, fixture, HOSTILE, hostileFixture } from "../unit/fixture.ts";
 
 interface PageResult {
@@ -113,7 +114,13 @@ afterAll(async () => {
 
 describe("the HTML report in headless Chromium", () => {
   it("draws every chart of the fixture with no error and no network request", async () => {
-    const report = fixture();
+    // The fixture with a small simulation (both engines, two models, 4 and 7 validators).
+    const base = fixture();
+    const simulation = runSimulation(
+      { sizes: [4, 7], engines: ["tendermint", "raft"], models: [LOOPBACK_MODEL, { kind: "uniform", latencyMs: 50 }] },
+      base.rounds,
+    );
+    const report: BenchReport = { ...base, simulation };
     const page = await open(report, "fixture");
     expect(page.errors).toEqual([]);
     expect(page.requests).toEqual([]);
@@ -122,7 +129,7 @@ describe("the HTML report in headless Chromium", () => {
     const kinds = (k: string) => page.charts.filter((c) => c.kind === k);
     const searched = report.rounds.filter((r) => r.saturation !== undefined).length;
     expect(searched).toBe(2);
-    expect(Number(page.drawn)).toBe(3 * n + searched + 2 * report.sweeps.length);
+    expect(Number(page.drawn)).toBe(3 * n + searched + 2 * report.sweeps.length + 3);
     expect(new Set(page.charts.map((c) => c.kind))).toEqual(new Set(CHART_KINDS));
 
     for (const c of page.charts) {
@@ -156,6 +163,12 @@ describe("the HTML report in headless Chromium", () => {
     expect(kinds("sweep-throughput")[0]?.circles).toBe(points);
     expect(kinds("sweep-latency")[0]?.circles).toBe(3 * points);
     expect(kinds("sweep-latency")[0]?.series).toBe(3);
+    // The simulation: a line per engine and model, a dot per simulated point, on each of its three charts.
+    for (const k of ["simulation-latency", "simulation-messages", "simulation-bytes"]) {
+      expect(kinds(k)[0]?.circles, k).toBe(simulation.points.length);
+      expect(kinds(k)[0]?.series, k).toBe(4);
+    }
+    expect(page.bodyText).toContain("SIMULATION (not measured)");
 
     // The same tables as the Markdown.
     expect(page.tables).toMatchObject({
@@ -169,7 +182,8 @@ describe("the HTML report in headless Chromium", () => {
       generator: n,
       faults: 1,
       "sweep-0": points,
-      disclosure: 15,
+      disclosure: 16,
+      simulation: simulation.points.length,
     });
     expect(page.tables.criteria).toBeGreaterThan(25);
     expect(page.bodyText).toContain("Send Rate (TPS)");

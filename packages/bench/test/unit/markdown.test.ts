@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { networkDisclosure } from "../../src/bench.ts";
 import {
   escapeMarkdown,
   formatCount,
@@ -9,6 +10,8 @@ import {
   jsonForScript,
 } from "../../src/render/format.ts";
 import { renderMarkdown } from "../../src/render/index.ts";
+import type { BenchReport, RoundResult } from "../../src/report.ts";
+import { LOOPBACK_MODEL, runSimulation } from "../../src/simulation/plan.ts";
 import { emptyishReport, fixture, HOSTILE, hostileFixture, mutableFixture } from "./fixture.ts";
 
 /** The cells of a Markdown table row, split on the pipes that are not escaped. */
@@ -214,5 +217,37 @@ describe("renderMarkdown", () => {
     const empty = renderMarkdown(none as never);
     expect(empty).toContain("_No round in this report._");
     expect(empty).toContain("_No sweep in this report._");
+  });
+
+  it("shows an emulated network's round and the simulation, labelled as such, beside the measured rounds", () => {
+    const base = fixture();
+    const rounds: RoundResult[] = [
+      ...base.rounds,
+      {
+        ...(base.rounds[2] as RoundResult),
+        name: "kv · closed loop (saturation) · 4 validators · 50 ms between validators (emulated)",
+        network: networkDisclosure({ latencyMs: 50, jitterMs: 0, lossPercent: 0 }),
+      },
+    ];
+    const simulation = runSimulation(
+      { sizes: [4], engines: ["tendermint"], models: [LOOPBACK_MODEL, { kind: "uniform", latencyMs: 50 }] },
+      rounds,
+    );
+    const report: BenchReport = { ...base, rounds, simulation };
+    const md = renderMarkdown(report);
+    const networks = tableAfter(md, "## Emulated networks");
+    expect(networks[2]?.slice(1, 5)).toEqual(["50 ms", "50 ms", "none", "none"]);
+    const sim = tableAfter(md, "## Consensus at scale (SIMULATION, not measured)");
+    expect(sim.slice(2).map((r) => [r[0], r[1], r[2], r[3]])).toEqual([
+      ["Tendermint", "uniform 0.1 ms", "4", "9"],
+      ["Tendermint", "uniform 50 ms", "4", "9"],
+    ]);
+    expect(md).toContain("Simulation, not measurement");
+    // The measured closed-loop rounds on 4 validators, each beside the simulation of its network.
+    const vs = tableAfter(md, "## Simulation against measurement");
+    expect(vs.slice(2).map((r) => [r[0], r[1]])).toEqual([
+      ["kv · closed loop (saturation) · 4 validators", "uniform 0.1 ms"],
+      ["kv · closed loop (saturation) · 4 validators · 50 ms between validators (emulated)", "uniform 50 ms"],
+    ]);
   });
 });

@@ -699,8 +699,8 @@ export class RaftCore {
     return this.cfg.validatorsAt(this.committed.height + 1);
   }
 
-  private voters(): Set<string> {
-    return new Set(this.validatorsNow().map((v) => toHex(v.publicKey)));
+  private voters(): ReadonlySet<string> {
+    return voterKeys(this.validatorsNow()).set;
   }
 
   private isVoter(): boolean {
@@ -709,8 +709,14 @@ export class RaftCore {
 
   private quorumReached(who: ReadonlySet<string>, height = this.committed.height + 1): boolean {
     const set = this.cfg.validatorsAt(height);
-    const total = set.reduce((s, v) => s + v.power, 0);
-    const power = set.reduce((s, v) => s + (who.has(toHex(v.publicKey)) ? v.power : 0), 0);
+    const { hex } = voterKeys(set);
+    let total = 0;
+    let power = 0;
+    for (let i = 0; i < set.length; i++) {
+      const v = set[i] as Validator;
+      total += v.power;
+      if (who.has(hex[i] as string)) power += v.power;
+    }
     return total > 0 && power >= certificateQuorum("raft", total);
   }
 
@@ -781,4 +787,17 @@ export class RaftCore {
     this.effects = [];
     return out;
   }
+}
+
+// A validator set's keys in hex, computed once per set: every acknowledgement asks whether its
+// sender votes, which was O(n) hex conversions each, O(n²) per block on n validators.
+const keysOfSet = new WeakMap<readonly Validator[], { hex: readonly string[]; set: ReadonlySet<string> }>();
+function voterKeys(validators: readonly Validator[]): { hex: readonly string[]; set: ReadonlySet<string> } {
+  let k = keysOfSet.get(validators);
+  if (k === undefined) {
+    const hex = validators.map((v) => toHex(v.publicKey));
+    k = { hex, set: new Set(hex) };
+    keysOfSet.set(validators, k);
+  }
+  return k;
 }
