@@ -3,14 +3,20 @@
 // Wasm token calls, the do-nothing transaction, large payloads, a 4/7-validator size sweep and a
 // kill-validator fault run, on local clusters of `cairn start` processes. Writes
 // benchmarks/results/bench-latest.{json,md,html}. Extra arguments go to `cairn bench`, e.g.
-// `npm run bench:cluster -- --validators 4,7,10,16` or `-- --workload kv --rate 500`.
+// `npm run bench:cluster -- --validators 4,7,10,16` or `-- --workload kv --rate 500`. `npm run bench:wan`
+// runs `--suite wan` (kv locally, at 50 ms and across three regions, with the consensus simulation).
 import { spawn } from "node:child_process";
 import { CAIRN, ROOT } from "@cairn/bench";
 
 const args = process.argv.slice(2);
 const child = spawn(
   process.execPath,
-  [CAIRN, "bench", ...(args.includes("--workload") ? [] : ["--suite", "standard"]), ...args],
+  [
+    CAIRN,
+    "bench",
+    ...(args.includes("--workload") || args.includes("--suite") ? [] : ["--suite", "standard"]),
+    ...args,
+  ],
   {
     cwd: ROOT,
     stdio: "inherit",

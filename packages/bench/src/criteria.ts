@@ -511,10 +511,38 @@ function publishedRows(report: BenchReport): CriterionRow[] {
 }
 
 /** The assessment-criteria table of a report (fg-dlt.md section 3, targets, published figures). */
+/** Scalability beyond the machine: the consensus simulation's smallest and largest n, per engine and model. */
+function simulationRows(report: BenchReport): CriterionRow[] {
+  const points = report.simulation?.points ?? [];
+  if (points.length === 0) return [];
+  const parts: string[] = [];
+  for (const engine of ["tendermint", "raft"] as const) {
+    for (const model of [...new Set(points.map((p) => p.model))]) {
+      const line = points
+        .filter((p) => p.engine === engine && p.model === model)
+        .sort((a, b) => a.validators - b.validators);
+      const lo = line[0];
+      const hi = line.at(-1);
+      if (lo === undefined || hi === undefined || lo === hi) continue;
+      parts.push(
+        `${engine === "raft" ? "Raft" : "Tendermint"}, ${model}: commit ${formatNumber(lo.commitLatencyMs.mean)} ms and ${formatNumber(lo.messagesPerBlock)} messages per block at ${lo.validators} validators, ${formatNumber(hi.commitLatencyMs.mean)} ms and ${formatNumber(hi.messagesPerBlock)} at ${hi.validators}`,
+      );
+    }
+  }
+  return [
+    {
+      criterion: "Scalability · Consensus at 4 to 100 validators (SIMULATION, not measured)",
+      value: parts.join("; "),
+      source: 'the consensus simulation (report section "Consensus at scale")',
+    },
+  ];
+}
+
 export function buildCriteria(report: BenchReport): CriterionRow[] {
   return [
     ...performanceRows(report),
     ...scaleRows(report),
+    ...simulationRows(report),
     ...faultRows(report),
     ...targetRows(report),
     ...disclosureRows(report),

@@ -72,7 +72,17 @@ export {
 } from "./simulation/plan.ts";
 export { type ScalePoint, type ScaleRunOptions, simulateConsensus } from "./simulation/scale.ts";
 export { EMPTY_LATENCY, histogram, histogramBounds, latencyStats, quantile, stddev } from "./stats.ts";
-export { engineRounds, STANDARD_REPEAT, SUITES, type SuiteName, type SuiteOptions, standardSuite } from "./suite.ts";
+export {
+  engineRounds,
+  STANDARD_REPEAT,
+  STANDARD_WAN,
+  SUITES,
+  type SuiteName,
+  type SuiteOptions,
+  standardSuite,
+  THREE_REGIONS_NETWORK,
+  wanSuite,
+} from "./suite.ts";
 export type { BenchTarget, ClusterSpec, NodeUsage, TargetCapabilities, TargetNode } from "./target.ts";
 export { nodeByName } from "./target.ts";
 export { AttachedTarget, type AttachedTargetOptions } from "./targets/attached.ts";

@@ -6,7 +6,7 @@ import type { NetworkProfile } from "./network/profile.ts";
 /** The standard suite's emulated round: 50 ms one way between every two validators (docs: benchmarks/README.md). */
 export const STANDARD_WAN: NetworkProfile = { latencyMs: 50, jitterMs: 0, lossPercent: 0 };
 
-export const SUITES = ["standard"] as const;
+export const SUITES = ["standard", "wan"] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface SuiteOptions {
@@ -85,4 +85,35 @@ export function engineRounds(): RoundSpec[] {
 
 function withSweep(s: RoundSpec["sweep"]): { sweep?: NonNullable<RoundSpec["sweep"]> } {
   return s === undefined ? {} : { sweep: s };
+}
+
+/** The three regions of benchmarks/networks/three-regions.json, as a latency matrix for 4 validators. */
+export const THREE_REGIONS_NETWORK: NetworkProfile = {
+  latencyMs: 0,
+  jitterMs: 0,
+  lossPercent: 0,
+  label: "three regions: Europe (node0, node1), North America (node2), Asia-Pacific (node3)",
+  matrix: [
+    [0, 1, 40, 110],
+    [1, 0, 40, 110],
+    [40, 40, 0, 75],
+    [110, 110, 75, 0],
+  ],
+};
+
+/**
+ * The `wan` suite (`npm run bench:wan`): kv saturation and half load on 4 Tendermint validators on
+ * the local network, at 50 ms between every two, and across three regions, in one run so their
+ * ratios are comparable; with the consensus simulation beside them. Needs root (namespaces).
+ */
+export function wanSuite(): ClusterPlan[] {
+  const rounds = (): RoundSpec[] => [
+    { workload: "kv", mode: "closed", warmupSec: 3, durationSec: 10 },
+    { workload: "kv", mode: "half" },
+  ];
+  return [
+    { validators: 4, rounds: rounds() },
+    { validators: 4, network: STANDARD_WAN, rounds: rounds() },
+    { validators: 4, network: THREE_REGIONS_NETWORK, rounds: rounds() },
+  ];
 }

@@ -78,7 +78,10 @@ export function benchCommand(program: Command): void {
     .description(
       "benchmark a cluster against the FG DLT assessment criteria; writes JSON, Markdown and HTML reports (default: the standard suite)",
     )
-    .option("--suite <name>", "a predefined suite: standard (the default when no --workload is given)")
+    .option(
+      "--suite <name>",
+      "a predefined suite: standard (the default when no --workload is given), or wan (kv on the local network, at 50 ms and across three regions; needs root)",
+    )
     .option("--workload <list>", "workloads to run, comma-separated: names in benchmarks/workloads, or .json files")
     .option("--validators <list>", "validator counts; a list sweeps the network size (e.g. 4,7,10,16)", undefined)
     .option(
@@ -184,8 +187,8 @@ export function benchCommand(program: Command): void {
       if (o.target === "docker" && attach !== undefined) {
         throw new CliError("BAD_ARGS", "--target docker starts its own containers; it does not go with --url");
       }
-      if (o.suite !== undefined && o.suite !== "standard") {
-        throw new CliError("BAD_ARGS", `--suite must be standard, got "${o.suite}"`);
+      if (o.suite !== undefined && o.suite !== "standard" && o.suite !== "wan") {
+        throw new CliError("BAD_ARGS", `--suite must be standard or wan, got "${o.suite}"`);
       }
       if (o.suite !== undefined && o.workload !== undefined) {
         throw new CliError("BAD_ARGS", "--suite and --workload exclude each other");
@@ -229,7 +232,10 @@ export function benchCommand(program: Command): void {
       }
       let plans: import("@cairn/bench").ClusterPlan[];
       let title = o.title;
-      if (o.workload === undefined) {
+      if (o.suite === "wan") {
+        plans = bench.wanSuite();
+        title ??= "Cairn on an emulated wide-area network";
+      } else if (o.workload === undefined) {
         plans = bench.standardSuite({
           ...(validators === undefined ? {} : { sizes: validators }),
           ...(engines === undefined ? {} : { engines }),
@@ -342,7 +348,7 @@ export function benchCommand(program: Command): void {
         ...(title === undefined ? {} : { title }),
         plans,
         ...(simulation === undefined ? {} : { simulation }),
-        repeat: repeat ?? (o.workload === undefined ? bench.STANDARD_REPEAT : 1),
+        repeat: repeat ?? (o.workload === undefined && o.suite !== "wan" ? bench.STANDARD_REPEAT : 1),
         command: ["cairn", ...process.argv.slice(2)].map(shellWord).join(" "),
         ...(attach === undefined ? {} : { attach }),
         ...(o.senders === undefined ? {} : { senders: list(o.senders, "--senders", 1, 10_000)?.[0] as number }),

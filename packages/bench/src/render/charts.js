@@ -486,7 +486,7 @@
     const what = { latency: "commit latency", messages: "gossip transmissions per block", bytes: "MiB per block" }[
       kind
     ];
-    const box = frame(svg, `SIMULATION (not measured): ${what} against validators`);
+    const box = frame(svg, `SIMULATION: ${what}`);
     const points = sim?.points ?? [];
     if (points.length === 0) return noData(svg, box, "no simulated point");
     const value = (p) =>
@@ -532,8 +532,11 @@
     lines(svg, xs, ys, series);
     // One colour per latency model (its short name), and the dash for Raft.
     legend(svg, box, [
-      ...models.map((m, i) => ({ name: m.replace(/ \(.*\)$/, ""), color: SERIES[i % SERIES.length] })),
-      { name: "dashed: Raft", color: "#59636e", dash: "5 3" },
+      ...models.map((m, i) => ({
+        name: m.replace(/ \(.*\)$/, "").replace(/^uniform /, ""),
+        color: SERIES[i % SERIES.length],
+      })),
+      { name: "Raft", color: "#59636e", dash: "5 3" },
     ]);
   }
 
