@@ -206,5 +206,11 @@ describe("state sync", () => {
         `${(replayed.seconds / synced.seconds).toFixed(1)}x; ${rejected} corrupt chunk(s) rejected`,
     );
     expect(ratio).toBeGreaterThanOrEqual(10);
+
+    // Stopped, the state-synced node's database checks out with `cairn doctor`, from its base on.
+    expect(await synced.node.stop()).toBe(0);
+    const doctor = await runCairn(["doctor", "--home", joiner], 120_000);
+    expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+    expect(doctor.stdout).toMatch(/began from a snapshot: holds blocks 9001 to \d+ \(state sync\)/);
   });
 });

@@ -61,9 +61,18 @@ export async function checkHome(home: string): Promise<DoctorReport> {
           "it lost committed blocks. The node catches up from peers on start and signs nothing until that height.",
       );
     }
-    let prev = ledger.genesisHash;
+    if (ledger.restoreInterrupted) {
+      problem(
+        "a state sync was interrupted: the state is partly restored. Start the node with stateSync.enable to finish it, or remove the data directory (docs/state-sync.md).",
+      );
+    }
+    // A node that began from a snapshot (state sync) holds the blocks from its base on; the first
+    // one's parent is not held, so its link is taken as it is.
+    const base = ledger.base();
+    if (base > 1) notes.push(`began from a snapshot: holds blocks ${base} to ${head.height} (state sync)`);
+    let prev: Uint8Array | undefined = base > 1 ? undefined : ledger.genesisHash;
     let uncheckable = 0;
-    for (let h = 1; h <= head.height; h++) {
+    for (let h = base; h <= head.height; h++) {
       try {
         const [block, commit, receipts] = await Promise.all([
           ledger.getBlock(h),
@@ -77,7 +86,8 @@ export async function checkHome(home: string): Promise<DoctorReport> {
         const hdr = block.header;
         const hash = blockHash(hdr);
         if (hdr.height !== h) problem(`block ${h}: its header says height ${hdr.height}`);
-        if (!equalBytes(hdr.prevHash, prev)) problem(`block ${h}: does not link to block ${h - 1}`);
+        if (prev !== undefined && !equalBytes(hdr.prevHash, prev))
+          problem(`block ${h}: does not link to block ${h - 1}`);
         if (!equalBytes(merkleRoot(block.txs), hdr.txRoot)) problem(`block ${h}: transactions do not match txRoot`);
         const lc = block.lastCommit === null ? ZERO_HASH : sha256(encodeCommit(block.lastCommit));
         if (!equalBytes(lc, hdr.lastCommitHash)) problem(`block ${h}: parent certificate does not match its hash`);
