@@ -232,12 +232,18 @@ export interface SimulatedPoint {
   readonly validators: number;
   /** The latency model, e.g. "uniform 50 ms". */
   readonly model: string;
+  /** Blocks measured. */
   readonly blocks: number;
+  /** Consensus messages the validators broadcast per block (what cairn_consensus_messages_total{direction="sent"} counts). */
   readonly messagesPerBlock: number;
+  /** Link transmissions per block once gossip relays them, and their bytes. */
   readonly transmissionsPerBlock: number;
   readonly bytesPerBlock: number;
+  /** Mean consensus rounds per block: 1 when every block commits in its first round (Raft: always 1). */
   readonly roundsPerBlock: number;
+  /** From a block's first proposal to its commit on every validator, ms. */
   readonly commitLatencyMs: { readonly mean: number; readonly p50: number; readonly p95: number };
+  /** Mean time between successive blocks committed on every validator, ms. */
   readonly blockTimeMs: number;
 }
 

@@ -51,6 +51,26 @@ export function verifyCommit(
   verify: VerifyFn,
   kind: ConsensusKind = "tendermint",
 ): void {
+  const power = signedPower(chainId, commit, blockHash, validators, verify, kind, "refuse");
+  const need = quorumPower(validators, kind);
+  if (power < need) throw new ConsensusError("BAD_COMMIT", `certificate holds power ${power}, needs ${need}`);
+}
+
+/**
+ * The voting power of `validators` whose valid signatures over `blockHash` the certificate holds,
+ * each counted once. Signers outside the set are refused (BAD_COMMIT), or ignored when checking
+ * against an earlier set; a bad signature from a member, or a member signing twice when refusing,
+ * is BAD_COMMIT.
+ */
+function signedPower(
+  chainId: string,
+  commit: Commit,
+  blockHash: Uint8Array,
+  validators: readonly Validator[],
+  verify: VerifyFn,
+  kind: ConsensusKind,
+  outsiders: "refuse" | "ignore",
+): number {
   if (!equalBytes(commit.blockHash, blockHash))
     throw new ConsensusError("BAD_COMMIT", "certificate is for another block");
   const byKey = new Map(validators.map((v) => [toHex(v.publicKey), v]));
@@ -60,14 +80,19 @@ export function verifyCommit(
   for (const s of commit.signatures) {
     const k = toHex(s.validator);
     const v = byKey.get(k);
-    if (v === undefined) throw new ConsensusError("BAD_COMMIT", `signer ${k} is not a validator`);
-    if (seen.has(k)) throw new ConsensusError("BAD_COMMIT", `validator ${k} signed twice`);
+    if (v === undefined) {
+      if (outsiders === "ignore") continue;
+      throw new ConsensusError("BAD_COMMIT", `signer ${k} is not a validator`);
+    }
+    if (seen.has(k)) {
+      if (outsiders === "ignore") continue;
+      throw new ConsensusError("BAD_COMMIT", `validator ${k} signed twice`);
+    }
     if (!verify(s.signature, message, s.validator)) throw new ConsensusError("BAD_COMMIT", `bad signature from ${k}`);
     seen.add(k);
     power += v.power;
   }
-  const need = quorumPower(validators, kind);
-  if (power < need) throw new ConsensusError("BAD_COMMIT", `certificate holds power ${power}, needs ${need}`);
+  return power;
 }
 
 /**
@@ -85,20 +110,7 @@ export function verifyCommitTrusting(
   verify: VerifyFn,
   kind: ConsensusKind = "tendermint",
 ): void {
-  if (!equalBytes(commit.blockHash, blockHash))
-    throw new ConsensusError("BAD_COMMIT", "certificate is for another block");
-  const byKey = new Map(trusted.map((v) => [toHex(v.publicKey), v]));
-  const message = certificateSigningBytes(kind, { chainId, height: commit.height, round: commit.round, blockHash });
-  const seen = new Set<string>();
-  let power = 0;
-  for (const s of commit.signatures) {
-    const k = toHex(s.validator);
-    const v = byKey.get(k);
-    if (v === undefined || seen.has(k)) continue;
-    if (!verify(s.signature, message, s.validator)) throw new ConsensusError("BAD_COMMIT", `bad signature from ${k}`);
-    seen.add(k);
-    power += v.power;
-  }
+  const power = signedPower(chainId, commit, blockHash, trusted, verify, kind, "ignore");
   const total = trusted.reduce((sum, v) => sum + v.power, 0);
   if (power * 3 <= total) {
     throw new ConsensusError(

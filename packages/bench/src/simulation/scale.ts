@@ -21,6 +21,7 @@ import {
 } from "@cairn/consensus";
 import { concatBytes, equalBytes, prng, sha256, utf8 } from "@cairn/crypto";
 import { type Commit, encode, type Validator } from "@cairn/messaging";
+import type { SimulatedPoint } from "../report.ts";
 import { createSimNetwork, type LatencyModel, modelLabel, type SimNetwork } from "./network.ts";
 
 export interface ScaleRunOptions {
@@ -39,24 +40,8 @@ export interface ScaleRunOptions {
   readonly maxSimMs?: number;
 }
 
-/** The figures of one run: one engine, one n, one latency model. */
-export interface ScalePoint {
-  readonly engine: "tendermint" | "raft";
-  readonly validators: number;
-  readonly model: string;
-  readonly blocks: number;
-  /** Consensus messages the validators broadcast per block (what cairn_consensus_messages_total{direction="sent"} counts). */
-  readonly messagesPerBlock: number;
-  /** Link transmissions per block once gossip relays them, and their bytes. */
-  readonly transmissionsPerBlock: number;
-  readonly bytesPerBlock: number;
-  /** Mean consensus rounds (Tendermint) per block: 1 when every block commits in its first round. */
-  readonly roundsPerBlock: number;
-  /** From a block's first proposal to its commit on every validator, ms. */
-  readonly commitLatencyMs: { readonly mean: number; readonly p50: number; readonly p95: number };
-  /** Mean time between successive blocks committed on every validator, ms. */
-  readonly blockTimeMs: number;
-}
+/** The figures of one run: one engine, one n, one latency model (the report's SimulatedPoint). */
+export type ScalePoint = SimulatedPoint;
 
 /** A fake signature (SHA-256 based): the simulation models the network; `verifyMs` models the checking cost. */
 function fakeSigner(publicKey: Uint8Array) {

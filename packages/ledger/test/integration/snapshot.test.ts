@@ -14,6 +14,7 @@ import {
   type RestoredBlock,
   rootOfParts,
   type SnapshotEntry,
+  type SnapshotManifest,
   SnapshotStore,
   verifyChunk,
 } from "../../src/index.ts";
@@ -67,6 +68,17 @@ async function source(): Promise<{ ledger: Ledger; txs: SignedTransaction[][] }>
   txs.push(Array.from({ length: 100 }, (_, i) => tx("delete", `k${i * 7}`, 7)));
   for (const block of txs) await commitOn(ledger, v.publicKey, block);
   return { ledger, txs };
+}
+
+/** A snapshot of `ledger` at its head (height 5), its manifest and its chunks checked. */
+async function snapshotOf(ledger: Ledger): Promise<{ manifest: SnapshotManifest; chunks: SnapshotEntry[][] }> {
+  const store = await SnapshotStore.open({ dir: tmp(), chunkBytes: 8 * 1024 });
+  await store.take(ledger.state, ledger.head());
+  const manifest = decodeManifest((await store.manifest(5))!);
+  const chunks = await Promise.all(
+    manifest.chunks.map(async (_, i) => verifyChunk(manifest, i, (await store.chunk(5, i))!)),
+  );
+  return { manifest, chunks };
 }
 
 async function window(ledger: Ledger, from: number): Promise<RestoredBlock[]> {
@@ -128,12 +140,7 @@ describe("state snapshots", () => {
 
   it("restores a fresh ledger to the same head, state and replay protection", { timeout: 60_000 }, async () => {
     const { ledger, txs } = await source();
-    const store = await SnapshotStore.open({ dir: tmp(), chunkBytes: 8 * 1024 });
-    await store.take(ledger.state, ledger.head());
-    const manifest = decodeManifest((await store.manifest(5))!);
-    const chunks = await Promise.all(
-      manifest.chunks.map(async (_, i) => verifyChunk(manifest, i, (await store.chunk(5, i))!)),
-    );
+    const { manifest, chunks } = await snapshotOf(ledger);
     const target = await open();
     const registry = await target.ledger.restoreState(manifest, chunks);
     expect(registry.validatorsAt(5).map((x) => toHex(x.publicKey))).toEqual([toHex(v.publicKey)]);
@@ -166,12 +173,7 @@ describe("state snapshots", () => {
 
   it("marks an interrupted restore, and a second restore over it ends right", { timeout: 60_000 }, async () => {
     const { ledger } = await source();
-    const store = await SnapshotStore.open({ dir: tmp(), chunkBytes: 8 * 1024 });
-    await store.take(ledger.state, ledger.head());
-    const manifest = decodeManifest((await store.manifest(5))!);
-    const chunks = await Promise.all(
-      manifest.chunks.map(async (_, i) => verifyChunk(manifest, i, (await store.chunk(5, i))!)),
-    );
+    const { manifest, chunks } = await snapshotOf(ledger);
     const target = await open();
     // Only half the chunks went in before the "crash": the restore does not check out and stays marked.
     await expect(target.ledger.restoreState(manifest, chunks.slice(0, 2))).rejects.toMatchObject({
