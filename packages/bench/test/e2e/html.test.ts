@@ -168,7 +168,8 @@ describe("the HTML report in headless Chromium", () => {
       expect(kinds(k)[0]?.circles, k).toBe(simulation.points.length);
       expect(kinds(k)[0]?.series, k).toBe(4);
     }
-    expect(page.bodyText).toContain("SIMULATION (not measured)");
+    expect(page.bodyText).toContain("Consensus at scale (SIMULATION, not measured)");
+    expect(page.bodyText).toContain("SIMULATION: commit latency");
 
     // The same tables as the Markdown.
     expect(page.tables).toMatchObject({
