@@ -51,7 +51,11 @@ async function metric(url: string, event: string): Promise<number> {
 }
 
 /** Starts an observer and times it from spawn until it has the validator's height at spawn. */
-async function join_(home: string, port: number, target: number): Promise<{ node: NodeProcess; seconds: number }> {
+async function joinObserver(
+  home: string,
+  port: number,
+  target: number,
+): Promise<{ node: NodeProcess; seconds: number }> {
   const started = performance.now();
   const node = await startNodeProcess(home, port, ["--log-level", "warn,network=info"], { healthyWithinMs: 600_000 });
   running.push(node);
@@ -158,7 +162,7 @@ describe("state sync", () => {
     editConfig(joiner, (c) => {
       c.stateSync = { ...c.stateSync, enable: true };
     });
-    const synced = await join_(joiner, base + 2, await height(v.url));
+    const synced = await joinObserver(joiner, base + 2, await height(v.url));
     const restoring =
       loggedMs(synced.node.output(), /state sync: snapshot restored/) +
       loggedMs(synced.node.output(), /caught up from peers/);
@@ -180,7 +184,7 @@ describe("state sync", () => {
     expect((await getJson(`${synced.node.url}/blocks/${BLOCKS - 10}`)).status).toBe(200);
 
     // --- Join by replaying every block.
-    const replayed = await join_(replayer, base + 3, await height(v.url));
+    const replayed = await joinObserver(replayer, base + 3, await height(v.url));
     const replaying = loggedMs(replayed.node.output(), /caught up from peers/);
 
     // --- Same state root as the validator at a common height, and both keep following.

@@ -35,6 +35,7 @@ export * from "./load.ts";
 export * from "./machine.ts";
 export { fetchNodeMetrics, metricSum, type NodeMetrics, parseNodeMetrics } from "./metrics.ts";
 export { createNetLab, emulationUnavailable, type NetLab, netnsUnavailable } from "./netns.ts";
+export { THREE_REGIONS_FILE } from "./network/files.ts";
 export {
   delayBetween,
   EMULATION_METHOD,
@@ -47,6 +48,7 @@ export {
   parseBandwidth,
   parseDuration,
   parsePercent,
+  regionLatency,
 } from "./network/profile.ts";
 export { commitEnvelopes, type PreparedWorkload, prepareWorkload } from "./ops.ts";
 export * from "./process.ts";
@@ -63,12 +65,12 @@ export { validateReport } from "./schema.ts";
 export { getJson, readKeys, Session } from "./session.ts";
 export { createSimNetwork, type LatencyModel, MESH_DEGREE, modelLabel } from "./simulation/network.ts";
 export {
-  DEFAULT_SIMULATION,
+  defaultSimulation,
   LOOPBACK_MODEL,
   runSimulation,
   SIMULATION_METHOD,
   type SimulationPlan,
-  THREE_REGIONS_MODEL,
+  threeRegionsModel,
 } from "./simulation/plan.ts";
 export { type ScalePoint, type ScaleRunOptions, simulateConsensus } from "./simulation/scale.ts";
 export { EMPTY_LATENCY, histogram, histogramBounds, latencyStats, quantile, stddev } from "./stats.ts";
@@ -80,7 +82,7 @@ export {
   type SuiteName,
   type SuiteOptions,
   standardSuite,
-  THREE_REGIONS_NETWORK,
+  threeRegionsNetwork,
   wanSuite,
 } from "./suite.ts";
 export type { BenchTarget, ClusterSpec, NodeUsage, TargetCapabilities, TargetNode } from "./target.ts";

@@ -1,7 +1,8 @@
 // The standard suite of `cairn bench` (`npm run bench:cluster`): the figures the FG DLT assessment
 // criteria ask for, on this machine, in about ten minutes.
 import type { ClusterPlan, RoundSpec } from "./bench.ts";
-import type { NetworkProfile } from "./network/profile.ts";
+import { THREE_REGIONS_FILE } from "./network/files.ts";
+import { loadLatencyMatrix, type NetworkProfile } from "./network/profile.ts";
 
 /** The standard suite's emulated round: 50 ms one way between every two validators (docs: benchmarks/README.md). */
 export const STANDARD_WAN: NetworkProfile = { latencyMs: 50, jitterMs: 0, lossPercent: 0 };
@@ -87,19 +88,10 @@ function withSweep(s: RoundSpec["sweep"]): { sweep?: NonNullable<RoundSpec["swee
   return s === undefined ? {} : { sweep: s };
 }
 
-/** The three regions of benchmarks/networks/three-regions.json, as a latency matrix for 4 validators. */
-export const THREE_REGIONS_NETWORK: NetworkProfile = {
-  latencyMs: 0,
-  jitterMs: 0,
-  lossPercent: 0,
-  label: "three regions: Europe (node0, node1), North America (node2), Asia-Pacific (node3)",
-  matrix: [
-    [0, 1, 40, 110],
-    [1, 0, 40, 110],
-    [40, 40, 0, 75],
-    [110, 110, 75, 0],
-  ],
-};
+/** benchmarks/networks/three-regions.json as a latency matrix for 4 validators. */
+export function threeRegionsNetwork(): NetworkProfile {
+  return { latencyMs: 0, jitterMs: 0, lossPercent: 0, ...loadLatencyMatrix(THREE_REGIONS_FILE, 4) };
+}
 
 /**
  * The `wan` suite (`npm run bench:wan`): kv saturation and half load on 4 Tendermint validators on
@@ -114,6 +106,6 @@ export function wanSuite(): ClusterPlan[] {
   return [
     { validators: 4, rounds: rounds() },
     { validators: 4, network: STANDARD_WAN, rounds: rounds() },
-    { validators: 4, network: THREE_REGIONS_NETWORK, rounds: rounds() },
+    { validators: 4, network: threeRegionsNetwork(), rounds: rounds() },
   ];
 }

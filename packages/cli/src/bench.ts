@@ -325,7 +325,7 @@ export function benchCommand(program: Command): void {
         o.simulate === undefined && o.workload !== undefined
           ? undefined
           : {
-              ...bench.DEFAULT_SIMULATION,
+              ...bench.defaultSimulation(),
               ...(typeof o.simulate === "string" ? { sizes: list(o.simulate, "--simulate", 2, 200) as number[] } : {}),
             };
       // The network options apply to every cluster of the run (the standard suite's own emulated round too).

@@ -807,8 +807,13 @@ export class Ledger {
   }
 
   async getReceipts(height: number): Promise<Receipt[] | undefined> {
+    return (await this.getEncodedReceipts(height))?.map(decodeReceipt);
+  }
+
+  /** A block's receipts as stored: their canonical encodings, which hash into its receiptRoot. */
+  async getEncodedReceipts(height: number): Promise<Uint8Array[] | undefined> {
     const r = await this.db.get(Columns.receipts, u64be(height));
-    return r === undefined ? undefined : (decode(r) as Uint8Array[]).map(decodeReceipt);
+    return r === undefined ? undefined : (decode(r) as Uint8Array[]);
   }
 
   async findTx(hash: Uint8Array): Promise<TxLocation | undefined> {

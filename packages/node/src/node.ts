@@ -120,17 +120,6 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       keep: config.stateSync.snapshotKeep,
       chunkBytes: config.stateSync.chunkBytes,
     });
-    const stopSnapshots = takeSnapshots(
-      ledger,
-      snapshots,
-      config.stateSync.snapshotInterval,
-      stateSyncCounts,
-      loggers.layer("ledger"),
-    );
-    closers.push(async () => {
-      stopSnapshots();
-      await snapshots.settled();
-    });
     const verifier = new VerifyPool(config.verifyWorkers === undefined ? {} : { workers: config.verifyWorkers });
     closers.push(() => verifier.close());
     let backend: NodeBackend | undefined;
@@ -187,6 +176,18 @@ export async function startNode(opts: NodeOptions): Promise<CairnNode> {
       telemetry: consensusTelemetry(metrics, tracer, ledger.head(), consensusEvents),
     });
     const offCommit = executor.onCommit((executed, commit) => backend?.onCommit(executed, commit));
+    const stopSnapshots = takeSnapshots(
+      executor,
+      ledger,
+      snapshots,
+      config.stateSync.snapshotInterval,
+      stateSyncCounts,
+      loggers.layer("ledger"),
+    );
+    closers.push(async () => {
+      stopSnapshots();
+      await snapshots.settled();
+    });
     closers.push(async () => offCommit());
     let onAccepted: ((envelopes: Uint8Array[], hashes: string[]) => void) | undefined;
     let peers: (() => readonly string[]) | undefined;

@@ -10,8 +10,10 @@
 // heights, so replayed transactions are still refused) are checked by hash back from it.
 import {
   BLOCK_SYNC_PROTOCOL,
+  type BlockExecutor,
   decodeBlocksResponse,
   type SyncedBlock,
+  type VerifyFn,
   verifyCommit,
   verifyCommitTrusting,
 } from "@cairn/consensus";
@@ -20,6 +22,7 @@ import { nativeVerify } from "@cairn/crypto/native";
 import {
   checkManifest,
   decodeManifest,
+  type ExecutedBlock,
   type Ledger,
   manifestHash,
   type RestoredBlock,
@@ -29,7 +32,7 @@ import {
   type SnapshotStore,
   verifyChunk,
 } from "@cairn/ledger";
-import { blockHash, type Commit, decode, encode, encodeCommit, encodeReceipt, type Value } from "@cairn/messaging";
+import { blockHash, type Commit, decode, encode, encodeCommit, type Value } from "@cairn/messaging";
 import type { Network } from "@cairn/network";
 import { NodeError } from "./errors.ts";
 
@@ -103,9 +106,9 @@ export function serveSnapshots(
         const count = Math.min(whole(v[2]), MAX_RECEIPT_HEIGHTS);
         const out: Value[] = [];
         for (let h = from; h < from + count; h++) {
-          const receipts = await ledger.getReceipts(h);
+          const receipts = await ledger.getEncodedReceipts(h);
           if (receipts === undefined) break;
-          out.push(receipts.map(encodeReceipt));
+          out.push(receipts);
         }
         return encode(out);
       }
@@ -115,8 +118,13 @@ export function serveSnapshots(
   };
 }
 
-/** Takes a snapshot after every `interval`-th block; the work runs in the background. */
+/**
+ * Takes a snapshot after every `interval`-th block, as a listener of the block executor (which
+ * calls it right after the commit, so the state read is that block's); the work runs in the
+ * background. Returns the unsubscriber.
+ */
 export function takeSnapshots(
+  executor: Pick<BlockExecutor<ExecutedBlock>, "onCommit">,
   ledger: Ledger,
   store: SnapshotStore,
   interval: number,
@@ -124,7 +132,7 @@ export function takeSnapshots(
   log: Log,
 ): () => void {
   if (interval <= 0) return () => {};
-  return ledger.onCommit((executed) => {
+  return executor.onCommit((executed) => {
     const height = executed.block.header.height;
     if (height % interval !== 0 || store.busy) return;
     const started = Date.now();
@@ -260,6 +268,9 @@ async function restore(c: StateSyncComponents, offer: Candidate, started: number
   const { ledger, log } = c;
   const g = ledger.genesis;
   const kind = ledger.consensus;
+  // The snapshot block's certificate is checked twice (trusting genesis, then against the restored
+  // set): each signature is verified once.
+  const verify = verifiedOnce(nativeVerify);
   log.info({ height: offer.height, chunks: offer.chunks, peers: offer.peers.length }, "state sync: restoring snapshot");
   // 1. The snapshot's block and its certificate, vouched for by the validators trusted from genesis.
   const top = await fromAnyPeer(
@@ -271,7 +282,7 @@ async function restore(c: StateSyncComponents, offer: Candidate, started: number
       if (got === undefined || got.block.header.height !== offer.height || got.commit.height !== offer.height) {
         throw new NodeError("STATE_SYNC_FAILED", "not the snapshot's block");
       }
-      verifyCommitTrusting(g.chainId, got.commit, blockHash(got.block.header), g.validators, nativeVerify, kind);
+      verifyCommitTrusting(g.chainId, got.commit, blockHash(got.block.header), g.validators, verify, kind);
       return got;
     },
     "snapshot block",
@@ -308,7 +319,7 @@ async function restore(c: StateSyncComponents, offer: Candidate, started: number
     throw new StateSyncFatal("STATE_SYNC_FAILED", `restoring the snapshot failed: ${(err as Error).message}`);
   });
   try {
-    verifyCommit(g.chainId, top.commit, topHash, registry.validatorsAt(offer.height), nativeVerify, kind);
+    verifyCommit(g.chainId, top.commit, topHash, registry.validatorsAt(offer.height), verify, kind);
     await ledger.finishRestore(manifest, window);
   } catch (err) {
     throw new StateSyncFatal("STATE_SYNC_FAILED", `finishing the restore failed: ${(err as Error).message}`);
@@ -327,6 +338,20 @@ async function restore(c: StateSyncComponents, offer: Candidate, started: number
     "state sync: snapshot restored",
   );
   return offer.height;
+}
+
+/** `verify`, remembering each (signature, message, key) it answered. */
+function verifiedOnce(verify: VerifyFn): VerifyFn {
+  const known = new Map<string, boolean>();
+  return (signature, message, publicKey) => {
+    const k = `${toHex(signature)}:${toHex(publicKey)}:${toHex(sha256(message))}`;
+    let ok = known.get(k);
+    if (ok === undefined) {
+      ok = verify(signature, message, publicKey);
+      known.set(k, ok);
+    }
+    return ok;
+  };
 }
 
 async function fetchChunks(
@@ -390,13 +415,15 @@ async function fetchWindow(
 ): Promise<RestoredBlock[]> {
   const height = top.block.header.height;
   const from = Math.max(1, height - c.ledger.genesis.params.maxTxTtl + 1);
+  // The peers offering the snapshot first, then any other (a peer that state-synced lacks old blocks).
+  const askOrder = [...peers, ...c.net.peers().filter((p) => !peers.includes(p))];
   // Blocks from..height-1, any peer, then checked from the top down.
   const blocks: SyncedBlock[] = [];
   while (from + blocks.length < height) {
     const next = from + blocks.length;
     const got = await fromAnyPeer(
       c,
-      peers.length > 0 ? [...peers, ...c.net.peers().filter((p) => !peers.includes(p))] : c.net.peers(),
+      askOrder,
       (peer) => request(c, peer, [next, 64], BLOCK_SYNC_PROTOCOL),
       (bytes) => {
         const list = decodeBlocksResponse(bytes).filter((b) => b.block.header.height < height);
@@ -437,7 +464,7 @@ async function fetchWindow(
     const next = from + receipts.length;
     const got = await fromAnyPeer(
       c,
-      [...peers, ...c.net.peers().filter((p) => !peers.includes(p))],
+      askOrder,
       (peer) => request(c, peer, ["receipts", next, Math.min(MAX_RECEIPT_HEIGHTS, blocks.length - receipts.length)]),
       (bytes) => {
         const v = decode(bytes);

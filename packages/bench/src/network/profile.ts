@@ -4,6 +4,19 @@
 // ./relay.ts.
 import { readFileSync } from "node:fs";
 
+/**
+ * One-way delay between regions `a` and `b` from a regions file's `latency` ("a-b" in either
+ * order) and `within`; undefined when the file has no such pair.
+ */
+export function regionLatency(
+  latency: Readonly<Record<string, unknown>>,
+  within: number,
+  a: string,
+  b: string,
+): unknown {
+  return a === b ? within : (latency[`${a}-${b}`] ?? latency[`${b}-${a}`]);
+}
+
 export interface NetworkProfile {
   /** One-way delay added to every byte between two validators, ms (a round trip adds twice it). */
   readonly latencyMs: number;
@@ -113,8 +126,7 @@ export function latencyMatrix(
   const latency = o.latency as Record<string, unknown>;
   const within = o.within === undefined ? 0 : ms(o.within, "within");
   const between = (a: string, b: string): number => {
-    if (a === b) return within;
-    const v = latency[`${a}-${b}`] ?? latency[`${b}-${a}`];
+    const v = regionLatency(latency, within, a, b);
     return v === undefined ? bad(`latency has no "${a}-${b}"`) : ms(v, `latency.${a}-${b}`);
   };
   const matrix = regionOf.map((a, i) => regionOf.map((b, j) => (i === j ? 0 : between(a as string, b as string))));

@@ -7,6 +7,7 @@
 // and so a broadcast reaches every validator along the fastest path through the mesh. Up to D + 1
 // validators the mesh is complete, as it is on Cairn's small clusters.
 import { prng } from "@cairn/crypto";
+import { regionLatency } from "../network/profile.ts";
 
 /** How far apart the validators are: one delay for every pair, or regions (validator i is in region i mod R). */
 export type LatencyModel =
@@ -34,9 +35,8 @@ export function linkDelay(m: LatencyModel, i: number, j: number): number {
   if (m.kind === "uniform") return m.latencyMs;
   const a = m.regions[i % m.regions.length] as string;
   const b = m.regions[j % m.regions.length] as string;
-  if (a === b) return m.within;
-  const v = m.latency[`${a}-${b}`] ?? m.latency[`${b}-${a}`];
-  if (v === undefined) throw new RangeError(`no latency between regions ${a} and ${b}`);
+  const v = regionLatency(m.latency, m.within, a, b);
+  if (typeof v !== "number") throw new RangeError(`no latency between regions ${a} and ${b}`);
   return v;
 }
 

@@ -1,6 +1,8 @@
 // What a benchmark run simulates (`cairn bench --simulate`, and the standard suite): each engine
 // at each size over each latency model, then the simulated figures set beside the measured
 // saturation rounds of the same engine, size and network, so a reader sees how far to trust them.
+import { readFileSync } from "node:fs";
+import { THREE_REGIONS_FILE } from "../network/files.ts";
 import type { RoundResult, SimulationComparison, SimulationReport } from "../report.ts";
 import { type LatencyModel, MESH_DEGREE, modelLabel } from "./network.ts";
 import { simulateConsensus } from "./scale.ts";
@@ -16,18 +18,24 @@ export interface SimulationPlan {
 /** The loopback of a local cluster, as the model sees it: a tenth of a millisecond each way. */
 export const LOOPBACK_MODEL: LatencyModel = { kind: "uniform", latencyMs: 0.1 };
 
-export const THREE_REGIONS_MODEL: LatencyModel = {
-  kind: "regions",
-  regions: ["europe", "north-america", "asia-pacific"],
-  latency: { "europe-north-america": 40, "europe-asia-pacific": 110, "north-america-asia-pacific": 75 },
-  within: 1,
-};
+/** The regions of benchmarks/networks/three-regions.json as a model for any n (validator i in region i mod 3). */
+export function threeRegionsModel(): LatencyModel {
+  const file = JSON.parse(readFileSync(THREE_REGIONS_FILE, "utf8")) as {
+    regions: Record<string, unknown>;
+    latency: Record<string, number>;
+    within?: number;
+  };
+  return { kind: "regions", regions: Object.keys(file.regions), latency: file.latency, within: file.within ?? 0 };
+}
 
-export const DEFAULT_SIMULATION: SimulationPlan = {
-  sizes: [4, 7, 10, 16, 25, 50, 100],
-  engines: ["tendermint", "raft"],
-  models: [LOOPBACK_MODEL, { kind: "uniform", latencyMs: 50 }, THREE_REGIONS_MODEL],
-};
+/** What the standard and wan suites simulate: both engines, 4 to 100 validators, loopback, 50 ms and three regions. */
+export function defaultSimulation(): SimulationPlan {
+  return {
+    sizes: [4, 7, 10, 16, 25, 50, 100],
+    engines: ["tendermint", "raft"],
+    models: [LOOPBACK_MODEL, { kind: "uniform", latencyMs: 50 }, threeRegionsModel()],
+  };
+}
 
 export const SIMULATION_METHOD = `Simulation, not measurement: n instances of Cairn's own Tendermint and Raft state machines (@cairn/consensus, the code the nodes run) on a virtual clock, deciding blocks back to back with 1 KiB block bodies. The network is modelled: one-way delays between validators (uniform, or regions with validator i in region i mod 3), gossip over a mesh of ${MESH_DEGREE} peers per validator (complete up to ${MESH_DEGREE + 1} validators) where every validator forwards each new message once to its mesh peers, 0.2 ms per relay hop, 1 Gbit/s links; each validator checks the messages it receives one at a time at 0.15 ms each (a native Ed25519 verification). Not modelled: transaction execution, storage, mempool and gossip of transactions, the rest of a node's CPU, packet loss. "Messages" are the consensus messages the validators broadcast (what cairn_consensus_messages_total{direction="sent"} counts); "transmissions" and bytes count every gossip hop. Commit latency runs from a block's first proposal to its commit on every validator.`;
 
