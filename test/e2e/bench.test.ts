@@ -1,7 +1,7 @@
 // `cairn bench` for real, with tiny counts: a 4-validator cluster of processes, YCSB-A (reads and
 // updates of a preloaded key space) at 120 ops/s with a validator killed during the measured phase.
 // The three reports are written, the JSON matches the report schema, and the figures are sensible.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchReport } from "@cairn/bench";
 import { emulationUnavailable, validateReport } from "@cairn/bench";
@@ -160,4 +160,66 @@ describe("cairn bench", () => {
       expect(bad.stderr).toMatch(/--loss is a percentage from 0% to 50%/);
     },
   );
+
+  it("accounts every node's CPU per committed transaction by layer with --profile", { timeout: 120_000 }, async () => {
+    const out = tempDir("bench-profile");
+    const profiles = tempDir("bench-profiles");
+    dirs.push(out, profiles);
+    const r = await runCairn(
+      [
+        "bench",
+        "--workload",
+        "kv",
+        "--validators",
+        "4",
+        "--rate",
+        "150",
+        "--warmup",
+        "1",
+        "--duration",
+        "5",
+        "--senders",
+        "4",
+        "--profile",
+        profiles,
+        "--out",
+        out,
+        "--name",
+        "profile",
+        "--time-limit",
+        "80",
+      ],
+      110_000,
+    );
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, "profile.json"), "utf8")) as BenchReport;
+    expect(validateReport(json)).toEqual([]);
+    const round = json.rounds[0] as BenchReport["rounds"][number];
+    const p = round.profile;
+    expect(p).toBeDefined();
+    if (p === undefined) return;
+    expect(p.nodes).toEqual(["node0", "node1", "node2", "node3"]);
+    expect(p.committed).toBe(round.succeeded);
+    expect(p.samples).toBeGreaterThan(100);
+    // Every thread's CPU is in the account: its total is the nodes' CPU over the phase (the
+    // resources table, read from /proc at nearly the same instants), per committed transaction.
+    const nodesUs = (round.nodes.reduce((s, n) => s + n.cpuSec, 0) * 1e6) / round.succeeded;
+    const accountUs = p.usPerTx * 4 + p.profilerUsPerTx * 4;
+    expect(accountUs / nodesUs).toBeGreaterThan(0.8);
+    expect(accountUs / nodesUs).toBeLessThan(1.2);
+    expect(p.layers.reduce((s, l) => s + l.usPerTx, 0)).toBeCloseTo(p.usPerTx, -1);
+    const layer = (name: string) => p.layers.find((l) => l.layer === name);
+    // Every validator checks every signature, in its verify workers.
+    expect(layer("signature verification")?.usPerTx).toBeGreaterThan(20);
+    expect(layer("signature verification")?.top.some((f) => f.name.startsWith('thread "WorkerThread'))).toBe(true);
+    for (const name of ["gossip and libp2p", "execution", "encoding and decoding", "storage"])
+      expect(layer(name)?.usPerTx, name).toBeGreaterThan(0);
+    // The profiles are kept where --profile said, one directory per node.
+    expect(readdirSync(join(profiles, "cluster-1", "node0")).some((f) => f.endsWith(".cpuprofile"))).toBe(true);
+    expect(json.notes.some((n) => n.startsWith("Profiled (--profile)"))).toBe(true);
+    const md = readFileSync(join(out, "profile.md"), "utf8");
+    expect(md).toContain("## Where the CPU goes");
+    expect(md).toMatch(/\| signature verification +\| +[\d.,]+ \|/);
+    expect(readFileSync(join(out, "profile.html"), "utf8")).toContain('id="profile-0"');
+  });
 });

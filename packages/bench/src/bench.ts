@@ -3,8 +3,8 @@
 // first, and assembles the BenchReport: every round, the sweeps over network size and block
 // settings, the assessment criteria and the notes a reader must see.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism, type as osType, release, totalmem } from "node:os";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, type as osType, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { BFT_MAX_BLOCK_TXS } from "@cairn/cluster";
 import { buildCriteria } from "./criteria.ts";
@@ -14,6 +14,7 @@ import { emulationUnavailable } from "./netns.ts";
 import { EMULATION_METHOD, emulates, type NetworkProfile, networkLabel } from "./network/profile.ts";
 import { type PreparedWorkload, prepareWorkload } from "./ops.ts";
 import { ROOT } from "./process.ts";
+import { accountRound, type ProfileWindow } from "./profile.ts";
 import { renderHtml, renderMarkdown } from "./render/index.ts";
 import {
   type BenchReport,
@@ -97,6 +98,12 @@ export interface BenchOptions {
   readonly cairn?: string;
   /** Working directory for relative workload paths. */
   readonly cwd?: string;
+  /**
+   * Profile every node (`node --cpu-prof`) and account each round's CPU per committed transaction
+   * by layer (profile.ts): the directory the profiles are written to (kept), or true for a
+   * temporary one (removed at the end).
+   */
+  readonly profile?: boolean | string;
   /** Consensus at scale in simulation, run after the clusters (simulation/plan.ts); default: none. */
   readonly simulation?: SimulationPlan;
   readonly log?: (line: string) => void;
@@ -215,6 +222,17 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const clusters: Reproduction["clusters"][number][] = [];
 
   const rounds: RoundResult[] = [];
+  // --profile: where the nodes write their CPU profiles (attached clusters cannot be profiled).
+  const profileRoot =
+    o.profile === undefined || o.profile === false || o.attach !== undefined
+      ? undefined
+      : typeof o.profile === "string"
+        ? o.profile
+        : mkdtempSync(join(tmpdir(), "cairn-profiles-"));
+  if (o.profile !== undefined && o.profile !== false && o.attach !== undefined)
+    notes.push("--profile ignored: an attached cluster's nodes are not started by the benchmark.");
+  // A saturation search's round is its best step's: the name its profile window was recorded under.
+  const windowNameOf = new Map<RoundResult, string>();
   const sweepPoints = new Map<string, { parameter: string; points: { value: number; round: string }[] }>();
   let network = "loopback TCP on one machine; libp2p TCP + gossipsub";
   let plainSeen = false;
@@ -235,8 +253,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         continue;
       }
     }
+    const profDir = profileRoot === undefined ? undefined : join(profileRoot, `cluster-${clusters.length + 1}`);
     const cluster: ClusterSpec = {
       validators: plan.validators,
+      ...(profDir === undefined ? {} : { cpuProfDir: profDir }),
       clients: maxSenders,
       ...(plan.maxBlockTxs === undefined ? {} : { maxBlockTxs: plan.maxBlockTxs }),
       ...(o.emptyBlockIntervalMs === undefined ? {} : { emptyBlockIntervalMs: o.emptyBlockIntervalMs }),
@@ -285,6 +305,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     };
     blockBounds.add(block.maxTxs);
     const saturationOf = new Map<string, number>();
+    // --profile: each round's measured phase (by round name), and the report's rounds to account once the nodes exited.
+    const profileWindows = profDir === undefined ? undefined : new Map<string, ProfileWindow>();
+    const toAccount: { index: number; window: ProfileWindow }[] = [];
     const prepared = new Map<string, PreparedWorkload>();
     const bound = verifiesPerSec / validators;
     try {
@@ -311,7 +334,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
             // A fresh signing stream for the next round of the same workload (new unique keys).
             pw = await prepareWorkload(session, spec, () => {});
           }
-          const ctx = { session, verifiesPerSec, log, progress };
+          const ctx = {
+            session,
+            verifiesPerSec,
+            log,
+            progress,
+            ...(profileWindows === undefined ? {} : { profileWindows }),
+          };
           const durationSec = rs.durationSec ?? spec.durationSec;
           const warmupSec = rs.warmupSec ?? spec.warmupSec;
           let one: RoundResult;
@@ -366,6 +395,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
                 reason: outcome.reason,
               },
             };
+            windowNameOf.set(one, bestStep.round.name);
             saturationOf.set(rs.workload, bestStep.round.throughput);
             log(
               `${name}: saturation at ${bestStep.round.throughput} tx/s (offered ${bestStep.step.rate}); ${outcome.reason}`,
@@ -399,6 +429,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           emulated === undefined ? merged : { ...merged, network: networkDisclosure(emulated) };
         if (rs.mode === "closed") saturationOf.set(rs.workload, result.throughput);
         rounds.push(result);
+        // The first trial's window (a saturation search: its best step's).
+        const first = trials[0] as RoundResult;
+        const window = profileWindows?.get(windowNameOf.get(first) ?? first.name);
+        if (window !== undefined && window.nodes.length > 0) toAccount.push({ index: rounds.length - 1, window });
         if (rs.sweep !== undefined) {
           const s = sweepPoints.get(rs.sweep.name) ?? { parameter: rs.sweep.parameter, points: [] };
           s.points.push({ value: rs.sweep.value, round: result.name });
@@ -408,9 +442,21 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     } finally {
       log(`stopping the ${validators}-validator cluster...`);
       await session.close();
+      // The nodes wrote their profiles as they exited.
+      for (const { index, window } of toAccount) {
+        const r = rounds[index] as RoundResult;
+        rounds[index] = { ...r, profile: accountRound(window, r.succeeded, (node) => join(profDir as string, node)) };
+      }
     }
   }
 
+  if (profileRoot !== undefined) {
+    notes.push(
+      "Profiled (--profile): every node ran under `node --cpu-prof` (a sample each millisecond), which costs some throughput; compare profiled rounds with profiled rounds.",
+    );
+    if (o.profile === true) rmSync(profileRoot, { recursive: true, force: true });
+    else log(`CPU profiles kept in ${profileRoot} (cluster-K/nodeI/*.cpuprofile; open them in Chrome DevTools)`);
+  }
   const machine1 = machineCpuSeconds();
   const own1 = processTreeCpuSec();
   const wallSec = (performance.now() - wall0) / 1000;

@@ -3,6 +3,8 @@
 // metrics that Caliper implements, and BLOCKBENCH's scalability and fault tolerance). The runner
 // writes it as JSON; the Markdown and HTML renderers read nothing else.
 
+import type { ProfileAccount } from "./profile.ts";
+
 export const REPORT_SCHEMA = "cairn-bench-report/1";
 
 /** Latency distribution in milliseconds. */
@@ -153,6 +155,8 @@ export interface RoundResult {
     /** One-way delay from validator i (row) to j (column), ms, when not uniform. */
     readonly matrix?: readonly (readonly number[])[];
   };
+  /** With --profile: every node's CPU over the measured phase, per committed transaction, by layer (profile.ts). */
+  readonly profile?: ProfileAccount;
   /** Warnings about this round. */
   readonly notes?: readonly string[];
 }

@@ -151,6 +151,26 @@ const round = obj({
       matrix: optional(arrayOf(arrayOf(num))),
     }),
   ),
+  profile: optional(
+    obj({
+      nodes: arrayOf(str),
+      committed: num,
+      usPerTxPerNode: arrayOf(num),
+      usPerTx: num,
+      layers: arrayOf(
+        obj({
+          layer: str,
+          usPerTx: num,
+          pct: num,
+          perNode: arrayOf(num),
+          top: arrayOf(obj({ name: str, usPerTx: num })),
+        }),
+      ),
+      samples: num,
+      profilerUsPerTx: num,
+      notes: optional(arrayOf(str)),
+    }),
+  ),
   notes: optional(arrayOf(str)),
 });
 

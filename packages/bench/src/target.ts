@@ -24,6 +24,11 @@ export interface ClusterSpec {
   readonly emptyBlockIntervalMs?: number;
   /** Whether the cluster must support `partition` (processes: run each node in a network namespace). */
   readonly partitionable?: boolean;
+  /**
+   * Run every node under `node --cpu-prof`, writing its profiles to DIR/<node name> when it exits
+   * (`cairn bench --profile`); targets that cannot ignore it.
+   */
+  readonly cpuProfDir?: string;
   /** Log level of every node (default "warn"). */
   readonly logLevel?: string;
   /** The chain's consensus engine (genesis; default "tendermint"). */

@@ -41,6 +41,7 @@ interface BenchCliOptions {
   maxSteps?: string;
   emptyBlockInterval?: string;
   keep?: boolean;
+  profile?: boolean | string;
   logLevel: string;
   waitQuiet?: boolean;
   quiet?: boolean;
@@ -137,6 +138,10 @@ export function benchCommand(program: Command): void {
     .option("--empty-block-interval <ms>", "node config: how often an idle chain makes an empty block")
     .option("--log-level <spec>", "log level of the nodes", "warn")
     .option("--keep", "keep the cluster's directory (homes, keys, node logs)")
+    .option(
+      "--profile [dir]",
+      "record every node's CPU profile during the measured phases and account the CPU per committed transaction by layer (processes target; keeps the .cpuprofile files in dir if given)",
+    )
     .option("--wait-quiet", "wait (up to 5 min) for the machine to be idle before measuring")
     .option("--quiet", "no progress lines, only the result")
     .action(async (o: BenchCliOptions) => {
@@ -361,6 +366,11 @@ export function benchCommand(program: Command): void {
         },
         timeLimitSec: num(o.timeLimit, "--time-limit", 10, 86_400) as number,
         ...(o.keep === true ? { keep: true } : {}),
+        ...(typeof o.profile === "string"
+          ? { profile: resolve(o.profile) }
+          : o.profile === true
+            ? { profile: true }
+            : {}),
         logLevel: o.logLevel,
         ...(o.waitQuiet === true ? { waitQuiet: true } : {}),
         cairnVersion: VERSION,

@@ -55,6 +55,9 @@ export interface MempoolComponents {
   readonly telemetry?: MempoolTelemetry;
 }
 
+/** How many signatures checked outside the mempool it remembers (ten full blocks). */
+const VERIFIED_ELSEWHERE_MAX = 20_000;
+
 function reject(code: string, message: string, hash?: Uint8Array): AddResult {
   return hash === undefined ? { ok: false, code, message } : { ok: false, hash, code, message };
 }
@@ -77,6 +80,12 @@ export class Mempool {
   private reservedTxs = 0;
   private reservedBytes = 0;
   private readonly listeners = new Set<() => void>();
+  /**
+   * Hashes (envelope, so signature included) of transactions whose signatures this node already
+   * checked outside the mempool: a proposal's transactions that had not reached it by gossip yet.
+   * Admission does not check them again. Bounded; the oldest are forgotten first.
+   */
+  private readonly verifiedElsewhere = new Set<string>();
 
   private readonly telemetry: MempoolTelemetry;
 
@@ -104,6 +113,18 @@ export class Mempool {
 
   get(hash: Uint8Array): SignedTransaction | undefined {
     return this.txs.get(toHex(hash));
+  }
+
+  /** Records transactions whose signatures were checked outside the mempool (see verifiedElsewhere). */
+  noteVerified(hashes: readonly Uint8Array[]): void {
+    for (const h of hashes) this.verifiedElsewhere.add(toHex(h));
+    const excess = this.verifiedElsewhere.size - VERIFIED_ELSEWHERE_MAX;
+    if (excess <= 0) return;
+    let k = 0;
+    for (const h of this.verifiedElsewhere) {
+      if (k++ >= excess) break;
+      this.verifiedElsewhere.delete(h);
+    }
   }
 
   /** Why a transaction was refused or dropped, if that happened recently. */
@@ -200,16 +221,25 @@ export class Mempool {
     let valid: boolean[];
     let checks: ({ code: string; message: string } | null)[];
     try {
-      [valid, checks] = await Promise.all([
-        this.components.verifier.verifyBatch(
-          candidates.map(({ stx }) => ({
-            publicKey: stx.tx.sender,
-            message: txSigningBytes(stx.body),
-            signature: stx.signature,
-          })),
-        ),
-        this.components.admission.checkAdmission(candidates.map((c) => c.stx)),
-      ]);
+      // The ledger's checks first (one storage read): a transaction already committed (it came in
+      // a block before its gossip) is refused without a second signature check, and one this node
+      // checked in a proposal is not checked again. Signatures are the node's largest cost.
+      checks = await this.components.admission.checkAdmission(candidates.map((c) => c.stx));
+      const toVerify = candidates.filter(
+        (c, k) => checks[k]?.code !== "DUPLICATE" && !this.verifiedElsewhere.has(c.hex),
+      );
+      const verdicts =
+        toVerify.length === 0
+          ? []
+          : await this.components.verifier.verifyBatch(
+              toVerify.map(({ stx }) => ({
+                publicKey: stx.tx.sender,
+                message: txSigningBytes(stx.body),
+                signature: stx.signature,
+              })),
+            );
+      const verdictOf = new Map(toVerify.map((c, j) => [c, verdicts[j] === true]));
+      valid = candidates.map((c) => verdictOf.get(c) ?? true);
     } catch (e) {
       for (const c of candidates) this.replayKeys.delete(c.replay);
       throw e;

@@ -105,6 +105,8 @@ export async function startNetworked(w: NetworkedWiring): Promise<NetworkedParts
       const ok = await w.verifier.verifyBatch(
         unseen.map((t) => ({ publicKey: t.tx.sender, message: txSigningBytes(t.body), signature: t.signature })),
       );
+      // ...nor, when their gossip arrives after the proposal, again by the mempool.
+      mempool.noteVerified(unseen.filter((_, i) => ok[i] === true).map((t) => t.hash));
       return ok.every(Boolean);
     },
     logger: loggers.layer("consensus"),

@@ -18,6 +18,8 @@ import {
   headline,
   latencyTable,
   networksTable,
+  PROFILE_CAPTION,
+  profileTables,
   RESOURCES_CAPTION,
   readsTable,
   reproduceTable,
@@ -217,6 +219,7 @@ export function renderHtml(report: BenchReport): string {
     ["trials", "Trials"],
     ...((report.comparisons ?? []).length > 0 ? [["engines", "Engines"]] : []),
     ["resources", "Resources"],
+    ...(report.rounds.some((r) => r.profile !== undefined) ? [["profile", "CPU account"]] : []),
     ["faults", "Faults"],
     ...(report.rounds.some((r) => r.network !== undefined) ? [["networks", "Networks"]] : []),
     ...(report.simulation !== undefined ? [["simulation-charts", "Simulation"]] : []),
@@ -246,6 +249,13 @@ export function renderHtml(report: BenchReport): string {
       `<p class="caption">${escapeHtml(RESOURCES_CAPTION)}</p>`,
       ...resourcesTables(report).map((t) => tableSection(t, 3)),
     ].join("\n"),
+    report.rounds.some((r) => r.profile !== undefined)
+      ? [
+          '<h2 id="profile">Where the CPU goes</h2>',
+          `<p class="caption">${escapeHtml(PROFILE_CAPTION)}</p>`,
+          ...profileTables(report).map((t) => tableSection(t, 3)),
+        ].join("\n")
+      : "",
     tableSection(generatorTable(report)),
     tableSection(faultsTable(report)),
     report.rounds.some((r) => r.network !== undefined) ? tableSection(networksTable(report)) : "",

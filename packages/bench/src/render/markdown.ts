@@ -14,6 +14,8 @@ import {
   headline,
   latencyTable,
   networksTable,
+  PROFILE_CAPTION,
+  profileTables,
   RESOURCES_CAPTION,
   readsTable,
   reproduceTable,
@@ -70,6 +72,14 @@ export function renderMarkdown(report: BenchReport): string {
       ...resourcesTables(report).map((t) => section(t, 3)),
     ].join("\n\n"),
   );
+  const profiles = profileTables(report);
+  if (profiles.length > 0) {
+    parts.push(
+      ["## Where the CPU goes", "", escapeMarkdown(PROFILE_CAPTION), ...profiles.map((t) => section(t, 3))].join(
+        "\n\n",
+      ),
+    );
+  }
   parts.push(section(generatorTable(report)));
   parts.push(section(faultsTable(report)));
   if (report.rounds.some((r) => r.network !== undefined)) parts.push(section(networksTable(report)));

@@ -226,6 +226,52 @@ export function resourcesTables(report: BenchReport): Table[] {
   return report.rounds.map((r, i) => resourcesTable(r, i));
 }
 
+/** What the profile tables show (one per profiled round). */
+export const PROFILE_CAPTION =
+  "cairn bench --profile: every node's CPU over the measured phase divided by the transactions committed OK in it, in µs per transaction per node, by layer. The main thread's CPU (/proc) is split in the proportions of its V8 CPU profile samples in the phase (a sample belongs to the innermost frame of a Cairn package or a known library); the verify workers' threads count as signature verification, libuv's pool as storage (LevelDB), V8's helper threads as GC. Top functions are self time on the main thread.";
+
+/** One profiled round: µs of CPU per committed transaction per node, by layer, with each layer's top functions. */
+export function profileTable(r: RoundResult, index: number): Table {
+  const p = r.profile;
+  const nodes = p?.nodes ?? [];
+  return table({
+    id: `profile-${index}`,
+    title: r.name,
+    ...(p === undefined
+      ? {}
+      : {
+          caption: `${formatCount(p.committed)} transactions committed OK; ${formatNumber(p.usPerTx)} µs of CPU per transaction per node (${formatNumber(
+            p.usPerTx * nodes.length,
+          )} µs over the ${nodes.length} nodes); ${formatCount(p.samples)} main-thread samples; the profiler's own threads (not in the table) ${formatNumber(
+            p.profilerUsPerTx,
+          )} µs per transaction per node.${(p.notes ?? []).length > 0 ? ` ${(p.notes ?? []).join("; ")}.` : ""}`,
+        }),
+    header: ["Layer", "µs/tx per node", "Share", ...nodes, "Top functions (µs/tx per node)"],
+    numeric: range(1, 2 + nodes.length),
+    rows:
+      p === undefined
+        ? []
+        : [
+            ...p.layers
+              .filter((l) => l.usPerTx > 0)
+              .sort((a, b) => b.usPerTx - a.usPerTx)
+              .map((l) => [
+                l.layer,
+                formatNumber(l.usPerTx),
+                formatPercent(l.pct / 100),
+                ...l.perNode.map((x) => formatNumber(x)),
+                l.top.map((f) => `${f.name} ${formatNumber(f.usPerTx)}`).join("; "),
+              ]),
+            ["total", formatNumber(p.usPerTx), "100 %", ...p.usPerTxPerNode.map((x) => formatNumber(x)), ""],
+          ],
+    empty: "This round was not profiled.",
+  });
+}
+
+export function profileTables(report: BenchReport): Table[] {
+  return report.rounds.flatMap((r, i) => (r.profile === undefined ? [] : [profileTable(r, i)]));
+}
+
 /** What each engine costs per unit of work: node CPU per committed transaction, consensus traffic per block. */
 export function costTable(report: BenchReport): Table {
   return table({
@@ -688,6 +734,7 @@ export function allTables(report: BenchReport): Table[] {
     trialsTable(report),
     engineComparisonTable(report),
     ...resourcesTables(report),
+    ...profileTables(report),
     generatorTable(report),
     faultsTable(report),
     networksTable(report),

@@ -160,7 +160,16 @@ export class ProcessTarget implements BenchTarget {
   }
 
   #spawn(p: Proc): void {
-    const args = [this.#o.cairn ?? CAIRN, "start", "--home", p.home, "--log-level", this.#o.cluster.logLevel ?? "warn"];
+    const profDir = this.#o.cluster.cpuProfDir;
+    const args = [
+      ...(profDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", join(profDir, p.name)]),
+      this.#o.cairn ?? CAIRN,
+      "start",
+      "--home",
+      p.home,
+      "--log-level",
+      this.#o.cluster.logLevel ?? "warn",
+    ];
     const fd = openSync(p.logFile, "a");
     // `ip netns exec` execs the node: the child's pid is the node's.
     const child =

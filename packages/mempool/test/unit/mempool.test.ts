@@ -37,7 +37,41 @@ function pool(admission = acceptAll, options = {}) {
   return new Mempool({ admission, verifier, maxTxBytes: 4096 }, options);
 }
 
+/** A verifier that counts the signatures it is asked to check (and checks them). */
+function countingVerifier() {
+  const counted = { n: 0 };
+  return {
+    counted,
+    verifyBatch: (items: Parameters<VerifyPool["verifyBatch"]>[0]) => {
+      counted.n += items.length;
+      return verifier.verifyBatch(items);
+    },
+  };
+}
+
 describe("mempool admission", () => {
+  it("checks no signature twice: not one already committed, nor one checked in a proposal", async () => {
+    const committed = tx();
+    const inProposal = tx();
+    const fresh = tx();
+    const v = countingVerifier();
+    const dup = { code: "DUPLICATE", message: "a transaction with this sender and nonce was already committed" };
+    const admission: AdmissionChecker = {
+      checkAdmission: async (txs) => txs.map((t) => (Buffer.from(t.hash).equals(committed.hash) ? dup : null)),
+    };
+    const m = new Mempool({ admission, verifier: v, maxTxBytes: 4096 });
+    m.noteVerified([inProposal.hash]);
+    const res = await m.add([committed.bytes, inProposal.bytes, fresh.bytes]);
+    expect(res.map((r) => (r.ok ? "OK" : r.code))).toEqual(["DUPLICATE", "OK", "OK"]);
+    // Only the fresh one's signature was checked.
+    expect(v.counted.n).toBe(1);
+    // A forged envelope is not a proposal's transaction: its hash differs, so it is checked, and refused.
+    const forged = encode([fresh.body, new Uint8Array(64).fill(7)]);
+    const m2 = new Mempool({ admission: acceptAll, verifier: v, maxTxBytes: 4096 });
+    m2.noteVerified([inProposal.hash]);
+    expect((await m2.add([forged]))[0]).toMatchObject({ ok: false, code: "BAD_SIGNATURE" });
+  });
+
   it("accepts valid transactions and reports each refusal with its code", async () => {
     const m = pool(chainCheck);
     const good = tx();
