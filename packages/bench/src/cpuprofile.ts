@@ -2,20 +2,21 @@
 // function (self and inclusive) and by package.
 import { readFileSync } from "node:fs";
 
-interface CallFrame {
+/** A V8 .cpuprofile's frame, node and profile (the fields Cairn reads). */
+export interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
   columnNumber: number;
 }
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   children?: number[];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   startTime: number;
   endTime: number;
@@ -98,7 +99,8 @@ export interface ProfileSummary {
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
-function shortUrl(url: string): string {
+/** A frame's file relative to the repository (node: and node_modules paths as they are). */
+export function shortUrl(url: string): string {
   let u = url.startsWith("file://") ? decodeURIComponent(url.slice(7)) : url;
   if (u.startsWith(ROOT)) u = u.slice(ROOT.length);
   return u;

@@ -12,6 +12,7 @@
 // @noble/hashes name none: their time is their caller's); a sample with no such frame is "other".
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type CallFrame, type CpuProfile, type ProfileNode, shortUrl } from "./cpuprofile.ts";
 
 export const PROFILE_LAYERS = [
   "API intake",
@@ -74,39 +75,13 @@ export function threadLayer(name: string): ProfileLayer | undefined {
   return "other";
 }
 
-interface CallFrame {
-  readonly functionName: string;
-  readonly url: string;
-  readonly lineNumber: number;
-}
-interface ProfileNode {
-  readonly id: number;
-  readonly callFrame: CallFrame;
-  readonly children?: number[];
-}
-interface CpuProfile {
-  readonly nodes: ProfileNode[];
-  readonly startTime: number;
-  readonly endTime: number;
-  readonly samples: number[];
-  readonly timeDeltas: number[];
-}
-
-const ROOT = new URL("../../../", import.meta.url).pathname;
-
-function fileOf(url: string): string {
-  let u = url.startsWith("file://") ? decodeURIComponent(url.slice(7)) : url;
-  if (u.startsWith(ROOT)) u = u.slice(ROOT.length);
-  return u;
-}
-
 /** The layer a frame names, or undefined when its time belongs to its caller. */
 export function frameLayer(f: { functionName: string; url: string }): ProfileLayer | undefined {
   if (f.url === "") {
     if (f.functionName === "(garbage collector)") return "GC";
     return undefined;
   }
-  const file = fileOf(f.url);
+  const file = shortUrl(f.url);
   for (const [re, layer] of FILE_RULES) if (re.test(file)) return layer;
   return undefined;
 }
@@ -114,7 +89,7 @@ export function frameLayer(f: { functionName: string; url: string }): ProfileLay
 function frameLabel(f: CallFrame): string {
   const fn = f.functionName === "" ? "(anonymous)" : f.functionName;
   if (f.url === "") return fn;
-  const file = fileOf(f.url).replace(/^.*node_modules\//, "");
+  const file = shortUrl(f.url).replace(/^.*node_modules\//, "");
   return `${fn} ${file}:${f.lineNumber + 1}`;
 }
 
