@@ -246,9 +246,10 @@ export class Mempool {
     }
 
     let admitted: (typeof candidates)[number][] = [];
+    // Signatures known good: checked now, or earlier in a proposal (not the committed duplicates, unchecked).
     this.telemetry.trace(
       "verified",
-      candidates.flatMap((c, k) => (valid[k] ? [c.hex] : [])),
+      candidates.flatMap((c, k) => (valid[k] && checks[k]?.code !== "DUPLICATE" ? [c.hex] : [])),
     );
     for (let k = 0; k < candidates.length; k++) {
       const c = candidates[k] as (typeof candidates)[number];

@@ -12,10 +12,7 @@ export interface VerifyPoolOptions {
 
 export const defaultVerifyPoolOptions: Required<VerifyPoolOptions> = {
   workers: availableParallelism(),
-  // Posting a batch costs about one verification; but a batch verified inline holds the event loop
-  // (~190 µs a signature), and consensus messages wait behind it: 32 inline were 6 ms of stall per
-  // API batch or gossip message, which at 600 tx/s on 4 validators cost rounds and seconds of p99.
-  inlineBelow: 4,
+  inlineBelow: 32,
 };
 
 interface Job {
