@@ -99,7 +99,7 @@ export interface BenchOptions {
   /** Working directory for relative workload paths. */
   readonly cwd?: string;
   /**
-   * Profile every node (`node --cpu-prof`) and account each round's CPU per committed transaction
+   * Profile every node (`cairn start --cpu-profile`) and account each round's CPU per committed transaction
    * by layer (profile.ts): the directory the profiles are written to (kept), or true for a
    * temporary one (removed at the end).
    */
@@ -452,7 +452,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
 
   if (profileRoot !== undefined) {
     notes.push(
-      "Profiled (--profile): every node ran under `node --cpu-prof` (a sample each millisecond), which costs some throughput; compare profiled rounds with profiled rounds.",
+      "Profiled (--profile): every node's main thread was sampled each millisecond (`cairn start --cpu-profile`), which costs some throughput; compare profiled rounds with profiled rounds.",
     );
     if (o.profile === true) rmSync(profileRoot, { recursive: true, force: true });
     else log(`CPU profiles kept in ${profileRoot} (cluster-K/nodeI/*.cpuprofile; open them in Chrome DevTools)`);

@@ -3,7 +3,7 @@
 //
 // Sources, per node:
 //   - the main thread's CPU over the measured phase (/proc/<pid>/task/<pid>/stat), split in the
-//     proportions of its V8 CPU profile (`node --cpu-prof`), restricted to the samples taken in the
+//     proportions of its V8 CPU profile (`cairn start --cpu-profile`), restricted to the samples taken in the
 //     measured phase (profile timestamps and process.hrtime share CLOCK_MONOTONIC);
 //   - every other thread's CPU over the same phase, by what the thread does: the verify pool's
 //     workers check signatures, libuv's pool runs LevelDB's reads and writes, V8's helper threads
@@ -148,7 +148,7 @@ export function accountSamples(profile: CpuProfile, fromUs: number, toUs: number
   return { busyUs, count, layers, functions };
 }
 
-/** The main thread's profiles of process `pid` in `dir` (`--cpu-prof` names them CPU.<date>.<time>.<pid>.<tid>.<seq>). */
+/** The main thread's profiles of process `pid` in `dir` (named as `node --cpu-prof` names them: CPU.<date>.<time>.<pid>.<tid>.<seq>, tid 0). */
 export function mainThreadProfiles(dir: string, pid?: number): string[] {
   let names: string[];
   try {

@@ -25,8 +25,8 @@ export interface ClusterSpec {
   /** Whether the cluster must support `partition` (processes: run each node in a network namespace). */
   readonly partitionable?: boolean;
   /**
-   * Run every node under `node --cpu-prof`, writing its profiles to DIR/<node name> when it exits
-   * (`cairn bench --profile`); targets that cannot ignore it.
+   * Run every node with `cairn start --cpu-profile DIR/<node name>` (its main thread's CPU profile,
+   * written when it stops; `cairn bench --profile`); targets that cannot ignore it.
    */
   readonly cpuProfDir?: string;
   /** Log level of every node (default "warn"). */

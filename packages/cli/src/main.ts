@@ -84,9 +84,13 @@ function parseAccount(s: string): string {
 
 async function runUntilSignalled(
   home: string,
-  opts: { logLevel?: string; apiPort?: string; apiHost?: string },
+  opts: { logLevel?: string; apiPort?: string; apiHost?: string; cpuProfile?: string },
   banner: (url: string) => string[],
 ) {
+  const stopProfile =
+    opts.cpuProfile === undefined
+      ? undefined
+      : await (await import("./cpu-profile.ts")).startCpuProfile(resolve(opts.cpuProfile));
   const config: { logLevel?: string; apiPort?: number; apiHost?: string } = {};
   if (opts.logLevel !== undefined) config.logLevel = opts.logLevel;
   if (opts.apiPort !== undefined) config.apiPort = parsePort(opts.apiPort);
@@ -129,7 +133,13 @@ async function runUntilSignalled(
       stopping = true;
       clearInterval(watch);
       process.stderr.write(`\n${sig}: stopping the node...\n`);
-      node.stop().then(resolveStop, resolveStop);
+      node
+        .stop()
+        .then(() => stopProfile?.())
+        .then((file) => {
+          if (file !== undefined) process.stderr.write(`CPU profile written to ${file}\n`);
+          resolveStop();
+        }, resolveStop);
     };
     // `on`, not `once`: a terminal's Ctrl-C reaches us, and npm passes the same signal on again; a
     // second one must not kill us with the default action before every node has stopped.
@@ -408,7 +418,11 @@ export function buildProgram(): Command {
     .option("--log-level <spec>", 'log level, optionally per layer: "info,consensus=debug"')
     .option("--api-port <port>", "override the HTTP API port")
     .option("--api-host <host>", "override the HTTP API host")
-    .action(async (o: { home: string; logLevel?: string; apiPort?: string; apiHost?: string }) => {
+    .option(
+      "--cpu-profile <dir>",
+      "record a CPU profile of the node's main thread until it stops, written to dir (open it in Chrome DevTools)",
+    )
+    .action(async (o: { home: string; logLevel?: string; apiPort?: string; apiHost?: string; cpuProfile?: string }) => {
       await runUntilSignalled(resolve(o.home), o, (url) => [`Cairn node running. API: ${url}  (Ctrl-C to stop)`]);
     });
 

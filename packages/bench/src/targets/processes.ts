@@ -162,13 +162,13 @@ export class ProcessTarget implements BenchTarget {
   #spawn(p: Proc): void {
     const profDir = this.#o.cluster.cpuProfDir;
     const args = [
-      ...(profDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", join(profDir, p.name)]),
       this.#o.cairn ?? CAIRN,
       "start",
       "--home",
       p.home,
       "--log-level",
       this.#o.cluster.logLevel ?? "warn",
+      ...(profDir === undefined ? [] : ["--cpu-profile", join(profDir, p.name)]),
     ];
     const fd = openSync(p.logFile, "a");
     // `ip netns exec` execs the node: the child's pid is the node's.
