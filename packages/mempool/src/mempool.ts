@@ -221,23 +221,22 @@ export class Mempool {
     let valid: boolean[];
     let checks: ({ code: string; message: string } | null)[];
     try {
-      // The ledger's checks first (one storage read): a transaction already committed (it came in
-      // a block before its gossip) is refused without a second signature check, and one this node
-      // checked in a proposal is not checked again. Signatures are the node's largest cost.
-      checks = await this.components.admission.checkAdmission(candidates.map((c) => c.stx));
-      const toVerify = candidates.filter(
-        (c, k) => checks[k]?.code !== "DUPLICATE" && !this.verifiedElsewhere.has(c.hex),
-      );
-      const verdicts =
+      // Signatures (in the verify workers) and the ledger's checks (a storage read) at once; a
+      // transaction this node already checked in a proposal is not checked again.
+      const toVerify = candidates.filter((c) => !this.verifiedElsewhere.has(c.hex));
+      let verdicts: boolean[];
+      [verdicts, checks] = await Promise.all([
         toVerify.length === 0
           ? []
-          : await this.components.verifier.verifyBatch(
+          : this.components.verifier.verifyBatch(
               toVerify.map(({ stx }) => ({
                 publicKey: stx.tx.sender,
                 message: txSigningBytes(stx.body),
                 signature: stx.signature,
               })),
-            );
+            ),
+        this.components.admission.checkAdmission(candidates.map((c) => c.stx)),
+      ]);
       const verdictOf = new Map(toVerify.map((c, j) => [c, verdicts[j] === true]));
       valid = candidates.map((c) => verdictOf.get(c) ?? true);
     } catch (e) {
@@ -246,10 +245,9 @@ export class Mempool {
     }
 
     let admitted: (typeof candidates)[number][] = [];
-    // Signatures known good: checked now, or earlier in a proposal (not the committed duplicates, unchecked).
     this.telemetry.trace(
       "verified",
-      candidates.flatMap((c, k) => (valid[k] && checks[k]?.code !== "DUPLICATE" ? [c.hex] : [])),
+      candidates.flatMap((c, k) => (valid[k] ? [c.hex] : [])),
     );
     for (let k = 0; k < candidates.length; k++) {
       const c = candidates[k] as (typeof candidates)[number];
