@@ -209,9 +209,14 @@ describe("cairn bench", () => {
     expect(accountUs / nodesUs).toBeLessThan(1.2);
     expect(p.layers.reduce((s, l) => s + l.usPerTx, 0)).toBeCloseTo(p.usPerTx, -1);
     const layer = (name: string) => p.layers.find((l) => l.layer === name);
-    // Every validator checks every signature, in its verify workers.
+    // Every validator checks every signature: batches this small (150 tx/s in ~20 requests a second)
+    // inline on the main thread (OpenSSL's one-shot verify), larger ones in the verify workers.
     expect(layer("signature verification")?.usPerTx).toBeGreaterThan(20);
-    expect(layer("signature verification")?.top.some((f) => f.name.startsWith('thread "WorkerThread'))).toBe(true);
+    expect(
+      layer("signature verification")?.top.some((f) =>
+        /^(run|verifyOneShot|nativeVerify)\b|^thread "WorkerThread/.test(f.name),
+      ),
+    ).toBe(true);
     for (const name of ["gossip and libp2p", "execution", "encoding and decoding", "storage"])
       expect(layer(name)?.usPerTx, name).toBeGreaterThan(0);
     // The profiles are kept where --profile said, one directory per node.
