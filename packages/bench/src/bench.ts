@@ -231,8 +231,6 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         : mkdtempSync(join(tmpdir(), "cairn-profiles-"));
   if (o.profile !== undefined && o.profile !== false && o.attach !== undefined)
     notes.push("--profile ignored: an attached cluster's nodes are not started by the benchmark.");
-  // A saturation search's round is its best step's: the name its profile window was recorded under.
-  const windowNameOf = new Map<RoundResult, string>();
   const sweepPoints = new Map<string, { parameter: string; points: { value: number; round: string }[] }>();
   let network = "loopback TCP on one machine; libp2p TCP + gossipsub";
   let plainSeen = false;
@@ -305,8 +303,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     };
     blockBounds.add(block.maxTxs);
     const saturationOf = new Map<string, number>();
-    // --profile: each round's measured phase (by round name), and the report's rounds to account once the nodes exited.
-    const profileWindows = profDir === undefined ? undefined : new Map<string, ProfileWindow>();
+    // --profile: each round's measured phase, and the report's rounds to account once the nodes exited.
+    const profileWindows = profDir === undefined ? undefined : new Map<RoundResult, ProfileWindow>();
     const toAccount: { index: number; window: ProfileWindow }[] = [];
     const prepared = new Map<string, PreparedWorkload>();
     const bound = verifiesPerSec / validators;
@@ -395,7 +393,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
                 reason: outcome.reason,
               },
             };
-            windowNameOf.set(one, bestStep.round.name);
+            // The search's round is its best step's, and so is its profile.
+            const bestWindow = profileWindows?.get(bestStep.round);
+            if (bestWindow !== undefined) profileWindows?.set(one, bestWindow);
             saturationOf.set(rs.workload, bestStep.round.throughput);
             log(
               `${name}: saturation at ${bestStep.round.throughput} tx/s (offered ${bestStep.step.rate}); ${outcome.reason}`,
@@ -429,9 +429,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           emulated === undefined ? merged : { ...merged, network: networkDisclosure(emulated) };
         if (rs.mode === "closed") saturationOf.set(rs.workload, result.throughput);
         rounds.push(result);
-        // The first trial's window (a saturation search: its best step's).
-        const first = trials[0] as RoundResult;
-        const window = profileWindows?.get(windowNameOf.get(first) ?? first.name);
+        // The first trial's, like the rest of the round's detail (mergeTrials).
+        const window = profileWindows?.get(trials[0] as RoundResult);
         if (window !== undefined && window.nodes.length > 0) toAccount.push({ index: rounds.length - 1, window });
         if (rs.sweep !== undefined) {
           const s = sweepPoints.get(rs.sweep.name) ?? { parameter: rs.sweep.parameter, points: [] };

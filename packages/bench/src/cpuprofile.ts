@@ -99,6 +99,17 @@ export interface ProfileSummary {
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
+/** A profile's nodes by id, and each node's parent id. */
+export function indexNodes(p: CpuProfile): { byId: Map<number, ProfileNode>; parent: Map<number, number> } {
+  const byId = new Map<number, ProfileNode>();
+  const parent = new Map<number, number>();
+  for (const node of p.nodes) {
+    byId.set(node.id, node);
+    for (const c of node.children ?? []) parent.set(c, node.id);
+  }
+  return { byId, parent };
+}
+
 /** A frame's file relative to the repository (node: and node_modules paths as they are). */
 export function shortUrl(url: string): string {
   let u = url.startsWith("file://") ? decodeURIComponent(url.slice(7)) : url;
@@ -143,12 +154,7 @@ function frameKey(f: CallFrame): string {
 
 export function summariseProfile(file: string, n = 25, rules: readonly PhaseRule[] = CAIRN_PHASES): ProfileSummary {
   const p = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-  const byId = new Map<number, ProfileNode>();
-  const parent = new Map<number, number>();
-  for (const node of p.nodes) {
-    byId.set(node.id, node);
-    for (const c of node.children ?? []) parent.set(c, node.id);
-  }
+  const { byId, parent } = indexNodes(p);
   // Time attributed to each node: a sample's delta belongs to the node sampled.
   const selfByNode = new Map<number, number>();
   let total = 0;

@@ -52,7 +52,6 @@ export {
 } from "./network/profile.ts";
 export { commitEnvelopes, type PreparedWorkload, prepareWorkload } from "./ops.ts";
 export * from "./process.ts";
-export { processUsage, sleep, threadCpu } from "./process.ts";
 export * from "./profile.ts";
 export { renderHtml, renderMarkdown } from "./render/index.ts";
 export * from "./report.ts";

@@ -12,7 +12,8 @@
 // @noble/hashes name none: their time is their caller's); a sample with no such frame is "other".
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type CallFrame, type CpuProfile, type ProfileNode, shortUrl } from "./cpuprofile.ts";
+import { type CallFrame, type CpuProfile, indexNodes, type ProfileNode, shortUrl } from "./cpuprofile.ts";
+import { threadCpu } from "./process.ts";
 
 export const PROFILE_LAYERS = [
   "API intake",
@@ -63,12 +64,14 @@ const FILE_RULES: readonly (readonly [RegExp, ProfileLayer])[] = [
   ],
 ];
 
-/**
- * Layer of a thread other than the main one, by its name in /proc (see threadCpu); undefined for
- * V8's profiler threads, which exist only because of --profile (reported apart, as its overhead).
- */
+/** V8's profiler thread, which exists only because of --profile (reported apart, as its overhead). */
+export function isProfilerThread(name: string): boolean {
+  return /^v8:ProfEvntProc/.test(name);
+}
+
+/** Layer of a thread other than the main one, by its name in /proc (see threadCpu); undefined for the profiler's. */
 export function threadLayer(name: string): ProfileLayer | undefined {
-  if (/^v8:ProfEvntProc/.test(name)) return undefined;
+  if (isProfilerThread(name)) return undefined;
   if (/^WorkerThread/.test(name)) return "signature verification";
   if (/^libuv-worker/.test(name)) return "storage";
   if (/^V8/.test(name)) return "GC";
@@ -93,6 +96,21 @@ function frameLabel(f: CallFrame): string {
   return `${fn} ${file}:${f.lineNumber + 1}`;
 }
 
+/** Adds `v` to `m[k]`. */
+function addTo<K>(m: Map<K, number>, k: K, v: number): void {
+  m.set(k, (m.get(k) ?? 0) + v);
+}
+
+/** `m[k]`, made empty first if missing. */
+function bucket<K, V>(m: Map<K, Map<string, V>>, k: K): Map<string, V> {
+  let b = m.get(k);
+  if (b === undefined) {
+    b = new Map();
+    m.set(k, b);
+  }
+  return b;
+}
+
 /** Sampled main-thread time in a window, by layer, with each layer's functions (self time). */
 export interface SampledAccount {
   /** Busy (non-idle) sampled time in the window, µs, and the samples it is made of. */
@@ -104,12 +122,7 @@ export interface SampledAccount {
 
 /** Accounts the samples of `profile` whose timestamps fall in [fromUs, toUs) (CLOCK_MONOTONIC µs). */
 export function accountSamples(profile: CpuProfile, fromUs: number, toUs: number): SampledAccount {
-  const byId = new Map<number, ProfileNode>();
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) {
-    byId.set(n.id, n);
-    for (const c of n.children ?? []) parent.set(c, n.id);
-  }
+  const { byId, parent } = indexNodes(profile);
   // The layer and label of each sampled node, computed once per node.
   const cache = new Map<number, { layer: ProfileLayer | "idle"; label: string }>();
   const classify = (id: number) => {
@@ -137,13 +150,8 @@ export function accountSamples(profile: CpuProfile, fromUs: number, toUs: number
     if (layer === "idle") continue;
     busyUs += us;
     count++;
-    layers.set(layer, (layers.get(layer) ?? 0) + us);
-    let fns = functions.get(layer);
-    if (fns === undefined) {
-      fns = new Map();
-      functions.set(layer, fns);
-    }
-    fns.set(label, (fns.get(label) ?? 0) + us);
+    addTo(layers, layer, us);
+    addTo(bucket(functions, layer), label, us);
   }
   return { busyUs, count, layers, functions };
 }
@@ -171,6 +179,42 @@ export interface ProfileWindow {
   readonly toUs: number;
   /** Per node (validator order): its pid, and CPU seconds of each thread name over the measured phase. */
   readonly nodes: readonly { readonly name: string; readonly pid: number; readonly threads: Record<string, number> }[];
+}
+
+/** CLOCK_MONOTONIC in µs: the clock of V8's CPU profile timestamps. */
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** The start of a measured phase: the time, and each local node's CPU by thread. */
+export interface ProfileWindowStart {
+  readonly fromUs: number;
+  readonly nodes: readonly { readonly name: string; readonly pid: number; readonly threads: Map<string, number> }[];
+}
+
+type LocalNode = { readonly name: string; readonly pid?: number };
+
+function threadSnapshot(nodes: readonly LocalNode[]): ProfileWindowStart["nodes"] {
+  return nodes.flatMap((n) => (n.pid === undefined ? [] : [{ name: n.name, pid: n.pid, threads: threadCpu(n.pid) }]));
+}
+
+/** Marks the start of a measured phase (nodes without a local pid are left out). */
+export function startProfileWindow(nodes: readonly LocalNode[]): ProfileWindowStart {
+  return { fromUs: monotonicUs(), nodes: threadSnapshot(nodes) };
+}
+
+/** Marks its end: each node's thread CPU over the phase (a node restarted meanwhile, with a new pid, is left out). */
+export function endProfileWindow(start: ProfileWindowStart, nodes: readonly LocalNode[]): ProfileWindow {
+  const toUs = monotonicUs();
+  return {
+    fromUs: start.fromUs,
+    toUs,
+    nodes: threadSnapshot(nodes).flatMap((after) => {
+      const before = start.nodes.find((x) => x.name === after.name && x.pid === after.pid);
+      if (before === undefined) return [];
+      const threads: Record<string, number> = {};
+      for (const [t, sec] of after.threads) threads[t] = Math.max(0, sec - (before.threads.get(t) ?? 0));
+      return [{ name: after.name, pid: after.pid, threads }];
+    }),
+  };
 }
 
 /** One layer's CPU per committed transaction. */
@@ -231,11 +275,8 @@ export function accountRound(
         profilerUs += sec * 1e6;
         continue;
       }
-      layers.set(layer, (layers.get(layer) ?? 0) + sec * 1e6);
-      const acc = topFns.get(layer) ?? new Map<string, number>();
-      const label = `thread "${thread}"`;
-      acc.set(label, (acc.get(label) ?? 0) + sec * 1e6);
-      topFns.set(layer, acc);
+      addTo(layers, layer, sec * 1e6);
+      addTo(bucket(topFns, layer), `thread "${thread}"`, sec * 1e6);
     }
     const files = mainThreadProfiles(dirOf(node.name), node.pid);
     let sampled: SampledAccount | undefined;
@@ -248,16 +289,15 @@ export function accountRound(
     }
     if (sampled === undefined || sampled.busyUs === 0) {
       notes.push(`${node.name}: no CPU profile of the measured phase (its main thread counted as "other")`);
-      layers.set("other", (layers.get("other") ?? 0) + mainSec * 1e6);
+      addTo(layers, "other", mainSec * 1e6);
     } else {
       // The thread's CPU, in the proportions of the samples (samples count wall time while busy,
       // including time the thread waited for a core; the CPU counters do not).
       const scale = (mainSec * 1e6) / sampled.busyUs;
-      for (const [layer, us] of sampled.layers) layers.set(layer, (layers.get(layer) ?? 0) + us * scale);
+      for (const [layer, us] of sampled.layers) addTo(layers, layer, us * scale);
       for (const [layer, fns] of sampled.functions) {
-        const acc = topFns.get(layer) ?? new Map<string, number>();
-        for (const [fn, us] of fns) acc.set(fn, (acc.get(fn) ?? 0) + us * scale);
-        topFns.set(layer, acc);
+        const acc = bucket(topFns, layer);
+        for (const [fn, us] of fns) addTo(acc, fn, us * scale);
       }
     }
     perNodeLayers.push(layers);

@@ -14,7 +14,13 @@ import { Generator, TX_REFUSED, TX_UNSENT } from "./generator.ts";
 import { fetchNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import type { PreparedWorkload } from "./ops.ts";
 import { settleWithin, sleep, threadCpu } from "./process.ts";
-import { type ProfileWindow, threadLayer } from "./profile.ts";
+import {
+  endProfileWindow,
+  isProfilerThread,
+  type ProfileWindow,
+  type ProfileWindowStart,
+  startProfileWindow,
+} from "./profile.ts";
 import type { FaultReport, LatencyStats, RoundResult } from "./report.ts";
 import { latenciesOf, nodeResourcesOf, readsOf, timelineOf } from "./round-summary.ts";
 import { type BlockSink, getJson, type Session } from "./session.ts";
@@ -47,18 +53,8 @@ export interface RoundContext {
   readonly log: (line: string) => void;
   /** Progress lines (one a second); default `log`. */
   readonly progress?: (line: string) => void;
-  /** With `cairn bench --profile`: each round's measured phase and thread CPU, by round name (profile.ts). */
-  readonly profileWindows?: Map<string, ProfileWindow>;
-}
-
-/** CLOCK_MONOTONIC in µs: the clock of V8's CPU profile timestamps. */
-const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
-
-/** Each node's CPU seconds by thread name, for the profile account (nodes without a local pid are left out). */
-function threadSnapshot(session: Session): { name: string; pid: number; threads: Map<string, number> }[] {
-  return session.target
-    .nodes()
-    .flatMap((n) => (n.pid === undefined ? [] : [{ name: n.name, pid: n.pid, threads: threadCpu(n.pid) }]));
+  /** With `cairn bench --profile`: each result's measured phase and thread CPU (profile.ts), set by runRound. */
+  readonly profileWindows?: Map<RoundResult, ProfileWindow>;
 }
 
 /** Commit times of one round's transactions on every node, from the session's event followers. */
@@ -223,12 +219,13 @@ export async function runRound(ctx: RoundContext, plan: RoundPlan): Promise<Roun
     lastReads = gen.readsDone;
   }, 1000);
 
-  let profileFrom: { us: number; threads: ReturnType<typeof threadSnapshot> } | undefined;
+  let profileFrom: ProfileWindowStart | undefined;
+  let profileWindow: ProfileWindow | undefined;
   const phaseStart = (async () => {
     await sleep(Math.max(0, T0 - performance.now()));
     measuring = true;
     cpu0 = process.cpuUsage();
-    if (ctx.profileWindows !== undefined) profileFrom = { us: monotonicUs(), threads: threadSnapshot(session) };
+    if (ctx.profileWindows !== undefined) profileFrom = startProfileWindow(session.target.nodes());
     await Promise.all(
       names.map(async (_, i) => {
         const u = await sampleUsage(i);
@@ -286,22 +283,7 @@ export async function runRound(ctx: RoundContext, plan: RoundPlan): Promise<Roun
     await sleep(Math.max(0, T1 - performance.now()));
     cpuGen = process.cpuUsage(cpu0);
     measuring = false;
-    if (ctx.profileWindows !== undefined && profileFrom !== undefined) {
-      const toUs = monotonicUs();
-      const before = profileFrom.threads;
-      ctx.profileWindows.set(plan.name, {
-        fromUs: profileFrom.us,
-        toUs,
-        // Nodes that restarted during the phase (a new pid) are left out of the account.
-        nodes: threadSnapshot(session).flatMap((after) => {
-          const b = before.find((x) => x.name === after.name && x.pid === after.pid);
-          if (b === undefined) return [];
-          const threads: Record<string, number> = {};
-          for (const [t, sec] of after.threads) threads[t] = Math.max(0, sec - (b.threads.get(t) ?? 0));
-          return [{ name: after.name, pid: after.pid, threads }];
-        }),
-      });
-    }
+    if (profileFrom !== undefined) profileWindow = endProfileWindow(profileFrom, session.target.nodes());
     await Promise.all(
       names.map(async (_, i) => {
         if (down.has(i) || stopSampling.has(i)) return;
@@ -497,6 +479,7 @@ export async function runRound(ctx: RoundContext, plan: RoundPlan): Promise<Roun
       : {}),
     ...(notes.length > 0 ? { notes } : {}),
   };
+  if (profileWindow !== undefined) ctx.profileWindows?.set(result, profileWindow);
   log(summaryLine(result));
   return result;
 }
@@ -566,7 +549,7 @@ export async function waitIdle(session: Session, timeoutMs: number): Promise<boo
       const sec = session.target.usage(n.name)?.cpuSec;
       if (sec === undefined || n.pid === undefined) return sec;
       let profiler = 0;
-      for (const [thread, s] of threadCpu(n.pid)) if (threadLayer(thread) === undefined) profiler += s;
+      for (const [thread, s] of threadCpu(n.pid)) if (isProfilerThread(thread)) profiler += s;
       return sec - profiler;
     });
   for (;;) {

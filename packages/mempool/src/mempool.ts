@@ -223,7 +223,8 @@ export class Mempool {
     try {
       // Signatures (in the verify workers) and the ledger's checks (a storage read) at once; a
       // transaction this node already checked in a proposal is not checked again.
-      const toVerify = candidates.filter((c) => !this.verifiedElsewhere.has(c.hex));
+      const known = candidates.map((c) => this.verifiedElsewhere.has(c.hex));
+      const toVerify = candidates.filter((_, k) => !known[k]);
       let verdicts: boolean[];
       [verdicts, checks] = await Promise.all([
         toVerify.length === 0
@@ -237,8 +238,8 @@ export class Mempool {
             ),
         this.components.admission.checkAdmission(candidates.map((c) => c.stx)),
       ]);
-      const verdictOf = new Map(toVerify.map((c, j) => [c, verdicts[j] === true]));
-      valid = candidates.map((c) => verdictOf.get(c) ?? true);
+      let j = 0;
+      valid = known.map((k) => k || verdicts[j++] === true);
     } catch (e) {
       for (const c of candidates) this.replayKeys.delete(c.replay);
       throw e;
