@@ -49,6 +49,8 @@ export const RESERVED_EXPORT_PREFIX = "cairn_";
 export const GAS_EXPORT = "cairn_gas";
 export const STATUS_EXPORT = "cairn_status";
 export const START_EXPORT = "cairn_start";
+/** The engine's own exports of a module's mutable globals (`cairn_global_<index>`), never stored. */
+export const GLOBAL_EXPORT_PREFIX = "cairn_global_";
 export const MEMORY_EXPORT = "memory";
 
 /** Values of the status global when the instrumentation traps. */

@@ -9,6 +9,7 @@ import {
 } from "./abi.ts";
 import { VmError } from "./errors.ts";
 import { HostContext, type VmHost } from "./host.ts";
+import { exportGlobals, instantiate, type Live, type Pristine, restore, snapshot } from "./instance.ts";
 import { methodsOf, parseModule } from "./module.ts";
 import { defaultVmOptions, resolveCosts, resolveLimits, type VmOptions } from "./options.ts";
 
@@ -32,8 +33,9 @@ export type CallResult =
 
 export interface Vm {
   /**
-   * Runs one method in a fresh instance. Contract failures come back as `ok: false`; an exception a
-   * host callback throws that is not a VmError propagates unchanged (the caller reverts and retries).
+   * Runs one method in an instance in the state a new one starts in. Contract failures come back as
+   * `ok: false`; an exception a host callback throws that is not a VmError propagates unchanged (the
+   * caller reverts and retries).
    */
   call(req: CallRequest): CallResult;
   readonly cachedModules: number;
@@ -43,6 +45,12 @@ interface Compiled {
   readonly module: WebAssembly.Module;
   readonly methods: ReadonlySet<string>;
   readonly hasStart: boolean;
+  /** The export names of the module's mutable globals (see exportGlobals). */
+  readonly globals: readonly string[];
+  /** Memory and globals as instantiation leaves them, taken from the first instance. */
+  pristine: Pristine | undefined;
+  /** An instance restored to `pristine` after its last call, ready for the next. */
+  idle: Live | undefined;
 }
 
 /**
@@ -106,28 +114,39 @@ class Engine implements Vm {
   }
 
   private run(compiled: Compiled, req: CallRequest): CallResult {
-    const { gasLimit } = req;
-    const ctx = new HostContext({
+    const setup = {
       host: req.host,
       input: req.input,
       readOnly: req.readOnly === true,
       limits: this.opts.limits,
       costs: this.opts.costs,
-    });
-    let instance: WebAssembly.Instance;
-    try {
-      instance = new WebAssembly.Instance(compiled.module, ctx.imports());
-    } catch (e) {
-      // Deploy rules keep segments in bounds, so this is not expected; it is still the contract's fault.
-      if (e instanceof WebAssembly.RuntimeError) return failure("CONTRACT_TRAP", trapMessage(e), 0);
-      throw e;
+    };
+    let live = compiled.idle;
+    compiled.idle = undefined;
+    if (live === undefined) {
+      try {
+        live = instantiate(compiled.module, compiled.globals, new HostContext(setup));
+        if (this.opts.reuseInstances) compiled.pristine ??= snapshot(live);
+      } catch (e) {
+        // Deploy rules keep segments in bounds, so this is not expected; it is still the contract's fault.
+        if (e instanceof WebAssembly.RuntimeError) return failure("CONTRACT_TRAP", trapMessage(e), 0);
+        throw e;
+      }
+    } else {
+      live.ctx.begin(setup);
     }
-    const exports = instance.exports;
-    const gas = exports[GAS_EXPORT] as WebAssembly.Global;
-    const status = exports[STATUS_EXPORT] as WebAssembly.Global;
+    const result = this.invoke(compiled, live, req);
+    // Whatever the call did to memory and globals is undone, so the next call starts as in a new
+    // instance. A call that threw (a host failure) does not get here: its instance is dropped.
+    if (this.opts.reuseInstances && restore(live, compiled.pristine)) compiled.idle = live;
+    return result;
+  }
+
+  private invoke(compiled: Compiled, live: Live, req: CallRequest): CallResult {
+    const { gasLimit } = req;
+    const { gas, status, exports, ctx } = live;
     gas.value = BigInt(gasLimit);
     status.value = 0;
-    ctx.attach(exports[MEMORY_EXPORT] as WebAssembly.Memory, gas);
     const used = () => {
       const left = Number(gas.value as bigint);
       return left <= 0 ? gasLimit : left >= gasLimit ? 0 : gasLimit - left;
@@ -170,13 +189,21 @@ class Engine implements Vm {
       throw new VmError("INVALID_MODULE", "code is not an instrumented contract");
     }
     const methods = new Set(methodsOf(m));
+    const runnable = exportGlobals(m);
     let module: WebAssembly.Module;
     try {
-      module = new WebAssembly.Module(code as Uint8Array<ArrayBuffer>);
+      module = new WebAssembly.Module(runnable.code as Uint8Array<ArrayBuffer>);
     } catch (e) {
       throw new VmError("INVALID_MODULE", "code does not compile", { cause: e });
     }
-    const compiled: Compiled = { module, methods, hasStart: exported.has(START_EXPORT) };
+    const compiled: Compiled = {
+      module,
+      methods,
+      hasStart: exported.has(START_EXPORT),
+      globals: runnable.globals,
+      pristine: undefined,
+      idle: undefined,
+    };
     if (this.opts.moduleCacheSize > 0) {
       this.cache.set(key, compiled);
       while (this.cache.size > this.opts.moduleCacheSize) this.cache.delete(this.cache.keys().next().value!);

@@ -50,6 +50,8 @@ export interface WasmModule {
   /** Raw global entries (type, mutability, init expression), and how many. */
   globalCount: number;
   globalEntries: Uint8Array;
+  /** Indices of the mutable globals. */
+  readonly mutableGlobals: number[];
   readonly exports: Export[];
   start: number | undefined;
   readonly elements: Segment[];
@@ -137,6 +139,7 @@ export function parseModule(bytes: Uint8Array): WasmModule {
     memories: [],
     globalCount: 0,
     globalEntries: new Uint8Array(0),
+    mutableGlobals: [],
     exports: [],
     start: undefined,
     elements: [],
@@ -212,6 +215,7 @@ function readSection(id: number, s: Reader, m: WasmModule): void {
         const type = readValType(s, `global ${i}`);
         const mut = s.u8();
         if (mut > 1) invalid(`global ${i}: bad mutability`);
+        if (mut === 1) m.mutableGlobals.push(i);
         readConstExpr(s, type, `global ${i}`);
       });
       // The entries, without the count, so the instrumenter can append to them.

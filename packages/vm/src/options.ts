@@ -51,6 +51,11 @@ export interface VmOptions {
   readonly costs: GasCosts;
   /** Compiled modules kept, least recently used evicted first. */
   readonly moduleCacheSize: number;
+  /**
+   * Keep one instance per cached module and restore its memory and globals after each call
+   * instead of instantiating anew (same results and gas either way; off only to compare).
+   */
+  readonly reuseInstances: boolean;
   /** Wall-clock time after which a finished call is reported to `onWatchdog` (never changes its result). */
   readonly watchdogMs: number;
   /** Called after a call that took longer than `watchdogMs`; a node may stop here (throwing propagates). */
@@ -90,6 +95,7 @@ export const defaultVmOptions: VmOptions = {
   limits: defaultVmLimits,
   costs: defaultGasCosts,
   moduleCacheSize: 128,
+  reuseInstances: true,
   watchdogMs: 2_000,
   onWatchdog: (r) => {
     process.emitWarning(

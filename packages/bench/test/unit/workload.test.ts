@@ -118,7 +118,7 @@ describe("parseWorkload", () => {
 describe("the workload files in benchmarks/workloads", () => {
   it("all parse, and the standard suite's are there", () => {
     const names = listWorkloads();
-    for (const n of ["kv", "ycsb-a", "ycsb-b", "smallbank", "wasm", "noop", "large-payload"])
+    for (const n of ["kv", "ycsb-a", "ycsb-b", "smallbank", "wasm", "token", "noop", "large-payload"])
       expect(names).toContain(n);
     for (const n of names) {
       const w = loadWorkload(n);

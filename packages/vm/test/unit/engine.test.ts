@@ -1,6 +1,13 @@
 import { createMemoryHost } from "@cairn/test-utils";
 import { describe, expect, it, vi } from "vitest";
-import { createVm, defaultGasCosts, prepareContract, VmError, type WatchdogReport } from "../../src/index.ts";
+import {
+  type CallResult,
+  createVm,
+  defaultGasCosts,
+  prepareContract,
+  VmError,
+  type WatchdogReport,
+} from "../../src/index.ts";
 import { contract, runner, str, text } from "./helpers.ts";
 
 // Memory layout of the test contract: 0 "p/" prefix, 16 key "k", 32 event name "ev",
@@ -423,5 +430,106 @@ describe("engine", () => {
     const { run } = runner(APP);
     expect(() => run("echo", { gasLimit: -1 })).toThrow(expect.objectContaining({ code: "BAD_GAS_LIMIT" }));
     expect(() => run("echo", { gasLimit: 1.5 })).toThrow(expect.objectContaining({ code: "BAD_GAS_LIMIT" }));
+  });
+});
+
+describe("instance reuse", () => {
+  // Each method changes memory (the data segment's word at 0) and a global the module keeps to
+  // itself; `bump` reports both as they were when it started.
+  const STATEFUL = contract(`
+    (data (i32.const 0) "\\01\\00\\00\\00")
+    (data (i32.const 32) "NO")
+    (global $g (mut i32) (i32.const 10))
+    (func $dirty (i32.store (i32.const 0) (i32.const 99)) (global.set $g (i32.const 99)))
+    (func (export "bump")
+      (i32.store (i32.const 8) (i32.load (i32.const 0)))
+      (i32.store (i32.const 12) (global.get $g))
+      (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
+      (global.set $g (i32.add (global.get $g) (i32.const 1)))
+      (call $ret (i32.const 8) (i32.const 8)))
+    (func (export "dirty_trap") (call $dirty) unreachable)
+    (func (export "dirty_fail") (call $dirty) (call $fail (i32.const 32) (i32.const 2) (i32.const 0) (i32.const 0)))
+    (func $rec (export "rec") (call $dirty) (call $rec))
+    (func (export "spin") (call $dirty) (loop $l (br $l)))
+    (func (export "grow")
+      (drop (memory.grow (i32.const 1)))
+      (i32.store (i32.const 16) (memory.size))
+      (call $ret (i32.const 16) (i32.const 4)))
+  `);
+  const words = (r: CallResult) => (r.ok ? [...new Int32Array(r.output.slice().buffer)] : r.code);
+
+  it("gives every call a new instance's state, whatever the call before did", () => {
+    const sequence = ["bump", "bump", "dirty_trap", "bump", "dirty_fail", "bump", "rec", "bump", "spin", "bump"];
+    sequence.push("grow", "bump", "grow", "grow");
+    const reused = runner(STATEFUL, createVm());
+    const fresh = runner(STATEFUL, createVm({ reuseInstances: false }));
+    const a = sequence.map((m) => reused.run(m, { gasLimit: 100_000 }));
+    const b = sequence.map((m) => fresh.run(m, { gasLimit: 100_000 }));
+    expect(a).toEqual(b);
+    expect(a.map(words)).toEqual([
+      [1, 10],
+      [1, 10],
+      "CONTRACT_TRAP",
+      [1, 10],
+      "NO",
+      [1, 10],
+      "CALL_DEPTH_EXCEEDED",
+      [1, 10],
+      "OUT_OF_GAS",
+      [1, 10],
+      [2],
+      [1, 10],
+      [2],
+      [2],
+    ]);
+  });
+
+  it("instantiates once for a run of calls; anew after a call that grew memory or threw", () => {
+    const Original = WebAssembly.Instance;
+    let instances = 0;
+    WebAssembly.Instance = class extends Original {
+      constructor(module: WebAssembly.Module, imports?: WebAssembly.Imports) {
+        super(module, imports);
+        instances++;
+      }
+    };
+    try {
+      const { run } = runner(STATEFUL, createVm());
+      for (let i = 0; i < 5; i++) run("bump");
+      run("dirty_trap");
+      run("bump");
+      expect(instances).toBe(1);
+      run("grow"); // memory never shrinks: this instance is not kept
+      expect(words(run("bump"))).toEqual([1, 10]);
+      expect(instances).toBe(2);
+
+      const app = runner(APP, createVm());
+      const failing = createMemoryHost();
+      const missing = new Error("state not in cache");
+      failing.storageGet = () => {
+        throw missing;
+      };
+      expect(() => app.run("get", { input: text("k"), host: failing })).toThrow(missing);
+      const r = app.run("echo", { input: text("after") });
+      expect(r.ok && str(r.output)).toBe("after");
+      expect(instances).toBe(4);
+      app.run("echo", { input: text("again") });
+      expect(instances).toBe(4);
+    } finally {
+      WebAssembly.Instance = Original;
+    }
+  });
+
+  it("gives each call its own host, input and limits on the same instance", () => {
+    const { run } = runner(APP, createVm());
+    const one = createMemoryHost();
+    const two = createMemoryHost();
+    expect(run("put", { input: text("k=1"), host: one }).ok).toBe(true);
+    expect(run("put", { input: text("k=22"), host: two }).ok).toBe(true);
+    expect(str(one.storageGet(text("k"))!)).toBe("1");
+    expect(str(two.storageGet(text("k"))!)).toBe("22");
+    expect(run("put", { input: text("k=3"), host: one, readOnly: true })).toMatchObject({ code: "READ_ONLY" });
+    expect(run("put", { input: text("k=3"), host: one }).ok).toBe(true);
+    expect(str(one.storageGet(text("k"))!)).toBe("3");
   });
 });
