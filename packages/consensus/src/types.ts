@@ -40,6 +40,8 @@ export interface LedgerPort<E extends ExecutedBlockView = ExecutedBlockView> {
     proposer: Uint8Array;
     txs: readonly SignedTransaction[];
     lastCommit: Commit | null;
+    /** This node's own block: keep the transactions that fit the chain's gas bound, leave the rest. */
+    fill?: boolean;
   }): Promise<E>;
   commit(executed: E, commit: Commit): Promise<void>;
   getCommit(height: number): Promise<Commit | undefined>;

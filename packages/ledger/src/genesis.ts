@@ -25,6 +25,12 @@ export interface ChainParams {
   readonly maxTxTtl: number;
   /** Gas a transaction may use in a WebAssembly contract (the same on every node: part of consensus). */
   readonly maxTxGas: number;
+  /**
+   * Most gas one block's transactions may use together (their receipts' gasUsed), so a block of
+   * contract calls cannot take longer to execute than a round allows; a block of one transaction
+   * may use more. At least maxTxGas.
+   */
+  readonly maxBlockGas: number;
   /** Blocks a governance proposal stays open for approvals. */
   readonly proposalTtl: number;
   /** A governance proposal passes once more than this percentage of the organisations approved it. */
@@ -42,6 +48,7 @@ export const defaultChainParams: ChainParams = {
   maxBlockTxs: DEFAULT_MAX_BLOCK_TXS,
   maxTxTtl: 1_000,
   maxTxGas: 50_000_000,
+  maxBlockGas: 250_000_000,
   proposalTtl: 1_000,
   govThresholdPercent: 50,
   validatorDelay: 2,
@@ -205,6 +212,7 @@ export function parseGenesis(json: unknown): Genesis {
   if (params.maxBlockBytes > MAX_BLOCK_BYTES) bad(`params.maxBlockBytes may be at most ${MAX_BLOCK_BYTES}`);
   if (params.govThresholdPercent > 100) bad("params.govThresholdPercent must be from 1 to 100");
   if (params.validatorDelay < 2) bad("params.validatorDelay must be at least 2");
+  if (params.maxBlockGas < params.maxTxGas) bad("params.maxBlockGas must be at least params.maxTxGas");
   return {
     chainId: g.chainId,
     genesisTime: g.genesisTime,
@@ -272,6 +280,8 @@ export function genesisHash(g: Genesis): Uint8Array {
       g.readAccess ?? "open",
       // Only a non-default engine is encoded, so every Tendermint chain keeps the hash it had.
       ...(g.consensus === undefined || g.consensus === "tendermint" ? [] : [g.consensus]),
+      // Likewise maxBlockGas, added after the other parameters: only when it is not the default.
+      ...(p.maxBlockGas === defaultChainParams.maxBlockGas ? [] : [["maxBlockGas", p.maxBlockGas]]),
     ]),
   );
 }

@@ -78,6 +78,12 @@ export interface BlockProposal {
   readonly txs: readonly SignedTransaction[];
   /** Certificate of the parent block (null at height 1). */
   readonly lastCommit: Commit | null;
+  /**
+   * The proposer's own block: execution stops before the first transaction that would take the
+   * block past maxBlockGas, and the block holds the transactions before it (the rest stay in the
+   * mempool for a later block). Without it, such a block is INVALID_BLOCK.
+   */
+  readonly fill?: boolean;
 }
 
 /** A block executed against the current state but not yet committed: consensus may still drop it. */
@@ -538,8 +544,23 @@ export class Ledger {
     const receipts: Receipt[] = [];
     const privateWrites: CommittedPrivateWrite[] = [];
     let gasUsed = 0;
-    for (const stx of proposal.txs) {
+    let txs = proposal.txs;
+    for (const [i, stx] of proposal.txs.entries()) {
+      const checkpoint = overlay.checkpoint();
       const r = await this.executeTx(overlay, stx, height, proposal.time);
+      // Checked as each transaction ends, so an oversized block costs a validator no more than
+      // maxBlockGas and one transaction before it is refused.
+      if (i > 0 && gasUsed + r.gasUsed > params.maxBlockGas) {
+        if (proposal.fill !== true) {
+          throw new LedgerError(
+            "INVALID_BLOCK",
+            `transaction ${i} takes the block past maxBlockGas (${params.maxBlockGas} gas)`,
+          );
+        }
+        overlay.revertTo(checkpoint);
+        txs = proposal.txs.slice(0, i);
+        break;
+      }
       gasUsed += r.gasUsed;
       receipts.push(r);
       if (r.code === RECEIPT_OK && stx.tx.private !== undefined) {
@@ -557,19 +578,19 @@ export class Ledger {
       height,
       time: proposal.time,
       prevHash: parent.hash,
-      txRoot: merkleRoot(proposal.txs.map((t) => t.bytes)),
+      txRoot: merkleRoot(txs.map((t) => t.bytes)),
       stateRoot: prepared.root,
       receiptRoot: merkleRoot(encodedReceipts),
       lastCommitHash: proposal.lastCommit === null ? ZERO_HASH : sha256(encodeCommit(proposal.lastCommit)),
       validatorsHash: validatorsHash(this.validatorsAt(height)),
       proposer: proposal.proposer,
-      txCount: proposal.txs.length,
+      txCount: txs.length,
     };
-    const block: Block = { header, txs: proposal.txs.map((t) => t.bytes), lastCommit: proposal.lastCommit };
+    const block: Block = { header, txs: txs.map((t) => t.bytes), lastCommit: proposal.lastCommit };
     return {
       block,
       hash: blockHash(header),
-      txs: proposal.txs,
+      txs,
       receipts,
       encodedReceipts,
       gasUsed,

@@ -720,6 +720,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       proposer: signer.publicKey,
       txs,
       lastCommit,
+      fill: true,
     });
     const key = toHex(executed.hash);
     this.executed.set(key, executed);

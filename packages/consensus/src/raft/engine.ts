@@ -345,6 +345,7 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
       proposer: signer.publicKey,
       txs,
       lastCommit,
+      fill: true,
     });
     const key = toHex(executed.hash);
     this.executed.set(key, executed);

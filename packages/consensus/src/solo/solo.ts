@@ -131,6 +131,7 @@ export class SoloEngine<E extends ExecutedBlockView> implements ConsensusEngine 
       proposer: signer.publicKey,
       txs,
       lastCommit: this.lastCommit,
+      fill: true,
     });
     this.step = "committing";
     const signature = signer.sign(

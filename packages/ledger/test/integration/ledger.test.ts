@@ -165,3 +165,78 @@ describe("ledger", () => {
     }
   });
 });
+
+describe("the block gas bound (maxBlockGas)", () => {
+  // kv puts of the same size use the same gas; the bound holds three of them but not four.
+  const put = (i: number) => call(alice, "kv", "put", [new Uint8Array([i]), new Uint8Array(40)]);
+  const bounded = (maxBlockGas: number) =>
+    parseGenesis({
+      chainId: "ledger-test",
+      genesisTime: 1_000,
+      validators: [{ name: "v0", publicKey: toHex(validator.publicKey), power: 1 }],
+      admins: [toHex(admin.publicKey)],
+      accounts: [{ publicKey: toHex(alice.publicKey), balance: "1000" }],
+      params: { maxTxGas: 50, maxBlockGas },
+    });
+  const openPlain = ledgers(genesis);
+  let gasPerPut = 0;
+  const openBounded = ledgers(bounded(220));
+
+  it("the proposer's block stops before the transaction that would pass it; the rest fit later blocks", async () => {
+    const { ledger: plain } = await openPlain();
+    gasPerPut = (await commitBlock(plain, [put(0)])).receipts[0]!.gasUsed;
+    // So three fit in 220 and four do not.
+    expect(gasPerPut).toBeGreaterThan(55);
+    expect(gasPerPut).toBeLessThanOrEqual(73);
+
+    const { ledger } = await openBounded();
+    const txs = [1, 2, 3, 4, 5, 6, 7].map(put);
+    const first = await ledger.execute({
+      time: 2_000,
+      proposer: validator.publicKey,
+      txs,
+      lastCommit: null,
+      fill: true,
+    });
+    expect(first.txs.map((t) => toHex(t.hash))).toEqual(txs.slice(0, 3).map((t) => toHex(t.hash)));
+    expect(first.block.header.txCount).toBe(3);
+    expect(first.block.header.txRoot).toEqual(merkleRoot(txs.slice(0, 3).map((t) => t.bytes)));
+    expect(first.gasUsed).toBe(3 * gasPerPut);
+    await ledger.commit(first, fakeCommit(1, first.hash));
+    // Only the three included wrote state: the fourth's write was undone.
+    expect(await ledger.state.get("kv", new Uint8Array([3]))).toBeDefined();
+    expect(await ledger.state.get("kv", new Uint8Array([4]))).toBeUndefined();
+    const second = await commitOn(ledger, validator.publicKey, txs.slice(3, 6), 2_000);
+    expect(second.txs.length).toBe(3);
+    expect(await ledger.state.get("kv", new Uint8Array([4]))).toBeDefined();
+  });
+
+  it("a block over the bound from anyone else is INVALID_BLOCK; one transaction alone may use more", async () => {
+    const { ledger } = await openBounded();
+    const txs = [11, 12, 13, 14].map(put);
+    await expect(
+      ledger.execute({ time: 2_000, proposer: validator.publicKey, txs, lastCommit: null }),
+    ).rejects.toMatchObject({ code: "INVALID_BLOCK", message: expect.stringMatching(/transaction 3 .*maxBlockGas/) });
+    // Three fit; a single transaction never makes a block invalid by gas.
+    expect((await commitBlock(ledger, txs.slice(0, 3))).txs.length).toBe(3);
+    const { ledger: tight } = await ledgers(bounded(50))();
+    const alone = await tight.execute({ time: 2_000, proposer: validator.publicKey, txs: [put(15)], lastCommit: null });
+    expect(alone.gasUsed).toBeGreaterThan(50);
+  });
+
+  it("is a genesis parameter: at least maxTxGas, in the genesis hash only when it is not the default", () => {
+    expect(genesis.params.maxBlockGas).toBe(250_000_000);
+    const base = {
+      chainId: "ledger-test",
+      genesisTime: 1_000,
+      validators: [{ name: "v0", publicKey: toHex(validator.publicKey), power: 1 }],
+      admins: [toHex(admin.publicKey)],
+    };
+    const hash = (params: Record<string, number>) => toHex(genesisHash(parseGenesis({ ...base, params })));
+    expect(hash({ maxBlockGas: 250_000_000 })).toBe(hash({}));
+    expect(hash({ maxBlockGas: 300_000_000 })).not.toBe(hash({}));
+    expect(() => parseGenesis({ ...base, params: { maxTxGas: 1_000, maxBlockGas: 999 } })).toThrow(
+      /maxBlockGas must be at least params.maxTxGas/,
+    );
+  });
+});

@@ -76,6 +76,31 @@ describe("a solo node", () => {
     expect(node.ledger.head().height).toBe(idleHeight);
   });
 
+  it("cuts blocks by gas: each holds what fits maxBlockGas, and every transaction commits", async () => {
+    // Every put here ("kN" = "vN") uses the same gas, under 40: 80 holds two or more, never all nine.
+    const { node, init } = await devNode({ maxTxGas: 80, maxBlockGas: 80 });
+    const txs = Array.from({ length: 9 }, (_, i) => put(init.admin.secretKey, init.chainId, i));
+    const results = await node.mempool.add(txs.map((t) => t.bytes));
+    expect(results.every((r) => r.ok)).toBe(true);
+    const deadline = Date.now() + 10_000;
+    while (node.mempool.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const blocks = [];
+    const gas = new Set<number>();
+    for (let h = 1; h <= node.ledger.head().height; h++) {
+      const receipts = (await node.ledger.getReceipts(h))!;
+      for (const r of receipts) gas.add(r.gasUsed);
+      blocks.push({ txs: receipts.length, gas: receipts.reduce((a, r) => a + r.gasUsed, 0) });
+    }
+    expect(blocks.reduce((a, b) => a + b.txs, 0)).toBe(9);
+    expect(gas.size).toBe(1);
+    const perTx = [...gas][0]!;
+    expect(perTx).toBeLessThan(40);
+    for (const b of blocks) expect(b.gas).toBeLessThanOrEqual(80);
+    // The solo engine takes everything ready: only the gas bound cut these blocks.
+    expect(Math.max(...blocks.map((b) => b.txs))).toBe(Math.floor(80 / perTx));
+    expect(node.mempool.size).toBe(0);
+  });
+
   it("keeps every committed block and its state across a clean restart", async () => {
     const { node, init, home } = await devNode();
     await node.mempool.add([put(init.admin.secretKey, init.chainId, 1).bytes]);
