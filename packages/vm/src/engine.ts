@@ -114,18 +114,16 @@ class Engine implements Vm {
   }
 
   private run(compiled: Compiled, req: CallRequest): CallResult {
-    const setup = {
-      host: req.host,
-      input: req.input,
-      readOnly: req.readOnly === true,
-      limits: this.opts.limits,
-      costs: this.opts.costs,
-    };
+    const setup = { host: req.host, input: req.input, readOnly: req.readOnly === true };
     let live = compiled.idle;
     compiled.idle = undefined;
     if (live === undefined) {
       try {
-        live = instantiate(compiled.module, compiled.globals, new HostContext(setup));
+        live = instantiate(
+          compiled.module,
+          compiled.globals,
+          new HostContext(this.opts.limits, this.opts.costs, setup),
+        );
         if (this.opts.reuseInstances) compiled.pristine ??= snapshot(live);
       } catch (e) {
         // Deploy rules keep segments in bounds, so this is not expected; it is still the contract's fault.

@@ -61,12 +61,11 @@ export function truncateUtf8(s: string, maxBytes: number): string {
   return s.slice(0, end);
 }
 
+/** What changes from one call to the next on the same instance. */
 export interface CallSetup {
   readonly host: VmHost;
   readonly input: Uint8Array;
   readonly readOnly: boolean;
-  readonly limits: VmLimits;
-  readonly costs: GasCosts;
 }
 
 /**
@@ -75,19 +74,23 @@ export interface CallSetup {
  * functions charge gas on the module's own gas global, so one counter covers both.
  */
 export class HostContext {
-  private setup: CallSetup;
+  private readonly limits: VmLimits;
+  private readonly costs: GasCosts;
+  private call: CallSetup;
   private memory: WebAssembly.Memory | undefined;
   private gas: WebAssembly.Global | undefined;
   private buffer: Uint8Array = EMPTY;
   output: Uint8Array = EMPTY;
 
-  constructor(setup: CallSetup) {
-    this.setup = setup;
+  constructor(limits: VmLimits, costs: GasCosts, call: CallSetup) {
+    this.limits = limits;
+    this.costs = costs;
+    this.call = call;
   }
 
-  /** Starts a call on an instance that ran others before. */
-  begin(setup: CallSetup): void {
-    this.setup = setup;
+  /** Starts the next call on the instance. */
+  begin(call: CallSetup): void {
+    this.call = call;
     this.buffer = EMPTY;
     this.output = EMPTY;
   }
@@ -126,11 +129,11 @@ export class HostContext {
   }
 
   private checkKey(len: number): void {
-    checkLength("key", len, 1, this.setup.limits.maxKeyBytes);
+    checkLength("key", len, 1, this.limits.maxKeyBytes);
   }
 
   private writable(what: string): void {
-    if (this.setup.readOnly) throw new VmError("READ_ONLY", `${what} in a read-only call`);
+    if (this.call.readOnly) throw new VmError("READ_ONLY", `${what} in a read-only call`);
   }
 
   private toBuffer(data: Uint8Array | undefined): number {
@@ -143,114 +146,113 @@ export class HostContext {
   }
 
   imports(): WebAssembly.Imports {
-    // Every function reads the current call's setup: an instance (and its imports) outlives a call.
+    // The imports outlive a call: each function reads the current one's host and input.
+    const { limits, costs } = this;
     const cairn = {
       input_len: (): number => {
-        this.charge(this.setup.costs.hostCall);
-        return this.setup.input.length;
+        this.charge(costs.hostCall);
+        return this.call.input.length;
       },
       input_read: (ptr: number): void => {
-        this.charge(this.setup.costs.hostCall + this.setup.costs.byte * this.setup.input.length);
-        this.write(ptr, this.setup.input);
+        this.charge(costs.hostCall + costs.byte * this.call.input.length);
+        this.write(ptr, this.call.input);
       },
       buffer_read: (ptr: number): void => {
-        this.charge(this.setup.costs.hostCall + this.setup.costs.byte * this.buffer.length);
+        this.charge(costs.hostCall + costs.byte * this.buffer.length);
         this.write(ptr, this.buffer);
       },
       storage_get: (kPtr: number, kLen: number): number => {
         this.checkKey(kLen);
-        this.charge(this.setup.costs.hostCall + this.setup.costs.byte * kLen);
-        const value = this.setup.host.storageGet(this.read(kPtr, kLen));
-        if (value !== undefined) this.charge(this.setup.costs.byte * value.length);
+        this.charge(costs.hostCall + costs.byte * kLen);
+        const value = this.call.host.storageGet(this.read(kPtr, kLen));
+        if (value !== undefined) this.charge(costs.byte * value.length);
         return this.toBuffer(value);
       },
       storage_has: (kPtr: number, kLen: number): number => {
         this.checkKey(kLen);
-        this.charge(this.setup.costs.hostCall + this.setup.costs.byte * kLen);
-        return this.setup.host.storageGet(this.read(kPtr, kLen)) === undefined ? 0 : 1;
+        this.charge(costs.hostCall + costs.byte * kLen);
+        return this.call.host.storageGet(this.read(kPtr, kLen)) === undefined ? 0 : 1;
       },
       storage_set: (kPtr: number, kLen: number, vPtr: number, vLen: number): void => {
         this.writable("storage_set");
         this.checkKey(kLen);
-        checkLength("value", vLen, 0, this.setup.limits.maxValueBytes);
-        this.charge(
-          this.setup.costs.hostCall + this.setup.costs.storageWrite + this.setup.costs.storageByte * (kLen + vLen),
-        );
-        this.setup.host.storageSet(this.read(kPtr, kLen), this.read(vPtr, vLen));
+        checkLength("value", vLen, 0, limits.maxValueBytes);
+        this.charge(costs.hostCall + costs.storageWrite + costs.storageByte * (kLen + vLen));
+        this.call.host.storageSet(this.read(kPtr, kLen), this.read(vPtr, vLen));
       },
       storage_delete: (kPtr: number, kLen: number): void => {
         this.writable("storage_delete");
         this.checkKey(kLen);
-        this.charge(this.setup.costs.hostCall + this.setup.costs.storageWrite + this.setup.costs.storageByte * kLen);
-        this.setup.host.storageDelete(this.read(kPtr, kLen));
+        this.charge(costs.hostCall + costs.storageWrite + costs.storageByte * kLen);
+        this.call.host.storageDelete(this.read(kPtr, kLen));
       },
       storage_next: (pPtr: number, pLen: number, aPtr: number, aLen: number): number => {
-        checkLength("prefix", pLen, 0, this.setup.limits.maxKeyBytes);
-        checkLength("key", aLen, -1, this.setup.limits.maxKeyBytes);
-        this.charge(this.setup.costs.hostCall + this.setup.costs.byte * (pLen + Math.max(aLen, 0)));
+        checkLength("prefix", pLen, 0, limits.maxKeyBytes);
+        checkLength("key", aLen, -1, limits.maxKeyBytes);
+        this.charge(costs.hostCall + costs.byte * (pLen + Math.max(aLen, 0)));
         const prefix = this.read(pPtr, pLen);
         const after = aLen < 0 ? undefined : this.read(aPtr, aLen);
-        const key = this.setup.host.storageNext(prefix, after);
-        if (key !== undefined) this.charge(this.setup.costs.byte * key.length);
+        const key = this.call.host.storageNext(prefix, after);
+        if (key !== undefined) this.charge(costs.byte * key.length);
         return this.toBuffer(key);
       },
       private_count: (): number => {
-        this.charge(this.setup.costs.hostCall);
-        return this.setup.host.privateCount;
+        this.charge(costs.hostCall);
+        return this.call.host.privateCount;
       },
       private_ref: (index: number): number => {
-        this.charge(this.setup.costs.hostCall);
-        const ref = this.setup.host.privateRef(index);
+        this.charge(costs.hostCall);
+        const ref = this.call.host.privateRef(index);
         if (ref === undefined)
-          badCall(`private write ${index} does not exist (the transaction has ${this.setup.host.privateCount})`);
-        this.charge(this.setup.costs.byte * (ref as Uint8Array).length);
+          badCall(`private write ${index} does not exist (the transaction has ${this.call.host.privateCount})`);
+        this.charge(costs.byte * (ref as Uint8Array).length);
         return this.toBuffer(ref);
       },
       private_put: (index: number): void => {
         this.writable("private_put");
-        if (index < 0 || index >= this.setup.host.privateCount) {
-          badCall(`private write ${index} does not exist (the transaction has ${this.setup.host.privateCount})`);
+        if (index < 0 || index >= this.call.host.privateCount) {
+          badCall(`private write ${index} does not exist (the transaction has ${this.call.host.privateCount})`);
         }
-        this.charge(this.setup.costs.hostCall + this.setup.costs.storageWrite + this.setup.costs.storageByte * 64);
-        this.setup.host.privatePut(index);
+        this.charge(costs.hostCall + costs.storageWrite + costs.storageByte * 64);
+        this.call.host.privatePut(index);
       },
       private_hash: (cPtr: number, cLen: number, kPtr: number): number => {
         checkLength("collection name", cLen, 1, 64);
-        this.charge(this.setup.costs.hostCall + this.setup.costs.byte * (cLen + 32));
+        this.charge(costs.hostCall + costs.byte * (cLen + 32));
         const name = decodeName(this.range(cPtr, cLen), "collection name");
-        const hash = this.setup.host.privateHash(name, this.read(kPtr, 32));
-        if (hash !== undefined) this.charge(this.setup.costs.byte * hash.length);
+        const hash = this.call.host.privateHash(name, this.read(kPtr, 32));
+        if (hash !== undefined) this.charge(costs.byte * hash.length);
         return this.toBuffer(hash);
       },
       caller: (ptr: number): void => {
-        this.charge(this.setup.costs.hostCall + this.setup.costs.byte * this.setup.host.caller.length);
-        this.write(ptr, this.setup.host.caller);
+        this.charge(costs.hostCall + costs.byte * this.call.host.caller.length);
+        this.write(ptr, this.call.host.caller);
       },
       block_height: (): bigint => {
-        this.charge(this.setup.costs.hostCall);
-        return BigInt(this.setup.host.height);
+        this.charge(costs.hostCall);
+        return BigInt(this.call.host.height);
       },
       block_time: (): bigint => {
-        this.charge(this.setup.costs.hostCall);
-        return BigInt(this.setup.host.time);
+        this.charge(costs.hostCall);
+        return BigInt(this.call.host.time);
       },
       emit: (nPtr: number, nLen: number, dPtr: number, dLen: number): void => {
         this.writable("emit");
-        checkLength("event name", nLen, 1, this.setup.limits.maxEventNameBytes);
-        checkLength("event data", dLen, 0, this.setup.limits.maxEventBytes);
-        this.charge(this.setup.costs.hostCall + this.setup.costs.byte * (nLen + dLen));
+        checkLength("event name", nLen, 1, limits.maxEventNameBytes);
+        checkLength("event data", dLen, 0, limits.maxEventBytes);
+        this.charge(costs.hostCall + costs.byte * (nLen + dLen));
         const name = decodeName(this.range(nPtr, nLen), "event name");
-        this.setup.host.emit(name, this.read(dPtr, dLen));
+        this.call.host.emit(name, this.read(dPtr, dLen));
       },
       ret: (ptr: number, len: number): void => {
-        checkLength("return value", len, 0, this.setup.limits.maxReturnBytes);
-        this.charge(this.setup.costs.hostCall + this.setup.costs.byte * len);
+        checkLength("return value", len, 0, limits.maxReturnBytes);
+        this.charge(costs.hostCall + costs.byte * len);
         this.output = this.read(ptr, len);
       },
       fail: (cPtr: number, cLen: number, mPtr: number, mLen: number): void => {
         checkLength("error code", cLen, 1, 32);
-        checkLength("error message", mLen, 0, this.setup.limits.maxErrorMessageBytes);
-        this.charge(this.setup.costs.hostCall + this.setup.costs.byte * (cLen + mLen));
+        checkLength("error message", mLen, 0, limits.maxErrorMessageBytes);
+        this.charge(costs.hostCall + costs.byte * (cLen + mLen));
         const code = String.fromCharCode(...this.range(cPtr, cLen));
         if (!ERROR_CODE.test(code)) badCall("error code does not match [A-Z][A-Z0-9_]{0,31}");
         throw new VmError(code, utf8Lenient.decode(this.range(mPtr, mLen)));
@@ -258,11 +260,11 @@ export class HostContext {
     };
     const env = {
       abort: (msgPtr: number, filePtr: number, line: number, column: number): void => {
-        this.charge(this.setup.costs.hostCall);
+        this.charge(costs.hostCall);
         const message = this.asString(msgPtr) ?? "abort";
         const file = this.asString(filePtr);
         const where = file === undefined ? "" : ` at ${file}:${line >>> 0}:${column >>> 0}`;
-        throw new VmError("CONTRACT_ABORT", truncateUtf8(message + where, this.setup.limits.maxErrorMessageBytes));
+        throw new VmError("CONTRACT_ABORT", truncateUtf8(message + where, limits.maxErrorMessageBytes));
       },
     };
     return { [HOST_MODULE]: cairn, [ABORT_MODULE]: { [ABORT_NAME]: env.abort } };
@@ -276,8 +278,8 @@ export class HostContext {
     if (len > 2 ** 31) badCall(`string at ${ptr} out of bounds`);
     this.range(ptr, len);
     // Decode no more than the longest message a receipt keeps (every UTF-16 unit is ≥ 1 UTF-8 byte).
-    const read = Math.min(len, this.setup.limits.maxErrorMessageBytes * 2) & ~1;
-    this.charge(this.setup.costs.byte * read);
+    const read = Math.min(len, this.limits.maxErrorMessageBytes * 2) & ~1;
+    this.charge(this.costs.byte * read);
     return utf16.decode(this.range(ptr, read));
   }
 }
