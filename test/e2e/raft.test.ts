@@ -119,6 +119,24 @@ async function expectNoFork(urls: string[]): Promise<number> {
   return top;
 }
 
+/** What each node says about itself and about the transactions it has not committed, and its last log lines. */
+async function diagnose(c: Chain, urls: string[], hashes: string[]): Promise<string> {
+  const lines: string[] = [];
+  for (const [i, u] of urls.entries()) {
+    const s = await status(u).catch((e: Error) => ({ error: e.message }));
+    const missing: string[] = [];
+    for (const h of hashes) {
+      const t = (await getJson(`${u}/txs/${h}`).catch(() => ({ body: { status: "unreachable" } }))).body.status;
+      if (t !== "committed") missing.push(`${h.slice(0, 8)}:${t}`);
+    }
+    lines.push(`node${i}: ${JSON.stringify({ height: s.height, raft: s.consensus?.raft, peers: s.peers })}`);
+    lines.push(`  not committed: ${missing.join(" ") || "none"}`);
+    const out = (c.outputs[i] ?? "") + (c.nodes[i]?.output() ?? "");
+    lines.push(...out.trim().split("\n").slice(-25).map((l) => `  | ${l.slice(0, 300)}`));
+  }
+  return lines.join("\n");
+}
+
 async function committedEverywhere(urls: string[], hashes: string[], timeoutMs = 60_000): Promise<void> {
   await waitFor(
     `${hashes.length} transactions committed on every node`,
@@ -252,11 +270,12 @@ describe("Raft, as processes", () => {
     await expectNoFork(majority.map((i) => urls[i]!));
 
     lab.heal();
-    await committedEverywhere(
-      urls,
-      [...sideA, ...sideB].map((t) => toHex(t.hash)),
-      90_000,
-    );
+    const hashes = [...sideA, ...sideB].map((t) => toHex(t.hash));
+    try {
+      await committedEverywhere(urls, hashes, 90_000);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${await diagnose(c, urls, hashes)}`);
+    }
     const top = await expectNoFork(urls);
     expect(top).toBeGreaterThan(majorityTop);
   });

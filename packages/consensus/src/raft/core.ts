@@ -62,7 +62,13 @@ export type RaftEffect =
       readonly truncateFrom?: number;
       readonly append: readonly RaftEntry[];
     }
-  | { readonly type: "send"; readonly message: RaftMessage }
+  /**
+   * Send to every peer. `direct`: not (only) by gossip but straight to each connected peer, for a
+   * leader's heartbeat while some voter has been silent for an election timeout: gossip that stopped
+   * reaching a node (a partition healed over connections gossip no longer uses) must not keep it
+   * out of the cluster.
+   */
+  | { readonly type: "send"; readonly message: RaftMessage; readonly direct?: boolean }
   /** Execute and commit this entry with its certificate, then call `applied`. In height order. */
   | {
       readonly type: "commit";
@@ -182,6 +188,7 @@ export class RaftCore {
       if (this.role === "leader" && now >= this.heartbeatDue) {
         this.sendAppend(
           this.someoneLacksEntries() && now - this.lastEntriesSent >= RESEND_HEARTBEATS * this.opts.heartbeatMs,
+          this.someoneSilent(now),
         );
       }
     } else if (this.role !== "learner" && now >= this.electionDeadline) {
@@ -651,7 +658,7 @@ export class RaftCore {
   }
 
   /** Broadcasts AppendEntries: with the uncommitted tail after the committed head, or a heartbeat after the last entry. */
-  private sendAppend(withEntries: boolean): void {
+  private sendAppend(withEntries: boolean, direct = false): void {
     const now = this.cfg.now();
     this.heartbeatDue = now + this.opts.heartbeatMs;
     const certified = Math.max(this.committed.height, ...this.certs.keys());
@@ -660,17 +667,31 @@ export class RaftCore {
     const commitIndex = commit === null ? this.committed.height : certified;
     if (withEntries && this.log.length > 0) {
       this.lastEntriesSent = now;
-      this.send({
-        ...base,
-        prevIndex: this.committed.height,
-        prevTerm: this.committed.term,
-        entries: [...this.log],
-        commitIndex,
-        commit,
-      });
+      this.send(
+        {
+          ...base,
+          prevIndex: this.committed.height,
+          prevTerm: this.committed.term,
+          entries: [...this.log],
+          commitIndex,
+          commit,
+        },
+        direct,
+      );
     } else {
-      this.send({ ...base, prevIndex: this.lastIndex(), prevTerm: this.lastTerm(), entries: [], commitIndex, commit });
+      this.send(
+        { ...base, prevIndex: this.lastIndex(), prevTerm: this.lastTerm(), entries: [], commitIndex, commit },
+        direct,
+      );
     }
+  }
+
+  /** Whether a voter has not been heard from for an election timeout. */
+  private someoneSilent(now: number): boolean {
+    const self = toHex(this.cfg.self);
+    return [...this.voters()].some(
+      (v) => v !== self && now - (this.lastHeard.get(v) ?? 0) >= this.opts.electionTimeoutMs,
+    );
   }
 
   private someoneLacksEntries(): boolean {
@@ -763,8 +784,8 @@ export class RaftCore {
     });
   }
 
-  private send(message: RaftMessage): void {
-    this.effects.push({ type: "send", message });
+  private send(message: RaftMessage, direct = false): void {
+    this.effects.push(direct ? { type: "send", message, direct } : { type: "send", message });
   }
 
   private voteEvent(

@@ -260,7 +260,9 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
             e.message,
             this.c.signer.sign(raftSigningBytes(this.c.ledger.chainId, e.message)),
           );
-          this.c.transport.broadcast(bytes);
+          const { transport } = this.c;
+          if (e.direct === true && transport.resend !== undefined) transport.resend(bytes);
+          else transport.broadcast(bytes);
           break;
         }
         case "commit": {

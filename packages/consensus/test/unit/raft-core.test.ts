@@ -218,6 +218,37 @@ describe("Raft machine", () => {
     expect(leader!.status().term).toBe(1);
   });
 
+  it("a leader sends its heartbeats straight to every peer, not by gossip only, while a voter is silent", () => {
+    const [leader, one, two] = elect();
+    const heartbeats = (effects: RaftEffect[]) =>
+      effects.filter((e) => e.type === "send" && e.message.type === "append") as Extract<
+        RaftEffect,
+        { type: "send" }
+      >[];
+    const directAt: boolean[] = [];
+    // Node 1 answers every heartbeat; node 2 hears nothing (its gossip is lost).
+    for (let t = 0; t < 15; t++) {
+      clock += 100;
+      for (const hb of heartbeats(leader!.tick())) {
+        directAt.push(hb.direct === true);
+        for (const reply of of(one!.receive(hb.message), "append-reply")) leader!.receive(reply);
+      }
+    }
+    expect(leader!.status().role).toBe("leader");
+    // Gossip while node 2 was heard from within the election timeout (1 s), straight after that.
+    expect(directAt.slice(0, 8).every((d) => !d)).toBe(true);
+    expect(directAt.slice(-4).every((d) => d)).toBe(true);
+    // Once node 2 answers, gossip again.
+    clock += 100;
+    const last = heartbeats(leader!.tick());
+    expect(last.every((hb) => hb.direct === true)).toBe(true);
+    for (const hb of last) for (const reply of of(two!.receive(hb.message), "append-reply")) leader!.receive(reply);
+    clock += 100;
+    const after = heartbeats(leader!.tick());
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((hb) => hb.direct !== true)).toBe(true);
+  });
+
   it("encodes every message canonically and signs it; a damaged message does not decode", () => {
     const [leader] = elect();
     const append = of(leader!.propose(block(1, keys[0]!.publicKey), 1), "append")[0]!;
