@@ -132,7 +132,13 @@ async function diagnose(c: Chain, urls: string[], hashes: string[]): Promise<str
     lines.push(`node${i}: ${JSON.stringify({ height: s.height, raft: s.consensus?.raft, peers: s.peers })}`);
     lines.push(`  not committed: ${missing.join(" ") || "none"}`);
     const out = (c.outputs[i] ?? "") + (c.nodes[i]?.output() ?? "");
-    lines.push(...out.trim().split("\n").slice(-25).map((l) => `  | ${l.slice(0, 300)}`));
+    lines.push(
+      ...out
+        .trim()
+        .split("\n")
+        .slice(-25)
+        .map((l) => `  | ${l.slice(0, 300)}`),
+    );
   }
   return lines.join("\n");
 }
