@@ -83,6 +83,8 @@ export class Reader {
   }
 }
 
+const utf8Encoder = new TextEncoder();
+
 export class Writer {
   private buf = new Uint8Array(1024);
   length = 0;
@@ -153,6 +155,16 @@ export class Writer {
   /** A vector or section payload: its byte length then the bytes. */
   sized(body: Uint8Array): this {
     return this.u32(body.length).bytes(body);
+  }
+
+  /** A name: its UTF-8 bytes, sized (Reader.name reads it back). */
+  name(s: string): this {
+    return this.sized(utf8Encoder.encode(s));
+  }
+
+  /** A section: its id and sized payload; nothing when there is no payload. */
+  section(id: number, payload: Uint8Array | undefined): this {
+    return payload === undefined ? this : this.u8(id).sized(payload);
   }
 
   finish(): Uint8Array {

@@ -1,7 +1,7 @@
 import { GAS_EXPORT, GLOBAL_EXPORT_PREFIX, MEMORY_EXPORT, STATUS_EXPORT } from "./abi.ts";
-import { Reader, Writer } from "./binary.ts";
+import { Writer } from "./binary.ts";
 import type { HostContext } from "./host.ts";
-import { KIND_GLOBAL, SECTION_DATA, SECTION_EXPORT, SECTION_TYPE, type WasmModule } from "./module.ts";
+import { encodeExports, KIND_GLOBAL, SECTION_DATA, SECTION_EXPORT, SECTION_TYPE, type WasmModule } from "./module.ts";
 
 // One instance serves call after call (docs/contracts.md, "Instances"). A new WebAssembly.Instance
 // per call cost about half of a token transfer: a linear memory mapped and unmapped, its data
@@ -40,29 +40,13 @@ export interface Pristine {
  */
 export function exportGlobals(m: WasmModule): { readonly code: Uint8Array; readonly globals: string[] } {
   const globals = m.mutableGlobals.map((i) => `${GLOBAL_EXPORT_PREFIX}${i}`);
-  const entries = new Writer();
-  let count = 0;
-  const raw = m.raw.get(SECTION_EXPORT);
-  if (raw !== undefined) {
-    const r = new Reader(raw);
-    count = r.u32();
-    entries.bytes(raw.subarray(r.pos));
-  }
-  const encoder = new TextEncoder();
-  for (const [n, name] of globals.entries()) {
-    entries.sized(encoder.encode(name)).u8(KIND_GLOBAL).u32(m.mutableGlobals[n]!);
-  }
+  const exports = encodeExports([
+    ...m.exports,
+    ...globals.map((name, n) => ({ name, kind: KIND_GLOBAL, index: m.mutableGlobals[n]! })),
+  ]);
   const out = new Writer().bytes(m.bytes.subarray(0, 8));
-  for (let id = SECTION_TYPE; id <= SECTION_DATA; id++) {
-    const payload =
-      id === SECTION_EXPORT
-        ? new Writer()
-            .u32(count + globals.length)
-            .bytes(entries.finish())
-            .finish()
-        : m.raw.get(id);
-    if (payload !== undefined) out.u8(id).sized(payload);
-  }
+  for (let id = SECTION_TYPE; id <= SECTION_DATA; id++)
+    out.section(id, id === SECTION_EXPORT ? exports : m.raw.get(id));
   return { code: out.finish(), globals };
 }
 

@@ -33,6 +33,7 @@ import {
   readInstr,
 } from "./instructions.ts";
 import {
+  encodeExports,
   invalid,
   KIND_FUNC,
   KIND_GLOBAL,
@@ -181,15 +182,6 @@ function growBody(ctx: Context): Uint8Array {
   return w.finish();
 }
 
-function section(out: Writer, id: number, payload: Uint8Array | undefined): void {
-  if (payload === undefined) return;
-  out.u8(id).sized(payload);
-}
-
-function nameBytes(w: Writer, name: string): void {
-  w.sized(new TextEncoder().encode(name));
-}
-
 export function instrument(v: ValidatedModule, costs: GasCosts, limits: VmLimits): Uint8Array {
   const m = v.module;
   const ctx: Context = {
@@ -226,20 +218,20 @@ export function instrument(v: ValidatedModule, costs: GasCosts, limits: VmLimits
     typeSec.u32(t.results.length);
     for (const p of t.results) typeSec.u8(p);
   }
-  section(out, SECTION_TYPE, typeSec.finish());
-  section(out, SECTION_IMPORT, m.raw.get(SECTION_IMPORT));
+  out.section(SECTION_TYPE, typeSec.finish());
+  out.section(SECTION_IMPORT, m.raw.get(SECTION_IMPORT));
 
   const funcSec = new Writer().u32(functions.length);
   for (const f of functions) funcSec.u32(f);
-  section(out, SECTION_FUNCTION, funcSec.finish());
-  section(out, SECTION_TABLE, m.raw.get(SECTION_TABLE));
-  section(out, SECTION_MEMORY, m.raw.get(SECTION_MEMORY));
+  out.section(SECTION_FUNCTION, funcSec.finish());
+  out.section(SECTION_TABLE, m.raw.get(SECTION_TABLE));
+  out.section(SECTION_MEMORY, m.raw.get(SECTION_MEMORY));
 
   const globalSec = new Writer().u32(m.globalCount + 3).bytes(m.globalEntries);
   globalSec.u8(I64).u8(1).u8(OP_I64_CONST).sleb(0).u8(OP_END); // cairn_gas
   globalSec.u8(I32).u8(1).u8(OP_I32_CONST).sleb(0).u8(OP_END); // cairn_status
   globalSec.u8(I32).u8(1).u8(OP_I32_CONST).sleb(0).u8(OP_END); // stack slots in use
-  section(out, SECTION_GLOBAL, globalSec.finish());
+  out.section(SECTION_GLOBAL, globalSec.finish());
 
   // The start function would run inside instantiation, before the host sets the gas: it is
   // exported instead and the engine calls it, metered, before the method.
@@ -249,18 +241,13 @@ export function instrument(v: ValidatedModule, costs: GasCosts, limits: VmLimits
     { name: STATUS_EXPORT, kind: KIND_GLOBAL, index: ctx.status },
     ...(m.start === undefined ? [] : [{ name: START_EXPORT, kind: KIND_FUNC, index: m.start }]),
   ];
-  const exportSec = new Writer().u32(exports.length);
-  for (const e of exports) {
-    nameBytes(exportSec, e.name);
-    exportSec.u8(e.kind).u32(e.index);
-  }
-  section(out, SECTION_EXPORT, exportSec.finish());
-  section(out, SECTION_ELEMENT, m.raw.get(SECTION_ELEMENT));
+  out.section(SECTION_EXPORT, encodeExports(exports));
+  out.section(SECTION_ELEMENT, m.raw.get(SECTION_ELEMENT));
 
   const codeSec = new Writer().u32(bodies.length);
   for (const b of bodies) codeSec.sized(b);
-  section(out, SECTION_CODE, codeSec.finish());
-  section(out, SECTION_DATA, m.raw.get(SECTION_DATA));
+  out.section(SECTION_CODE, codeSec.finish());
+  out.section(SECTION_DATA, m.raw.get(SECTION_DATA));
 
   const code = out.finish();
   if (!WebAssembly.validate(code as Uint8Array<ArrayBuffer>)) {

@@ -1,5 +1,5 @@
 import { I32, I64, isMethodName } from "./abi.ts";
-import { Reader } from "./binary.ts";
+import { Reader, Writer } from "./binary.ts";
 import { VmError } from "./errors.ts";
 
 // Structural decoding of a module restricted to WebAssembly 1.0 (plus sign-extension operators and
@@ -82,6 +82,13 @@ export const PAGE_BYTES = 65_536;
 
 /** A name quoted for an error message (escapes control characters). */
 export const q = (name: string): string => JSON.stringify(name);
+
+/** An export section's payload. */
+export function encodeExports(exports: readonly Export[]): Uint8Array {
+  const w = new Writer().u32(exports.length);
+  for (const e of exports) w.name(e.name).u8(e.kind).u32(e.index);
+  return w.finish();
+}
 
 export function invalid(rule: string): never {
   throw new VmError("INVALID_MODULE", rule);
