@@ -169,22 +169,23 @@ describe("ledger", () => {
 describe("the block gas bound (maxBlockGas)", () => {
   // kv puts of the same size use the same gas; the bound holds three of them but not four.
   const put = (i: number) => call(alice, "kv", "put", [new Uint8Array([i]), new Uint8Array(40)]);
-  const bounded = (maxBlockGas: number) =>
+  /** The suite's genesis with other parameters. */
+  const genesisWith = (params: Record<string, number>) =>
     parseGenesis({
       chainId: "ledger-test",
       genesisTime: 1_000,
       validators: [{ name: "v0", publicKey: toHex(validator.publicKey), power: 1 }],
       admins: [toHex(admin.publicKey)],
       accounts: [{ publicKey: toHex(alice.publicKey), balance: "1000" }],
-      params: { maxTxGas: 50, maxBlockGas },
+      params,
     });
+  const bounded = (maxBlockGas: number) => genesisWith({ maxTxGas: 50, maxBlockGas });
   const openPlain = ledgers(genesis);
-  let gasPerPut = 0;
   const openBounded = ledgers(bounded(220));
 
   it("the proposer's block stops before the transaction that would pass it; the rest fit later blocks", async () => {
     const { ledger: plain } = await openPlain();
-    gasPerPut = (await commitBlock(plain, [put(0)])).receipts[0]!.gasUsed;
+    const gasPerPut = (await commitBlock(plain, [put(0)])).receipts[0]!.gasUsed;
     // So three fit in 220 and four do not.
     expect(gasPerPut).toBeGreaterThan(55);
     expect(gasPerPut).toBeLessThanOrEqual(73);
@@ -226,16 +227,10 @@ describe("the block gas bound (maxBlockGas)", () => {
 
   it("is a genesis parameter: at least maxTxGas, in the genesis hash only when it is not the default", () => {
     expect(genesis.params.maxBlockGas).toBe(250_000_000);
-    const base = {
-      chainId: "ledger-test",
-      genesisTime: 1_000,
-      validators: [{ name: "v0", publicKey: toHex(validator.publicKey), power: 1 }],
-      admins: [toHex(admin.publicKey)],
-    };
-    const hash = (params: Record<string, number>) => toHex(genesisHash(parseGenesis({ ...base, params })));
+    const hash = (params: Record<string, number>) => toHex(genesisHash(genesisWith(params)));
     expect(hash({ maxBlockGas: 250_000_000 })).toBe(hash({}));
     expect(hash({ maxBlockGas: 300_000_000 })).not.toBe(hash({}));
-    expect(() => parseGenesis({ ...base, params: { maxTxGas: 1_000, maxBlockGas: 999 } })).toThrow(
+    expect(() => genesisWith({ maxTxGas: 1_000, maxBlockGas: 999 })).toThrow(
       /maxBlockGas must be at least params.maxTxGas/,
     );
   });
