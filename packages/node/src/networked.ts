@@ -147,10 +147,12 @@ export async function startNetworked(w: NetworkedWiring): Promise<NetworkedParts
     return { engine, ...network };
   }
   const evidenceStore = await createEvidenceStore(w.db);
+  const safety = createSafetyStore(paths.safetyRecord, w.db);
+  closers.push(async () => safety.close());
   const engine = createBftEngine<ExecutedBlock>(
     {
       ...shared,
-      safety: createSafetyStore(paths.safetyRecord, w.db),
+      safety,
       onEvidence: async (e) => {
         if (await evidenceStore.add(e)) metrics.consensus.evidence.inc({ kind: e.kind });
       },
