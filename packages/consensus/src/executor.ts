@@ -44,6 +44,15 @@ export class BlockExecutor<E extends ExecutedBlockView> {
   async execute(proposal: Parameters<LedgerPort<E>["execute"]>[0]): Promise<E> {
     const started = performance.now();
     const executed = await this.c.ledger.execute(proposal);
+    // A transaction the ledger left out of this node's own block can never be in one (committed
+    // already, or expired): left pending, it would be reaped into every block this node proposes.
+    if (executed.excluded !== undefined && executed.excluded.length > 0) {
+      this.c.logger?.warn(
+        { count: executed.excluded.length },
+        "dropped pending transactions a block already committed",
+      );
+      this.c.mempool.removeCommitted(executed.excluded);
+    }
     this.telemetry.blockExecuted(executed.txs.length, (performance.now() - started) / 1000);
     this.telemetry.trace("executed", executed.txs, executed.block.header.height);
     return executed;

@@ -24,6 +24,8 @@ export interface ExecutedBlockView {
   readonly hash: Uint8Array;
   readonly txs: readonly SignedTransaction[];
   readonly receipts: readonly Receipt[];
+  /** A proposer's block (`fill`): the reaped transactions that may not be in a block (replayed), left out. */
+  readonly excluded?: readonly SignedTransaction[];
 }
 
 export interface LedgerPort<E extends ExecutedBlockView = ExecutedBlockView> {
@@ -40,7 +42,10 @@ export interface LedgerPort<E extends ExecutedBlockView = ExecutedBlockView> {
     proposer: Uint8Array;
     txs: readonly SignedTransaction[];
     lastCommit: Commit | null;
-    /** This node's own block: keep the transactions that fit the chain's gas bound, leave the rest. */
+    /**
+     * This node's own block: leave out (in `excluded`) transactions that may not be in a block,
+     * keep those that fit the chain's gas bound, leave the rest for a later block.
+     */
     fill?: boolean;
   }): Promise<E>;
   commit(executed: E, commit: Commit): Promise<void>;

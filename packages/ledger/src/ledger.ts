@@ -79,9 +79,11 @@ export interface BlockProposal {
   /** Certificate of the parent block (null at height 1). */
   readonly lastCommit: Commit | null;
   /**
-   * The proposer's own block: execution stops before the first transaction that would take the
-   * block past maxBlockGas, and the block holds the transactions before it (the rest stay in the
-   * mempool for a later block). Without it, such a block is INVALID_BLOCK.
+   * The proposer's own block: a transaction that may not be in a block at all (replayed, expired,
+   * another chain's) is left out (`ExecutedBlock.excluded`), and execution stops before the first
+   * transaction that would take the block past maxBlockGas, the block holding the transactions
+   * before it (the rest stay in the mempool for a later block). Without it, either makes the
+   * block INVALID_BLOCK.
    */
   readonly fill?: boolean;
 }
@@ -100,6 +102,8 @@ export interface ExecutedBlock {
   readonly prepared: PreparedState;
   /** Private writes the block committed (their hashes became their keys' hashes): docs/privacy.md. */
   readonly privateWrites: readonly CommittedPrivateWrite[];
+  /** With `fill`: the proposal's transactions that may not be in a block (replayed, expired), left out. */
+  readonly excluded: readonly SignedTransaction[];
 }
 
 /** A block restored with a snapshot (state sync): checked by the caller against a certified header. */
@@ -502,7 +506,8 @@ export class Ledger {
    * Executes a proposed block on top of the current head without changing anything: the result
    * can be committed with `commit`, or dropped. Transactions whose contract call fails are kept
    * with a failed receipt and their writes reverted; a transaction that may not be in a block at
-   * all (wrong chain, expired, replayed, oversized) makes the whole block invalid.
+   * all (wrong chain, expired, replayed, oversized) makes the whole block invalid, or with `fill`
+   * is left out.
    */
   async execute(proposal: BlockProposal): Promise<ExecutedBlock> {
     const parent = this.headValue;
@@ -515,23 +520,33 @@ export class Ledger {
       );
     }
     if (proposal.time < parent.time) throw new LedgerError("INVALID_BLOCK", "block time is earlier than its parent's");
+    const fill = proposal.fill === true;
     let bytes = 0;
     const keys = proposal.txs.map(replayKey);
     const committed = await this.db.getMany(Columns.replay, keys);
     const inBlock = new Set<string>();
+    let txs: SignedTransaction[] = [];
+    const excluded: SignedTransaction[] = [];
     for (let i = 0; i < proposal.txs.length; i++) {
       const stx = proposal.txs[i] as SignedTransaction;
-      bytes += stx.bytes.length;
+      let why: string | undefined;
       try {
         this.checkEnvelope(stx, height);
       } catch (e) {
-        throw new LedgerError("INVALID_BLOCK", `transaction ${i}: ${(e as Error).message}`);
+        why = `transaction ${i}: ${(e as Error).message}`;
       }
       const k = toHex(keys[i] as Uint8Array);
-      if (committed[i] !== undefined || inBlock.has(k)) {
-        throw new LedgerError("INVALID_BLOCK", `transaction ${i} replays a sender and nonce`);
+      if (why === undefined && (committed[i] !== undefined || inBlock.has(k))) {
+        why = `transaction ${i} replays a sender and nonce`;
+      }
+      if (why !== undefined) {
+        if (!fill) throw new LedgerError("INVALID_BLOCK", why);
+        excluded.push(stx);
+        continue;
       }
       inBlock.add(k);
+      bytes += stx.bytes.length;
+      txs.push(stx);
     }
     if (bytes > params.maxBlockBytes) {
       throw new LedgerError(
@@ -544,8 +559,7 @@ export class Ledger {
     const receipts: Receipt[] = [];
     const privateWrites: CommittedPrivateWrite[] = [];
     let gasUsed = 0;
-    let txs = proposal.txs;
-    for (const [i, stx] of proposal.txs.entries()) {
+    for (const [i, stx] of txs.entries()) {
       const checkpoint = overlay.checkpoint();
       const r = await this.executeTx(overlay, stx, height, proposal.time);
       // Checked as each transaction ends, so an oversized block costs a validator no more than
@@ -558,7 +572,7 @@ export class Ledger {
           );
         }
         overlay.revertTo(checkpoint);
-        txs = proposal.txs.slice(0, i);
+        txs = txs.slice(0, i);
         break;
       }
       gasUsed += r.gasUsed;
@@ -597,6 +611,7 @@ export class Ledger {
       parentHash: parent.hash,
       prepared,
       privateWrites,
+      excluded,
     };
   }
 

@@ -74,6 +74,13 @@ export class Mempool {
   private readonly txs = new Map<string, SignedTransaction>();
   /** sender‖nonce hex of pending txs (and of those being admitted), for duplicate detection. */
   private readonly replayKeys = new Set<string>();
+  /**
+   * Replay keys of transactions being admitted (their checks awaited) that a block committed
+   * meanwhile: the ledger's check said "not committed" before the block was written, so without
+   * this the transaction would be pending after its commit, and a proposer would put it in a block
+   * that every validator refuses as a replay.
+   */
+  private readonly committedWhileAdmitting = new Set<string>();
   private readonly rejected = new Map<string, Rejection>();
   private bytesValue = 0;
   /** Room held for batches still being verified, so concurrent adds cannot overfill the pool. */
@@ -209,6 +216,9 @@ export class Mempool {
     } finally {
       this.reservedTxs -= candidates.length;
       this.reservedBytes -= heldBytes;
+      for (const c of candidates) this.committedWhileAdmitting.delete(c.replay);
+      // Keys noted for a transaction pending under another hash (same sender and nonce) belong to no admission.
+      if (this.reservedTxs === 0) this.committedWhileAdmitting.clear();
     }
   }
 
@@ -295,6 +305,19 @@ export class Mempool {
         return results;
       }
     }
+    const late = admitted.filter((c) => this.committedWhileAdmitting.has(c.replay));
+    if (late.length > 0) {
+      for (const c of late) {
+        this.replayKeys.delete(c.replay);
+        results[c.i] = reject(
+          "DUPLICATE",
+          "a block committed this sender and nonce while it was being admitted",
+          c.stx.hash,
+        );
+      }
+      if (journal) this.components.journal?.remove(late.map((c) => c.stx.hash));
+      admitted = admitted.filter((c) => !this.committedWhileAdmitting.has(c.replay));
+    }
     let added = 0;
     for (const { i, stx, hex } of admitted) {
       this.txs.set(hex, stx);
@@ -336,7 +359,15 @@ export class Mempool {
 
   /** Removes transactions that were committed. */
   removeCommitted(txs: readonly SignedTransaction[]): void {
-    const gone = txs.filter((stx) => this.txs.has(toHex(stx.hash)));
+    const gone: SignedTransaction[] = [];
+    for (const stx of txs) {
+      if (this.txs.has(toHex(stx.hash))) gone.push(stx);
+      else if (this.replayKeys.size > this.txs.size) {
+        // Some admission is in flight: is it this sender and nonce's?
+        const replay = toHex(concatBytes(stx.tx.sender, stx.tx.nonce));
+        if (this.replayKeys.has(replay)) this.committedWhileAdmitting.add(replay);
+      }
+    }
     for (const stx of gone) this.forget(toHex(stx.hash), stx);
     if (gone.length > 0) this.components.journal?.remove(gone.map((t) => t.hash));
   }

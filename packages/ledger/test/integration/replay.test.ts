@@ -77,4 +77,25 @@ describe("replay protection", () => {
     expect(left).toEqual([11, 6, 1, 1]);
     expect((await ledger.checkAdmission([keeper]))[0]?.code).toBe("DUPLICATE");
   });
+
+  it("leaves a committed or expired transaction out of a proposer's block (fill); another's block with it is invalid", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cairn-replay-"));
+    dirs.push(dir);
+    const db = await openDatabase(dir);
+    dbs.push(db);
+    const ledger = await createLedger({ db, genesis, contracts: createNativeRegistry(), sync: false });
+    const done = put(50);
+    await commit(ledger, [done]);
+    const expired = put(1);
+    const fresh = put(50);
+    const proposal = { time: 100, proposer: v.publicKey, txs: [done, fresh, expired], lastCommit: null };
+    await expect(ledger.execute(proposal)).rejects.toMatchObject({ code: "INVALID_BLOCK", message: /replays/ });
+    const filled = await ledger.execute({ ...proposal, fill: true });
+    expect(filled.txs).toEqual([fresh]);
+    expect(filled.excluded).toEqual([done, expired]);
+    expect(filled.block.header.txCount).toBe(1);
+    // What a validator executes from that block is the same block.
+    const again = await ledger.execute({ time: 100, proposer: v.publicKey, txs: [fresh], lastCommit: null });
+    expect(again.hash).toEqual(filled.hash);
+  });
 });

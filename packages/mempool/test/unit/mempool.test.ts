@@ -230,3 +230,39 @@ describe("mempool journal (durable acceptance)", () => {
     expect(m.pending().map(hex)).toEqual([hex(pending)]);
   });
 });
+
+describe("mempool admission racing a commit", () => {
+  it("does not admit a transaction that a block committed while its checks were awaited", async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    // The ledger's check answers "not committed" (as it did before the block was written), late.
+    const slow: AdmissionChecker = {
+      checkAdmission: async (txs) => {
+        await held;
+        return txs.map(() => null);
+      },
+    };
+    const removed: string[] = [];
+    const j = {
+      append: async () => {},
+      remove: (hashes: readonly Uint8Array[]) => {
+        for (const h of hashes) removed.push(Buffer.from(h).toString("hex"));
+      },
+    };
+    const m = new Mempool({ admission: slow, verifier, maxTxBytes: 4096, journal: j });
+    const committed = tx();
+    const other = tx();
+    const adding = m.add([committed.bytes, other.bytes]);
+    await new Promise((r) => setTimeout(r, 10));
+    m.removeCommitted([committed]);
+    release();
+    const res = await adding;
+    expect(res.map((r) => (r.ok ? "OK" : r.code))).toEqual(["DUPLICATE", "OK"]);
+    expect(m.reap(10, 1 << 20, 1).map((t) => t.hash)).toEqual([other.hash]);
+    expect(removed).toEqual([Buffer.from(committed.hash).toString("hex")]);
+    // The nonce is not held: nothing pending or in flight claims it.
+    expect(m.has(committed.hash)).toBe(false);
+  });
+});
