@@ -148,7 +148,7 @@ export async function startNetworked(w: NetworkedWiring): Promise<NetworkedParts
   }
   const evidenceStore = await createEvidenceStore(w.db);
   const safety = createSafetyStore(paths.safetyRecord, w.db);
-  closers.push(async () => safety.close());
+  closers.push(() => safety.close());
   const engine = createBftEngine<ExecutedBlock>(
     {
       ...shared,

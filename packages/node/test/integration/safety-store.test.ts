@@ -67,7 +67,7 @@ describe("safety record file", () => {
     await store.save(record(before + 1)); // past rewriteBytes: a new file with this record only
     expect(statSync(path).size).toBe(one);
     expect((await createSafetyStore(path).load())?.height).toBe(before + 1);
-    store.close();
+    await store.close();
   });
 
   it("ignores a last frame a crash cut short, and the next save starts a new file", async () => {
@@ -76,7 +76,7 @@ describe("safety record file", () => {
     const store = createSafetyStore(path);
     await store.save(record(7));
     await store.save(record(8));
-    store.close();
+    await store.close();
     const whole = readFileSync(path);
     // Cut inside the last frame, then with only its closing length missing (zeros, as a page never written).
     truncateSync(path, whole.length - 10);
@@ -89,12 +89,12 @@ describe("safety record file", () => {
     await reopened.save(record(9));
     expect((await createSafetyStore(path).load())?.height).toBe(9);
     expect(statSync(path).size).toBeLessThan(whole.length);
-    reopened.close();
+    await reopened.close();
     // A damaged frame that is not the last is damage, not a cut.
     const two = createSafetyStore(path);
     await two.save(record(10));
     await two.save(record(11));
-    two.close();
+    await two.close();
     const bytes = readFileSync(path);
     bytes[20]! ^= 0x01; // inside the first frame's checksum
     writeFileSync(path, bytes);
@@ -111,7 +111,7 @@ describe("safety record file", () => {
     await store.save(record(13));
     expect(readFileSync(path).subarray(0, 15).toString()).toBe("CAIRN-SAFETY-2\n");
     expect((await createSafetyStore(path).load())?.height).toBe(13);
-    store.close();
+    await store.close();
   });
 
   it("moves a record kept in the database (older nodes) into the file", async () => {
