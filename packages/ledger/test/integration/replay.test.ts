@@ -78,6 +78,36 @@ describe("replay protection", () => {
     expect((await ledger.checkAdmission([keeper]))[0]?.code).toBe("DUPLICATE");
   });
 
+  it("prunes every expired entry when each scan starts where the last one ended, across a restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cairn-replay-"));
+    dirs.push(dir);
+    const db = await openDatabase(dir);
+    dbs.push(db);
+    let ledger = await createLedger({ db, genesis, contracts: createNativeRegistry(), sync: false });
+    // Height 1: 5 expiring at 3. Height 2: one committed at its last valid height, 3 at 3, 1 at 4.
+    // Height 3: 2 at 4, 1 at 100. So 9 expire by 3, more than maxBlockTxs: two blocks prune them.
+    await commit(ledger, [put(3), put(3), put(3), put(3), put(3)]);
+    await commit(ledger, [put(2), put(3), put(3), put(3), put(4)]);
+    await commit(ledger, [put(4), put(4), put(100)]);
+    // Height 3 already pruned 5 (maxBlockTxs): the one at 2 and 4 of the 8 at 3.
+    expect(await count(db)).toBe(13 - 5);
+    const left: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      await commit(ledger, []);
+      left.push(await count(db));
+    }
+    // Height 4 prunes the other 4 at 3 and 1 at 4 (cut by the limit inside expiry 4), height 5 the two left at 4.
+    expect(left).toEqual([3, 1]);
+    // A restarted ledger scans from the start once, and finds what expires later.
+    const late = put(7);
+    await commit(ledger, [late]);
+    ledger = await createLedger({ db, genesis, contracts: createNativeRegistry(), sync: false });
+    expect((await ledger.checkAdmission([late]))[0]?.code).toBe("DUPLICATE");
+    for (let i = 0; i < 2; i++) await commit(ledger, []);
+    expect(ledger.head().height).toBe(8);
+    expect(await count(db)).toBe(1);
+  });
+
   it("leaves a committed or expired transaction out of a proposer's block (fill); another's block with it is invalid", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cairn-replay-"));
     dirs.push(dir);
