@@ -44,6 +44,15 @@ const commit = async (ledger: Ledger, txs: SignedTransaction[]): Promise<void> =
   await commitOn(ledger, v.publicKey, txs, 10);
 };
 
+/** A ledger on a new temporary database (closed and removed after the test). */
+async function openLedger(): Promise<{ db: Database; ledger: Ledger }> {
+  const dir = mkdtempSync(join(tmpdir(), "cairn-replay-"));
+  dirs.push(dir);
+  const db = await openDatabase(dir);
+  dbs.push(db);
+  return { db, ledger: await createLedger({ db, genesis, contracts: createNativeRegistry(), sync: false }) };
+}
+
 async function count(db: Database): Promise<number> {
   let c = 0;
   for await (const _ of db.iterate(Columns.replay, {})) c++;
@@ -52,11 +61,7 @@ async function count(db: Database): Promise<number> {
 
 describe("replay protection", () => {
   it("keeps entries until their expiry, then prunes at most a block's worth per block", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "cairn-replay-"));
-    dirs.push(dir);
-    const db = await openDatabase(dir);
-    dbs.push(db);
-    const ledger = await createLedger({ db, genesis, contracts: createNativeRegistry(), sync: false });
+    const { db, ledger } = await openLedger();
     // 15 transactions signed together expire together, at height 5.
     const burst = Array.from({ length: 15 }, () => put(5));
     for (let i = 0; i < 3; i++) await commit(ledger, burst.slice(i * 5, i * 5 + 5));
@@ -79,11 +84,9 @@ describe("replay protection", () => {
   });
 
   it("prunes every expired entry when each scan starts where the last one ended, across a restart", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "cairn-replay-"));
-    dirs.push(dir);
-    const db = await openDatabase(dir);
-    dbs.push(db);
-    let ledger = await createLedger({ db, genesis, contracts: createNativeRegistry(), sync: false });
+    const opened = await openLedger();
+    const { db } = opened;
+    let { ledger } = opened;
     // Height 1: 5 expiring at 3. Height 2: one committed at its last valid height, 3 at 3, 1 at 4.
     // Height 3: 2 at 4, 1 at 100. So 9 expire by 3, more than maxBlockTxs: two blocks prune them.
     await commit(ledger, [put(3), put(3), put(3), put(3), put(3)]);
@@ -109,11 +112,7 @@ describe("replay protection", () => {
   });
 
   it("leaves a committed or expired transaction out of a proposer's block (fill); another's block with it is invalid", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "cairn-replay-"));
-    dirs.push(dir);
-    const db = await openDatabase(dir);
-    dbs.push(db);
-    const ledger = await createLedger({ db, genesis, contracts: createNativeRegistry(), sync: false });
+    const { ledger } = await openLedger();
     const done = put(50);
     await commit(ledger, [done]);
     const expired = put(1);
