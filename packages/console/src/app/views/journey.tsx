@@ -11,6 +11,8 @@ import { session } from "../session.ts";
 import { useStore } from "../store.ts";
 import { validatorNames } from "./map.tsx";
 
+const NOT_TRACED = "not traced here (yet)";
+
 const HASH = /^(0x)?[0-9a-fA-F]{64}$/;
 /** How long a journey is followed (polled twice a second). */
 const FOLLOW_MS = 60_000;
@@ -74,9 +76,7 @@ export function JourneyView() {
               traces[n.name] = await n.client.getTxTrace(h);
             } catch (err) {
               traces[n.name] =
-                err instanceof CairnApiError && err.code === "TRACE_NOT_FOUND"
-                  ? "not traced here (yet)"
-                  : errorText(err);
+                err instanceof CairnApiError && err.code === "TRACE_NOT_FOUND" ? NOT_TRACED : errorText(err);
             }
           }),
         );
@@ -114,7 +114,11 @@ export function JourneyView() {
         const streamed = Object.values(traces).some(
           (t) => typeof t !== "string" && t.points.some((p) => p.point === "streamed"),
         );
-        const done = tx?.status === "committed" && block !== undefined && streamed;
+        // Complete once every validator that answers shows the commit, not only this node.
+        const committedEverywhere = Object.values(traces).every((t) =>
+          typeof t === "string" ? t !== NOT_TRACED : t.points.some((p) => p.point === "committed"),
+        );
+        const done = tx?.status === "committed" && block !== undefined && streamed && committedEverywhere;
         j = {
           hash: h,
           traces,
