@@ -49,7 +49,7 @@ export class BlockExecutor<E extends ExecutedBlockView> {
     if (executed.excluded !== undefined && executed.excluded.length > 0) {
       this.c.logger?.warn(
         { count: executed.excluded.length },
-        "dropped pending transactions a block already committed",
+        "dropped pending transactions that may not be in a block (committed already, or expired)",
       );
       this.c.mempool.removeCommitted(executed.excluded);
     }

@@ -305,19 +305,19 @@ export class Mempool {
         return results;
       }
     }
-    const late = admitted.filter((c) => this.committedWhileAdmitting.has(c.replay));
-    if (late.length > 0) {
-      for (const c of late) {
-        this.replayKeys.delete(c.replay);
-        results[c.i] = reject(
-          "DUPLICATE",
-          "a block committed this sender and nonce while it was being admitted",
-          c.stx.hash,
-        );
-      }
-      if (journal) this.components.journal?.remove(late.map((c) => c.stx.hash));
-      admitted = admitted.filter((c) => !this.committedWhileAdmitting.has(c.replay));
-    }
+    const late: Uint8Array[] = [];
+    admitted = admitted.filter((c) => {
+      if (!this.committedWhileAdmitting.has(c.replay)) return true;
+      this.replayKeys.delete(c.replay);
+      results[c.i] = reject(
+        "DUPLICATE",
+        "a block committed this sender and nonce while it was being admitted",
+        c.stx.hash,
+      );
+      late.push(c.stx.hash);
+      return false;
+    });
+    if (journal && late.length > 0) this.components.journal?.remove(late);
     let added = 0;
     for (const { i, stx, hex } of admitted) {
       this.txs.set(hex, stx);
@@ -359,17 +359,19 @@ export class Mempool {
 
   /** Removes transactions that were committed. */
   removeCommitted(txs: readonly SignedTransaction[]): void {
-    const gone: SignedTransaction[] = [];
+    const gone: Uint8Array[] = [];
     for (const stx of txs) {
-      if (this.txs.has(toHex(stx.hash))) gone.push(stx);
-      else if (this.replayKeys.size > this.txs.size) {
+      const hex = toHex(stx.hash);
+      if (this.txs.has(hex)) {
+        this.forget(hex, stx);
+        gone.push(stx.hash);
+      } else if (this.replayKeys.size > this.txs.size) {
         // Some admission is in flight: is it this sender and nonce's?
         const replay = toHex(concatBytes(stx.tx.sender, stx.tx.nonce));
         if (this.replayKeys.has(replay)) this.committedWhileAdmitting.add(replay);
       }
     }
-    for (const stx of gone) this.forget(toHex(stx.hash), stx);
-    if (gone.length > 0) this.components.journal?.remove(gone.map((t) => t.hash));
+    if (gone.length > 0) this.components.journal?.remove(gone);
   }
 
   /** Drops every pending transaction that can no longer be included at `height`. */

@@ -1,7 +1,7 @@
 import { type FileHandle, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { decodeSafetyRecord, encodeSafetyRecord, type SafetyRecord, type SafetyStore } from "@cairn/consensus";
-import { equalBytes, sha256, utf8 } from "@cairn/crypto";
+import { concatBytes, equalBytes, sha256, utf8 } from "@cairn/crypto";
 import { Columns } from "@cairn/ledger";
 import type { Database } from "@cairn/storage";
 import { NodeError } from "./errors.ts";
@@ -39,21 +39,12 @@ function u32(n: number): Uint8Array {
 
 function frame(record: SafetyRecord): Uint8Array {
   const payload = encodeSafetyRecord(record);
-  const out = new Uint8Array(FRAME_OVERHEAD + payload.length);
-  out.set(u32(payload.length), 0);
-  out.set(sha256(payload), 4);
-  out.set(payload, 36);
-  out.set(u32(payload.length), 36 + payload.length);
-  return out;
+  return concatBytes(u32(payload.length), sha256(payload), payload, u32(payload.length));
 }
 
 /** A whole safety file holding one record (the format `save` starts every new file with). */
 export function encodeSafetyFile(record: SafetyRecord): Uint8Array {
-  const f = frame(record);
-  const out = new Uint8Array(MAGIC.length + f.length);
-  out.set(MAGIC, 0);
-  out.set(f, MAGIC.length);
-  return out;
+  return concatBytes(MAGIC, frame(record));
 }
 
 function damaged(path: string, why: string): NodeError {
