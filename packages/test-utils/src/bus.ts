@@ -1,7 +1,16 @@
 // An in-memory network for BFT engines in one process: each validator's transport delivers its
 // broadcasts to every other registered validator a millisecond later (never synchronously, as a
 // real network would not), and a test can hand a message to one validator as if a peer sent it.
-import type { ConsensusTransport, MessageVerdict } from "@cairn/consensus";
+// Block sync goes over it too, as a node's goes over libp2p: a validator left behind fetches the
+// blocks it missed from the others' ledgers.
+import {
+  type BlockSource,
+  type ConsensusTransport,
+  type ExecutedBlockView,
+  type MessageVerdict,
+  type SyncLedgerPort,
+  serveBlocks,
+} from "@cairn/consensus";
 import type { VerifyPool } from "@cairn/crypto/native";
 import { type SignedTransaction, txSigningBytes } from "@cairn/messaging";
 
@@ -9,6 +18,24 @@ type Handler = (message: Uint8Array, from: string) => Promise<MessageVerdict>;
 
 export class MessageBus {
   private readonly handlers = new Map<string, Handler>();
+  private readonly ledgers = new Map<string, SyncLedgerPort<ExecutedBlockView>>();
+
+  /** Validator `id` answers block requests from `ledger` (replacing the ledger it served before). */
+  serveBlocks<E extends ExecutedBlockView>(id: string, ledger: SyncLedgerPort<E>): void {
+    this.ledgers.set(id, ledger as unknown as SyncLedgerPort<ExecutedBlockView>);
+  }
+
+  /** The block source of validator `id`: its requests are answered by the other validators' ledgers. */
+  blockSource(id: string): BlockSource {
+    return {
+      peers: () => [...this.ledgers.keys()].filter((p) => p !== id),
+      request: async (peer, request) => {
+        const ledger = this.ledgers.get(peer);
+        if (ledger === undefined) throw new Error(`${peer} serves no blocks`);
+        return serveBlocks(ledger, request);
+      },
+    };
+  }
 
   /** The transport of validator `id`: what it broadcasts reaches every other validator on the bus. */
   transport(id: string): ConsensusTransport {

@@ -65,17 +65,28 @@ async function submitAll(u: EngineUnderTest, txs: readonly SignedTransaction[]):
 
 async function allCommitted(u: EngineUnderTest, txs: readonly SignedTransaction[]): Promise<void> {
   const want = txs.map((t) => toHex(t.hash));
-  await until(
-    async () => {
-      for (const n of u.nodes) {
-        const have = new Set(await committedHashes(n.ledger));
-        if (!want.every((h) => have.has(h))) return false;
-      }
-      return true;
-    },
-    20_000,
-    `${want.length} transactions committed on every validator`,
-  );
+  try {
+    await until(
+      async () => {
+        for (const n of u.nodes) {
+          const have = new Set(await committedHashes(n.ledger));
+          if (!want.every((h) => have.has(h))) return false;
+        }
+        return true;
+      },
+      20_000,
+      `${want.length} transactions committed on every validator`,
+    );
+  } catch (err) {
+    // Where each validator stands, to tell a stalled engine from a lost transaction.
+    const state = u.nodes.map((n, i) => ({
+      node: i,
+      head: n.ledger.head().height,
+      pending: n.mempool.size,
+      status: n.engine.status(),
+    }));
+    throw new Error(`${(err as Error).message}; validators: ${JSON.stringify(state)}`);
+  }
 }
 
 /** Registers the suite for one engine. */
@@ -298,12 +309,15 @@ export const soloHarness: EngineHarness = harnessOf(1, "compliance-solo", undefi
 const tendermintHarnessOf = (validators: number): EngineHarness =>
   harnessOf(validators, `compliance-bft-${validators}`, undefined, ({ slot, index, ledger, mempool, pool, bus }) => {
     const id = `v${index}`;
+    bus.serveBlocks(id, ledger);
     return createBftEngine<ExecutedBlock>(
       {
         ledger,
         mempool,
         signer: createNativeSigner(slot.key.secretKey, slot.key.publicKey),
         transport: bus.transport(id),
+        // As a node: a validator that missed a height's decision catches up by block sync.
+        sync: bus.blockSource(id),
         safety: { load: async () => slot.saved.at(-1) ?? null, save: async (r) => void slot.saved.push(r) },
         verify: nativeVerify,
         verifyTxs: verifyTxsWith(pool),
