@@ -99,11 +99,13 @@ export async function startNetworked(w: NetworkedWiring): Promise<NetworkedParts
     transport: countedTransport(consensusTransport(net, log), metrics),
     verify: nativeVerify,
     // Signatures are checked once per node: those the mempool admitted are not checked again.
+    // Urgent: a proposal's check goes ahead of queued admissions, which can wait; the round cannot.
     verifyTxs: async (txs: readonly SignedTransaction[]) => {
       const unseen = txs.filter((t) => !mempool.has(t.hash));
       if (unseen.length === 0) return true;
       const ok = await w.verifier.verifyBatch(
         unseen.map((t) => ({ publicKey: t.tx.sender, message: txSigningBytes(t.body), signature: t.signature })),
+        { urgent: true },
       );
       // ...nor, when their gossip arrives after the proposal, again by the mempool.
       mempool.noteVerified(unseen.filter((_, i) => ok[i] === true).map((t) => t.hash));

@@ -57,12 +57,13 @@ export class MessageBus {
   }
 }
 
-/** An engine's `verifyTxs` over a verify pool: every transaction's signature, in one batch. */
+/** An engine's `verifyTxs` over a verify pool: every transaction's signature, in one urgent batch (as a node's). */
 export function verifyTxsWith(pool: VerifyPool): (txs: readonly SignedTransaction[]) => Promise<boolean> {
   return async (txs) =>
     (
       await pool.verifyBatch(
         txs.map((t) => ({ publicKey: t.tx.sender, message: txSigningBytes(t.body), signature: t.signature })),
+        { urgent: true },
       )
     ).every(Boolean);
 }

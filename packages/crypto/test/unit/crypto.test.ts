@@ -101,6 +101,57 @@ describe("VerifyPool", () => {
   });
 });
 
+describe("VerifyPool scheduling", () => {
+  const signed = (n: number, bad: (i: number) => boolean) => {
+    const kp = generateKeyPair();
+    return Array.from({ length: n }, (_, i) => {
+      const message = utf8.encode(`item ${i}`);
+      const signature = nativeSign(message, kp.secretKey);
+      if (bad(i)) signature[5] = (signature[5] as number) ^ 0x01;
+      return { publicKey: kp.publicKey, message, signature };
+    });
+  };
+
+  it("verifies an urgent batch ahead of a queued backlog, each result in place", async () => {
+    const pool = new VerifyPool({ workers: 1, inlineBelow: 1, chunk: 4, inFlight: 1 });
+    try {
+      const backlog = signed(200, (i) => i % 7 === 0);
+      const urgent = signed(8, (i) => i === 6);
+      const finished: string[] = [];
+      const slow = pool.verifyBatch(backlog).then((r) => {
+        finished.push("backlog");
+        return r;
+      });
+      // 50 jobs of 4: one with the worker, 49 waiting.
+      expect(pool.queued).toEqual({ urgent: 0, normal: 196 });
+      const fast = pool.verifyBatch(urgent, { urgent: true }).then((r) => {
+        finished.push("urgent");
+        return r;
+      });
+      expect(pool.queued).toEqual({ urgent: 8, normal: 196 });
+      const [a, b] = await Promise.all([slow, fast]);
+      expect(finished).toEqual(["urgent", "backlog"]);
+      expect(a).toEqual(backlog.map((_, i) => i % 7 !== 0));
+      expect(b).toEqual(urgent.map((_, i) => i !== 6));
+      expect(pool.queued).toEqual({ urgent: 0, normal: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("fails the batches still queued when it closes", async () => {
+    const pool = new VerifyPool({ workers: 1, inlineBelow: 1, chunk: 2, inFlight: 1 });
+    const refused = expect(pool.verifyBatch(signed(40, () => false))).rejects.toThrow(/closed/);
+    await pool.close();
+    await refused;
+  });
+
+  it("refuses a chunk or inFlight below 1", () => {
+    expect(() => new VerifyPool({ workers: 0, chunk: 0 })).toThrow(/at least 1/);
+    expect(() => new VerifyPool({ workers: 0, inFlight: 0 })).toThrow(/at least 1/);
+  });
+});
+
 describe("VerifyPool resilience", () => {
   it("replaces a worker that dies, so later batches still verify", async () => {
     const pool = new VerifyPool({ workers: 2, inlineBelow: 1 });
