@@ -30,6 +30,8 @@ export interface NodeConfig {
     readonly blockInterval: number;
     /** tendermint, raft: how often an idle chain makes an empty block (ms). */
     readonly emptyBlockInterval?: number;
+    /** tendermint: least time from one height's start to the next's (ms; docs/consensus.md; default 120). */
+    readonly minBlockInterval?: number;
     /** tendermint: step timeouts (ms; docs/consensus.md), each defaulting as in the engine. */
     readonly timeouts?: Partial<TendermintTimeouts>;
     /** tendermint, teaching mode (`cairn cluster --teach`): wait this long before each proposal and vote sent (ms). */
@@ -149,6 +151,10 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
       "BAD_CONFIG",
       `config.consensus.engine "${c.consensus.engine}" is unknown (engines: solo, tendermint, raft)`,
     );
+  }
+  const mbi = c.consensus.minBlockInterval;
+  if (mbi !== undefined && (!Number.isSafeInteger(mbi) || mbi < 0 || mbi > 60_000)) {
+    throw new NodeError("BAD_CONFIG", `config.consensus.minBlockInterval must be 0 to 60000 ms, got ${mbi}`);
   }
   const ss = c.stateSync;
   if (typeof ss.enable !== "boolean")

@@ -163,6 +163,7 @@ export async function startNetworked(w: NetworkedWiring): Promise<NetworkedParts
       maxBlockTxs: genesis.params.maxBlockTxs,
       maxBlockBytes: genesis.params.maxBlockBytes,
       ...(c.emptyBlockInterval === undefined ? {} : { emptyBlockInterval: c.emptyBlockInterval }),
+      ...(c.minBlockInterval === undefined ? {} : { minBlockInterval: c.minBlockInterval }),
       ...(c.timeouts === undefined ? {} : { timeouts: c.timeouts }),
       ...(c.stepPaceMs === undefined ? {} : { stepPaceMs: c.stepPaceMs }),
     },

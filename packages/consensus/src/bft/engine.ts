@@ -141,6 +141,14 @@ export interface BftEngineOptions {
    * only this often instead of as fast as it can vote (CometBFT's create_empty_blocks_interval).
    */
   readonly emptyBlockInterval: number;
+  /**
+   * Least time from the start of one height to the start of the next (ms): after a quick commit
+   * the engine waits out the rest before the next height (CometBFT's timeout_commit). Every block
+   * costs each validator a fixed ~12 ms of CPU (messages, signatures, the safety record), so
+   * back-to-back blocks of a few transactions spend the cores on blocks instead of transactions;
+   * a height that takes longer than this is not slowed at all. 0: none.
+   */
+  readonly minBlockInterval: number;
   /** Heights above the one being decided whose messages are kept for later. */
   readonly futureHeights: number;
   /** Messages of later heights kept per validator. */
@@ -169,6 +177,7 @@ export const defaultBftEngineOptions: BftEngineOptions = {
   maxProposalAge: 10_000,
   retransmitMs: 2_000,
   emptyBlockInterval: 10_000,
+  minBlockInterval: 120,
   futureHeights: 4,
   futureMessagesPerValidator: 64,
   maxProposalRoundsAhead: 2,
@@ -213,6 +222,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   /** This validator's messages at the current height, for retransmission. */
   private sent: Uint8Array[] = [];
   private lastProgress = Date.now();
+  /** When this node last started a height after a commit (minBlockInterval counts from it). */
+  private heightStartedAt = 0;
   private unsubscribe: (() => void) | undefined;
   private retransmitTimer: NodeJS.Timeout | undefined;
   private running = false;
@@ -795,8 +806,16 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     }
   }
 
-  /** After a commit on an idle chain: until a transaction or a validator's message arrives, or the interval passes. */
+  /** After a commit: the rest of minBlockInterval, then, on an idle chain, until there is work. */
   private async waitForWork(): Promise<void> {
+    const early = this.heightStartedAt + this.opts.minBlockInterval - Date.now();
+    if (early > 0 && this.running) await new Promise((r) => setTimeout(r, early));
+    await this.waitWhileIdle();
+    this.heightStartedAt = Date.now();
+  }
+
+  /** With an empty mempool: until a transaction or a validator's message arrives, or emptyBlockInterval passes. */
+  private async waitWhileIdle(): Promise<void> {
     if (this.c.mempool.size > 0 || !this.running) return;
     if (this.future.hasHeight(this.c.ledger.head().height + 1)) return;
     await new Promise<void>((resolve) => {

@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { generateKeyPair, toHex } from "@cairn/crypto";
 import { parseGenesis } from "@cairn/ledger";
 import { describe, expect, it } from "vitest";
-import { checkEngine, defaultNodeConfig, type NodeConfig } from "../../src/config.ts";
+import { checkEngine, defaultNodeConfig, loadConfig, type NodeConfig } from "../../src/config.ts";
 
 const genesis = (consensus?: "raft" | "tendermint") =>
   parseGenesis({
@@ -45,5 +48,30 @@ describe("the node's engine and the chain's", () => {
         consensus: "paxos",
       }),
     ).toThrow(/consensus must be one of tendermint, raft/);
+  });
+});
+
+describe("config.consensus.minBlockInterval", () => {
+  const loadWith = async (consensus: object) => {
+    const home = mkdtempSync(join(tmpdir(), "cairn-config-"));
+    try {
+      writeFileSync(join(home, "config.json"), JSON.stringify({ consensus: { engine: "solo", ...consensus } }));
+      return await loadConfig(home);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  };
+
+  it("is left to the engine's default unless set, and takes 0 to 60000 ms", async () => {
+    expect((await loadWith({})).consensus.minBlockInterval).toBeUndefined();
+    expect((await loadWith({ minBlockInterval: 0 })).consensus.minBlockInterval).toBe(0);
+    expect((await loadWith({ minBlockInterval: 250 })).consensus.minBlockInterval).toBe(250);
+  });
+
+  it.each([-1, 2.5, 60_001, "120"])("refuses %j with BAD_CONFIG naming the field", async (minBlockInterval) => {
+    await expect(loadWith({ minBlockInterval })).rejects.toMatchObject({
+      code: "BAD_CONFIG",
+      message: /config\.consensus\.minBlockInterval must be 0 to 60000 ms/,
+    });
   });
 });
