@@ -113,7 +113,7 @@ describe("VerifyPool scheduling", () => {
   };
 
   it("verifies an urgent batch ahead of a queued backlog, each result in place", async () => {
-    const pool = new VerifyPool({ workers: 1, inlineBelow: 1, chunk: 4, inFlight: 1 });
+    const pool = new VerifyPool({ workers: 1, inlineBelow: 1, chunk: 4 });
     try {
       const backlog = signed(200, (i) => i % 7 === 0);
       const urgent = signed(8, (i) => i === 6);
@@ -122,33 +122,32 @@ describe("VerifyPool scheduling", () => {
         finished.push("backlog");
         return r;
       });
-      // 50 jobs of 4: one with the worker, 49 waiting.
-      expect(pool.queued).toEqual({ urgent: 0, normal: 196 });
+      // 50 jobs of 4, all handed to the one worker, which runs them one at a time.
+      expect(pool.pending).toBe(200);
       const fast = pool.verifyBatch(urgent, { urgent: true }).then((r) => {
         finished.push("urgent");
         return r;
       });
-      expect(pool.queued).toEqual({ urgent: 8, normal: 196 });
+      expect(pool.pending).toBe(208);
       const [a, b] = await Promise.all([slow, fast]);
       expect(finished).toEqual(["urgent", "backlog"]);
       expect(a).toEqual(backlog.map((_, i) => i % 7 !== 0));
       expect(b).toEqual(urgent.map((_, i) => i !== 6));
-      expect(pool.queued).toEqual({ urgent: 0, normal: 0 });
+      expect(pool.pending).toBe(0);
     } finally {
       await pool.close();
     }
   });
 
-  it("fails the batches still queued when it closes", async () => {
-    const pool = new VerifyPool({ workers: 1, inlineBelow: 1, chunk: 2, inFlight: 1 });
+  it("fails the batches still waiting when it closes", async () => {
+    const pool = new VerifyPool({ workers: 1, inlineBelow: 1, chunk: 2 });
     const refused = expect(pool.verifyBatch(signed(40, () => false))).rejects.toThrow(/closed/);
     await pool.close();
     await refused;
   });
 
-  it("refuses a chunk or inFlight below 1", () => {
+  it("refuses a chunk below 1", () => {
     expect(() => new VerifyPool({ workers: 0, chunk: 0 })).toThrow(/at least 1/);
-    expect(() => new VerifyPool({ workers: 0, inFlight: 0 })).toThrow(/at least 1/);
   });
 });
 
