@@ -1,5 +1,5 @@
 import { concatBytes, toHex } from "@cairn/crypto";
-import { decodeTransaction, type MessagingError, type SignedTransaction, txSigningBytes } from "@cairn/messaging";
+import { decodeTransaction, type MessagingError, type SignedTransaction, txSignatureCheck } from "@cairn/messaging";
 import { type MempoolTelemetry, noopMempoolTelemetry } from "./metrics.ts";
 import { defaultMempoolOptions, type MempoolOptions } from "./options.ts";
 
@@ -239,13 +239,7 @@ export class Mempool {
       [verdicts, checks] = await Promise.all([
         toVerify.length === 0
           ? []
-          : this.components.verifier.verifyBatch(
-              toVerify.map(({ stx }) => ({
-                publicKey: stx.tx.sender,
-                message: txSigningBytes(stx.body),
-                signature: stx.signature,
-              })),
-            ),
+          : this.components.verifier.verifyBatch(toVerify.map(({ stx }) => txSignatureCheck(stx))),
         this.components.admission.checkAdmission(candidates.map((c) => c.stx)),
       ]);
       let j = 0;

@@ -121,6 +121,7 @@ export {
   TX_SIGN_DOMAIN,
   TX_VERSION,
   TX_VERSION_PRIVATE,
+  txSignatureCheck,
   txSigningBytes,
   withSignature,
 } from "./tx.ts";

@@ -62,6 +62,15 @@ export function txSigningBytes(body: Uint8Array): Uint8Array {
   return concatBytes(TX_SIGN_DOMAIN, body);
 }
 
+/** A transaction's signature check as a batch verifier takes it (the verify pool's item). */
+export function txSignatureCheck(stx: SignedTransaction): {
+  publicKey: Uint8Array;
+  message: Uint8Array;
+  signature: Uint8Array;
+} {
+  return { publicKey: stx.tx.sender, message: txSigningBytes(stx.body), signature: stx.signature };
+}
+
 function checkTx(tx: Transaction): void {
   asString(tx.chainId, "tx.chainId", MAX_NAME_BYTES);
   asBytes(tx.sender, "tx.sender", PUBLIC_KEY_LENGTH);

@@ -14,7 +14,7 @@ import { nativeVerify, type VerifyPool } from "@cairn/crypto/native";
 import type { ExecutedBlock, Genesis, Ledger, SnapshotStore } from "@cairn/ledger";
 import type { NetworkCounters, NodeLoggers, NodeMetrics, TxTracer } from "@cairn/management";
 import type { Mempool } from "@cairn/mempool";
-import { encode, type SignedTransaction, txSigningBytes } from "@cairn/messaging";
+import { encode, type SignedTransaction, txSignatureCheck } from "@cairn/messaging";
 import type { Network } from "@cairn/network";
 import type { Database } from "@cairn/storage";
 import type { BackendComponents } from "./backend.ts";
@@ -103,10 +103,7 @@ export async function startNetworked(w: NetworkedWiring): Promise<NetworkedParts
     verifyTxs: async (txs: readonly SignedTransaction[]) => {
       const unseen = txs.filter((t) => !mempool.has(t.hash));
       if (unseen.length === 0) return true;
-      const ok = await w.verifier.verifyBatch(
-        unseen.map((t) => ({ publicKey: t.tx.sender, message: txSigningBytes(t.body), signature: t.signature })),
-        { urgent: true },
-      );
+      const ok = await w.verifier.verifyBatch(unseen.map(txSignatureCheck), { urgent: true });
       // ...nor, when their gossip arrives after the proposal, again by the mempool.
       mempool.noteVerified(unseen.filter((_, i) => ok[i] === true).map((t) => t.hash));
       return ok.every(Boolean);

@@ -12,27 +12,28 @@ import {
   serveBlocks,
 } from "@cairn/consensus";
 import type { VerifyPool } from "@cairn/crypto/native";
-import { type SignedTransaction, txSigningBytes } from "@cairn/messaging";
+import { type SignedTransaction, txSignatureCheck } from "@cairn/messaging";
 
 type Handler = (message: Uint8Array, from: string) => Promise<MessageVerdict>;
 
 export class MessageBus {
   private readonly handlers = new Map<string, Handler>();
-  private readonly ledgers = new Map<string, SyncLedgerPort<ExecutedBlockView>>();
+  /** What each validator answers a block request with (its ledger's blocks). */
+  private readonly servers = new Map<string, (request: Uint8Array) => Promise<Uint8Array>>();
 
   /** Validator `id` answers block requests from `ledger` (replacing the ledger it served before). */
   serveBlocks<E extends ExecutedBlockView>(id: string, ledger: SyncLedgerPort<E>): void {
-    this.ledgers.set(id, ledger as unknown as SyncLedgerPort<ExecutedBlockView>);
+    this.servers.set(id, (request) => serveBlocks(ledger, request));
   }
 
   /** The block source of validator `id`: its requests are answered by the other validators' ledgers. */
   blockSource(id: string): BlockSource {
     return {
-      peers: () => [...this.ledgers.keys()].filter((p) => p !== id),
+      peers: () => [...this.servers.keys()].filter((p) => p !== id),
       request: async (peer, request) => {
-        const ledger = this.ledgers.get(peer);
-        if (ledger === undefined) throw new Error(`${peer} serves no blocks`);
-        return serveBlocks(ledger, request);
+        const serve = this.servers.get(peer);
+        if (serve === undefined) throw new Error(`${peer} serves no blocks`);
+        return serve(request);
       },
     };
   }
@@ -59,11 +60,5 @@ export class MessageBus {
 
 /** An engine's `verifyTxs` over a verify pool: every transaction's signature, in one urgent batch (as a node's). */
 export function verifyTxsWith(pool: VerifyPool): (txs: readonly SignedTransaction[]) => Promise<boolean> {
-  return async (txs) =>
-    (
-      await pool.verifyBatch(
-        txs.map((t) => ({ publicKey: t.tx.sender, message: txSigningBytes(t.body), signature: t.signature })),
-        { urgent: true },
-      )
-    ).every(Boolean);
+  return async (txs) => (await pool.verifyBatch(txs.map(txSignatureCheck), { urgent: true })).every(Boolean);
 }
