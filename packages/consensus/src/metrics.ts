@@ -27,8 +27,8 @@ export interface ConsensusTelemetry {
   blockExecuted(txs: number, seconds: number): void;
   /** A block was committed; `seconds` is the ledger's durable write and what follows it. */
   blockCommitted(block: CommittedBlockReport, seconds: number): void;
-  /** These transactions reached `point` at `height`. */
-  trace(point: ConsensusTracePoint, txs: readonly SignedTransaction[], height: number): void;
+  /** These transactions reached `point` at `height` (at the `performance.now()` time `at`, default now). */
+  trace(point: ConsensusTracePoint, txs: readonly SignedTransaction[], height: number, at?: number): void;
   /** A step, message, timeout, lock or commit of the engine (bounded log; the console's consensus view). */
   event(e: ConsensusEventReport): void;
 }

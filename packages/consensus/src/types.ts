@@ -47,6 +47,8 @@ export interface LedgerPort<E extends ExecutedBlockView = ExecutedBlockView> {
      * keep those that fit the chain's gas bound, leave the rest for a later block.
      */
     fill?: boolean;
+    /** With `fill`: a `performance.now()` time after which no further transaction is started (at least one is). */
+    deadline?: number;
   }): Promise<E>;
   commit(executed: E, commit: Commit): Promise<void>;
   getCommit(height: number): Promise<Commit | undefined>;

@@ -86,6 +86,12 @@ export interface BlockProposal {
    * block INVALID_BLOCK.
    */
   readonly fill?: boolean;
+  /**
+   * With `fill`: a `performance.now()` time after which no further transaction is started (at
+   * least one is). A proposer on a busy node proposes what it executed in time, the rest staying
+   * in its mempool, rather than a block that arrives after its round's propose timeout.
+   */
+  readonly deadline?: number;
 }
 
 /** A block executed against the current state but not yet committed: consensus may still drop it. */
@@ -567,13 +573,18 @@ export class Ledger {
     const receipts: Receipt[] = [];
     const privateWrites: CommittedPrivateWrite[] = [];
     let gasUsed = 0;
+    const deadline = fill ? proposal.deadline : undefined;
     for (const [i, stx] of txs.entries()) {
+      if (deadline !== undefined && i > 0 && performance.now() >= deadline) {
+        txs = txs.slice(0, i);
+        break;
+      }
       const checkpoint = overlay.checkpoint();
       const r = await this.executeTx(overlay, stx, height, proposal.time);
       // Checked as each transaction ends, so an oversized block costs a validator no more than
       // maxBlockGas and one transaction before it is refused.
       if (i > 0 && gasUsed + r.gasUsed > params.maxBlockGas) {
-        if (proposal.fill !== true) {
+        if (!fill) {
           throw new LedgerError(
             "INVALID_BLOCK",
             `transaction ${i} takes the block past maxBlockGas (${params.maxBlockGas} gas)`,

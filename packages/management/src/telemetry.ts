@@ -68,11 +68,12 @@ export function consensusTelemetry(
     event(e: ConsensusEventData): void {
       events?.push(e);
     },
-    trace(point: TracePoint, txs: readonly TracedTx[], height: number): void {
+    trace(point: TracePoint, txs: readonly TracedTx[], height: number, at?: number): void {
       tracer.mark(
         point,
         txs.map((t) => hex(t.hash)),
         height,
+        at,
       );
     },
   };

@@ -39,7 +39,7 @@ import {
   type Vote,
   voteBytes,
 } from "./messages.ts";
-import type { TendermintOptions } from "./options.ts";
+import { defaultTendermintOptions, type TendermintOptions } from "./options.ts";
 import { proposerSchedule } from "./proposer.ts";
 import type { SafetyRecord } from "./record.ts";
 import { createTendermint, type Effect, RejectCode, type Tendermint, type TendermintStatus } from "./tendermint.ts";
@@ -149,6 +149,14 @@ export interface BftEngineOptions {
    * a height that takes longer than this is not slowed at all. 0: none.
    */
   readonly minBlockInterval: number;
+  /**
+   * The share of its round's propose timeout a proposer may spend executing its block (0 to 1]:
+   * past it, the block holds the transactions executed so far and the rest wait for the next. On
+   * a busy node a full block can take longer to execute than the timeout, and a proposal that
+   * arrives late loses the round for everyone; the remaining share covers hashing the state,
+   * signing and delivery. A validator's check of the block takes about as long as the build.
+   */
+  readonly proposeBudget: number;
   /** Heights above the one being decided whose messages are kept for later. */
   readonly futureHeights: number;
   /** Messages of later heights kept per validator. */
@@ -178,6 +186,7 @@ export const defaultBftEngineOptions: BftEngineOptions = {
   retransmitMs: 2_000,
   emptyBlockInterval: 10_000,
   minBlockInterval: 120,
+  proposeBudget: 0.5,
   futureHeights: 4,
   futureMessagesPerValidator: 64,
   maxProposalRoundsAhead: 2,
@@ -209,6 +218,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   readonly name = "tendermint";
   private readonly c: BftEngineComponents<E>;
   private readonly opts: BftEngineOptions;
+  private readonly timeouts: TendermintOptions;
   private machine: Tendermint | undefined;
   /** Serialises every input to the machine and the I/O of its effects. */
   private queue: Promise<void> = Promise.resolve();
@@ -254,6 +264,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   constructor(components: BftEngineComponents<E>, options: Partial<BftEngineOptions> = {}) {
     this.c = components;
     this.opts = { ...defaultBftEngineOptions, ...options };
+    this.timeouts = { ...defaultTendermintOptions, ...this.opts.timeouts };
     this.executor = components.executor ?? new BlockExecutor(components);
     if (components.onCommit !== undefined) this.executor.onCommit(components.onCommit);
     this.future = new FutureBuffer({
@@ -723,8 +734,9 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     const head = ledger.head();
     if (height !== head.height + 1)
       throw new ConsensusError("BFT_BEHIND", `asked to propose ${height} at head ${head.height}`);
+    const started = performance.now();
     const txs = mempool.reap(this.opts.maxBlockTxs, this.opts.maxBlockBytes, height);
-    this.executor.telemetry.trace("proposed", txs, height);
+    const timeout = this.timeouts.timeoutPropose + round * this.timeouts.timeoutProposeDelta;
     const executed = await this.executor.execute({
       // A clock behind the chain's cannot drag block time back: at worst it proposes just after its parent.
       time: Math.max(Date.now(), head.time + 1),
@@ -732,7 +744,10 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       txs,
       lastCommit,
       fill: true,
+      deadline: started + this.opts.proposeBudget * timeout,
     });
+    // Only what the block holds was proposed (the rest wait for a later block), as of the reap.
+    this.executor.telemetry.trace("proposed", executed.txs, height, started);
     const key = toHex(executed.hash);
     this.executed.set(key, executed);
     this.validity.set(key, null);

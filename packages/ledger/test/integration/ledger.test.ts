@@ -235,3 +235,51 @@ describe("the block gas bound (maxBlockGas)", () => {
     );
   });
 });
+
+describe("a proposer's deadline (deadline, with fill)", () => {
+  const put = (i: number) => call(alice, "kv", "put", [new Uint8Array([i]), new Uint8Array(8)]);
+  const open = ledgers(genesis);
+
+  it("past the deadline the block holds the transactions executed so far (at least one); the rest fit later", async () => {
+    const { ledger } = await open();
+    const txs = [1, 2, 3, 4, 5].map(put);
+    const first = await ledger.execute({
+      time: 2_000,
+      proposer: validator.publicKey,
+      txs,
+      lastCommit: null,
+      fill: true,
+      deadline: performance.now() - 1,
+    });
+    expect(first.txs.map((t) => toHex(t.hash))).toEqual([toHex(txs[0]!.hash)]);
+    expect(first.block.header.txCount).toBe(1);
+    expect(first.block.header.txRoot).toEqual(merkleRoot([txs[0]!.bytes]));
+    expect(first.receipts.length).toBe(1);
+    await ledger.commit(first, fakeCommit(1, first.hash));
+    expect(await ledger.state.get("kv", new Uint8Array([1]))).toBeDefined();
+    expect(await ledger.state.get("kv", new Uint8Array([2]))).toBeUndefined();
+    // A deadline not reached cuts nothing.
+    const second = await ledger.execute({
+      time: 2_000,
+      proposer: validator.publicKey,
+      txs: txs.slice(1),
+      lastCommit: null,
+      fill: true,
+      deadline: performance.now() + 60_000,
+    });
+    expect(second.txs.length).toBe(4);
+  });
+
+  it("binds only the proposer's own block: without fill every transaction is executed", async () => {
+    const { ledger } = await open();
+    const txs = [6, 7, 8].map(put);
+    const block = await ledger.execute({
+      time: 2_000,
+      proposer: validator.publicKey,
+      txs,
+      lastCommit: null,
+      deadline: performance.now() - 1,
+    });
+    expect(block.txs.length).toBe(3);
+  });
+});
