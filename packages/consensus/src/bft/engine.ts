@@ -12,7 +12,7 @@ import {
   type SignedTransaction,
   VoteType,
 } from "@cairn/messaging";
-import { ConsensusError, StorageFailure, type VerifyFn, verifyCommit } from "../commit.ts";
+import { ConsensusError, rememberingVerify, StorageFailure, type VerifyFn, verifyCommit } from "../commit.ts";
 import { BlockExecutor } from "../executor.ts";
 import type { ConsensusEventReport, ConsensusTelemetry } from "../metrics.ts";
 import type { SyncedBlock, SyncLedgerPort } from "../sync/block-sync.ts";
@@ -219,6 +219,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   private readonly c: BftEngineComponents<E>;
   private readonly opts: BftEngineOptions;
   private readonly timeouts: TendermintOptions;
+  /** The components' check, answering a signature it already found valid from memory (parent certificates). */
+  private readonly verify: VerifyFn;
   private machine: Tendermint | undefined;
   /** Serialises every input to the machine and the I/O of its effects. */
   private queue: Promise<void> = Promise.resolve();
@@ -265,6 +267,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     this.c = components;
     this.opts = { ...defaultBftEngineOptions, ...options };
     this.timeouts = { ...defaultTendermintOptions, ...this.opts.timeouts };
+    this.verify = rememberingVerify(components.verify);
     this.executor = components.executor ?? new BlockExecutor(components);
     if (components.onCommit !== undefined) this.executor.onCommit(components.onCommit);
     this.future = new FutureBuffer({
@@ -312,7 +315,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
 
   /** A machine for the height after the ledger's head. */
   private async createMachine(restore: SafetyRecord | null, observe = false): Promise<Tendermint> {
-    const { ledger, signer, verify } = this.c;
+    const { ledger, signer } = this.c;
+    const verify = this.verify;
     const head = ledger.head();
     return createTendermint(
       {
@@ -432,7 +436,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
    * signature check out, and only then does it count as evidence that this node is behind.
    */
   private receiveFuture(m: ConsensusMessage, from: string, next: number): MessageVerdict {
-    const { ledger, verify } = this.c;
+    const { ledger } = this.c;
+    const verify = this.verify;
     const height = heightOf(m);
     // The set of that height if the ledger knows it yet (it schedules changes 2 heights ahead).
     const set = validatorsOf(ledger, Math.min(height, next + 1));
@@ -623,7 +628,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     if (h.height > 1) {
       try {
         if (block.lastCommit === null) throw new Error("no certificate of the parent");
-        verifyCommit(ledger.chainId, block.lastCommit, head.hash, validatorsOf(ledger, head.height), this.c.verify);
+        verifyCommit(ledger.chainId, block.lastCommit, head.hash, validatorsOf(ledger, head.height), this.verify);
       } catch (err) {
         return proposerFault(R.badLastCommit, (err as Error).message);
       }
@@ -885,7 +890,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     const { ledger } = this.c;
     const before = ledger.head().height;
     try {
-      await this.executor.applySynced(blocks, this.c.verify);
+      await this.executor.applySynced(blocks, this.verify);
     } catch (err) {
       // A block whose certificate or execution does not check out: the peer served a bad one.
       this.c.logger?.warn({ peer, err: (err as Error).message }, "bft: block sync from peer failed");

@@ -1,6 +1,7 @@
 import { generateKeyPair, sign, verify } from "@cairn/crypto";
 import { type Commit, type Validator, VoteType, voteSigningBytes } from "@cairn/messaging";
 import { describe, expect, it } from "vitest";
+import { rememberingVerify } from "../../src/commit.ts";
 import { ConsensusError, quorumPower, verifyCommit, verifyCommitTrusting } from "../../src/index.ts";
 
 const keys = Array.from({ length: 4 }, () => generateKeyPair());
@@ -61,5 +62,59 @@ describe("commit certificates", () => {
     expect(() => verifyCommitTrusting("c", commitBy([0, 1]), new Uint8Array(32), trusted, verify)).toThrow(
       /another block/,
     );
+  });
+});
+
+describe("rememberingVerify", () => {
+  const msg = voteSigningBytes({ chainId: "c", height: 5, round: 0, type: VoteType.precommit, blockHash });
+  const sig = sign(msg, keys[0]!.secretKey);
+  const counting = () => {
+    const calls = { n: 0 };
+    const fn = (s: Uint8Array, m: Uint8Array, k: Uint8Array) => {
+      calls.n++;
+      return verify(s, m, k);
+    };
+    return { calls, fn };
+  };
+
+  it("answers a signature it found valid from memory: a parent certificate's precommits are not checked twice", () => {
+    const { calls, fn } = counting();
+    const v = rememberingVerify(fn);
+    expect(v(sig, msg, keys[0]!.publicKey)).toBe(true);
+    expect(v(sig, msg, keys[0]!.publicKey)).toBe(true);
+    expect(calls.n).toBe(1);
+    // A certificate of those precommits checks with no further verification.
+    const c: Commit = { height: 5, round: 0, blockHash, signatures: [] };
+    const signed = [0, 1, 2].map((i) => ({ validator: keys[i]!.publicKey, signature: sign(msg, keys[i]!.secretKey) }));
+    for (const s of signed) v(s.signature, msg, s.validator);
+    const before = calls.n;
+    verifyCommit("c", { ...c, signatures: signed }, blockHash, validators, v);
+    expect(calls.n).toBe(before);
+  });
+
+  it("checks again whenever the message, the key or the signature differ, and never remembers a failure", () => {
+    const { calls, fn } = counting();
+    const v = rememberingVerify(fn);
+    expect(v(sig, msg, keys[0]!.publicKey)).toBe(true);
+    const other = msg.slice();
+    other[other.length - 1] = (other[other.length - 1] as number) ^ 1;
+    expect(v(sig, other, keys[0]!.publicKey)).toBe(false);
+    expect(v(sig, msg, keys[1]!.publicKey)).toBe(false);
+    const bad = sig.slice();
+    bad[0] = (bad[0] as number) ^ 1;
+    expect(v(bad, msg, keys[0]!.publicKey)).toBe(false);
+    expect(v(bad, msg, keys[0]!.publicKey)).toBe(false);
+    expect(calls.n).toBe(5);
+  });
+
+  it("keeps only the last `size` signatures", () => {
+    const { calls, fn } = counting();
+    const v = rememberingVerify(fn, 2);
+    const sigs = [0, 1, 2].map((i) => sign(msg, keys[i]!.secretKey));
+    for (const [i, s] of sigs.entries()) v(s, msg, keys[i]!.publicKey);
+    expect(calls.n).toBe(3);
+    v(sigs[2]!, msg, keys[2]!.publicKey); // remembered
+    v(sigs[0]!, msg, keys[0]!.publicKey); // forgotten: checked again
+    expect(calls.n).toBe(4);
   });
 });
