@@ -1,6 +1,7 @@
 // The validator's safety record in its own file: written atomically, checked on load, moved out of
 // the database of a node that kept it there.
-import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+
+import { mkdirSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeSafetyRecord, type SafetyRecord, signVote } from "@cairn/consensus";
@@ -111,6 +112,19 @@ describe("safety record file", () => {
     await store.save(record(13));
     expect(readFileSync(path).subarray(0, 15).toString()).toBe("CAIRN-SAFETY-2\n");
     expect((await createSafetyStore(path).load())?.height).toBe(13);
+    await store.close();
+  });
+
+  it("a failed write rejects with the system's error code; the next save starts a new file", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "cairn-safety-")), "home");
+    const path = join(dir, "safety-record.bin");
+    const store = createSafetyStore(path);
+    // A process's first save writes a new file, which cannot be created in a missing directory.
+    await expect(store.save(record(2))).rejects.toMatchObject({ code: "ENOENT" });
+    mkdirSync(dir);
+    await store.save(record(3));
+    await store.save(record(4));
+    expect((await createSafetyStore(path).load())?.height).toBe(4);
     await store.close();
   });
 
