@@ -1,7 +1,7 @@
 // consensus.minBlockInterval: after a quick commit a validator waits out the rest of the interval
 // before it starts the next height, so a busy chain makes fewer, larger blocks (docs/consensus.md).
 import { afterEach, describe, expect, it } from "vitest";
-import { type EngineCluster, startEngineCluster } from "../helpers/bft-cluster.ts";
+import { committedEverywhere, type EngineCluster, startEngineCluster } from "../helpers/bft-cluster.ts";
 
 let cluster: EngineCluster | undefined;
 afterEach(async () => {
@@ -20,17 +20,7 @@ describe("the minimum block interval", () => {
     c.nodes[0]?.ledger.onCommit((executed) => commits.push({ height: executed.block.header.height, at: Date.now() }));
     const txs = c.kvTxs(24, "interval");
     for (const node of c.nodes) await node.mempool.add(txs.map((t) => t.bytes));
-    const deadline = Date.now() + 30_000;
-    const committed = async () => {
-      for (const node of c.nodes)
-        for (const t of txs) if ((await node.ledger.findTx(t.hash)) === undefined) return false;
-      return true;
-    };
-    while (!(await committed())) {
-      if (Date.now() > deadline)
-        throw new Error(`not all committed; heights ${c.nodes.map((n) => n.ledger.head().height)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await committedEverywhere(c, txs, 30_000);
     // 24 transactions in blocks of at most 4: at least 6 heights, each started >= 250 ms after the
     // one before on this node, so commits k and k + n are at least (n - 1) intervals apart.
     expect(commits.length).toBeGreaterThanOrEqual(6);

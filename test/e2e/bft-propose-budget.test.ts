@@ -2,7 +2,7 @@
 // round's propose timeout has passed, so a full mempool on a busy node makes a smaller block in
 // time instead of a late one that loses the round (docs/consensus.md).
 import { afterEach, describe, expect, it } from "vitest";
-import { type EngineCluster, startEngineCluster } from "../helpers/bft-cluster.ts";
+import { committedEverywhere, type EngineCluster, startEngineCluster } from "../helpers/bft-cluster.ts";
 
 let cluster: EngineCluster | undefined;
 afterEach(async () => {
@@ -21,17 +21,7 @@ describe("the proposer's execution budget", () => {
     );
     const txs = c.kvTxs(400, "budget");
     for (const node of c.nodes) await node.mempool.add(txs.map((t) => t.bytes));
-    const deadline = Date.now() + 40_000;
-    const committed = async () => {
-      for (const node of c.nodes)
-        for (const t of txs) if ((await node.ledger.findTx(t.hash)) === undefined) return false;
-      return true;
-    };
-    while (!(await committed())) {
-      if (Date.now() > deadline)
-        throw new Error(`not all committed; heights ${c.nodes.map((n) => n.ledger.head().height)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await committedEverywhere(c, txs, 40_000);
     const withTxs = blocks.filter((b) => b.txs > 0);
     expect(withTxs.reduce((n, b) => n + b.txs, 0)).toBe(400);
     // No block took them all: each was cut where its proposer's budget ran out.

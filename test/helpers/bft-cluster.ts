@@ -25,7 +25,7 @@ import { createLedger, type ExecutedBlock, type Genesis, type Ledger, parseGenes
 import { Mempool } from "@cairn/mempool";
 import { type SignedTransaction, signTransaction } from "@cairn/messaging";
 import { type Database, openDatabase } from "@cairn/storage";
-import { MessageBus, verifyTxsWith } from "@cairn/test-utils";
+import { MessageBus, until, verifyTxsWith } from "@cairn/test-utils";
 
 export interface EngineNode {
   readonly id: string;
@@ -213,6 +213,23 @@ export async function startEngineCluster(opts: ClusterOptions = {}): Promise<Eng
   }
   for (const x of nodes) await x.engine.start();
   return cluster;
+}
+
+/** Resolves once every node's ledger holds every one of `txs`; fails after `ms` with the nodes' heights. */
+export async function committedEverywhere(
+  c: EngineCluster,
+  txs: readonly SignedTransaction[],
+  ms = 30_000,
+): Promise<void> {
+  const all = async () => {
+    for (const node of c.nodes) for (const t of txs) if ((await node.ledger.findTx(t.hash)) === undefined) return false;
+    return true;
+  };
+  try {
+    await until(all, ms, "every transaction committed on every node", 50);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; heights ${c.nodes.map((n) => n.ledger.head().height)}`);
+  }
 }
 
 export { until } from "./wait.ts";

@@ -22,6 +22,9 @@ const genesis: Genesis = parseGenesis({
 const open = ledgers(genesis);
 const commitBlock = (ledger: Ledger, txs: SignedTransaction[], time?: number) =>
   commitOn(ledger, validator.publicKey, txs, time);
+/** `validator`'s block of `txs` on the head, executed and not committed (`fill`, `deadline` as given). */
+const proposeOn = (ledger: Ledger, txs: SignedTransaction[], opts: { fill?: boolean; deadline?: number } = {}) =>
+  ledger.execute({ time: 2_000, proposer: validator.publicKey, txs, lastCommit: null, ...opts });
 
 let n = 0;
 function call(
@@ -192,13 +195,7 @@ describe("the block gas bound (maxBlockGas)", () => {
 
     const { ledger } = await openBounded();
     const txs = [1, 2, 3, 4, 5, 6, 7].map(put);
-    const first = await ledger.execute({
-      time: 2_000,
-      proposer: validator.publicKey,
-      txs,
-      lastCommit: null,
-      fill: true,
-    });
+    const first = await proposeOn(ledger, txs, { fill: true });
     expect(first.txs.map((t) => toHex(t.hash))).toEqual(txs.slice(0, 3).map((t) => toHex(t.hash)));
     expect(first.block.header.txCount).toBe(3);
     expect(first.block.header.txRoot).toEqual(merkleRoot(txs.slice(0, 3).map((t) => t.bytes)));
@@ -238,19 +235,11 @@ describe("the block gas bound (maxBlockGas)", () => {
 
 describe("a proposer's deadline (deadline, with fill)", () => {
   const put = (i: number) => call(alice, "kv", "put", [new Uint8Array([i]), new Uint8Array(8)]);
-  const open = ledgers(genesis);
 
   it("past the deadline the block holds the transactions executed so far (at least one); the rest fit later", async () => {
     const { ledger } = await open();
     const txs = [1, 2, 3, 4, 5].map(put);
-    const first = await ledger.execute({
-      time: 2_000,
-      proposer: validator.publicKey,
-      txs,
-      lastCommit: null,
-      fill: true,
-      deadline: performance.now() - 1,
-    });
+    const first = await proposeOn(ledger, txs, { fill: true, deadline: performance.now() - 1 });
     expect(first.txs.map((t) => toHex(t.hash))).toEqual([toHex(txs[0]!.hash)]);
     expect(first.block.header.txCount).toBe(1);
     expect(first.block.header.txRoot).toEqual(merkleRoot([txs[0]!.bytes]));
@@ -259,27 +248,14 @@ describe("a proposer's deadline (deadline, with fill)", () => {
     expect(await ledger.state.get("kv", new Uint8Array([1]))).toBeDefined();
     expect(await ledger.state.get("kv", new Uint8Array([2]))).toBeUndefined();
     // A deadline not reached cuts nothing.
-    const second = await ledger.execute({
-      time: 2_000,
-      proposer: validator.publicKey,
-      txs: txs.slice(1),
-      lastCommit: null,
-      fill: true,
-      deadline: performance.now() + 60_000,
-    });
+    const second = await proposeOn(ledger, txs.slice(1), { fill: true, deadline: performance.now() + 60_000 });
     expect(second.txs.length).toBe(4);
   });
 
   it("binds only the proposer's own block: without fill every transaction is executed", async () => {
     const { ledger } = await open();
     const txs = [6, 7, 8].map(put);
-    const block = await ledger.execute({
-      time: 2_000,
-      proposer: validator.publicKey,
-      txs,
-      lastCommit: null,
-      deadline: performance.now() - 1,
-    });
+    const block = await proposeOn(ledger, txs, { deadline: performance.now() - 1 });
     expect(block.txs.length).toBe(3);
   });
 });
