@@ -39,7 +39,7 @@ import {
   type Vote,
   voteBytes,
 } from "./messages.ts";
-import { defaultTendermintOptions, type TendermintOptions } from "./options.ts";
+import { defaultTendermintOptions, stepTimeoutMs, type TendermintOptions } from "./options.ts";
 import { proposerSchedule } from "./proposer.ts";
 import type { SafetyRecord } from "./record.ts";
 import { createTendermint, type Effect, RejectCode, type Tendermint, type TendermintStatus } from "./tendermint.ts";
@@ -316,7 +316,6 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   /** A machine for the height after the ledger's head. */
   private async createMachine(restore: SafetyRecord | null, observe = false): Promise<Tendermint> {
     const { ledger, signer } = this.c;
-    const verify = this.verify;
     const head = ledger.head();
     return createTendermint(
       {
@@ -327,7 +326,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
         height: head.height + 1,
         lastCommit: head.height === 0 ? null : ((await ledger.getCommit(head.height)) ?? null),
         signer,
-        verify,
+        verify: this.verify,
         validate: (pb) => this.validity.get(toHex(pb.blockHash)) === null,
         timely: (p) => this.timely(p),
         restore,
@@ -437,7 +436,6 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
    */
   private receiveFuture(m: ConsensusMessage, from: string, next: number): MessageVerdict {
     const { ledger } = this.c;
-    const verify = this.verify;
     const height = heightOf(m);
     // The set of that height if the ledger knows it yet (it schedules changes 2 heights ahead).
     const set = validatorsOf(ledger, Math.min(height, next + 1));
@@ -458,8 +456,9 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       if (height <= next + 1 && !equalBytes(proposerSchedule(set)(height, p.round).publicKey, p.proposer)) {
         return "reject";
       }
-      if (!verify(p.signature, proposalSigningBytes({ chainId: ledger.chainId, ...p }), p.proposer)) return "reject";
-    } else if (!verify(m.vote.signature, voteBytes(ledger.chainId, m.vote), m.vote.validator)) {
+      if (!this.verify(p.signature, proposalSigningBytes({ chainId: ledger.chainId, ...p }), p.proposer))
+        return "reject";
+    } else if (!this.verify(m.vote.signature, voteBytes(ledger.chainId, m.vote), m.vote.validator)) {
       return "reject";
     }
     if (height > this.peerHeight) this.peerHeight = height;
@@ -741,7 +740,6 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       throw new ConsensusError("BFT_BEHIND", `asked to propose ${height} at head ${head.height}`);
     const started = performance.now();
     const txs = mempool.reap(this.opts.maxBlockTxs, this.opts.maxBlockBytes, height);
-    const timeout = this.timeouts.timeoutPropose + round * this.timeouts.timeoutProposeDelta;
     const executed = await this.executor.execute({
       // A clock behind the chain's cannot drag block time back: at worst it proposes just after its parent.
       time: Math.max(Date.now(), head.time + 1),
@@ -749,7 +747,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
       txs,
       lastCommit,
       fill: true,
-      deadline: started + this.opts.proposeBudget * timeout,
+      deadline: started + this.opts.proposeBudget * stepTimeoutMs(this.timeouts, "propose", round),
     });
     // Only what the block holds was proposed (the rest wait for a later block), as of the reap.
     this.executor.telemetry.trace("proposed", executed.txs, height, started);

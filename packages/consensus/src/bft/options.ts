@@ -29,3 +29,14 @@ export const defaultTendermintOptions: TendermintOptions = {
   futureHeights: 4,
   maxFutureMessages: 10_000,
 };
+
+/** How long `step` of round `round` waits (ms): base + round × delta. */
+export function stepTimeoutMs(
+  opts: TendermintOptions,
+  step: "propose" | "prevote" | "precommit",
+  round: number,
+): number {
+  if (step === "propose") return opts.timeoutPropose + round * opts.timeoutProposeDelta;
+  if (step === "prevote") return opts.timeoutPrevote + round * opts.timeoutPrevoteDelta;
+  return opts.timeoutPrecommit + round * opts.timeoutPrecommitDelta;
+}

@@ -14,7 +14,7 @@ import {
   type Vote,
   voteBytes,
 } from "./messages.ts";
-import { defaultTendermintOptions, type TendermintOptions } from "./options.ts";
+import { defaultTendermintOptions, stepTimeoutMs, type TendermintOptions } from "./options.ts";
 import { proposerSchedule } from "./proposer.ts";
 import type { HeldBlock, SafetyRecord } from "./record.ts";
 import { type Evidence, VoteSet } from "./vote-set.ts";
@@ -261,14 +261,8 @@ export function createTendermint(config: TendermintConfig, options: Partial<Tend
     return s;
   }
 
-  function timeoutMs(s: Step, r: number): number {
-    if (s === Step.propose) return opts.timeoutPropose + r * opts.timeoutProposeDelta;
-    if (s === Step.prevote) return opts.timeoutPrevote + r * opts.timeoutPrevoteDelta;
-    return opts.timeoutPrecommit + r * opts.timeoutPrecommitDelta;
-  }
-
   function schedule(s: Step): void {
-    out.push({ type: "scheduleTimeout", timeout: { height, round, step: s, ms: timeoutMs(s, round) } });
+    out.push({ type: "scheduleTimeout", timeout: { height, round, step: s, ms: stepTimeoutMs(opts, s, round) } });
   }
 
   function reject(code: RejectCode, reason: string): false {
