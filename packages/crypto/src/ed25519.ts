@@ -31,6 +31,13 @@ export function sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
   return ed25519.sign(message, secretKey);
 }
 
+/** One signature check: the public key, the exact signed bytes, and the signature (a batch verifier's item). */
+export interface VerifyItem {
+  readonly publicKey: Uint8Array;
+  readonly message: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
 /**
  * Verifies with @noble/curves under RFC 8032's strict rules (zip215 off), the same rules as
  * OpenSSL, so a signature the browser SDK accepts is one every node accepts and vice versa.

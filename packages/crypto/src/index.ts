@@ -10,6 +10,7 @@ export {
   SECRET_KEY_LENGTH,
   SIGNATURE_LENGTH,
   sign,
+  type VerifyItem,
   verify,
 } from "./ed25519.ts";
 export { CryptoError } from "./errors.ts";

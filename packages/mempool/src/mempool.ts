@@ -1,4 +1,4 @@
-import { concatBytes, toHex } from "@cairn/crypto";
+import { concatBytes, toHex, type VerifyItem } from "@cairn/crypto";
 import { decodeTransaction, type MessagingError, type SignedTransaction, txSignatureCheck } from "@cairn/messaging";
 import { type MempoolTelemetry, noopMempoolTelemetry } from "./metrics.ts";
 import { defaultMempoolOptions, type MempoolOptions } from "./options.ts";
@@ -12,9 +12,7 @@ export interface AdmissionChecker {
 
 /** Batch signature verification (the node passes its worker-thread pool). */
 export interface SignatureVerifier {
-  verifyBatch(
-    items: readonly { publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array }[],
-  ): Promise<boolean[]>;
+  verifyBatch(items: readonly VerifyItem[]): Promise<boolean[]>;
 }
 
 export type AddResult =

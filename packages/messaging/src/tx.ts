@@ -1,4 +1,4 @@
-import { concatBytes, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, sha256, sign, utf8 } from "@cairn/crypto";
+import { concatBytes, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, sha256, sign, utf8, type VerifyItem } from "@cairn/crypto";
 import { decode, encode, type Value } from "./codec.ts";
 import { MessagingError } from "./errors.ts";
 import { type PrivateRef, privateRefsFromValue, privateRefToValue } from "./private.ts";
@@ -63,11 +63,7 @@ export function txSigningBytes(body: Uint8Array): Uint8Array {
 }
 
 /** A transaction's signature check as a batch verifier takes it (the verify pool's item). */
-export function txSignatureCheck(stx: SignedTransaction): {
-  publicKey: Uint8Array;
-  message: Uint8Array;
-  signature: Uint8Array;
-} {
+export function txSignatureCheck(stx: SignedTransaction): VerifyItem {
   return { publicKey: stx.tx.sender, message: txSigningBytes(stx.body), signature: stx.signature };
 }
 

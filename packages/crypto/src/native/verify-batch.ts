@@ -1,11 +1,7 @@
+import type { VerifyItem } from "../ed25519.ts";
 import { nativeVerify } from "./ed25519.ts";
 
-/** One signature check: the public key, the exact signed bytes, and the signature. */
-export interface VerifyItem {
-  readonly publicKey: Uint8Array;
-  readonly message: Uint8Array;
-  readonly signature: Uint8Array;
-}
+export type { VerifyItem };
 
 // Items cross to a worker packed in one transferable buffer: per item
 // [publicKey length u8][signature length u8][message length u32 BE][publicKey][signature][message].

@@ -1,6 +1,5 @@
 // The validator's safety record in its own file: written atomically, checked on load, moved out of
 // the database of a node that kept it there.
-
 import { mkdirSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
