@@ -444,7 +444,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       // The nodes wrote their profiles as they exited.
       for (const { index, window } of toAccount) {
         const r = rounds[index] as RoundResult;
-        rounds[index] = { ...r, profile: accountRound(window, r.succeeded, (node) => join(profDir as string, node)) };
+        rounds[index] = {
+          ...r,
+          profile: accountRound(window, r.committed ?? 0, (node) => join(profDir as string, node)),
+        };
       }
     }
   }

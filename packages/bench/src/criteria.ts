@@ -183,13 +183,15 @@ function performanceRows(report: BenchReport): CriterionRow[] {
     const ns = resRound.nodes;
     const avg = (f: (n: (typeof ns)[number]) => number) => ns.reduce((s, n) => s + f(n), 0) / ns.length;
     const cpuAll = ns.reduce((s, n) => s + n.cpuSec, 0);
+    // The phase's CPU paid for what committed in it (reports before `committed` existed: succeeded).
+    const committed = resRound.committed ?? resRound.succeeded;
     rows.push({
       criterion: "Performance · Resource consumption (CPU, memory, disk, network I/O per node)",
       value:
         `per node on average: ${formatNumber(avg((n) => n.cpuCores))} cores of CPU, RSS ${formatNumber(avg((n) => n.rssMiB.mean))} MiB (peak ${formatNumber(Math.max(...ns.map((n) => n.rssMiB.peak)))}), ` +
         `disk ${formatNumber(avg((n) => n.diskWriteMiB))} MiB written / ${formatNumber(avg((n) => n.diskReadMiB))} read, data ${formatNumber(avg((n) => n.storageMiB))} MiB, ` +
         `network ${formatNumber(avg((n) => n.netSentMiB))} MiB sent / ${formatNumber(avg((n) => n.netReceivedMiB))} received; ` +
-        `${formatNumber(resRound.succeeded > 0 ? (cpuAll * 1e6) / resRound.succeeded : Number.NaN)} µs of CPU per committed transaction over all ${ns.length} nodes; ` +
+        `${formatNumber(committed > 0 ? (cpuAll * 1e6) / committed : Number.NaN)} µs of CPU per committed transaction over all ${ns.length} nodes; ` +
         `load generator ${formatNumber(resRound.generator.cpuCores)} cores`,
       source: resRound.name,
     });

@@ -97,8 +97,14 @@ export interface RoundResult {
   readonly block: { readonly maxTxs: number; readonly emptyBlockIntervalMs?: number };
   readonly durationSec: number;
   readonly warmupSec: number;
-  /** Transactions committed with receipt OK, and the rest by error or receipt code. */
+  /** Measured transactions (sent in the measured phase) committed with receipt OK by the end of the drain, and the rest by error or receipt code. */
   readonly succeeded: number;
+  /**
+   * Transactions committed OK during the measured phase, at most `succeeded` (throughput × duration):
+   * the work the phase's CPU paid for, so the divisor of `cpuMsPerTx` and of `profile`. A lagging
+   * cluster commits fewer than it was sent. Absent in reports written before 8 December 2026.
+   */
+  readonly committed?: number;
   readonly failed: number;
   readonly failures: Readonly<Record<string, number>>;
   readonly successRate: number;
@@ -135,7 +141,7 @@ export interface RoundResult {
   readonly setup?: { readonly txs: number; readonly seconds: number };
   /** Measured transactions that committed with receipt OK but were not seen on every (live) validator. */
   readonly notOnAll?: number;
-  /** Node CPU (all validators) per transaction committed with receipt OK, ms. */
+  /** Node CPU (all validators) over the measured phase per transaction committed OK in it (`committed`), ms. */
   readonly cpuMsPerTx?: number;
   /** Consensus messages and their bytes sent by all validators per block committed in the measured phase. */
   readonly consensus?: { readonly messagesPerBlock: number; readonly bytesPerBlock: number };

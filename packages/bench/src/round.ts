@@ -355,7 +355,8 @@ export async function runRound(ctx: RoundContext, plan: RoundPlan): Promise<Roun
     okTimes.push(t);
     if (t >= T0 && t < T1) okInWindow++;
   }
-  const throughput = Math.min(okInWindow, succeeded) / plan.durationSec;
+  const committed = Math.min(okInWindow, succeeded);
+  const throughput = committed / plan.durationSec;
   let sentInWindow = 0;
   for (let i = 0; i < txCount; i++) {
     const t = gen.firstTry[i] as number;
@@ -438,6 +439,7 @@ export async function runRound(ctx: RoundContext, plan: RoundPlan): Promise<Roun
     durationSec: plan.durationSec,
     warmupSec: plan.warmupSec,
     succeeded,
+    committed,
     failed: measured.length - succeeded,
     failures,
     successRate: measured.length === 0 ? 0 : Math.round((succeeded / measured.length) * 10_000) / 10_000,
@@ -468,7 +470,7 @@ export async function runRound(ctx: RoundContext, plan: RoundPlan): Promise<Roun
       ? { setup: { txs: plan.workload.setup.txs, seconds: r1(plan.workload.setup.seconds) } }
       : {}),
     ...(notOnAll > 0 ? { notOnAll } : {}),
-    ...(succeeded > 0 ? { cpuMsPerTx: r2((nodeCpu * 1000) / succeeded) } : {}),
+    ...(committed > 0 ? { cpuMsPerTx: r2((nodeCpu * 1000) / committed) } : {}),
     ...(blockTxs.length > 0
       ? {
           consensus: {

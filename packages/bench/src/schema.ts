@@ -103,6 +103,7 @@ const round = obj({
   durationSec: num,
   warmupSec: num,
   succeeded: num,
+  committed: optional(num),
   failed: num,
   failures: record(num),
   successRate: num,

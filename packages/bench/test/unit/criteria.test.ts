@@ -148,6 +148,22 @@ describe("buildCriteria on other runs", () => {
     );
   });
 
+  it("divides the phase's CPU by what committed in the phase, not by what was sent in it", () => {
+    const r = mutableFixture();
+    const closed = r.rounds.find((x) => x.name === "kv · closed loop (saturation) · 4 validators") as MutableRound;
+    const cpuUs = closed.nodes.reduce((s, n) => s + n.cpuSec, 0) * 1e6;
+    const perTx = (n: number) => `${Math.round(cpuUs / n).toLocaleString("en-US")} µs of CPU per committed transaction`;
+    // A report from before `committed`: the measured transactions that succeeded.
+    expect(row(buildCriteria(r as never), "Performance · Resource consumption").value).toContain(
+      perTx(closed.succeeded),
+    );
+    // A lagging cluster: half of the phase's transactions committed after it.
+    closed.committed = Math.floor(closed.succeeded / 2);
+    expect(row(buildCriteria(r as never), "Performance · Resource consumption").value).toContain(
+      perTx(closed.committed),
+    );
+  });
+
   it("does not claim the latency target from a round far from half load", () => {
     const r = mutableFixture();
     r.rounds = r.rounds.filter((x) => x.name !== "kv · half load, 564 tx/s · 4 validators");
