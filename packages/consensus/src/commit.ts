@@ -6,6 +6,7 @@ import {
   certificateSigningBytes,
   type Validator,
 } from "@cairn/messaging";
+import type { Signer } from "./types.ts";
 
 export class ConsensusError extends Error {
   readonly code: string;
@@ -37,23 +38,48 @@ export function quorumPower(validators: readonly Validator[], kind: ConsensusKin
 
 export type VerifyFn = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
 
+/** A signature check that remembers valid signatures, and the signer whose signatures it trusts. */
+export interface SignatureMemory {
+  /** The check, answered from memory for a signature found valid (or made by `signing`) before. */
+  readonly verify: VerifyFn;
+  /** `signer`, each of whose signatures is remembered as valid as it is made. */
+  signing(signer: Signer): Signer;
+}
+
 /**
- * `verify`, remembering the last `size` signatures it found valid. Each proposal carries its
- * parent's commit certificate, whose precommits a validator already checked as they arrived: on
- * an empty chain those repeat checks were a fifth of its main thread's signature work. Only the
- * same signature over the same message by the same key, byte for byte, is answered from memory,
- * so every answer is the one the check would give; failures are not remembered.
+ * `verify`, remembering the last `size` signatures it found valid, and those this node made.
+ * Each proposal carries its parent's commit certificate, whose precommits a validator already
+ * checked as they arrived, except its own, which it made: on an empty chain those repeat checks
+ * were a fifth of its main thread's signature work. Only the same signature over the same message
+ * by the same key, byte for byte, is answered from memory, so every answer is the one the check
+ * would give (an own signature: the signer's, which made it for that key); failures are not
+ * remembered.
  */
-export function rememberingVerify(verify: VerifyFn, size = 1024): VerifyFn {
+export function signatureMemory(verify: VerifyFn, size = 1024): SignatureMemory {
   const valid = new Map<string, { readonly message: Uint8Array; readonly publicKey: Uint8Array }>();
-  return (signature, message, publicKey) => {
-    const key = toHex(signature);
-    const seen = valid.get(key);
-    if (seen !== undefined && equalBytes(seen.message, message) && equalBytes(seen.publicKey, publicKey)) return true;
-    if (!verify(signature, message, publicKey)) return false;
+  const remember = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => {
     if (valid.size >= size) valid.delete(valid.keys().next().value as string);
-    valid.set(key, { message: message.slice(), publicKey: publicKey.slice() });
-    return true;
+    // Copies: the callers' buffers are not this memory's.
+    valid.set(toHex(signature), { message: message.slice(), publicKey: publicKey.slice() });
+  };
+  return {
+    verify: (signature, message, publicKey) => {
+      const seen = valid.get(toHex(signature));
+      if (seen !== undefined && equalBytes(seen.message, message) && equalBytes(seen.publicKey, publicKey)) {
+        return true;
+      }
+      if (!verify(signature, message, publicKey)) return false;
+      remember(signature, message, publicKey);
+      return true;
+    },
+    signing: (signer) => ({
+      publicKey: signer.publicKey,
+      sign: (message) => {
+        const signature = signer.sign(message);
+        remember(signature, message, signer.publicKey);
+        return signature;
+      },
+    }),
   };
 }
 

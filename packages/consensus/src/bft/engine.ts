@@ -12,7 +12,7 @@ import {
   type SignedTransaction,
   VoteType,
 } from "@cairn/messaging";
-import { ConsensusError, rememberingVerify, StorageFailure, type VerifyFn, verifyCommit } from "../commit.ts";
+import { ConsensusError, StorageFailure, signatureMemory, type VerifyFn, verifyCommit } from "../commit.ts";
 import { BlockExecutor } from "../executor.ts";
 import type { ConsensusEventReport, ConsensusTelemetry } from "../metrics.ts";
 import type { SyncedBlock, SyncLedgerPort } from "../sync/block-sync.ts";
@@ -219,8 +219,10 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   private readonly c: BftEngineComponents<E>;
   private readonly opts: BftEngineOptions;
   private readonly timeouts: TendermintOptions;
-  /** The components' check, answering a signature it already found valid from memory (parent certificates). */
+  /** The components' check, answering a signature it already found valid, or made, from memory (parent certificates). */
   private readonly verify: VerifyFn;
+  /** The components' signer, whose signatures `verify` then knows. */
+  private readonly signer: Signer;
   private machine: Tendermint | undefined;
   /** Serialises every input to the machine and the I/O of its effects. */
   private queue: Promise<void> = Promise.resolve();
@@ -267,7 +269,9 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     this.c = components;
     this.opts = { ...defaultBftEngineOptions, ...options };
     this.timeouts = { ...defaultTendermintOptions, ...this.opts.timeouts };
-    this.verify = rememberingVerify(components.verify);
+    const memory = signatureMemory(components.verify);
+    this.verify = memory.verify;
+    this.signer = memory.signing(components.signer);
     this.executor = components.executor ?? new BlockExecutor(components);
     if (components.onCommit !== undefined) this.executor.onCommit(components.onCommit);
     this.future = new FutureBuffer({
@@ -315,7 +319,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
 
   /** A machine for the height after the ledger's head. */
   private async createMachine(restore: SafetyRecord | null, observe = false): Promise<Tendermint> {
-    const { ledger, signer } = this.c;
+    const { ledger } = this.c;
+    const { signer } = this;
     const head = ledger.head();
     return createTendermint(
       {

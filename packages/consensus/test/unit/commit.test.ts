@@ -1,7 +1,7 @@
 import { generateKeyPair, sign, verify } from "@cairn/crypto";
 import { type Commit, type Validator, VoteType, voteSigningBytes } from "@cairn/messaging";
 import { describe, expect, it } from "vitest";
-import { rememberingVerify } from "../../src/commit.ts";
+import { signatureMemory } from "../../src/commit.ts";
 import { ConsensusError, quorumPower, verifyCommit, verifyCommitTrusting } from "../../src/index.ts";
 
 const keys = Array.from({ length: 4 }, () => generateKeyPair());
@@ -65,7 +65,7 @@ describe("commit certificates", () => {
   });
 });
 
-describe("rememberingVerify", () => {
+describe("signatureMemory", () => {
   const msg = voteSigningBytes({ chainId: "c", height: 5, round: 0, type: VoteType.precommit, blockHash });
   const sig = sign(msg, keys[0]!.secretKey);
   const counting = () => {
@@ -79,7 +79,7 @@ describe("rememberingVerify", () => {
 
   it("answers a signature it found valid from memory: a parent certificate's precommits are not checked twice", () => {
     const { calls, fn } = counting();
-    const v = rememberingVerify(fn);
+    const v = signatureMemory(fn).verify;
     expect(v(sig, msg, keys[0]!.publicKey)).toBe(true);
     expect(v(sig, msg, keys[0]!.publicKey)).toBe(true);
     expect(calls.n).toBe(1);
@@ -94,7 +94,7 @@ describe("rememberingVerify", () => {
 
   it("checks again whenever the message, the key or the signature differ, and never remembers a failure", () => {
     const { calls, fn } = counting();
-    const v = rememberingVerify(fn);
+    const v = signatureMemory(fn).verify;
     expect(v(sig, msg, keys[0]!.publicKey)).toBe(true);
     const other = msg.slice();
     other[other.length - 1] = (other[other.length - 1] as number) ^ 1;
@@ -107,9 +107,39 @@ describe("rememberingVerify", () => {
     expect(calls.n).toBe(5);
   });
 
+  it("knows the signatures its signer made: a validator's own precommit in a certificate costs no check", () => {
+    const { calls, fn } = counting();
+    const memory = signatureMemory(fn);
+    const key = keys[0]!;
+    const signer = memory.signing({ publicKey: key.publicKey, sign: (m) => sign(m, key.secretKey) });
+    expect(signer.publicKey).toEqual(key.publicKey);
+    const own = signer.sign(msg);
+    expect(own).toEqual(sig);
+    expect(memory.verify(own, msg, key.publicKey)).toBe(true);
+    expect(calls.n).toBe(0);
+    // Only for the message it signed and the signer's key.
+    const other = msg.slice();
+    other[other.length - 1] = (other[other.length - 1] as number) ^ 1;
+    expect(memory.verify(own, other, key.publicKey)).toBe(false);
+    expect(memory.verify(own, msg, keys[1]!.publicKey)).toBe(false);
+    expect(calls.n).toBe(2);
+    // A certificate of its own precommit and two it checked on arrival: no check at all.
+    const signed = [1, 2].map((i) => ({ validator: keys[i]!.publicKey, signature: sign(msg, keys[i]!.secretKey) }));
+    for (const s of signed) memory.verify(s.signature, msg, s.validator);
+    const before = calls.n;
+    const c: Commit = {
+      height: 5,
+      round: 0,
+      blockHash,
+      signatures: [{ validator: key.publicKey, signature: own }, ...signed],
+    };
+    verifyCommit("c", c, blockHash, validators, memory.verify);
+    expect(calls.n).toBe(before);
+  });
+
   it("keeps only the last `size` signatures", () => {
     const { calls, fn } = counting();
-    const v = rememberingVerify(fn, 2);
+    const v = signatureMemory(fn, 2).verify;
     const sigs = [0, 1, 2].map((i) => sign(msg, keys[i]!.secretKey));
     for (const [i, s] of sigs.entries()) v(s, msg, keys[i]!.publicKey);
     expect(calls.n).toBe(3);
