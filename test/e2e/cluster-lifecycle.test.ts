@@ -128,4 +128,35 @@ describe("stopping a local cluster", () => {
     for (const u of r.urls) expect(await up(u)).toBe(false);
     expect((await runCairn(["cluster", "stop", "--dir", out])).code).toBe(1);
   });
+
+  it("a later run starts every validator written on the first, whatever --validators says", {
+    timeout: 300_000,
+  }, async () => {
+    const out = join(tempDir("lifecycle"), "cluster");
+    const base = 20_000 + ((await freePort()) % 20_000);
+    const first = await runCairn(
+      ["cluster", "--detach", "--validators", "5", "--out", out, "--base-port", String(base)],
+      120_000,
+    );
+    expect(first.code, first.stderr).toBe(0);
+    let r = record(out);
+    started.push(r.supervisor, ...r.nodes);
+    expect(r.urls).toHaveLength(5);
+    expect((await runCairn(["cluster", "stop", "--dir", out])).code).toBe(0);
+    // Without --validators (4 by default), and with another count: the same five, and the chain
+    // goes on (four of five could not commit: a quorum of five needs four, and the fifth's log
+    // would fall behind).
+    for (const extra of [[], ["--validators", "3"]]) {
+      const again = await runCairn(["cluster", "--detach", ...extra, "--out", out], 120_000);
+      expect(again.code, again.stderr).toBe(0);
+      r = record(out);
+      started.push(r.supervisor, ...r.nodes);
+      expect(r.urls).toHaveLength(5);
+      expect(again.stderr).toContain(`node4 API: ${r.urls[4]}`);
+      const height = async (u: string) => ((await (await fetch(`${u}/status`)).json()) as { height: number }).height;
+      const before = await height(r.urls[4] as string);
+      await until(async () => (await height(r.urls[4] as string)) > before + 1, 30_000, "node4 to commit blocks");
+      expect((await runCairn(["cluster", "stop", "--dir", out])).code).toBe(0);
+    }
+  });
 });

@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, type Dirent, existsSync, openSync, readFileSync } from "node:fs";
 import { readdir, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { peerIdFromKeyFile } from "@cairn/network";
 import { homePaths, loadConfig } from "@cairn/node/config";
 import { type ClusterControl, ControlError, type NodeState, startControlServer } from "./control.ts";
@@ -153,8 +153,7 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
     );
   }
   if (opts.detach === true) return detach(opts, out);
-  const homes = Array.from({ length: opts.validators }, (_, i) => join(out, `node${i}`));
-  if (!existsSync(homePaths(homes[0] as string).config)) {
+  if (!existsSync(homePaths(join(out, "node0")).config)) {
     await createTestnet({
       validators: opts.validators,
       out,
@@ -166,6 +165,8 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
       `Wrote a ${opts.validators}-validator ${opts.teach === true ? "teaching " : ""}testnet to ${out}\n`,
     );
   }
+  // The validators written on first use (`opts.validators` counts only then), in order.
+  const homes = (await clusterHomes(out)).filter((h) => /^node\d+$/.test(basename(h)));
   const nodes: NodeProcess[] = [];
   for (const [i, home] of homes.entries()) {
     const c = await loadConfig(home);
@@ -306,7 +307,7 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   process.stderr.write(
-    `Cairn ${teach ? "teaching " : ""}cluster of ${opts.validators} validators running (homes in ${out}):\n`,
+    `Cairn ${teach ? "teaching " : ""}cluster of ${nodes.length} validators running (homes in ${out}):\n`,
   );
   urls.forEach((u, i) => {
     process.stderr.write(`  node${i} API: ${u}\n`);
