@@ -14,12 +14,23 @@ export interface VerifyPoolOptions {
    * each worker is running, never behind a whole backlog.
    */
   chunk?: number;
+  /**
+   * How far below the process's the worker threads' priority is on Linux: added to their nice
+   * value, at most 19 (0 to 19; 0: the process's priority). When the cores
+   * are short, the node's main thread (consensus, the network, the API) then runs before the
+   * checks of transactions waiting for admission, and admission slows down instead of consensus:
+   * on a machine whose cores admissions fill, a chain whose main threads competed with their
+   * checks on equal terms stalled for seconds per height (benchmarks/README.md). Other systems
+   * ignore it (their nice value is the whole process's).
+   */
+  nice?: number;
 }
 
 export const defaultVerifyPoolOptions: Required<VerifyPoolOptions> = {
   workers: availableParallelism(),
   inlineBelow: 32,
   chunk: 64,
+  nice: 5,
 };
 
 /** How a batch is scheduled: `urgent` batches go ahead of every waiting `normal` one. */
@@ -65,6 +76,8 @@ export class VerifyPool {
   constructor(options: VerifyPoolOptions = {}) {
     this.opts = { ...defaultVerifyPoolOptions, ...options };
     if (!(this.opts.chunk >= 1)) throw new VerifyPoolError("chunk must be at least 1");
+    const { nice } = this.opts;
+    if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new VerifyPoolError("nice must be 0 to 19");
     for (let i = 0; i < this.opts.workers; i++) {
       const slot: Slot = { worker: undefined as unknown as Worker, jobs: new Map(), load: 0 };
       this.slots.push(slot);
@@ -82,7 +95,7 @@ export class VerifyPool {
   }
 
   private spawn(slot: Slot): void {
-    const w = new Worker(new URL("./verify-worker.ts", import.meta.url));
+    const w = new Worker(new URL("./verify-worker.ts", import.meta.url), { workerData: { nice: this.opts.nice } });
     w.unref();
     slot.worker = w;
     slot.load = 0;

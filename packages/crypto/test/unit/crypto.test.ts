@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   fromHex,
@@ -146,9 +147,47 @@ describe("VerifyPool scheduling", () => {
     await refused;
   });
 
-  it("refuses a chunk below 1", () => {
+  it("refuses a chunk below 1, and a nice value outside 0 to 19", () => {
     expect(() => new VerifyPool({ workers: 0, chunk: 0 })).toThrow(/at least 1/);
+    expect(() => new VerifyPool({ workers: 0, nice: 20 })).toThrow(/0 to 19/);
+    expect(() => new VerifyPool({ workers: 0, nice: -1 })).toThrow(/0 to 19/);
   });
+
+  // The nice value of each of this process's threads (field 19 of /proc/self/task/TID/stat).
+  const niceByThread = (): Map<number, number> =>
+    new Map(
+      readdirSync("/proc/self/task").map((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        // After "pid (comm) ": state is field 3, nice field 19.
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return [Number(tid), Number(fields[16])];
+      }),
+    );
+
+  it.runIf(process.platform === "linux")(
+    "runs its workers at nice 5 by default, and leaves the calling thread's priority alone",
+    async () => {
+      const before = niceByThread();
+      const pool = new VerifyPool({ workers: 2, inlineBelow: 1 });
+      const plain = new VerifyPool({ workers: 1, inlineBelow: 1, nice: 0 });
+      try {
+        // Once a batch is answered, each worker has set its priority (the first thing it does).
+        const items = signed(8, () => false);
+        expect(await pool.verifyBatch(items)).toEqual(items.map(() => true));
+        expect(await plain.verifyBatch(items)).toEqual(items.map(() => true));
+        const after = niceByThread();
+        const added = [...after].filter(([tid]) => !before.has(tid)).map(([, nice]) => nice);
+        // Two workers at 5, one at 0 (Node may add helper threads of its own, at 0).
+        expect(added.filter((n) => n === 5)).toHaveLength(2);
+        expect(added.filter((n) => n !== 5 && n !== 0)).toEqual([]);
+        expect(after.get(process.pid)).toBe(before.get(process.pid));
+        for (const [tid, nice] of before) if (after.has(tid)) expect(after.get(tid)).toBe(nice);
+      } finally {
+        await pool.close();
+        await plain.close();
+      }
+    },
+  );
 });
 
 describe("VerifyPool resilience", () => {
