@@ -57,26 +57,28 @@ export interface SignatureMemory {
  */
 export function signatureMemory(verify: VerifyFn, size = 1024): SignatureMemory {
   const valid = new Map<string, { readonly message: Uint8Array; readonly publicKey: Uint8Array }>();
-  const remember = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => {
-    if (valid.size >= size) valid.delete(valid.keys().next().value as string);
+  // Keyed by the signature's hex; a key already held is replaced, not counted against `size`.
+  const remember = (key: string, message: Uint8Array, publicKey: Uint8Array) => {
+    if (!valid.has(key) && valid.size >= size) valid.delete(valid.keys().next().value as string);
     // Copies: the callers' buffers are not this memory's.
-    valid.set(toHex(signature), { message: message.slice(), publicKey: publicKey.slice() });
+    valid.set(key, { message: message.slice(), publicKey: publicKey.slice() });
   };
   return {
     verify: (signature, message, publicKey) => {
-      const seen = valid.get(toHex(signature));
+      const key = toHex(signature);
+      const seen = valid.get(key);
       if (seen !== undefined && equalBytes(seen.message, message) && equalBytes(seen.publicKey, publicKey)) {
         return true;
       }
       if (!verify(signature, message, publicKey)) return false;
-      remember(signature, message, publicKey);
+      remember(key, message, publicKey);
       return true;
     },
     signing: (signer) => ({
       publicKey: signer.publicKey,
       sign: (message) => {
         const signature = signer.sign(message);
-        remember(signature, message, signer.publicKey);
+        remember(toHex(signature), message, signer.publicKey);
         return signature;
       },
     }),

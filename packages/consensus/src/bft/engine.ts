@@ -338,7 +338,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
         observe,
         ...(this.c.logger === undefined ? {} : { logger: this.c.logger }),
       },
-      this.opts.timeouts,
+      // The same merged timeouts the proposer's budget is a share of.
+      this.timeouts,
     );
   }
 
