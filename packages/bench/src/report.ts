@@ -102,7 +102,9 @@ export interface RoundResult {
   /**
    * Transactions committed OK during the measured phase, at most `succeeded` (throughput × duration):
    * the work the phase's CPU paid for, so the divisor of `cpuMsPerTx` and of `profile`. A lagging
-   * cluster commits fewer than it was sent. Absent in reports written before 8 December 2026.
+   * cluster commits fewer than it was sent. With --repeat, the first trial's (as `succeeded` and
+   * `profile` are), while throughput is the trials' mean. Absent in reports written before 8
+   * December 2026.
    */
   readonly committed?: number;
   readonly failed: number;
