@@ -166,6 +166,8 @@ interface DialState {
   attempts: number;
   nextAt: number;
   dialing: boolean;
+  /** When the dial loop first saw this member connected but not identified (undefined otherwise). */
+  unidentifiedSince?: number | undefined;
 }
 
 /**
@@ -243,6 +245,7 @@ function checkOptions(opts: NetworkOptions): void {
     "dialTickMs",
     "peerExchangeIntervalMs",
     "dialTimeoutMs",
+    "identifyRetryMs",
     "maxPenalties",
     "penaltyWindowMs",
     "banMs",
@@ -455,6 +458,23 @@ export async function createNetwork(
     }
   };
 
+  // libp2p runs identify once per connection and never again: one that failed or timed out (a
+  // busy machine, a peer restarting) would leave the member connected yet outside peers() for as
+  // long as the connection lives, and the dial loop does not dial a connected member. So it is run
+  // again; if that fails too, the connection is closed and the dial loop makes a fresh one.
+  const reidentify = async (id: string) => {
+    for (const conn of libp2p.getConnections(peerIdFromString(id))) {
+      if (conn.status !== "open") continue;
+      try {
+        await libp2p.services.identify.identify(conn, { signal: AbortSignal.timeout(opts.dialTimeoutMs) });
+        return; // its peer:identify event confirms the member
+      } catch (err) {
+        log.debug({ peer: id, err }, "identify failed again; closing the connection");
+        await conn.close().catch(() => conn.abort(err as Error));
+      }
+    }
+  };
+
   let ticking = false;
   const tick = async () => {
     if (ticking || stopped) return;
@@ -467,6 +487,12 @@ export async function createNetwork(
         if (s.dialing || now < s.nextAt || isBanned(id)) continue;
         if (connected(id)) {
           s.attempts = 0;
+          if (confirmed.has(id)) s.unidentifiedSince = undefined;
+          else if (s.unidentifiedSince === undefined) s.unidentifiedSince = now;
+          else if (now - s.unidentifiedSince >= opts.identifyRetryMs) {
+            s.unidentifiedSince = now;
+            void reidentify(id);
+          }
           continue;
         }
         if (!(await hasAddresses(peerIdFromString(id)))) continue;

@@ -28,8 +28,13 @@ export interface NetworkOptions {
   readonly dialTickMs: number;
   /** How often a random connected member is asked for its member list (default 5 s). */
   readonly peerExchangeIntervalMs: number;
-  /** Timeout of one outgoing dial (default 5 s). */
+  /** Timeout of one outgoing dial, and of an identify run again (default 5 s). */
   readonly dialTimeoutMs: number;
+  /**
+   * A member connected this long without a completed identify (it failed or timed out) is identified
+   * again; if that fails the connection is closed and redialled (default 10 s).
+   */
+  readonly identifyRetryMs: number;
   /** Misbehaviour reports (invalid messages, `penalize`) within `penaltyWindowMs` before a peer is banned (default 20). */
   readonly maxPenalties: number;
   /** The window reports are counted in (default 60 s). */
@@ -52,6 +57,7 @@ export const defaultNetworkOptions: Omit<NetworkOptions, "chainId" | "keyFile"> 
   dialTickMs: 250,
   peerExchangeIntervalMs: 5_000,
   dialTimeoutMs: 5_000,
+  identifyRetryMs: 10_000,
   maxPenalties: 20,
   penaltyWindowMs: 60_000,
   banMs: 60_000,

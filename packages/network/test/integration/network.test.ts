@@ -1,6 +1,12 @@
 import { createLoggers } from "@cairn/management";
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { identify } from "@libp2p/identify";
+import type { StreamHandler } from "@libp2p/interface";
+import { tcp } from "@libp2p/tcp";
+import { createLibp2p } from "libp2p";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createNetwork, NetworkError } from "../../src/index.ts";
+import { createNetwork, loadOrCreatePeerKey, NetworkError } from "../../src/index.ts";
 import { addr, type Harness, harness, sleep, waitFor } from "./helpers.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -248,6 +254,41 @@ describe("network", () => {
     await waitFor(() => b.stats().dialFailures >= 3, 5_000, "B failing to reach A");
     const a = await h.start(ka.path, { members, listen: [`/ip4/127.0.0.1/tcp/${port}`] });
     await waitFor(() => b.peers().includes(a.peerId), 5_000, "B reconnected to A");
+  });
+
+  it("identifies again a member whose identify failed, instead of leaving it connected but uncounted", {
+    timeout: 15_000,
+  }, async () => {
+    const [ka, kb] = await Promise.all([h.key("a"), h.key("b")]);
+    const members = [ka.id, kb.id];
+    // B is a bare libp2p node holding B's key that does not answer identify yet (as a peer too busy
+    // to answer within identify's timeout): A's identify of the connection fails.
+    const b = await createLibp2p({
+      privateKey: await loadOrCreatePeerKey(kb.path),
+      addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: { identify: identify() },
+    });
+    try {
+      const identifyProtocol = "/ipfs/id/1.0.0";
+      await b.unhandle(identifyProtocol);
+      const a = await h.start(ka.path, {
+        members,
+        bootstrap: [b.getMultiaddrs()[0]!.toString()],
+        identifyRetryMs: 300,
+      });
+      await waitFor(() => b.getConnections().length > 0, 5_000, "A connected to B");
+      await sleep(200);
+      expect(a.peers()).toEqual([]); // connected, not identified: not a peer
+      // identify's own handler (public on the service, not in its declared type)
+      const service = b.services.identify as unknown as { handleProtocol: StreamHandler };
+      await b.handle(identifyProtocol, (stream, connection) => service.handleProtocol(stream, connection));
+      await waitFor(() => a.peers().includes(kb.id), 5_000, "A identified B on a later try");
+    } finally {
+      await b.stop();
+    }
   });
 
   it("keeps its identity across restarts (same key file, same peer id); a taken port fails cleanly", {
