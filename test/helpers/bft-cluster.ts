@@ -54,6 +54,8 @@ export interface EngineCluster {
   readonly nodes: EngineNode[];
   /** The index of the validator left out by `absentProposerOf`, else -1. */
   readonly byzantine: number;
+  /** The in-memory network the engines' messages travel on. */
+  readonly bus: MessageBus;
   /** Peer ids block sync may ask; by default every node's id. */
   syncPeers: (self: string) => string[];
   /** Answers block requests to `peer` (default: that node serves from its ledger). */
@@ -105,6 +107,7 @@ export async function startEngineCluster(opts: ClusterOptions = {}): Promise<Eng
     admin,
     nodes,
     byzantine,
+    bus,
     syncPeers: (self) => nodes.map((x) => x.id).filter((id) => id !== self),
     serve: async (peer, request) => {
       const node = nodes.find((x) => x.id === peer);

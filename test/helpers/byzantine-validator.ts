@@ -21,6 +21,7 @@ import {
   decodeBlocksResponse,
   decodeConsensusMessage,
   encodeBlocksRequest,
+  encodeResendBatches,
   proposerSchedule,
 } from "@cairn/consensus";
 import { toHex } from "@cairn/crypto";
@@ -196,9 +197,9 @@ const timer = setInterval(() => {
     void publish(proposalMessage(p));
   }
   if (attacks.has("resend-garbage")) {
-    const bytes = voteMessage(chainId, forged, { height, round });
+    const [bytes] = encodeResendBatches([voteMessage(chainId, forged, { height, round })]);
     for (const peer of net.peers())
-      void net.request(peer, "consensus-resend", bytes, { timeoutMs: 1_000 }).catch(() => {});
+      void net.request(peer, "consensus-resend", bytes as Uint8Array, { timeoutMs: 1_000 }).catch(() => {});
   }
   futureRound++;
 }, 100);

@@ -102,6 +102,7 @@ export {
   type VoteReply,
   type VoteRequest,
 } from "./raft/messages.ts";
+export { decodeResendBatch, encodeResendBatches, RESEND_BATCH_BYTES } from "./resend.ts";
 export { defaultSoloOptions, type SoloOptions } from "./solo/options.ts";
 export { createSoloEngine, type SoloComponents, SoloEngine } from "./solo/solo.ts";
 export {

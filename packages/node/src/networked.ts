@@ -9,7 +9,7 @@ import type {
   RaftEngine,
   Signer,
 } from "@cairn/consensus";
-import { createBftEngine, createRaftEngine } from "@cairn/consensus";
+import { createBftEngine, createRaftEngine, decodeResendBatch, encodeResendBatches } from "@cairn/consensus";
 import { nativeVerify, type VerifyPool } from "@cairn/crypto/native";
 import type { ExecutedBlock, Genesis, Ledger, SnapshotStore } from "@cairn/ledger";
 import type { NetworkCounters, NodeLoggers, NodeMetrics, TxTracer } from "@cairn/management";
@@ -197,9 +197,9 @@ function countedTransport(t: ConsensusTransport, metrics: NodeMetrics): Consensu
     ...(t.resend === undefined
       ? {}
       : {
-          resend: (bytes: Uint8Array) => {
-            sent(bytes);
-            t.resend?.(bytes);
+          resend: (messages: readonly Uint8Array[]) => {
+            for (const bytes of messages) sent(bytes);
+            t.resend?.(messages);
           },
         }),
     onMessage: (handler) =>
@@ -219,10 +219,13 @@ function consensusTransport(net: Network, log: { error(o: object, m?: string): v
   return {
     broadcast: (bytes) => void net.publish("consensus", bytes).catch(() => {}),
     // Retransmissions go straight to each peer: gossip ids are content hashes, so gossipsub
-    // refuses to publish the same bytes twice.
-    resend: (bytes) => {
-      for (const peer of net.peers()) {
-        void net.request(peer, CONSENSUS_RESEND, bytes, { timeoutMs: 5_000 }).catch(() => {});
+    // refuses to publish the same bytes twice. One request carries many messages: a stream per
+    // message per peer cost more than the messages themselves.
+    resend: (messages) => {
+      for (const batch of encodeResendBatches(messages)) {
+        for (const peer of net.peers()) {
+          void net.request(peer, CONSENSUS_RESEND, batch, { timeoutMs: 5_000 }).catch(() => {});
+        }
       }
     },
     // The engine's verdict feeds the network's peer scoring, whatever the path: malformed or
@@ -232,9 +235,16 @@ function consensusTransport(net: Network, log: { error(o: object, m?: string): v
       const off = net.subscribe("consensus", (bytes, from) => handler(bytes, from));
       void net
         .handle(CONSENSUS_RESEND, (bytes, from) => {
-          void handler(bytes, from).then((verdict) => {
-            if (verdict === "reject") net.penalize(from, "invalid consensus message (resend)");
-          });
+          const messages = decodeResendBatch(bytes);
+          if (messages === undefined) {
+            net.penalize(from, "malformed consensus retransmission");
+            return new Uint8Array(0);
+          }
+          void (async () => {
+            for (const m of messages) {
+              if ((await handler(m, from)) === "reject") net.penalize(from, "invalid consensus message (resend)");
+            }
+          })();
           return new Uint8Array(0);
         })
         .catch((err) => log.error({ err }, "cannot serve consensus retransmissions"));

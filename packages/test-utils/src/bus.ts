@@ -18,6 +18,8 @@ type Handler = (message: Uint8Array, from: string) => Promise<MessageVerdict>;
 
 export class MessageBus {
   private readonly handlers = new Map<string, Handler>();
+  /** Called with every message a validator sends (tests count retransmissions). */
+  onSend: ((from: string, message: Uint8Array) => void) | undefined;
   /** What each validator answers a block request with (its ledger's blocks). */
   private readonly servers = new Map<string, (request: Uint8Array) => Promise<Uint8Array>>();
 
@@ -42,6 +44,7 @@ export class MessageBus {
   transport(id: string): ConsensusTransport {
     return {
       broadcast: (message) => {
+        this.onSend?.(id, message);
         for (const [to, h] of this.handlers) if (to !== id) setTimeout(() => void h(message, id), 1);
       },
       onMessage: (handler) => {

@@ -59,10 +59,11 @@ export type MessageVerdict = "accept" | "reject" | "ignore";
 export interface ConsensusTransport {
   broadcast(message: Uint8Array): void;
   /**
-   * Sends a message again to every peer (retransmission). Gossip de-duplicates by content, so a
-   * second broadcast of the same bytes reaches nobody; without `resend`, `broadcast` is used.
+   * Sends messages again straight to every peer (retransmission), as few requests per peer as their
+   * size allows. Gossip de-duplicates by content, so a second broadcast of the same bytes reaches
+   * nobody; without `resend`, each is broadcast.
    */
-  resend?(message: Uint8Array): void;
+  resend?(messages: readonly Uint8Array[]): void;
   /** `handler` resolves once the machine has taken the message in. */
   onMessage(handler: (message: Uint8Array, from: string) => Promise<MessageVerdict>): () => void;
 }
@@ -235,7 +236,9 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   private readonly future: FutureBuffer;
   /** This validator's messages at the current height, for retransmission. */
   private sent: Uint8Array[] = [];
+  /** When this validator last committed or retransmitted, and its retransmissions since the commit. */
   private lastProgress = Date.now();
+  private retransmits = 0;
   /** When this node last started a height after a commit (minBlockInterval counts from it). */
   private heightStartedAt = 0;
   private unsubscribe: (() => void) | undefined;
@@ -819,6 +822,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     this.arrivals.clear();
     this.sent = [];
     this.lastProgress = Date.now();
+    this.retransmits = 0;
   }
 
   /** Messages that arrived early for the height now being decided, checked and fed to the machine. */
@@ -912,11 +916,21 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     return head - before;
   }
 
-  /** Gossip delivers at most once; a peer that missed our votes (restart, partition) gets them again. */
+  /**
+   * Gossip delivers at most once; a peer that missed our messages (restart, partition) gets them
+   * again. Each retransmission without a commit waits twice as long as the one before, up to four
+   * times `retransmitMs`: on an overloaded cluster every height outlasts the first wait, and each
+   * validator re-sending every message of every round to every peer every 2 s became most of the
+   * load (16 validators on 2 cores), which kept the height from ending.
+   */
   private retransmit(): void {
-    if (Date.now() - this.lastProgress < this.opts.retransmitMs) return;
+    const wait = this.opts.retransmitMs * 2 ** Math.min(this.retransmits, 2);
+    if (Date.now() - this.lastProgress < wait || this.sent.length === 0) return;
+    this.lastProgress = Date.now();
+    this.retransmits++;
     const { transport } = this.c;
-    for (const bytes of this.sent) (transport.resend ?? transport.broadcast).call(transport, bytes);
+    if (transport.resend !== undefined) transport.resend(this.sent);
+    else for (const bytes of this.sent) transport.broadcast(bytes);
   }
 }
 

@@ -261,7 +261,7 @@ export class RaftEngine<E extends ExecutedBlockView> implements ConsensusEngine 
             this.c.signer.sign(raftSigningBytes(this.c.ledger.chainId, e.message)),
           );
           const { transport } = this.c;
-          if (e.direct === true && transport.resend !== undefined) transport.resend(bytes);
+          if (e.direct === true && transport.resend !== undefined) transport.resend([bytes]);
           else transport.broadcast(bytes);
           break;
         }
