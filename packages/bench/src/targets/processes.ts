@@ -155,7 +155,10 @@ export class ProcessTarget implements BenchTarget {
       });
     }
     for (const p of this.#procs) this.#spawn(p);
-    await Promise.all(this.#procs.map((p) => this.#waitHealthy(p, 60_000)));
+    // Every node starts at once and they share the machine's cores: 16 nodes on 2 cores can take
+    // more than a minute before the last one answers.
+    const healthyWithinMs = Math.max(60_000, 5_000 * n);
+    await Promise.all(this.#procs.map((p) => this.#waitHealthy(p, healthyWithinMs)));
     this.#log(`${n} validators up (${this.#procs.map((p) => p.url).join(", ")})`);
   }
 
