@@ -240,11 +240,16 @@ function consensusTransport(net: Network, log: { error(o: object, m?: string): v
             net.penalize(from, "malformed consensus retransmission");
             return new Uint8Array(0);
           }
+          // In order; a batch stops at its first message the engine rejects (its sender broke the
+          // protocol, and a batch can hold thousands of messages to check).
           void (async () => {
             for (const m of messages) {
-              if ((await handler(m, from)) === "reject") net.penalize(from, "invalid consensus message (resend)");
+              if ((await handler(m, from)) === "reject") {
+                net.penalize(from, "invalid consensus message (resend)");
+                return;
+              }
             }
-          })();
+          })().catch((err) => log.error({ err }, "consensus retransmission not handled"));
           return new Uint8Array(0);
         })
         .catch((err) => log.error({ err }, "cannot serve consensus retransmissions"));
