@@ -2,6 +2,7 @@
 // for peers that missed them, each time waiting twice as long as the time before, up to four times
 // retransmitMs (docs/consensus.md): re-sending every 2 s no matter what made an overloaded cluster
 // spend its cores on retransmissions.
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { type EngineCluster, startEngineCluster } from "../helpers/bft-cluster.ts";
 
@@ -10,8 +11,6 @@ afterEach(async () => {
   await cluster?.close();
   cluster = undefined;
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("retransmission", () => {
   it("a stalled validator re-sends its messages less and less often", { timeout: 30_000 }, async () => {

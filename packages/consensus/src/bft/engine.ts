@@ -236,8 +236,9 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
   private readonly future: FutureBuffer;
   /** This validator's messages at the current height, for retransmission. */
   private sent: Uint8Array[] = [];
-  /** When this validator last committed or retransmitted, and its retransmissions since the commit. */
-  private lastProgress = Date.now();
+  /** The next retransmission's wait counts from here: the last commit, or the last retransmission. */
+  private retransmitFrom = Date.now();
+  /** Retransmissions since the last commit (each doubles the wait). */
   private retransmits = 0;
   /** When this node last started a height after a commit (minBlockInterval counts from it). */
   private heightStartedAt = 0;
@@ -821,7 +822,7 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
     this.validity.clear();
     this.arrivals.clear();
     this.sent = [];
-    this.lastProgress = Date.now();
+    this.retransmitFrom = Date.now();
     this.retransmits = 0;
   }
 
@@ -925,8 +926,8 @@ export class BftEngine<E extends ExecutedBlockView> implements ConsensusEngine {
    */
   private retransmit(): void {
     const wait = this.opts.retransmitMs * 2 ** Math.min(this.retransmits, 2);
-    if (Date.now() - this.lastProgress < wait || this.sent.length === 0) return;
-    this.lastProgress = Date.now();
+    if (Date.now() - this.retransmitFrom < wait || this.sent.length === 0) return;
+    this.retransmitFrom = Date.now();
     this.retransmits++;
     const { transport } = this.c;
     if (transport.resend !== undefined) transport.resend(this.sent);
